@@ -1,0 +1,29 @@
+/* aws/ internal: AWS Query protocol request building (form-encoded
+ * Action=...&Version=...). Pure. Implemented in query.c. */
+#ifndef AWS_QUERY_H
+#define AWS_QUERY_H
+
+#include <stddef.h>
+
+#include "hk_common.h"
+
+/* An ordered list of name/value parameters. Names and values are copied. */
+typedef struct query_params query_params;
+
+query_params *query_params_new(const char *action, const char *version);
+void query_params_free(query_params *p);
+/* Add Name=value. printf-style name for list members, e.g. ("Filter.%u.Name", n). */
+HK_MUST_CHECK hk_err query_add(query_params *p, const char *name, const char *value);
+HK_MUST_CHECK hk_err query_addf(query_params *p, const char *value, const char *name_fmt, ...)
+	HK_PRINTF(3, 4);
+/* Replace the value of an existing parameter or add it (used for NextToken). */
+HK_MUST_CHECK hk_err query_set(query_params *p, const char *name, const char *value);
+/* Look a parameter up; NULL when absent. */
+const char *query_get(const query_params *p, const char *name);
+/* Encode as application/x-www-form-urlencoded body with RFC 3986 percent-encoding
+ * (unreserved A-Z a-z 0-9 - _ . ~ kept), parameters sorted by name. Caller frees. */
+HK_MUST_CHECK hk_err query_encode(const query_params *p, char **ret_body, size_t *ret_len);
+/* RFC 3986 percent-encode `in` (len bytes) into a new string. Caller frees. */
+HK_MUST_CHECK hk_err query_pct_encode(const char *in, size_t len, char **ret);
+
+#endif
