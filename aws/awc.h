@@ -35,25 +35,25 @@ typedef enum awc_service {
 typedef struct awc_config {
 	const char *region;
 	const char *endpoint[AWC_SVC__COUNT]; /* full URL, e.g. "http://127.0.0.1:4566" */
-	long connect_timeout_ms;              /* default 3000 */
-	long request_timeout_ms;              /* default 20000 (SQS long poll adds its wait) */
-	unsigned max_attempts;                /* default HK_CAP_AWS_ATTEMPTS */
-	double bucket_scale;                  /* scales every token bucket; default 1.0 */
-	bool no_buckets;                      /* disable client-side rate limiting */
+	long connect_timeout_ms;	      /* default 3000 */
+	long request_timeout_ms;	      /* default 20000 (SQS long poll adds its wait) */
+	unsigned max_attempts;		      /* default HK_CAP_AWS_ATTEMPTS */
+	double bucket_scale;		      /* scales every token bucket; default 1.0 */
+	bool no_buckets;		      /* disable client-side rate limiting */
 } awc_config;
 
 /* The outcome of one call, after retries. Everything is borrowed and valid only
  * during the callback. */
 typedef struct awc_result {
-	hk_err err;              /* HK_OK, or the classified error */
-	long http_status;        /* 0 when no response arrived */
-	const char *aws_code;    /* AWS error code ("InvalidIPAddress.InUse"), or NULL */
+	hk_err err;		 /* HK_OK, or the classified error */
+	long http_status;	 /* 0 when no response arrived */
+	const char *aws_code;	 /* AWS error code ("InvalidIPAddress.InUse"), or NULL */
 	const char *aws_message; /* AWS error message, or NULL; for people, never keyed on */
-	const char *request_id;  /* AWS request id, or NULL */
-	const char *errtext;     /* one line for logs: what failed and why */
-	xmlDocPtr doc;           /* Query protocol: the parsed response on success */
-	json_t *json;            /* JSON protocol (SQS): the parsed response on success */
-	unsigned attempts;       /* attempts made */
+	const char *request_id;	 /* AWS request id, or NULL */
+	const char *errtext;	 /* one line for logs: what failed and why */
+	xmlDocPtr doc;		 /* Query protocol: the parsed response on success */
+	json_t *json;		 /* JSON protocol (SQS): the parsed response on success */
+	unsigned attempts;	 /* attempts made */
 } awc_result;
 
 /* Called exactly once per call, always from the event loop (never from inside

@@ -15,7 +15,7 @@ void query_params_free(query_params *p);
 /* Add Name=value. printf-style name for list members, e.g. ("Filter.%u.Name", n). */
 HK_MUST_CHECK hk_err query_add(query_params *p, const char *name, const char *value);
 HK_MUST_CHECK hk_err query_addf(query_params *p, const char *value, const char *name_fmt, ...)
-	HK_PRINTF(3, 4);
+    HK_PRINTF(3, 4);
 /* Replace the value of an existing parameter or add it (used for NextToken). */
 HK_MUST_CHECK hk_err query_set(query_params *p, const char *name, const char *value);
 /* Look a parameter up; NULL when absent. */

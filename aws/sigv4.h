@@ -37,10 +37,10 @@ typedef struct sigv4_creds {
  * a session token) X-Amz-Security-Token = creds->session_token. All strings are
  * owned by the struct; release with sigv4_signed_cleanup(). */
 typedef struct sigv4_signed {
-	char amz_date[17];       /* YYYYMMDDTHHMMSSZ */
-	char payload_hash[65];   /* lowercase hex SHA-256 of the body */
-	char signature[65];      /* lowercase hex */
-	char *authorization;     /* the Authorization header value */
+	char amz_date[17];	 /* YYYYMMDDTHHMMSSZ */
+	char payload_hash[65];	 /* lowercase hex SHA-256 of the body */
+	char signature[65];	 /* lowercase hex */
+	char *authorization;	 /* the Authorization header value */
 	char *canonical_request; /* for tests and debug logs (contains no secret) */
 	char *string_to_sign;
 } sigv4_signed;

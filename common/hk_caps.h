@@ -5,20 +5,21 @@
 #define HK_CAPS_H
 
 /* ---- intake (hook/) ---- */
-#define HK_CAP_HTTP_BODY_DEFAULT (256u * 1024u)  /* POST /v1/events body (config: limits.max_body_bytes) */
-#define HK_CAP_HTTP_HEADERS_SIZE (16u * 1024u)   /* all request headers together */
-#define HK_CAP_HTTP_CONNECTIONS 1024u            /* concurrent intake connections */
-#define HK_CAP_JSON_DEPTH 32u                    /* nesting of any JSON we parse */
-#define HK_CAP_METADATA_LEN 4000u                /* NotificationMetadata (AWS limit) */
+#define HK_CAP_HTTP_BODY_DEFAULT                                                                   \
+	(256u * 1024u) /* POST /v1/events body (config: limits.max_body_bytes) */
+#define HK_CAP_HTTP_HEADERS_SIZE (16u * 1024u) /* all request headers together */
+#define HK_CAP_HTTP_CONNECTIONS	 1024u	       /* concurrent intake connections */
+#define HK_CAP_JSON_DEPTH	 32u	       /* nesting of any JSON we parse */
+#define HK_CAP_METADATA_LEN	 4000u	       /* NotificationMetadata (AWS limit) */
 
 /* ---- AWS client (aws/) ---- */
-#define HK_CAP_AWS_RESPONSE_BODY (8u * 1024u * 1024u) /* one AWS response body */
-#define HK_CAP_AWS_ERROR_BODY (64u * 1024u)      /* error bodies kept for diagnosis */
-#define HK_CAP_AWS_RESPONSE_HEADERS 100u         /* response header lines kept */
-#define HK_CAP_XML_DEPTH 64u                     /* XML element nesting */
-#define HK_CAP_AWS_PAGES 1000u                   /* NextToken pages followed per Describe */
-#define HK_CAP_AWS_ATTEMPTS 8u                   /* attempts per call, default */
-#define HK_CAP_CREDS_BODY (64u * 1024u)          /* IMDS / container / STS credential responses */
-#define HK_CAP_CREDS_FILE (1024u * 1024u)        /* shared credentials/config file, token file */
+#define HK_CAP_AWS_RESPONSE_BODY    (8u * 1024u * 1024u) /* one AWS response body */
+#define HK_CAP_AWS_ERROR_BODY	    (64u * 1024u)	 /* error bodies kept for diagnosis */
+#define HK_CAP_AWS_RESPONSE_HEADERS 100u		 /* response header lines kept */
+#define HK_CAP_XML_DEPTH	    64u			 /* XML element nesting */
+#define HK_CAP_AWS_PAGES	    1000u		 /* NextToken pages followed per Describe */
+#define HK_CAP_AWS_ATTEMPTS	    8u			 /* attempts per call, default */
+#define HK_CAP_CREDS_BODY	    (64u * 1024u) /* IMDS / container / STS credential responses */
+#define HK_CAP_CREDS_FILE	    (1024u * 1024u) /* shared credentials/config file, token file */
 
 #endif

@@ -11,7 +11,7 @@ static const struct command {
 	cmd_fn fn;
 	const char *summary;
 } commands[] = {
-	{"plan", hook_cmd_plan, "show which addresses the next workers get in a subnet"},
+    {"plan", hook_cmd_plan, "show which addresses the next workers get in a subnet"},
 };
 
 static void usage(FILE *out)

@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#define HK_TEST_MAIN(tests)                                                    \
-	int main(void)                                                         \
-	{                                                                      \
-		const char *hk_filter_ = getenv("HK_TEST_FILTER");             \
-		if (hk_filter_ && *hk_filter_)                                 \
-			cmocka_set_test_filter(hk_filter_);                    \
-		return cmocka_run_group_tests(tests, NULL, NULL);              \
+#define HK_TEST_MAIN(tests)                                                                        \
+	int main(void)                                                                             \
+	{                                                                                          \
+		const char *hk_filter_ = getenv("HK_TEST_FILTER");                                 \
+		if (hk_filter_ && *hk_filter_)                                                     \
+			cmocka_set_test_filter(hk_filter_);                                        \
+		return cmocka_run_group_tests(tests, NULL, NULL);                                  \
 	}
 
 #endif
