@@ -3,6 +3,7 @@
 #ifndef AWS_QUERY_H
 #define AWS_QUERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hk_common.h"
@@ -23,6 +24,10 @@ const char *query_get(const query_params *p, const char *name);
 /* Encode as application/x-www-form-urlencoded body with RFC 3986 percent-encoding
  * (unreserved A-Z a-z 0-9 - _ . ~ kept), parameters sorted by name. Caller frees. */
 HK_MUST_CHECK hk_err query_encode(const query_params *p, char **ret_body, size_t *ret_len);
+/* True when no parameter other than Action, Version, NextToken and DryRun is
+ * set: EC2 puts such "unfiltered and unpaginated" Describe calls in a smaller
+ * throttling bucket (see tbucket_family_of() in retry.h). */
+bool query_is_unfiltered(const query_params *p);
 /* RFC 3986 percent-encode `in` (len bytes) into a new string. Caller frees. */
 HK_MUST_CHECK hk_err query_pct_encode(const char *in, size_t len, char **ret);
 
