@@ -22,4 +22,9 @@
 #define HK_CAP_CREDS_BODY	    (64u * 1024u) /* IMDS / container / STS credential responses */
 #define HK_CAP_CREDS_FILE	    (1024u * 1024u) /* shared credentials/config file, token file */
 
+/* ---- AWS client core (aws/httpc.c, aws/creds.c, aws/awc.c) ---- */
+#define HK_CAP_AWS_HEADER_LINE	 (8u * 1024u) /* one response header line; longer ones dropped */
+#define HK_CAP_CREDS_WAITERS	 4096u	      /* calls waiting for one credentials fetch */
+#define HK_CAP_AWS_PENDING_CALLS 10000u	      /* AWS calls queued or in flight per client */
+
 #endif
