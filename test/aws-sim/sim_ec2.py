@@ -1,0 +1,9 @@
+"""Placeholder: filled in next."""
+
+
+def check_moto() -> None:
+    pass
+
+
+def install(sim) -> None:
+    pass
