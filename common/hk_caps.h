@@ -27,4 +27,9 @@
 #define HK_CAP_CREDS_WAITERS	 4096u	      /* calls waiting for one credentials fetch */
 #define HK_CAP_AWS_PENDING_CALLS 10000u	      /* AWS calls queued or in flight per client */
 
+/* ---- AWS typed calls (aws/awscalls.h: ec2_*.c, asg.c, sts.c, sqs.c) ---- */
+#define HK_CAP_AWS_ITEMS      100000u /* top-level items one typed call delivers, all pages */
+#define HK_CAP_AWS_SUBITEMS   10000u  /* one nested list of one item (tags, IPs, ENIs, members) */
+#define HK_CAP_AWS_TYPE_CACHE 512u    /* instance types cached per client */
+
 #endif
