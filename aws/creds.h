@@ -1,0 +1,126 @@
+/* aws/ internal: the AWS credentials provider chain, cached, asynchronous.
+ *
+ * Providers, in order; the first one that is *configured* decides (a configured
+ * provider that fails is an error, the chain does not fall through to the next
+ * one, as in botocore, so a broken IRSA setup never silently runs with the
+ * node's role):
+ *   1. environment: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY [+ AWS_SESSION_TOKEN]
+ *   2. web identity: AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE
+ *      [+ AWS_ROLE_SESSION_NAME] -> STS AssumeRoleWithWebIdentity (unsigned)
+ *   3. container: AWS_CONTAINER_CREDENTIALS_FULL_URI (https, or http to loopback,
+ *      169.254.170.2, 169.254.170.23 or fd00:ec2::23) or
+ *      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (http://169.254.170.2), with
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or AWS_CONTAINER_AUTHORIZATION_TOKEN
+ *   4. shared files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials),
+ *      AWS_CONFIG_FILE (~/.aws/config), profile AWS_PROFILE (default "default")
+ *   5. IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true): token PUT, role name,
+ *      role credentials; AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the endpoint.
+ * Local files are read synchronously (local disk); everything on the network
+ * goes through httpc and never blocks.
+ *
+ * Credentials are cached and refreshed 5 minutes (+ up to 1 minute of jitter)
+ * before they expire; concurrent callers share one fetch; if a refresh fails
+ * while the cached credentials are still valid, those are used. Secrets are
+ * wiped (OPENSSL_cleanse) when freed and never appear in error texts.
+ * Implemented in creds.c. */
+#ifndef AWS_CREDS_H
+#define AWS_CREDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hk_common.h"
+#include "httpc.h"
+
+struct event_base;
+
+/* One immutable set of credentials, reference counted. */
+typedef struct creds_value {
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token; /* NULL when none */
+	int64_t expiration;  /* Unix seconds; 0 = does not expire */
+	const char *source;  /* static: "environment", "web-identity", "container",
+			      * "shared-files", "imds", "static" */
+	unsigned refs;	     /* private */
+} creds_value;
+
+/* Take / drop a reference. The last creds_unref() wipes and frees. NULL-safe. */
+creds_value *creds_ref(creds_value *v);
+void creds_unref(creds_value *v);
+
+/* Look up an environment variable: returns the value or NULL. */
+typedef const char *(*creds_env_fn)(void *arg, const char *name);
+/* Wall-clock time in Unix seconds. */
+typedef int64_t (*creds_now_fn)(void *arg);
+/* A uniformly distributed 32-bit value (refresh jitter). */
+typedef uint32_t (*creds_rand_fn)(void *arg);
+
+typedef struct creds_config {
+	creds_env_fn env; /* NULL = getenv() */
+	void *env_arg;
+	creds_now_fn now; /* NULL = time() */
+	void *now_arg;
+	creds_rand_fn rand; /* NULL = OpenSSL RAND_bytes */
+	void *rand_arg;
+	/* The STS endpoint URL for web identity (resolved by the caller from
+	 * AWS_ENDPOINT_URL_STS etc.); NULL = "https://sts.amazonaws.com". */
+	const char *sts_endpoint;
+	long timeout_ms; /* STS/container fetch timeout; 0 = 5000. IMDS: 1000 connect,
+			  * 2000 total, fixed. */
+	/* Optional: used for tests and embedding; skips the whole chain. */
+	const char *static_access_key_id;
+	const char *static_secret_access_key;
+	const char *static_session_token;
+} creds_config;
+
+typedef struct creds_provider creds_provider;
+
+/* Create a provider that sends through `http` (borrowed; must outlive the
+ * provider). Strings in cfg are copied. Nothing is fetched yet. Errors:
+ * HK_ERR_NOMEM. */
+HK_MUST_CHECK hk_err creds_provider_new(struct event_base *base, httpc *http,
+					const creds_config *cfg, creds_provider **ret);
+
+/* Free; pending waiters are dropped without their callbacks, fetches are
+ * cancelled. NULL-safe. Not from inside a creds_done_fn. */
+void creds_provider_free(creds_provider *p);
+
+/* Result of creds_get(): on HK_OK `creds` is borrowed for the callback (take a
+ * creds_ref() to keep it). On failure creds is NULL and `errtext` says which
+ * provider failed and why (no secrets). Errors: HK_ERR_NO_CREDENTIALS (no
+ * provider configured/yielding), HK_ERR_AUTH / HK_ERR_DENIED (STS or the
+ * container endpoint refused), HK_ERR_TRANSIENT / HK_ERR_TIMEOUT (network),
+ * HK_ERR_PARSE (malformed answer or file), HK_ERR_INVALID (e.g. a container URL
+ * to a host that is not allowed), HK_ERR_IO (token file unreadable). */
+typedef void (*creds_done_fn)(hk_err err, creds_value *creds, const char *errtext, void *arg);
+
+/* Get credentials. `done` runs exactly once, always later from the event loop
+ * (never inside creds_get()), unless the provider is freed first. Errors (no
+ * callback then): HK_ERR_NOMEM, HK_ERR_FULL (more than HK_CAP_CREDS_WAITERS
+ * waiting). */
+HK_MUST_CHECK hk_err creds_get(creds_provider *p, creds_done_fn done, void *arg);
+
+/* Forget the cached credentials (e.g. AWS said ExpiredToken): the next
+ * creds_get() fetches again. A fetch in flight is not affected. */
+void creds_invalidate(creds_provider *p);
+
+/* Number of fetches started so far (for tests and metrics). */
+unsigned creds_fetch_count(const creds_provider *p);
+
+/* Region from IMDS (GET /latest/meta-data/placement/region with an IMDSv2
+ * token). `done` runs exactly once, later (region borrowed; NULL on failure
+ * with errtext). Errors (no callback then): HK_ERR_STATE (IMDS disabled by
+ * AWS_EC2_METADATA_DISABLED), HK_ERR_NOMEM, HK_ERR_EXISTS (one already pending). */
+typedef void (*creds_region_fn)(hk_err err, const char *region, const char *errtext, void *arg);
+HK_MUST_CHECK hk_err creds_imds_region(creds_provider *p, creds_region_fn done, void *arg);
+
+/* Parse an ISO 8601 / RFC 3339 UTC timestamp as AWS sends it
+ * ("2024-05-01T12:34:56Z", optional fraction, "Z" or "+00:00") into Unix
+ * seconds. Errors: HK_ERR_PARSE. *ret untouched on failure. */
+HK_MUST_CHECK hk_err creds_parse_time(const char *s, int64_t *ret);
+
+/* Whether a container credentials full URI may be used (see above). */
+bool creds_container_uri_allowed(const char *uri);
+
+#endif
