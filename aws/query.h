@@ -8,12 +8,19 @@
 
 #include "hk_common.h"
 
-/* An ordered list of name/value parameters. Names and values are copied. */
+/* An ordered list of name/value parameters. Names and values are copied.
+ * Lists are just names built by the caller (1-based, as AWS wants):
+ *   Filter.N.Name / Filter.N.Value.M, SecurityGroupId.N, SubnetIds.member.N,
+ *   TagSpecification.N.ResourceType, TagSpecification.N.Tag.M.Key / .Value. */
 typedef struct query_params query_params;
 
+/* A list holding Action=`action` and Version=`version` (both non-empty), or NULL
+ * (bad argument or out of memory). */
 query_params *query_params_new(const char *action, const char *version);
-void query_params_free(query_params *p);
-/* Add Name=value. printf-style name for list members, e.g. ("Filter.%u.Name", n). */
+void query_params_free(query_params *p); /* NULL-safe */
+/* Add Name=value (value may be ""). printf-style name for list members, e.g.
+ * ("Filter.%u.Name", n). Errors: HK_ERR_INVALID (NULL or empty name, NULL
+ * value), HK_ERR_EXISTS (the name is already there: use query_set), HK_ERR_NOMEM. */
 HK_MUST_CHECK hk_err query_add(query_params *p, const char *name, const char *value);
 HK_MUST_CHECK hk_err query_addf(query_params *p, const char *value, const char *name_fmt, ...)
     HK_PRINTF(3, 4);
@@ -22,7 +29,12 @@ HK_MUST_CHECK hk_err query_set(query_params *p, const char *name, const char *va
 /* Look a parameter up; NULL when absent. */
 const char *query_get(const query_params *p, const char *name);
 /* Encode as application/x-www-form-urlencoded body with RFC 3986 percent-encoding
- * (unreserved A-Z a-z 0-9 - _ . ~ kept), parameters sorted by name. Caller frees. */
+ * (unreserved A-Z a-z 0-9 - _ . ~ kept; every other byte %XX, uppercase hex, so
+ * a space is %20 and UTF-8 is encoded byte by byte), parameters in insertion
+ * order (Action, Version, then as added; query_set keeps a parameter's place),
+ * which is botocore's order. The signature covers the body's hash, so any order
+ * is valid; this one makes bodies comparable with botocore's. Caller frees
+ * *ret_body (NUL-terminated); *ret_len (may be NULL) gets its length. */
 HK_MUST_CHECK hk_err query_encode(const query_params *p, char **ret_body, size_t *ret_len);
 /* True when no parameter other than Action, Version, NextToken and DryRun is
  * set: EC2 puts such "unfiltered and unpaginated" Describe calls in a smaller

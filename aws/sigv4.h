@@ -3,6 +3,7 @@
 #ifndef AWS_SIGV4_H
 #define AWS_SIGV4_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -16,7 +17,19 @@ typedef struct sigv4_header {
 /* A request to sign. Borrowed. `path` and `query` are exactly as they go on the
  * wire (already percent-encoded; query without '?', NULL or "" for none).
  * `headers` must include Host. If they include X-Amz-Date, that value is used
- * as the request time instead of `now` (the AWS test suite works this way). */
+ * as the request time instead of `now` (the AWS test suite works this way).
+ *
+ * Canonical URI (every service but S3): dot segments removed, duplicate slashes
+ * collapsed, then each segment percent-encoded (RFC 3986 unreserved kept), so a
+ * path already encoded on the wire is encoded a second time, as AWS requires.
+ * `no_path_normalize` keeps dot segments and empty segments (S3 style; only the
+ * test suite's "-unnormalized" cases use it). Canonical query: each name and
+ * value decoded and re-encoded, sorted by name then value. Header names are
+ * lowercased; values trimmed, runs of spaces, tabs and line breaks collapsed to
+ * one space; repeated names joined with ',' in the order given. Every header
+ * passed is signed except Authorization. X-Amz-Date and, when the credentials
+ * carry a session token, X-Amz-Security-Token are added to the signed headers
+ * unless already present. */
 typedef struct sigv4_request {
 	const char *method;
 	const char *path;
@@ -25,6 +38,7 @@ typedef struct sigv4_request {
 	size_t n_headers;
 	const void *body;
 	size_t body_len;
+	bool no_path_normalize; /* false (default): normalise the path */
 } sigv4_request;
 
 typedef struct sigv4_creds {
@@ -41,7 +55,7 @@ typedef struct sigv4_signed {
 	char payload_hash[65];	 /* lowercase hex SHA-256 of the body */
 	char signature[65];	 /* lowercase hex */
 	char *authorization;	 /* the Authorization header value */
-	char *canonical_request; /* for tests and debug logs (contains no secret) */
+	char *canonical_request; /* for tests; holds the session token: never log as is */
 	char *string_to_sign;
 } sigv4_signed;
 
@@ -54,5 +68,8 @@ HK_MUST_CHECK hk_err sigv4_sign(const sigv4_request *req, const sigv4_creds *cre
 
 /* Frees and wipes what sigv4_sign put in *s. NULL-safe. */
 void sigv4_signed_cleanup(sigv4_signed *s);
+
+/* Lowercase hex SHA-256 of `len` bytes (e.g. for X-Amz-Content-Sha256). */
+void sigv4_sha256_hex(const void *data, size_t len, char ret_hex[65]);
 
 #endif
