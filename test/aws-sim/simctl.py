@@ -42,6 +42,17 @@ class SimError(RuntimeError):
         self.body = body
 
 
+def error_of(fn: Any, *args: Any, **kwargs: Any) -> tuple[str, int] | None:
+    """Call a boto3 method; None if it succeeded, else (AWS error code, HTTP status)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        fn(*args, **kwargs)
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None
+
+
 class SimClient:
     """Wraps the /_sim/ control API of a running simulator at base_url."""
 
