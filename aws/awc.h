@@ -29,6 +29,41 @@ typedef enum awc_service {
 	AWC_SVC__COUNT
 } awc_service;
 
+/* What happened inside a call, for metrics and traces (optional observer).
+ * Borrowed, valid during the callback; never carries secrets. */
+typedef enum awc_event_kind {
+	AWC_EV_SEND = 0,    /* an attempt is being sent (attempt = its number, 1-based) */
+	AWC_EV_BUCKET_WAIT, /* the client-side token bucket delays the attempt by delay_us */
+	AWC_EV_RETRY,	    /* attempt failed (err, http_status, aws_code); the next one
+			     * starts after delay_us, drawn uniformly from [0, bound_us] */
+	AWC_EV_DONE	    /* the call is finished (err = final result) */
+} awc_event_kind;
+
+typedef struct awc_event {
+	awc_event_kind kind;
+	awc_service svc;
+	const char *action; /* "DescribeSubnets", "ReceiveMessage" */
+	unsigned attempt;
+	hk_err err;
+	long http_status;
+	const char *aws_code;
+	uint64_t delay_us;
+	uint64_t bound_us;
+} awc_event;
+
+typedef void (*awc_event_fn)(const awc_event *ev, void *arg);
+
+/* Environment lookup (value or NULL); NULL in awc_config means getenv(). */
+typedef const char *(*awc_env_fn)(void *arg, const char *name);
+
+/* A token-bucket size override for one family (names: tbucket_family_name()
+ * in retry.h, e.g. "ec2-describe"), before bucket_scale. */
+typedef struct awc_bucket_override {
+	const char *family;
+	double burst;
+	double refill_per_s;
+} awc_bucket_override;
+
 /* Client settings. Every field is optional (0/NULL = SDK default resolution:
  * AWS_REGION, AWS_DEFAULT_REGION, profile, IMDS; AWS_ENDPOINT_URL[_<SERVICE>]).
  * Strings are copied. */
@@ -40,6 +75,17 @@ typedef struct awc_config {
 	unsigned max_attempts;		      /* default HK_CAP_AWS_ATTEMPTS */
 	double bucket_scale;		      /* scales every token bucket; default 1.0 */
 	bool no_buckets;		      /* disable client-side rate limiting */
+	const awc_bucket_override *bucket_overrides;
+	size_t n_bucket_overrides;
+	/* Backoff (retry.h defaults, the SDKs' "standard" mode: 50 ms transient base,
+	 * 1 s throttle base, 20 s cap). 0 = default. */
+	long backoff_base_ms;
+	long backoff_throttle_base_ms;
+	long backoff_cap_ms;
+	awc_env_fn env; /* NULL = getenv(); used for region, endpoints, credentials */
+	void *env_arg;
+	awc_event_fn on_event; /* optional observer */
+	void *event_arg;
 } awc_config;
 
 /* The outcome of one call, after retries. Everything is borrowed and valid only
@@ -70,9 +116,11 @@ typedef struct awc_call_opts {
 } awc_call_opts;
 
 /* Create a client on `base`. Resolves region and endpoints now (from cfg, then
- * the environment and the shared config file); credentials are resolved lazily
- * and asynchronously on the first call. Errors: HK_ERR_INVALID (bad endpoint URL),
- * HK_ERR_NOMEM. */
+ * the environment and the shared config file); when neither gives a region and
+ * IMDS is not disabled, asks IMDS asynchronously and queues calls until it
+ * answers. Credentials are resolved lazily and asynchronously on the first call
+ * (creds.h has the provider chain). Errors: HK_ERR_INVALID (bad endpoint URL,
+ * bad bucket override), HK_ERR_RANGE (bucket_scale), HK_ERR_NOMEM. */
 HK_MUST_CHECK hk_err awc_client_new(struct event_base *base, const awc_config *cfg,
 				    awc_client **ret);
 /* Frees the client. Calls still in flight are cancelled and their callbacks are
@@ -84,14 +132,30 @@ const char *awc_client_region(const awc_client *c);
 
 /* Send a Query-protocol call (EC2, Auto Scaling, STS). Takes ownership of
  * `params` (also on failure). Returns HK_OK when the call is queued; `done`
- * then runs exactly once. */
+ * then runs exactly once. Errors (no callback then): HK_ERR_INVALID (no
+ * Action, bad service), HK_ERR_FULL (HK_CAP_AWS_PENDING_CALLS calls pending),
+ * HK_ERR_NOMEM. A missing region or credentials are reported through `done`
+ * (HK_ERR_INVALID / HK_ERR_NO_CREDENTIALS ...). */
 HK_MUST_CHECK hk_err awc_query(awc_client *c, awc_service svc, query_params *params,
 			       const awc_call_opts *opts, awc_done_fn done, void *arg);
 
 /* Send a JSON-protocol call (SQS): X-Amz-Target `target`
- * ("AmazonSQS.ReceiveMessage"), body `body` (borrowed, serialised at once). */
+ * ("AmazonSQS.ReceiveMessage"), body `body` (borrowed, serialised at once;
+ * NULL = {}), Content-Type application/x-amz-json-1.0. On success res->json is
+ * the parsed answer; on error aws_code is the part of "__type" after '#'.
+ * Errors as awc_query(). */
 HK_MUST_CHECK hk_err awc_json(awc_client *c, awc_service svc, const char *target,
 			      const json_t *body, const awc_call_opts *opts, awc_done_fn done,
 			      void *arg);
+
+/* The endpoint URL a service's calls go to, or NULL before the region is
+ * known. */
+const char *awc_client_endpoint(const awc_client *c, awc_service svc);
+
+/* The SigV4 signing name of a service ("ec2", "autoscaling", "sts", "sqs"). */
+const char *awc_service_name(awc_service svc);
+
+/* Calls queued or in flight. */
+size_t awc_client_pending(const awc_client *c);
 
 #endif

@@ -241,6 +241,14 @@ static void check_multi_info(httpc *h)
 		resp.body_len = x->body_len;
 		resp.headers = x->headers;
 		resp.n_headers = x->n_headers;
+		if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+		    rc == CURLE_COULDNT_CONNECT) {
+			resp.not_sent = true;
+		} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+			curl_off_t connect_us = 0;
+			curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+			resp.not_sent = connect_us == 0;
+		}
 		if (resp.err == HK_ERR_TOO_LARGE)
 			resp.errtext = "response body exceeds its cap";
 		else if (resp.err != HK_OK)

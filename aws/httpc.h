@@ -53,6 +53,8 @@ typedef struct httpc_response {
 	const httpc_header *headers; /* headers of the final response, in order */
 	size_t n_headers;	     /* at most HK_CAP_AWS_RESPONSE_HEADERS */
 	const char *errtext;	     /* curl's explanation when err != HK_OK, else "" */
+	bool not_sent; /* err != HK_OK and the request provably never reached the server
+			* (DNS failure, connection refused, connect timeout): safe to retry */
 } httpc_response;
 
 /* Called exactly once per successful httpc_send(), always from the event loop
