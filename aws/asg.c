@@ -1,0 +1,389 @@
+/* Auto Scaling (Query protocol, Version 2011-01-01): lifecycle action
+ * completion and heartbeats, DescribeLifecycleHooks, DescribeAutoScalingGroups. */
+#include "calls_internal.h"
+
+#include <string.h>
+
+#include "awsxml.h"
+#include "hk_caps.h"
+
+struct dg_out {
+	asg_describe_groups_out pub;
+	size_t cap;
+};
+
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+static hk_err bad(hk_errinfo *ei, const char *action, const char *what)
+{
+	return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: %s", action, what);
+}
+
+static hk_err built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action)
+{
+	if (err) {
+		cq_params_free(p);
+		if (err == HK_ERR_INVALID)
+			return bad(ei, action, "an empty name or list entry");
+		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
+	}
+	*ret = p;
+	return HK_OK;
+}
+
+static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
+{
+	*ret = cq_params_new(action, CQ_ASG_VERSION);
+	return *ret ? HK_OK : hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+}
+
+/* ---- CompleteLifecycleAction / RecordLifecycleActionHeartbeat ---------------- */
+
+static hk_err build_action(const char *action, const asg_lifecycle_action_req *req,
+			   bool with_result, cq_params **ret, hk_errinfo *ei)
+{
+	if (!req || !set(req->hook_name) || !set(req->group_name))
+		return bad(ei, action, "hook_name and group_name are required");
+	if (!set(req->token) && !set(req->instance_id))
+		return bad(ei, action, "a token or an instance id is required");
+	if (with_result && req->result != ASG_RESULT_CONTINUE && req->result != ASG_RESULT_ABANDON)
+		return bad(ei, action, "result must be CONTINUE or ABANDON");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "LifecycleHookName", req->hook_name);
+	if (!err)
+		err = cq_add(p, "AutoScalingGroupName", req->group_name);
+	if (!err && set(req->token))
+		err = cq_add(p, "LifecycleActionToken", req->token);
+	if (!err && with_result)
+		err = cq_add(p, "LifecycleActionResult",
+			     req->result == ASG_RESULT_ABANDON ? "ABANDON" : "CONTINUE");
+	if (!err && set(req->instance_id))
+		err = cq_add(p, "InstanceId", req->instance_id);
+	return built(err, p, ret, ei, action);
+}
+
+hk_err asg_build_complete_lifecycle_action(const asg_lifecycle_action_req *req, cq_params **ret,
+					   hk_errinfo *ei)
+{
+	return build_action("CompleteLifecycleAction", req, true, ret, ei);
+}
+
+hk_err asg_build_record_heartbeat(const asg_lifecycle_action_req *req, cq_params **ret,
+				  hk_errinfo *ei)
+{
+	return build_action("RecordLifecycleActionHeartbeat", req, false, ret, ei);
+}
+
+/* <XResponse><XResult/><ResponseMetadata><RequestId/></ResponseMetadata>. The
+ * Result element carries nothing for these two; its absence is tolerated. */
+static void read_empty(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	asg_empty_out *o = outp;
+	char name[96];
+	snprintf(name, sizeof(name), "%sResponse", r->action);
+	xmlNode *root = cq_x_root(r, doc, name);
+	if (r->err)
+		return;
+	o->request_id =
+	    cq_x_str_opt_nonempty(r, awsxml_child(root, "ResponseMetadata"), "RequestId");
+}
+
+static void deliver_empty(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
+{
+	((asg_empty_fn)fn)(res, out, arg);
+}
+
+/* A second completion fails ("No active Lifecycle Action found"), so an
+ * ambiguous failure is not retried blindly; a heartbeat may be repeated. */
+const cq_spec asg_spec_complete_lifecycle_action = {
+    .svc = AWC_SVC_AUTOSCALING,
+    .action = "CompleteLifecycleAction",
+    .idempotent = false,
+    .out_size = sizeof(asg_empty_out),
+    .read_xml = read_empty,
+    .deliver = deliver_empty,
+};
+
+const cq_spec asg_spec_record_heartbeat = {
+    .svc = AWC_SVC_AUTOSCALING,
+    .action = "RecordLifecycleActionHeartbeat",
+    .idempotent = true,
+    .out_size = sizeof(asg_empty_out),
+    .read_xml = read_empty,
+    .deliver = deliver_empty,
+};
+
+hk_err asg_complete_lifecycle_action(awc_client *c, const asg_lifecycle_action_req *req,
+				     asg_empty_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = asg_build_complete_lifecycle_action(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &asg_spec_complete_lifecycle_action, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+hk_err asg_record_lifecycle_action_heartbeat(awc_client *c, const asg_lifecycle_action_req *req,
+					     asg_empty_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = asg_build_record_heartbeat(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &asg_spec_record_heartbeat, p, 0, NULL, NULL, (cq_generic_fn)done,
+			      arg);
+}
+
+/* ---- DescribeLifecycleHooks --------------------------------------------------- */
+
+hk_err asg_build_describe_lifecycle_hooks(const asg_describe_lifecycle_hooks_req *req,
+					  cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "DescribeLifecycleHooks";
+	if (!req || !set(req->group_name))
+		return bad(ei, action, "group_name is required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "AutoScalingGroupName", req->group_name);
+	if (!err)
+		err =
+		    cq_add_list(p, "LifecycleHookNames.member", req->hook_names, req->n_hook_names);
+	return built(err, p, ret, ei, action);
+}
+
+static void read_hook(cq_rd *r, const xmlNode *m, asg_lifecycle_hook *h)
+{
+	h->hook_name = cq_x_str(r, m, "LifecycleHookName", true);
+	h->group_name = cq_x_str(r, m, "AutoScalingGroupName", true);
+	h->transition = cq_x_str(r, m, "LifecycleTransition", true);
+	h->default_result = cq_x_str_opt_nonempty(r, m, "DefaultResult");
+	h->notification_metadata = cq_x_str_opt_nonempty(r, m, "NotificationMetadata");
+	h->target_arn = cq_x_str_opt_nonempty(r, m, "NotificationTargetARN");
+	h->role_arn = cq_x_str_opt_nonempty(r, m, "RoleARN");
+	h->heartbeat_timeout_s = cq_x_uint(r, m, "HeartbeatTimeout", false, 3600);
+	h->global_timeout_s = cq_x_uint(r, m, "GlobalTimeout", false, 0);
+}
+
+static void read_describe_lifecycle_hooks(cq_rd *r, const xmlDoc *doc, void *outp,
+					  const char **next)
+{
+	asg_describe_lifecycle_hooks_out *o = outp;
+	xmlNode *root = cq_x_root(r, doc, "DescribeLifecycleHooksResponse");
+	xmlNode *res = cq_x_need(r, root, "DescribeLifecycleHooksResult");
+	xmlNode *set = cq_x_need(r, res, "LifecycleHooks");
+	size_t n = cq_x_count(r, set, "member", HK_CAP_AWS_ITEMS);
+	if (!n || r->err)
+		return;
+	asg_lifecycle_hook *v = cq_alloc(r->a, n, sizeof(*v));
+	if (!v) {
+		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
+		return;
+	}
+	size_t i = 0;
+	for (xmlNode *m = awsxml_first_named(set, "member"); m && i < n && !r->err;
+	     m = awsxml_next_named(m, "member"))
+		read_hook(r, m, &v[i++]);
+	o->hooks = v;
+	o->n_hooks = i;
+}
+
+static void deliver_hooks(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
+{
+	((asg_describe_lifecycle_hooks_fn)fn)(res, out, arg);
+}
+
+const cq_spec asg_spec_describe_lifecycle_hooks = {
+    .svc = AWC_SVC_AUTOSCALING,
+    .action = "DescribeLifecycleHooks",
+    .idempotent = true,
+    .out_size = sizeof(asg_describe_lifecycle_hooks_out),
+    .read_xml = read_describe_lifecycle_hooks,
+    .deliver = deliver_hooks,
+};
+
+hk_err asg_describe_lifecycle_hooks(awc_client *c, const asg_describe_lifecycle_hooks_req *req,
+				    asg_describe_lifecycle_hooks_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = asg_build_describe_lifecycle_hooks(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &asg_spec_describe_lifecycle_hooks, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+/* ---- DescribeAutoScalingGroups ------------------------------------------------ */
+
+hk_err asg_build_describe_groups(const asg_describe_groups_req *req, cq_params **ret,
+				 hk_errinfo *ei)
+{
+	static const char action[] = "DescribeAutoScalingGroups";
+	if (!req)
+		return bad(ei, action, "no request");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add_list(p, "AutoScalingGroupNames.member", req->group_names, req->n_group_names);
+	if (!err)
+		err = cq_add_uint(p, "MaxRecords", 100);
+	return built(err, p, ret, ei, action);
+}
+
+static void read_launch_template(cq_rd *r, const xmlNode *lt, asg_launch_template *t)
+{
+	t->id = cq_x_str_opt_nonempty(r, lt, "LaunchTemplateId");
+	t->name = cq_x_str_opt_nonempty(r, lt, "LaunchTemplateName");
+	t->version = cq_x_str_opt_nonempty(r, lt, "Version");
+}
+
+/* VPCZoneIdentifier is "subnet-a,subnet-b" (AWS may add spaces). */
+static void split_subnets(cq_rd *r, const char *list, asg_group *g)
+{
+	if (!list || !*list || r->err)
+		return;
+	size_t n = 1;
+	for (const char *c = list; *c; c++)
+		n += *c == ',';
+	if (n > HK_CAP_AWS_SUBITEMS) {
+		cq_rd_fail(r, HK_ERR_TOO_LARGE, "more than %u subnets in VPCZoneIdentifier",
+			   HK_CAP_AWS_SUBITEMS);
+		return;
+	}
+	const char **v = cq_alloc(r->a, n, sizeof(*v));
+	if (!v) {
+		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
+		return;
+	}
+	size_t i = 0;
+	const char *s = list;
+	for (;;) {
+		const char *e = strchr(s, ',');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		while (len && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len) {
+			v[i] = cq_strndup(r->a, s, len);
+			if (!v[i]) {
+				cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
+				return;
+			}
+			i++;
+		}
+		if (!e)
+			break;
+		s = e + 1;
+	}
+	g->subnet_ids = i ? v : NULL;
+	g->n_subnet_ids = i;
+}
+
+static void read_instances(cq_rd *r, const xmlNode *m, asg_group *g)
+{
+	xmlNode *set = awsxml_child(m, "Instances");
+	size_t n = cq_x_count(r, set, "member", HK_CAP_AWS_SUBITEMS);
+	if (!n || r->err)
+		return;
+	asg_instance *v = cq_alloc(r->a, n, sizeof(*v));
+	if (!v) {
+		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
+		return;
+	}
+	size_t i = 0;
+	for (xmlNode *x = awsxml_first_named(set, "member"); x && i < n && !r->err;
+	     x = awsxml_next_named(x, "member"), i++) {
+		v[i].instance_id = cq_x_str(r, x, "InstanceId", true);
+		v[i].az = cq_x_str(r, x, "AvailabilityZone", true);
+		v[i].lifecycle_state = cq_x_str(r, x, "LifecycleState", true);
+		v[i].health_status = cq_x_str_opt_nonempty(r, x, "HealthStatus");
+		v[i].instance_type = cq_x_str_opt_nonempty(r, x, "InstanceType");
+		v[i].protected_from_scale_in =
+		    cq_x_bool(r, x, "ProtectedFromScaleIn", false, false);
+	}
+	g->instances = v;
+	g->n_instances = i;
+}
+
+static void read_group(cq_rd *r, const xmlNode *m, asg_group *g)
+{
+	g->name = cq_x_str(r, m, "AutoScalingGroupName", true);
+	g->arn = cq_x_str_opt_nonempty(r, m, "AutoScalingGroupARN");
+	g->min_size = cq_x_uint(r, m, "MinSize", true, 0);
+	g->max_size = cq_x_uint(r, m, "MaxSize", true, 0);
+	g->desired_capacity = cq_x_uint(r, m, "DesiredCapacity", true, 0);
+	cq_x_strings(r, m, "AvailabilityZones", "member", NULL, &g->azs, &g->n_azs);
+	split_subnets(r, cq_x_str(r, m, "VPCZoneIdentifier", false), g);
+	g->launch_configuration = cq_x_str_opt_nonempty(r, m, "LaunchConfigurationName");
+	xmlNode *lt = awsxml_child(m, "LaunchTemplate");
+	if (!lt)
+		lt = awsxml_path(m, "MixedInstancesPolicy", "LaunchTemplate",
+				 "LaunchTemplateSpecification", NULL);
+	if (lt) {
+		g->has_launch_template = true;
+		read_launch_template(r, lt, &g->launch_template);
+	}
+	read_instances(r, m, g);
+	cq_x_tags(r, m, "Tags", "member", "Key", "Value", &g->tags, &g->n_tags);
+}
+
+static void read_describe_groups(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	struct dg_out *o = outp;
+	xmlNode *root = cq_x_root(r, doc, "DescribeAutoScalingGroupsResponse");
+	xmlNode *res = cq_x_need(r, root, "DescribeAutoScalingGroupsResult");
+	xmlNode *set = cq_x_need(r, res, "AutoScalingGroups");
+	size_t n = cq_x_count(r, set, "member", HK_CAP_AWS_ITEMS);
+	if (n && !r->err) {
+		hk_err err = HK_OK;
+		asg_group *v = cq_vec_grow(r->a, o->pub.groups, o->pub.n_groups, &o->cap, n,
+					   sizeof(*v), HK_CAP_AWS_ITEMS, &err);
+		if (!v) {
+			cq_rd_fail(r, err, "more than %u groups", HK_CAP_AWS_ITEMS);
+			return;
+		}
+		o->pub.groups = v;
+		for (xmlNode *m = awsxml_first_named(set, "member"); m && !r->err;
+		     m = awsxml_next_named(m, "member"))
+			read_group(r, m, &v[o->pub.n_groups++]);
+	}
+	*next = cq_x_peek(res, "NextToken");
+}
+
+static void deliver_groups(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
+{
+	((asg_describe_groups_fn)fn)(res, out, arg);
+}
+
+const cq_spec asg_spec_describe_groups = {
+    .svc = AWC_SVC_AUTOSCALING,
+    .action = "DescribeAutoScalingGroups",
+    .idempotent = true,
+    .paginated = true,
+    .out_size = sizeof(struct dg_out),
+    .read_xml = read_describe_groups,
+    .deliver = deliver_groups,
+};
+
+hk_err asg_describe_auto_scaling_groups(awc_client *c, const asg_describe_groups_req *req,
+					asg_describe_groups_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = asg_build_describe_groups(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &asg_spec_describe_groups, p, 0, NULL, NULL, (cq_generic_fn)done,
+			      arg);
+}

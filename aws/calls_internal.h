@@ -1,0 +1,294 @@
+/* aws/ internal: the machinery under the typed calls (awscalls.h), and each
+ * call's request builder and response reader, exposed so the unit tests and the
+ * fuzz target can drive them without a network. Implemented in calls_util.c
+ * (arena, parameter lists, reading helpers, the call driver) and in each
+ * call's file (ec2_describe.c, ec2_eni.c, asg.c, sts.c, sqs.c). */
+#ifndef AWS_CALLS_INTERNAL_H
+#define AWS_CALLS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libxml/tree.h>
+
+#include "awc.h"
+#include "awscalls.h"
+#include "hk_common.h"
+
+struct event_base;
+
+#define CQ_EC2_VERSION "2016-11-15"
+#define CQ_ASG_VERSION "2011-01-01"
+#define CQ_STS_VERSION "2011-06-15"
+
+/* ---- arena: every result lives in one ------------------------------------ */
+
+typedef struct cq_arena cq_arena;
+
+/* A new arena whose first allocation is a zeroed root of `root_size` bytes (the
+ * result struct handed to callbacks). Returns the root, or NULL (no memory). */
+void *cq_root_new(size_t root_size, cq_arena **ret_arena);
+/* The arena of a root made by cq_root_new(). */
+cq_arena *cq_arena_of(const void *root);
+/* Frees the arena (wiping it first when marked sensitive). NULL-safe. */
+void cq_arena_free(cq_arena *a);
+/* Wipe every block with OPENSSL_cleanse before it is freed (credentials). */
+void cq_arena_set_sensitive(cq_arena *a);
+/* Zeroed, max-aligned memory for n objects of `size` (overflow-checked). NULL when
+ * out of memory. */
+void *cq_alloc(cq_arena *a, size_t n, size_t size);
+char *cq_strdup(cq_arena *a, const char *s);
+char *cq_strndup(cq_arena *a, const char *s, size_t len);
+/* Grow an array to hold `more` more elements of `elem` bytes: returns `items`
+ * when it has room (n used of *cap), else a new array (doubling; the old one stays
+ * in the arena) with the n used elements copied, updating *cap. NULL with
+ * *ret_err = HK_ERR_TOO_LARGE past `max` elements, or HK_ERR_NOMEM. */
+void *cq_vec_grow(cq_arena *a, const void *items, size_t n, size_t *cap, size_t more, size_t elem,
+		  size_t max, hk_err *ret_err);
+/* Cast away const from a result's array (the reader owns what it builds). */
+#define CQ_MUT(type, p) ((type *)(uintptr_t)(p))
+
+/* ---- request parameters ------------------------------------------------- */
+
+/* An ordered name/value list, Action and Version first. Unlike query_params it
+ * can be listed (tests compare the exact list) and reused for every page. */
+typedef struct cq_params cq_params;
+
+cq_params *cq_params_new(const char *action, const char *version);
+void cq_params_free(cq_params *p);
+size_t cq_params_count(const cq_params *p);
+const char *cq_params_name(const cq_params *p, size_t i);
+const char *cq_params_value(const cq_params *p, size_t i);
+const char *cq_params_get(const cq_params *p, const char *name);
+const char *cq_params_action(const cq_params *p);
+HK_MUST_CHECK hk_err cq_add(cq_params *p, const char *name, const char *value);
+HK_MUST_CHECK hk_err cq_addf(cq_params *p, const char *value, const char *name_fmt, ...)
+    HK_PRINTF(3, 4);
+HK_MUST_CHECK hk_err cq_add_uint(cq_params *p, const char *name, unsigned long long v);
+HK_MUST_CHECK hk_err cq_add_bool(cq_params *p, const char *name, bool v);
+/* prefix.1, prefix.2, ... = values (e.g. "InstanceId", "AutoScalingGroupNames.member"). */
+HK_MUST_CHECK hk_err cq_add_list(cq_params *p, const char *prefix, const char *const *values,
+				 size_t n);
+/* Filter.N.Name / Filter.N.Value.M. */
+HK_MUST_CHECK hk_err cq_add_filters(cq_params *p, const ec2_filter *f, size_t n);
+/* prefix.N.Key / prefix.N.Value (e.g. "Tag", "TagSpecification.1.Tag"). */
+HK_MUST_CHECK hk_err cq_add_tags(cq_params *p, const char *prefix, const ec2_tag *tags, size_t n);
+/* The query_params for one request: the list, plus NextToken when non-NULL. */
+HK_MUST_CHECK hk_err cq_params_to_query(const cq_params *p, const char *next_token,
+					query_params **ret);
+
+/* ---- response reading ---------------------------------------------------- */
+
+/* A reader's state: the arena results go to and the first error (sticky: after
+ * an error every helper returns a default and changes nothing). */
+typedef struct cq_rd {
+	cq_arena *a;
+	const char *action; /* names the response in error texts */
+	hk_err err;
+	hk_errinfo ei;
+} cq_rd;
+
+void cq_rd_init(cq_rd *r, cq_arena *a, const char *action);
+/* Record an error (only the first one is kept). Returns r->err. */
+hk_err cq_rd_fail(cq_rd *r, hk_err code, const char *fmt, ...) HK_PRINTF(3, 4);
+
+/* The root element if it is named `name`, else an HK_ERR_PARSE error. */
+xmlNode *cq_x_root(cq_rd *r, const xmlDoc *doc, const char *name);
+/* A required child element; HK_ERR_PARSE naming it when missing. */
+xmlNode *cq_x_need(cq_rd *r, const xmlNode *parent, const char *name);
+/* Text of child `name` copied into the arena: NULL when absent (and a
+ * HK_ERR_PARSE error when `required`). An empty element gives "" unless
+ * `empty_is_null`. */
+const char *cq_x_str(cq_rd *r, const xmlNode *parent, const char *name, bool required);
+const char *cq_x_str_opt_nonempty(cq_rd *r, const xmlNode *parent, const char *name);
+/* Numbers and booleans of child `name`: `dflt` when absent (error when
+ * required); HK_ERR_PARSE when present but malformed or out of range. */
+unsigned cq_x_uint(cq_rd *r, const xmlNode *parent, const char *name, bool required, unsigned dflt);
+uint64_t cq_x_u64(cq_rd *r, const xmlNode *parent, const char *name, bool required, uint64_t dflt);
+bool cq_x_bool(cq_rd *r, const xmlNode *parent, const char *name, bool required, bool dflt);
+/* Count the `item_name` children of `set` (NULL set = 0), failing with
+ * HK_ERR_TOO_LARGE past `max`. */
+size_t cq_x_count(cq_rd *r, const xmlNode *set, const char *item_name, size_t max);
+/* A list of strings: every `item_name` child of child `set_name` of `parent`,
+ * each the text of its child `field` (or its own text when field is NULL). */
+void cq_x_strings(cq_rd *r, const xmlNode *parent, const char *set_name, const char *item_name,
+		  const char *field, const char *const **ret, size_t *ret_n);
+/* EC2 tags: <set_name><item><key/><value/></item>...; Auto Scaling uses
+ * item_name "member" and Key/Value. */
+void cq_x_tags(cq_rd *r, const xmlNode *parent, const char *set_name, const char *item_name,
+	       const char *key_name, const char *value_name, const ec2_tag **ret, size_t *ret_n);
+/* The text of child `name` when present and non-empty, borrowed from the tree. */
+const char *cq_x_peek(const xmlNode *parent, const char *name);
+
+/* JSON (SQS). Required/optional string members copied into the arena. */
+const char *cq_j_str(cq_rd *r, const json_t *obj, const char *name, bool required, size_t *ret_len);
+
+/* ---- the call driver ----------------------------------------------------- */
+
+typedef struct cq_call cq_call;
+
+/* Reads one response page into `out` (appending), returning the next page's
+ * token (borrowed from the document, NULL or "" when none) through
+ * *ret_next_token. Errors go into r. */
+typedef void (*cq_xml_read_fn)(cq_rd *r, const xmlDoc *doc, void *out, const char **ret_next_token);
+typedef void (*cq_json_read_fn)(cq_rd *r, const json_t *json, void *out);
+/* Calls the typed user callback `fn` (cast back to its real type). */
+typedef void (*cq_generic_fn)(void);
+typedef void (*cq_deliver_fn)(cq_generic_fn fn, const awc_result *res, const void *out, void *arg);
+/* Runs after the last page, before delivery (e.g. to fill a cache). */
+typedef hk_err (*cq_finish_fn)(cq_call *call, void *out, hk_errinfo *ei);
+
+typedef struct cq_spec {
+	awc_service svc;
+	const char *action;	   /* for error texts */
+	bool idempotent;	   /* retry after ambiguous failures */
+	bool paginated;		   /* follow NextToken */
+	size_t out_size;	   /* sizeof the result struct */
+	cq_xml_read_fn read_xml;   /* Query protocol */
+	cq_json_read_fn read_json; /* JSON protocol */
+	cq_deliver_fn deliver;
+	cq_finish_fn finish; /* optional */
+	bool sensitive;	     /* wipe the result's memory when freed */
+} cq_spec;
+
+/* Start a Query-protocol call: takes `params` (also on failure). On HK_OK the
+ * callback runs exactly once later; otherwise never. `ctx` (freed with
+ * ctx_free after delivery, may be NULL) is available to spec->finish through
+ * cq_call_ctx(). */
+HK_MUST_CHECK hk_err cq_start_query(awc_client *c, const cq_spec *spec, cq_params *params,
+				    long timeout_ms, void *ctx, void (*ctx_free)(void *),
+				    cq_generic_fn fn, void *arg);
+/* Start a JSON-protocol call (SQS): `body` is borrowed (serialised at once). */
+HK_MUST_CHECK hk_err cq_start_json(awc_client *c, const cq_spec *spec, const char *target,
+				   const json_t *body, long timeout_ms, cq_generic_fn fn,
+				   void *arg);
+/* Deliver a ready result on the next loop turn without any AWS call (cache
+ * hits): takes `out` (a cq_root_new() root). */
+HK_MUST_CHECK hk_err cq_start_ready(awc_client *c, const cq_spec *spec, void *out, cq_generic_fn fn,
+				    void *arg);
+void *cq_call_ctx(const cq_call *call);
+awc_client *cq_call_client(const cq_call *call);
+
+/* Read a whole single-page XML response into a new root (tests and fuzzing).
+ * On HK_OK *ret_out is a root to release with cq_arena_free(cq_arena_of()). */
+HK_MUST_CHECK hk_err cq_read_xml_once(const cq_spec *spec, const xmlDoc *doc, void **ret_out,
+				      const char **ret_next_token, hk_errinfo *ei);
+HK_MUST_CHECK hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out,
+				       hk_errinfo *ei);
+
+/* Per-client state of the typed calls: the event base (for cache hits, which
+ * are delivered on the next loop turn), the instance-type cache and the calls in
+ * flight. awsclient_new() registers a client; a client made with awc_client_new()
+ * directly is registered without a base on its first typed call (its cache
+ * then only fills, never answers). */
+HK_MUST_CHECK hk_err cq_client_register(const awc_client *c, struct event_base *base);
+/* Free every typed call still in flight on `c` without calling back, and drop its
+ * state and caches (awsclient_free() calls it before awc_client_free()). */
+void cq_client_forget(const awc_client *c);
+/* The base registered for `c`, or NULL. */
+struct event_base *cq_client_base(const awc_client *c);
+/* The client's instance-type cache (ec2_describe.c owns its content; the slot
+ * lives with the client state, NULL when none). `create` makes the state. */
+struct ec2_type_cache;
+struct ec2_type_cache **cq_client_type_cache(const awc_client *c);
+void ec2_type_cache_free(struct ec2_type_cache *tc);
+
+/* The transport the driver uses: awc_query()/awc_json() by default; the unit
+ * tests install a fake that serves recorded responses from the event loop. */
+typedef struct cq_transport {
+	hk_err (*query)(awc_client *c, awc_service svc, const cq_params *p, const char *next_token,
+			const awc_call_opts *opts, awc_done_fn done, void *arg);
+	hk_err (*json)(awc_client *c, awc_service svc, const char *target, const json_t *body,
+		       const awc_call_opts *opts, awc_done_fn done, void *arg);
+} cq_transport;
+/* Install `t` (NULL restores the default). Tests only. */
+void cq_set_transport(const cq_transport *t);
+
+/* ---- each call's spec, builder and reader ----------------------------------
+ * Builders validate the request and return the complete parameter list (Action
+ * and Version first); HK_ERR_INVALID with ei->text naming the field. */
+extern const cq_spec ec2_spec_describe_instances;
+extern const cq_spec ec2_spec_describe_instance_types;
+extern const cq_spec ec2_spec_describe_subnets;
+extern const cq_spec ec2_spec_describe_network_interfaces;
+extern const cq_spec ec2_spec_get_subnet_cidr_reservations;
+extern const cq_spec ec2_spec_create_subnet_cidr_reservation;
+extern const cq_spec ec2_spec_delete_subnet_cidr_reservation;
+extern const cq_spec ec2_spec_create_network_interface;
+extern const cq_spec ec2_spec_attach_network_interface;
+extern const cq_spec ec2_spec_detach_network_interface;
+extern const cq_spec ec2_spec_delete_network_interface;
+extern const cq_spec ec2_spec_modify_network_interface_attribute;
+extern const cq_spec ec2_spec_create_tags;
+extern const cq_spec ec2_spec_assign_ipv6_addresses;
+extern const cq_spec asg_spec_complete_lifecycle_action;
+extern const cq_spec asg_spec_record_heartbeat;
+extern const cq_spec asg_spec_describe_lifecycle_hooks;
+extern const cq_spec asg_spec_describe_groups;
+extern const cq_spec sts_spec_get_caller_identity;
+extern const cq_spec sts_spec_assume_role_web_identity;
+extern const cq_spec sqs_spec_receive;
+extern const cq_spec sqs_spec_empty;
+
+HK_MUST_CHECK hk_err ec2_build_describe_instances(const ec2_describe_instances_req *req,
+						  cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_describe_instance_types(const ec2_describe_instance_types_req *req,
+						       cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_describe_subnets(const ec2_describe_subnets_req *req,
+						cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_describe_network_interfaces(
+    const ec2_describe_network_interfaces_req *req, cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_get_subnet_cidr_reservations(
+    const ec2_get_subnet_cidr_reservations_req *req, cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_create_subnet_cidr_reservation(
+    const ec2_create_subnet_cidr_reservation_req *req, cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_delete_subnet_cidr_reservation(
+    const ec2_delete_subnet_cidr_reservation_req *req, cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_create_network_interface(const ec2_create_network_interface_req *req,
+							cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_attach_network_interface(const ec2_attach_network_interface_req *req,
+							cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_detach_network_interface(const ec2_detach_network_interface_req *req,
+							cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_delete_network_interface(const ec2_delete_network_interface_req *req,
+							cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_modify_source_dest_check(const char *eni_id, bool enabled,
+							cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_modify_delete_on_termination(const char *eni_id,
+							    const char *attachment_id, bool enabled,
+							    cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_assign_ipv6_addresses(const ec2_assign_ipv6_addresses_req *req,
+						     cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err ec2_build_create_tags(const ec2_create_tags_req *req, cq_params **ret,
+					   hk_errinfo *ei);
+HK_MUST_CHECK hk_err asg_build_complete_lifecycle_action(const asg_lifecycle_action_req *req,
+							 cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err asg_build_record_heartbeat(const asg_lifecycle_action_req *req,
+						cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err asg_build_describe_lifecycle_hooks(const asg_describe_lifecycle_hooks_req *req,
+							cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err asg_build_describe_groups(const asg_describe_groups_req *req, cq_params **ret,
+					       hk_errinfo *ei);
+HK_MUST_CHECK hk_err sts_build_get_caller_identity(cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err sts_build_assume_role_web_identity(const sts_assume_role_web_identity_req *req,
+							cq_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err sqs_build_receive(const sqs_receive_req *req, json_t **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err sqs_build_delete(const char *queue_url, const char *receipt_handle,
+				      json_t **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err sqs_build_change_visibility(const char *queue_url, const char *receipt_handle,
+						 unsigned timeout_s, json_t **ret, hk_errinfo *ei);
+
+/* Readers of one ENI element (DescribeNetworkInterfaces item, CreateNetworkInterface
+ * networkInterface) and one reservation (shared by Get/Create/Delete). */
+void ec2_read_eni(cq_rd *r, const xmlNode *item, ec2_eni *eni);
+void ec2_read_cidr_reservation(cq_rd *r, const xmlNode *item, bool ipv6, ec2_cidr_reservation *res);
+
+/* Read an STS AssumeRoleWithWebIdentity response body (for creds.c if it sends the
+ * call itself). On HK_OK *ret_out is a result the caller frees with awscalls_free(). */
+HK_MUST_CHECK hk_err sts_read_assume_role_web_identity(const xmlDoc *doc,
+						       sts_credentials_out **ret_out,
+						       hk_errinfo *ei);
+
+#endif

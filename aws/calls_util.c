@@ -1,0 +1,1071 @@
+/* The machinery under the typed calls: result arenas, parameter lists, reading
+ * helpers that never trust the document, and the driver that sends a call,
+ * follows NextToken, and delivers the typed result exactly once. */
+#include "calls_internal.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "awsclient.h"
+#include "awsxml.h"
+#include "hk_caps.h"
+#include "query.h"
+
+/* ---- arena ----------------------------------------------------------------
+ * Results are trees of small objects that die together, so they share one
+ * arena: freeing a result is one walk over a few blocks, and a reader that
+ * fails half-way leaks nothing. */
+
+#define CQ_ARENA_MAGIC 0x41524e41u
+#define CQ_BLOCK_SIZE  4096u
+#define CQ_ALIGN       (_Alignof(max_align_t))
+
+struct cq_block {
+	struct cq_block *next;
+	size_t used;
+	size_t cap;
+	max_align_t data[];
+};
+
+struct cq_arena {
+	unsigned magic;
+	bool sensitive;
+	bool kept;
+	size_t root_size;
+	struct cq_block *blocks;
+};
+
+/* The arena header and the root share the first allocation, so the arena of a
+ * result is found from the result pointer alone (awscalls_keep/free). */
+struct cq_first {
+	struct cq_arena arena;
+	max_align_t root[];
+};
+
+void *cq_root_new(size_t root_size, cq_arena **ret_arena)
+{
+	if (root_size > SIZE_MAX - sizeof(struct cq_first))
+		return NULL;
+	struct cq_first *f = calloc(1, sizeof(*f) + root_size);
+	if (!f)
+		return NULL;
+	f->arena.magic = CQ_ARENA_MAGIC;
+	f->arena.root_size = root_size;
+	if (ret_arena)
+		*ret_arena = &f->arena;
+	return f->root;
+}
+
+cq_arena *cq_arena_of(const void *root)
+{
+	if (!root)
+		return NULL;
+	const char *p = (const char *)root - offsetof(struct cq_first, root);
+	cq_arena *a = (cq_arena *)(uintptr_t)p;
+	return a->magic == CQ_ARENA_MAGIC ? a : NULL;
+}
+
+void cq_arena_set_sensitive(cq_arena *a)
+{
+	if (a)
+		a->sensitive = true;
+}
+
+void cq_arena_free(cq_arena *a)
+{
+	if (!a)
+		return;
+	struct cq_block *b = a->blocks;
+	while (b) {
+		struct cq_block *next = b->next;
+		if (a->sensitive)
+			OPENSSL_cleanse(b->data, b->cap);
+		free(b);
+		b = next;
+	}
+	struct cq_first *f = (struct cq_first *)a;
+	if (a->sensitive)
+		OPENSSL_cleanse(f->root, a->root_size);
+	a->magic = 0;
+	free(f);
+}
+
+void *cq_alloc(cq_arena *a, size_t n, size_t size)
+{
+	if (!a || (size && n > SIZE_MAX / size))
+		return NULL;
+	size_t want = n * size;
+	if (want == 0)
+		want = 1;
+	if (want > SIZE_MAX - CQ_ALIGN)
+		return NULL;
+	want = (want + CQ_ALIGN - 1) / CQ_ALIGN * CQ_ALIGN;
+	struct cq_block *b = a->blocks;
+	if (!b || b->cap - b->used < want) {
+		size_t cap = want > CQ_BLOCK_SIZE ? want : CQ_BLOCK_SIZE;
+		if (cap > SIZE_MAX - sizeof(*b))
+			return NULL;
+		struct cq_block *nb = malloc(sizeof(*nb) + cap);
+		if (!nb)
+			return NULL;
+		nb->used = 0;
+		nb->cap = cap;
+		if (b && cap > CQ_BLOCK_SIZE) {
+			/* A big one-off goes behind the current block, which keeps
+			 * serving small allocations. */
+			nb->next = b->next;
+			b->next = nb;
+		} else {
+			nb->next = b;
+			a->blocks = nb;
+		}
+		b = nb;
+	}
+	void *p = (char *)b->data + b->used;
+	b->used += want;
+	memset(p, 0, want);
+	return p;
+}
+
+char *cq_strndup(cq_arena *a, const char *s, size_t len)
+{
+	if (!s || len == SIZE_MAX)
+		return NULL;
+	char *d = cq_alloc(a, 1, len + 1);
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+char *cq_strdup(cq_arena *a, const char *s)
+{
+	return s ? cq_strndup(a, s, strlen(s)) : NULL;
+}
+
+void *cq_vec_grow(cq_arena *a, const void *items, size_t n, size_t *cap, size_t more, size_t elem,
+		  size_t max, hk_err *ret_err)
+{
+	if (more > max || n > max - more) {
+		*ret_err = HK_ERR_TOO_LARGE;
+		return NULL;
+	}
+	if (n + more <= *cap && (items || n + more == 0))
+		return CQ_MUT(void, items);
+	size_t ncap = *cap ? *cap : 4;
+	while (ncap < n + more)
+		ncap = ncap > max / 2 ? max : ncap * 2;
+	void *nv = cq_alloc(a, ncap, elem);
+	if (!nv) {
+		*ret_err = HK_ERR_NOMEM;
+		return NULL;
+	}
+	if (n && items)
+		memcpy(nv, items, n * elem);
+	*cap = ncap;
+	return nv;
+}
+
+void *awscalls_keep(const void *out)
+{
+	cq_arena *a = cq_arena_of(out);
+	if (!a)
+		return NULL;
+	a->kept = true;
+	return (void *)(uintptr_t)out;
+}
+
+void awscalls_free(void *out)
+{
+	cq_arena_free(cq_arena_of(out));
+}
+
+/* ---- parameter lists ---------------------------------------------------- */
+
+struct cq_params {
+	char **names;
+	char **values;
+	size_t n, cap;
+};
+
+static char *xstrdup(const char *s)
+{
+	size_t len = strlen(s);
+	char *d = malloc(len + 1);
+	if (d)
+		memcpy(d, s, len + 1);
+	return d;
+}
+
+cq_params *cq_params_new(const char *action, const char *version)
+{
+	cq_params *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (cq_add(p, "Action", action) != HK_OK || cq_add(p, "Version", version) != HK_OK) {
+		cq_params_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void cq_params_free(cq_params *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->names[i]);
+		/* Values may carry a web identity token. */
+		OPENSSL_cleanse(p->values[i], strlen(p->values[i]));
+		free(p->values[i]);
+	}
+	free(p->names);
+	free(p->values);
+	free(p);
+}
+
+size_t cq_params_count(const cq_params *p)
+{
+	return p ? p->n : 0;
+}
+
+const char *cq_params_name(const cq_params *p, size_t i)
+{
+	return p && i < p->n ? p->names[i] : NULL;
+}
+
+const char *cq_params_value(const cq_params *p, size_t i)
+{
+	return p && i < p->n ? p->values[i] : NULL;
+}
+
+const char *cq_params_get(const cq_params *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		if (strcmp(p->names[i], name) == 0)
+			return p->values[i];
+	return NULL;
+}
+
+const char *cq_params_action(const cq_params *p)
+{
+	return cq_params_get(p, "Action");
+}
+
+hk_err cq_add(cq_params *p, const char *name, const char *value)
+{
+	if (!p || !name || !value)
+		return HK_ERR_INVALID;
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 16;
+		char **nn = realloc(p->names, ncap * sizeof(*nn));
+		if (!nn)
+			return HK_ERR_NOMEM;
+		p->names = nn;
+		char **nv = realloc(p->values, ncap * sizeof(*nv));
+		if (!nv)
+			return HK_ERR_NOMEM;
+		p->values = nv;
+		p->cap = ncap;
+	}
+	char *n = xstrdup(name);
+	char *v = xstrdup(value);
+	if (!n || !v) {
+		free(n);
+		free(v);
+		return HK_ERR_NOMEM;
+	}
+	p->names[p->n] = n;
+	p->values[p->n] = v;
+	p->n++;
+	return HK_OK;
+}
+
+hk_err cq_addf(cq_params *p, const char *value, const char *name_fmt, ...)
+{
+	char name[256];
+	va_list ap;
+	va_start(ap, name_fmt);
+	int n = vsnprintf(name, sizeof(name), name_fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return HK_ERR_INVALID;
+	return cq_add(p, name, value);
+}
+
+hk_err cq_add_uint(cq_params *p, const char *name, unsigned long long v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%llu", v);
+	return cq_add(p, name, buf);
+}
+
+hk_err cq_add_bool(cq_params *p, const char *name, bool v)
+{
+	return cq_add(p, name, v ? "true" : "false");
+}
+
+hk_err cq_add_list(cq_params *p, const char *prefix, const char *const *values, size_t n)
+{
+	if (n && !values)
+		return HK_ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		if (!values[i])
+			return HK_ERR_INVALID;
+		hk_err err = cq_addf(p, values[i], "%s.%zu", prefix, i + 1);
+		if (err)
+			return err;
+	}
+	return HK_OK;
+}
+
+hk_err cq_add_filters(cq_params *p, const ec2_filter *f, size_t n)
+{
+	if (n && !f)
+		return HK_ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		if (!f[i].name || !*f[i].name || f[i].n_values == 0)
+			return HK_ERR_INVALID;
+		hk_err err = cq_addf(p, f[i].name, "Filter.%zu.Name", i + 1);
+		for (size_t j = 0; !err && j < f[i].n_values; j++) {
+			if (!f[i].values || !f[i].values[j])
+				return HK_ERR_INVALID;
+			err = cq_addf(p, f[i].values[j], "Filter.%zu.Value.%zu", i + 1, j + 1);
+		}
+		if (err)
+			return err;
+	}
+	return HK_OK;
+}
+
+hk_err cq_add_tags(cq_params *p, const char *prefix, const ec2_tag *tags, size_t n)
+{
+	if (n && !tags)
+		return HK_ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		if (!tags[i].key || !*tags[i].key)
+			return HK_ERR_INVALID;
+		hk_err err = cq_addf(p, tags[i].key, "%s.%zu.Key", prefix, i + 1);
+		if (!err)
+			err = cq_addf(p, tags[i].value ? tags[i].value : "", "%s.%zu.Value", prefix,
+				      i + 1);
+		if (err)
+			return err;
+	}
+	return HK_OK;
+}
+
+hk_err cq_params_to_query(const cq_params *p, const char *next_token, query_params **ret)
+{
+	if (!p || p->n < 2)
+		return HK_ERR_INVALID;
+	query_params *q = query_params_new(p->values[0], p->values[1]);
+	if (!q)
+		return HK_ERR_NOMEM;
+	hk_err err = HK_OK;
+	for (size_t i = 2; !err && i < p->n; i++)
+		err = query_add(q, p->names[i], p->values[i]);
+	if (!err && next_token)
+		err = query_set(q, "NextToken", next_token);
+	if (err) {
+		query_params_free(q);
+		return err;
+	}
+	*ret = q;
+	return HK_OK;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+void cq_rd_init(cq_rd *r, cq_arena *a, const char *action)
+{
+	memset(r, 0, sizeof(*r));
+	r->a = a;
+	r->action = action ? action : "response";
+}
+
+hk_err cq_rd_fail(cq_rd *r, hk_err code, const char *fmt, ...)
+{
+	if (r->err)
+		return r->err;
+	r->err = code;
+	r->ei.code = code;
+	int n = snprintf(r->ei.text, sizeof(r->ei.text), "%s: ", r->action);
+	if (n < 0 || (size_t)n >= sizeof(r->ei.text))
+		n = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->ei.text + n, sizeof(r->ei.text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* The text goes to logs: keep it one printable line. */
+	for (char *c = r->ei.text; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+			*c = '?';
+	return code;
+}
+
+static const char *node_name(const xmlNode *n)
+{
+	return n && n->name ? (const char *)n->name : "?";
+}
+
+static long node_line(const xmlNode *n)
+{
+	return n ? xmlGetLineNo(n) : 0;
+}
+
+static void fail_nomem(cq_rd *r)
+{
+	cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
+}
+
+xmlNode *cq_x_root(cq_rd *r, const xmlDoc *doc, const char *name)
+{
+	if (r->err)
+		return NULL;
+	xmlNode *root = awsxml_root(doc);
+	if (!root) {
+		cq_rd_fail(r, HK_ERR_PARSE, "no XML document");
+		return NULL;
+	}
+	if (!awsxml_is(root, name)) {
+		cq_rd_fail(r, HK_ERR_PARSE, "root element <%.64s>, expected <%s>", node_name(root),
+			   name);
+		return NULL;
+	}
+	return root;
+}
+
+xmlNode *cq_x_need(cq_rd *r, const xmlNode *parent, const char *name)
+{
+	if (r->err)
+		return NULL;
+	xmlNode *el = awsxml_child(parent, name);
+	if (!el)
+		cq_rd_fail(r, HK_ERR_PARSE, "missing <%s> in <%.64s> (line %ld)", name,
+			   node_name(parent), node_line(parent));
+	return el;
+}
+
+const char *cq_x_str(cq_rd *r, const xmlNode *parent, const char *name, bool required)
+{
+	if (r->err)
+		return NULL;
+	xmlNode *el = required ? cq_x_need(r, parent, name) : awsxml_child(parent, name);
+	if (!el)
+		return NULL;
+	const char *t = awsxml_text(el);
+	if (!t)
+		t = "";
+	if (required && !*t) {
+		cq_rd_fail(r, HK_ERR_PARSE, "empty <%s> in <%.64s> (line %ld)", name,
+			   node_name(parent), node_line(el));
+		return NULL;
+	}
+	char *d = cq_strdup(r->a, t);
+	if (!d)
+		fail_nomem(r);
+	return d;
+}
+
+const char *cq_x_str_opt_nonempty(cq_rd *r, const xmlNode *parent, const char *name)
+{
+	const char *s = cq_x_str(r, parent, name, false);
+	return s && *s ? s : NULL;
+}
+
+const char *cq_x_peek(const xmlNode *parent, const char *name)
+{
+	const char *t = awsxml_child_text(parent, name);
+	return t && *t ? t : NULL;
+}
+
+static xmlNode *num_el(cq_rd *r, const xmlNode *parent, const char *name, bool required)
+{
+	if (r->err)
+		return NULL;
+	return required ? cq_x_need(r, parent, name) : awsxml_child(parent, name);
+}
+
+uint64_t cq_x_u64(cq_rd *r, const xmlNode *parent, const char *name, bool required, uint64_t dflt)
+{
+	xmlNode *el = num_el(r, parent, name, required);
+	if (!el)
+		return dflt;
+	unsigned long long v;
+	if (awsxml_u64(el, &v) != HK_OK) {
+		cq_rd_fail(r, HK_ERR_PARSE, "<%s> is not a number: '%.32s' (line %ld)", name,
+			   awsxml_text(el), node_line(el));
+		return dflt;
+	}
+	return (uint64_t)v;
+}
+
+unsigned cq_x_uint(cq_rd *r, const xmlNode *parent, const char *name, bool required, unsigned dflt)
+{
+	uint64_t v = cq_x_u64(r, parent, name, required, dflt);
+	if (v > UINT_MAX) {
+		cq_rd_fail(r, HK_ERR_PARSE, "<%s> out of range (line %ld)", name,
+			   node_line(awsxml_child(parent, name)));
+		return dflt;
+	}
+	return (unsigned)v;
+}
+
+bool cq_x_bool(cq_rd *r, const xmlNode *parent, const char *name, bool required, bool dflt)
+{
+	xmlNode *el = num_el(r, parent, name, required);
+	if (!el)
+		return dflt;
+	int v;
+	if (awsxml_bool(el, &v) != HK_OK) {
+		cq_rd_fail(r, HK_ERR_PARSE, "<%s> is not a boolean: '%.32s' (line %ld)", name,
+			   awsxml_text(el), node_line(el));
+		return dflt;
+	}
+	return v != 0;
+}
+
+size_t cq_x_count(cq_rd *r, const xmlNode *set, const char *item_name, size_t max)
+{
+	if (r->err || !set)
+		return 0;
+	size_t n = 0;
+	for (xmlNode *it = awsxml_first_named(set, item_name); it;
+	     it = awsxml_next_named(it, item_name)) {
+		if (++n > max) {
+			cq_rd_fail(r, HK_ERR_TOO_LARGE, "more than %zu <%s> in <%.64s>", max,
+				   item_name, node_name(set));
+			return 0;
+		}
+	}
+	return n;
+}
+
+void cq_x_strings(cq_rd *r, const xmlNode *parent, const char *set_name, const char *item_name,
+		  const char *field, const char *const **ret, size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	xmlNode *set = awsxml_child(parent, set_name);
+	size_t n = cq_x_count(r, set, item_name, HK_CAP_AWS_SUBITEMS);
+	if (!n)
+		return;
+	const char **v = cq_alloc(r->a, n, sizeof(*v));
+	if (!v) {
+		fail_nomem(r);
+		return;
+	}
+	size_t i = 0;
+	for (xmlNode *it = awsxml_first_named(set, item_name); it && i < n;
+	     it = awsxml_next_named(it, item_name)) {
+		if (field) {
+			v[i] = cq_x_str(r, it, field, true);
+		} else {
+			const char *t = awsxml_text(it);
+			if (!t || !*t) {
+				cq_rd_fail(r, HK_ERR_PARSE, "empty <%s> in <%s> (line %ld)",
+					   item_name, set_name, node_line(it));
+				return;
+			}
+			v[i] = cq_strdup(r->a, t);
+			if (!v[i])
+				fail_nomem(r);
+		}
+		if (r->err)
+			return;
+		i++;
+	}
+	*ret = v;
+	*ret_n = i;
+}
+
+void cq_x_tags(cq_rd *r, const xmlNode *parent, const char *set_name, const char *item_name,
+	       const char *key_name, const char *value_name, const ec2_tag **ret, size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	xmlNode *set = awsxml_child(parent, set_name);
+	size_t n = cq_x_count(r, set, item_name, HK_CAP_AWS_SUBITEMS);
+	if (!n)
+		return;
+	ec2_tag *t = cq_alloc(r->a, n, sizeof(*t));
+	if (!t) {
+		fail_nomem(r);
+		return;
+	}
+	size_t i = 0;
+	for (xmlNode *it = awsxml_first_named(set, item_name); it && i < n;
+	     it = awsxml_next_named(it, item_name)) {
+		t[i].key = cq_x_str(r, it, key_name, true);
+		t[i].value = cq_x_str(r, it, value_name, false);
+		if (!r->err && !t[i].value)
+			t[i].value = "";
+		if (r->err)
+			return;
+		i++;
+	}
+	*ret = t;
+	*ret_n = i;
+}
+
+const char *cq_j_str(cq_rd *r, const json_t *obj, const char *name, bool required, size_t *ret_len)
+{
+	if (r->err)
+		return NULL;
+	json_t *v = json_is_object(obj) ? json_object_get(obj, name) : NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			cq_rd_fail(r, HK_ERR_PARSE, "missing \"%s\"", name);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		cq_rd_fail(r, HK_ERR_PARSE, "\"%s\" is not a string", name);
+		return NULL;
+	}
+	size_t len = json_string_length(v);
+	char *d = cq_strndup(r->a, json_string_value(v), len);
+	if (!d)
+		fail_nomem(r);
+	else if (ret_len)
+		*ret_len = len;
+	return d;
+}
+
+/* ---- per-client state ---------------------------------------------------- */
+
+struct cq_client_state {
+	struct cq_client_state *next;
+	const awc_client *c;
+	struct event_base *base;
+	cq_call *calls; /* in flight, doubly linked */
+	struct ec2_type_cache *type_cache;
+};
+
+/* One event loop, one thread: a plain list is enough. */
+static struct cq_client_state *g_states;
+
+static struct cq_client_state *state_of(const awc_client *c, bool create)
+{
+	for (struct cq_client_state *s = g_states; s; s = s->next)
+		if (s->c == c)
+			return s;
+	if (!create)
+		return NULL;
+	struct cq_client_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->c = c;
+	s->next = g_states;
+	g_states = s;
+	return s;
+}
+
+hk_err cq_client_register(const awc_client *c, struct event_base *base)
+{
+	if (!c)
+		return HK_ERR_INVALID;
+	struct cq_client_state *s = state_of(c, true);
+	if (!s)
+		return HK_ERR_NOMEM;
+	s->base = base;
+	return HK_OK;
+}
+
+struct event_base *cq_client_base(const awc_client *c)
+{
+	struct cq_client_state *s = state_of(c, false);
+	return s ? s->base : NULL;
+}
+
+struct ec2_type_cache **cq_client_type_cache(const awc_client *c)
+{
+	struct cq_client_state *s = state_of(c, true);
+	return s ? &s->type_cache : NULL;
+}
+
+/* ---- the driver ------------------------------------------------------------ */
+
+struct cq_call {
+	cq_call *prev, *next;
+	struct cq_client_state *st;
+	awc_client *c;
+	const cq_spec *spec;
+	cq_params *params;
+	awc_call_opts opts;
+	void *out;
+	cq_generic_fn fn;
+	void *arg;
+	void *ctx;
+	void (*ctx_free)(void *);
+	unsigned pages;
+	char *next_token;
+	struct event *ev; /* cq_start_ready() */
+};
+
+static hk_err dflt_query(awc_client *c, awc_service svc, const cq_params *p, const char *next_token,
+			 const awc_call_opts *opts, awc_done_fn done, void *arg)
+{
+	query_params *q;
+	hk_err err = cq_params_to_query(p, next_token, &q);
+	if (err)
+		return err;
+	return awc_query(c, svc, q, opts, done, arg);
+}
+
+static hk_err dflt_json(awc_client *c, awc_service svc, const char *target, const json_t *body,
+			const awc_call_opts *opts, awc_done_fn done, void *arg)
+{
+	return awc_json(c, svc, target, body, opts, done, arg);
+}
+
+static const cq_transport dflt_transport = {.query = dflt_query, .json = dflt_json};
+static const cq_transport *g_transport = &dflt_transport;
+
+void cq_set_transport(const cq_transport *t)
+{
+	g_transport = t ? t : &dflt_transport;
+}
+
+void *cq_call_ctx(const cq_call *call)
+{
+	return call->ctx;
+}
+
+awc_client *cq_call_client(const cq_call *call)
+{
+	return call->c;
+}
+
+static void call_unlink(cq_call *call)
+{
+	if (!call->st)
+		return;
+	if (call->prev)
+		call->prev->next = call->next;
+	else
+		call->st->calls = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	call->prev = call->next = NULL;
+	call->st = NULL;
+}
+
+static void call_free(cq_call *call)
+{
+	if (!call)
+		return;
+	call_unlink(call);
+	if (call->ev)
+		event_free(call->ev);
+	if (call->out)
+		cq_arena_free(cq_arena_of(call->out));
+	cq_params_free(call->params);
+	if (call->ctx_free)
+		call->ctx_free(call->ctx);
+	free(call->next_token);
+	free(call);
+}
+
+static hk_err call_new(awc_client *c, const cq_spec *spec, cq_generic_fn fn, void *arg,
+		       cq_call **ret)
+{
+	if (!c || !spec || !fn)
+		return HK_ERR_INVALID;
+	cq_call *call = calloc(1, sizeof(*call));
+	if (!call)
+		return HK_ERR_NOMEM;
+	cq_arena *a;
+	call->out = cq_root_new(spec->out_size, &a);
+	struct cq_client_state *st = state_of(c, true);
+	if (!call->out || !st) {
+		call_free(call);
+		return HK_ERR_NOMEM;
+	}
+	if (spec->sensitive)
+		cq_arena_set_sensitive(a);
+	call->c = c;
+	call->spec = spec;
+	call->fn = fn;
+	call->arg = arg;
+	call->opts.idempotent = spec->idempotent;
+	call->st = st;
+	call->next = st->calls;
+	if (st->calls)
+		st->calls->prev = call;
+	st->calls = call;
+	*ret = call;
+	return HK_OK;
+}
+
+/* Hand the result to the user and free the call. The call leaves the client's
+ * list first, so the callback may free the client. */
+static void deliver(cq_call *call, const awc_result *res)
+{
+	call_unlink(call);
+	void *out = res->err == HK_OK ? call->out : NULL;
+	call->spec->deliver(call->fn, res, out, call->arg);
+	if (out) {
+		cq_arena *a = cq_arena_of(out);
+		if (a && a->kept)
+			call->out = NULL; /* now the user's */
+	}
+	call_free(call);
+}
+
+static void deliver_error(cq_call *call, const awc_result *base, hk_err err, const char *text)
+{
+	awc_result r;
+	if (base)
+		r = *base;
+	else
+		memset(&r, 0, sizeof(r));
+	r.err = err;
+	r.errtext = text;
+	r.aws_code = NULL;
+	r.aws_message = NULL;
+	r.doc = NULL;
+	r.json = NULL;
+	deliver(call, &r);
+}
+
+static void on_query_done(const awc_result *res, void *arg);
+
+static hk_err send_page(cq_call *call)
+{
+	return g_transport->query(call->c, call->spec->svc, call->params, call->next_token,
+				  &call->opts, on_query_done, call);
+}
+
+static void on_query_done(const awc_result *res, void *arg)
+{
+	cq_call *call = arg;
+	if (res->err != HK_OK) {
+		deliver(call, res);
+		return;
+	}
+	call->pages++;
+	cq_rd r;
+	cq_rd_init(&r, cq_arena_of(call->out), call->spec->action);
+	const char *next = NULL;
+	if (!res->doc)
+		cq_rd_fail(&r, HK_ERR_PARSE, "no XML document in the response");
+	else
+		call->spec->read_xml(&r, res->doc, call->out, &next);
+	if (r.err) {
+		deliver_error(call, res, r.err, r.ei.text);
+		return;
+	}
+	if (call->spec->paginated && next && *next) {
+		if (call->next_token && strcmp(call->next_token, next) == 0) {
+			cq_rd_fail(&r, HK_ERR_PARSE, "the same NextToken twice");
+			deliver_error(call, res, r.err, r.ei.text);
+			return;
+		}
+		if (call->pages >= HK_CAP_AWS_PAGES) {
+			cq_rd_fail(&r, HK_ERR_TOO_LARGE, "more than %u pages", HK_CAP_AWS_PAGES);
+			deliver_error(call, res, r.err, r.ei.text);
+			return;
+		}
+		char *tok = xstrdup(next);
+		hk_err err = tok ? HK_OK : HK_ERR_NOMEM;
+		if (!err) {
+			free(call->next_token);
+			call->next_token = tok;
+			err = send_page(call);
+		}
+		if (err) {
+			cq_rd_fail(&r, err, "cannot send page %u: %s", call->pages + 1,
+				   hk_err_str(err));
+			deliver_error(call, res, r.err, r.ei.text);
+		}
+		return;
+	}
+	if (call->spec->finish) {
+		hk_errinfo ei = {0};
+		hk_err err = call->spec->finish(call, call->out, &ei);
+		if (err) {
+			deliver_error(call, res, err, ei.text);
+			return;
+		}
+	}
+	deliver(call, res);
+}
+
+static void on_json_done(const awc_result *res, void *arg)
+{
+	cq_call *call = arg;
+	if (res->err != HK_OK) {
+		deliver(call, res);
+		return;
+	}
+	cq_rd r;
+	cq_rd_init(&r, cq_arena_of(call->out), call->spec->action);
+	if (!res->json)
+		cq_rd_fail(&r, HK_ERR_PARSE, "no JSON document in the response");
+	else
+		call->spec->read_json(&r, res->json, call->out);
+	if (r.err) {
+		deliver_error(call, res, r.err, r.ei.text);
+		return;
+	}
+	deliver(call, res);
+}
+
+hk_err cq_start_query(awc_client *c, const cq_spec *spec, cq_params *params, long timeout_ms,
+		      void *ctx, void (*ctx_free)(void *), cq_generic_fn fn, void *arg)
+{
+	cq_call *call = NULL;
+	hk_err err = params ? call_new(c, spec, fn, arg, &call) : HK_ERR_INVALID;
+	if (err) {
+		cq_params_free(params);
+		if (ctx_free)
+			ctx_free(ctx);
+		return err;
+	}
+	call->params = params;
+	call->ctx = ctx;
+	call->ctx_free = ctx_free;
+	call->opts.timeout_ms = timeout_ms;
+	err = send_page(call);
+	if (err)
+		call_free(call);
+	return err;
+}
+
+hk_err cq_start_json(awc_client *c, const cq_spec *spec, const char *target, const json_t *body,
+		     long timeout_ms, cq_generic_fn fn, void *arg)
+{
+	cq_call *call = NULL;
+	hk_err err = call_new(c, spec, fn, arg, &call);
+	if (err)
+		return err;
+	call->opts.timeout_ms = timeout_ms;
+	err = g_transport->json(c, spec->svc, target, body, &call->opts, on_json_done, call);
+	if (err)
+		call_free(call);
+	return err;
+}
+
+static void on_ready(evutil_socket_t fd, short what, void *arg)
+{
+	cq_call *call = arg;
+	awc_result r;
+	memset(&r, 0, sizeof(r));
+	r.err = HK_OK;
+	r.errtext = "";
+	deliver(call, &r);
+}
+
+hk_err cq_start_ready(awc_client *c, const cq_spec *spec, void *out, cq_generic_fn fn, void *arg)
+{
+	struct event_base *base = cq_client_base(c);
+	if (!base || !out) {
+		cq_arena_free(cq_arena_of(out));
+		return base ? HK_ERR_INVALID : HK_ERR_STATE;
+	}
+	cq_call *call = NULL;
+	hk_err err = call_new(c, spec, fn, arg, &call);
+	if (err) {
+		cq_arena_free(cq_arena_of(out));
+		return err;
+	}
+	cq_arena_free(cq_arena_of(call->out));
+	call->out = out;
+	call->ev = event_new(base, -1, 0, on_ready, call);
+	if (!call->ev) {
+		call_free(call);
+		return HK_ERR_NOMEM;
+	}
+	event_active(call->ev, 0, 0);
+	return HK_OK;
+}
+
+void cq_client_forget(const awc_client *c)
+{
+	struct cq_client_state **pp = &g_states;
+	while (*pp && (*pp)->c != c)
+		pp = &(*pp)->next;
+	struct cq_client_state *s = *pp;
+	if (!s)
+		return;
+	*pp = s->next;
+	while (s->calls)
+		call_free(s->calls);
+	ec2_type_cache_free(s->type_cache);
+	free(s);
+}
+
+hk_err cq_read_xml_once(const cq_spec *spec, const xmlDoc *doc, void **ret_out,
+			const char **ret_next_token, hk_errinfo *ei)
+{
+	cq_arena *a;
+	void *out = cq_root_new(spec->out_size, &a);
+	if (!out)
+		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+	cq_rd r;
+	cq_rd_init(&r, a, spec->action);
+	const char *next = NULL;
+	spec->read_xml(&r, doc, out, &next);
+	if (r.err) {
+		cq_arena_free(a);
+		if (ei)
+			*ei = r.ei;
+		return r.err;
+	}
+	if (ret_next_token)
+		*ret_next_token = next && *next ? next : NULL;
+	*ret_out = out;
+	return HK_OK;
+}
+
+hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out, hk_errinfo *ei)
+{
+	cq_arena *a;
+	void *out = cq_root_new(spec->out_size, &a);
+	if (!out)
+		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+	cq_rd r;
+	cq_rd_init(&r, a, spec->action);
+	spec->read_json(&r, json, out);
+	if (r.err) {
+		cq_arena_free(a);
+		if (ei)
+			*ei = r.ei;
+		return r.err;
+	}
+	*ret_out = out;
+	return HK_OK;
+}
+
+/* ---- the umbrella's client wrappers ------------------------------------- */
+
+hk_err awsclient_new(struct event_base *base, const awc_config *cfg, awc_client **ret)
+{
+	awc_client *c = NULL;
+	hk_err err = awc_client_new(base, cfg, &c);
+	if (err)
+		return err;
+	err = cq_client_register(c, base);
+	if (err) {
+		awc_client_free(c);
+		return err;
+	}
+	*ret = c;
+	return HK_OK;
+}
+
+void awsclient_free(awc_client *c)
+{
+	if (!c)
+		return;
+	cq_client_forget(c);
+	awc_client_free(c);
+}

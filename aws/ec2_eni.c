@@ -1,0 +1,532 @@
+/* EC2 writes: ENI create/attach/detach/delete/modify, IPv6 assignment, tags,
+ * subnet CIDR reservation create/delete. */
+#include "calls_internal.h"
+
+#include <string.h>
+
+#include "awsxml.h"
+#include "hk_caps.h"
+
+static hk_err bad(hk_errinfo *ei, const char *action, const char *what)
+{
+	return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: %s", action, what);
+}
+
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
+{
+	*ret = cq_params_new(action, CQ_EC2_VERSION);
+	return *ret ? HK_OK : hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+}
+
+static hk_err built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action)
+{
+	if (err) {
+		cq_params_free(p);
+		if (err == HK_ERR_INVALID)
+			return bad(ei, action, "an empty id, tag key or list entry");
+		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
+	}
+	*ret = p;
+	return HK_OK;
+}
+
+/* The root of a write's response: <ActionResponse>. */
+static xmlNode *write_root(cq_rd *r, const xmlDoc *doc)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "%sResponse", r->action);
+	return cq_x_root(r, doc, name);
+}
+
+/* ---- subnet CIDR reservations ----------------------------------------------- */
+
+hk_err ec2_build_create_subnet_cidr_reservation(const ec2_create_subnet_cidr_reservation_req *req,
+						cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "CreateSubnetCidrReservation";
+	if (!req || !set(req->subnet_id) || !set(req->cidr))
+		return bad(ei, action, "subnet_id and cidr are required");
+	if (req->type != EC2_RESERVATION_EXPLICIT && req->type != EC2_RESERVATION_PREFIX)
+		return bad(ei, action, "bad reservation type");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "SubnetId", req->subnet_id);
+	if (!err)
+		err = cq_add(p, "Cidr", req->cidr);
+	if (!err)
+		err = cq_add(p, "ReservationType",
+			     req->type == EC2_RESERVATION_PREFIX ? "prefix" : "explicit");
+	if (!err && set(req->description))
+		err = cq_add(p, "Description", req->description);
+	if (!err && req->n_tags) {
+		err = cq_add(p, "TagSpecification.1.ResourceType", "subnet-cidr-reservation");
+		if (!err)
+			err = cq_add_tags(p, "TagSpecification.1.Tag", req->tags, req->n_tags);
+	}
+	return built(err, p, ret, ei, action);
+}
+
+hk_err ec2_build_delete_subnet_cidr_reservation(const ec2_delete_subnet_cidr_reservation_req *req,
+						cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "DeleteSubnetCidrReservation";
+	if (!req || !set(req->reservation_id))
+		return bad(ei, action, "reservation_id is required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "SubnetCidrReservationId", req->reservation_id);
+	return built(err, p, ret, ei, action);
+}
+
+static void read_one_reservation(cq_rd *r, const xmlDoc *doc, void *outp, const char *el)
+{
+	ec2_subnet_cidr_reservation_out *o = outp;
+	xmlNode *res = cq_x_need(r, write_root(r, doc), el);
+	if (r->err)
+		return;
+	const char *cidr = cq_x_peek(res, "cidr");
+	ec2_read_cidr_reservation(r, res, cidr && strchr(cidr, ':') != NULL, &o->reservation);
+}
+
+static void read_create_reservation(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	read_one_reservation(r, doc, outp, "subnetCidrReservation");
+}
+
+static void read_delete_reservation(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	read_one_reservation(r, doc, outp, "deletedSubnetCidrReservation");
+}
+
+static void deliver_reservation(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
+{
+	((ec2_subnet_cidr_reservation_fn)fn)(res, out, arg);
+}
+
+const cq_spec ec2_spec_create_subnet_cidr_reservation = {
+    .svc = AWC_SVC_EC2,
+    .action = "CreateSubnetCidrReservation",
+    .idempotent = false,
+    .out_size = sizeof(ec2_subnet_cidr_reservation_out),
+    .read_xml = read_create_reservation,
+    .deliver = deliver_reservation,
+};
+
+const cq_spec ec2_spec_delete_subnet_cidr_reservation = {
+    .svc = AWC_SVC_EC2,
+    .action = "DeleteSubnetCidrReservation",
+    .idempotent = false,
+    .out_size = sizeof(ec2_subnet_cidr_reservation_out),
+    .read_xml = read_delete_reservation,
+    .deliver = deliver_reservation,
+};
+
+hk_err ec2_create_subnet_cidr_reservation(awc_client *c,
+					  const ec2_create_subnet_cidr_reservation_req *req,
+					  ec2_subnet_cidr_reservation_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_create_subnet_cidr_reservation(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_create_subnet_cidr_reservation, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+hk_err ec2_delete_subnet_cidr_reservation(awc_client *c,
+					  const ec2_delete_subnet_cidr_reservation_req *req,
+					  ec2_subnet_cidr_reservation_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_delete_subnet_cidr_reservation(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_delete_subnet_cidr_reservation, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+/* ---- CreateNetworkInterface ------------------------------------------------- */
+
+hk_err ec2_build_create_network_interface(const ec2_create_network_interface_req *req,
+					  cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "CreateNetworkInterface";
+	if (!req || !set(req->subnet_id))
+		return bad(ei, action, "subnet_id is required");
+	if (req->ipv6_count && req->n_ipv6_addresses)
+		return bad(ei, action, "ipv6_count and ipv6_addresses are exclusive");
+	if (req->client_token && strlen(req->client_token) > 64)
+		return bad(ei, action, "client_token longer than 64 characters");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "SubnetId", req->subnet_id);
+	if (!err && set(req->description))
+		err = cq_add(p, "Description", req->description);
+	if (!err)
+		err = cq_add_list(p, "SecurityGroupId", req->security_group_ids,
+				  req->n_security_group_ids);
+	if (!err && set(req->private_ip))
+		err = cq_add(p, "PrivateIpAddress", req->private_ip);
+	if (!err && req->secondary_ip_count)
+		err = cq_add_uint(p, "SecondaryPrivateIpAddressCount", req->secondary_ip_count);
+	if (!err && req->ipv6_count)
+		err = cq_add_uint(p, "Ipv6AddressCount", req->ipv6_count);
+	for (size_t i = 0; !err && i < req->n_ipv6_addresses; i++)
+		err =
+		    req->ipv6_addresses && set(req->ipv6_addresses[i])
+			? cq_addf(p, req->ipv6_addresses[i], "Ipv6Addresses.%zu.Ipv6Address", i + 1)
+			: HK_ERR_INVALID;
+	if (!err && req->n_tags) {
+		err = cq_add(p, "TagSpecification.1.ResourceType", "network-interface");
+		if (!err)
+			err = cq_add_tags(p, "TagSpecification.1.Tag", req->tags, req->n_tags);
+	}
+	if (!err && set(req->client_token))
+		err = cq_add(p, "ClientToken", req->client_token);
+	return built(err, p, ret, ei, action);
+}
+
+static void read_create_network_interface(cq_rd *r, const xmlDoc *doc, void *outp,
+					  const char **next)
+{
+	ec2_create_network_interface_out *o = outp;
+	xmlNode *root = write_root(r, doc);
+	xmlNode *eni = cq_x_need(r, root, "networkInterface");
+	if (r->err)
+		return;
+	ec2_read_eni(r, eni, &o->eni);
+	o->client_token = cq_x_str_opt_nonempty(r, root, "clientToken");
+}
+
+static void deliver_create_network_interface(cq_generic_fn fn, const awc_result *res,
+					     const void *out, void *arg)
+{
+	((ec2_create_network_interface_fn)fn)(res, out, arg);
+}
+
+const cq_spec ec2_spec_create_network_interface = {
+    .svc = AWC_SVC_EC2,
+    .action = "CreateNetworkInterface",
+    .idempotent = false, /* true per call when a ClientToken is sent */
+    .out_size = sizeof(ec2_create_network_interface_out),
+    .read_xml = read_create_network_interface,
+    .deliver = deliver_create_network_interface,
+};
+
+/* Same reader, but a retry after an ambiguous failure is safe: EC2 answers a
+ * repeated ClientToken with the ENI it already made. */
+static const cq_spec ec2_spec_create_network_interface_token = {
+    .svc = AWC_SVC_EC2,
+    .action = "CreateNetworkInterface",
+    .idempotent = true,
+    .out_size = sizeof(ec2_create_network_interface_out),
+    .read_xml = read_create_network_interface,
+    .deliver = deliver_create_network_interface,
+};
+
+hk_err ec2_create_network_interface(awc_client *c, const ec2_create_network_interface_req *req,
+				    ec2_create_network_interface_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_create_network_interface(req, &p, NULL);
+	if (err)
+		return err;
+	const cq_spec *spec = set(req->client_token) ? &ec2_spec_create_network_interface_token
+						     : &ec2_spec_create_network_interface;
+	return cq_start_query(c, spec, p, 0, NULL, NULL, (cq_generic_fn)done, arg);
+}
+
+/* ---- AttachNetworkInterface --------------------------------------------------- */
+
+hk_err ec2_build_attach_network_interface(const ec2_attach_network_interface_req *req,
+					  cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "AttachNetworkInterface";
+	if (!req || !set(req->eni_id) || !set(req->instance_id))
+		return bad(ei, action, "eni_id and instance_id are required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "NetworkInterfaceId", req->eni_id);
+	if (!err)
+		err = cq_add(p, "InstanceId", req->instance_id);
+	if (!err)
+		err = cq_add_uint(p, "DeviceIndex", req->device_index);
+	if (!err && req->set_network_card_index)
+		err = cq_add_uint(p, "NetworkCardIndex", req->network_card_index);
+	return built(err, p, ret, ei, action);
+}
+
+static void read_attach(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	ec2_attach_network_interface_out *o = outp;
+	xmlNode *root = write_root(r, doc);
+	o->attachment_id = cq_x_str(r, root, "attachmentId", true);
+	o->network_card_index = cq_x_uint(r, root, "networkCardIndex", false, 0);
+}
+
+static void deliver_attach(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
+{
+	((ec2_attach_network_interface_fn)fn)(res, out, arg);
+}
+
+const cq_spec ec2_spec_attach_network_interface = {
+    .svc = AWC_SVC_EC2,
+    .action = "AttachNetworkInterface",
+    .idempotent = false, /* a repeat fails: the engine re-reads the ENI instead */
+    .out_size = sizeof(ec2_attach_network_interface_out),
+    .read_xml = read_attach,
+    .deliver = deliver_attach,
+};
+
+hk_err ec2_attach_network_interface(awc_client *c, const ec2_attach_network_interface_req *req,
+				    ec2_attach_network_interface_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_attach_network_interface(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_attach_network_interface, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+/* ---- calls that answer <return>true</return> ---------------------------------- */
+
+/* AWS sends <return>true</return>; moto sends nothing. "false" means the call
+ * did not take effect. */
+static void read_return(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	ec2_return_out *o = outp;
+	xmlNode *root = write_root(r, doc);
+	if (r->err)
+		return;
+	o->ok = cq_x_bool(r, root, "return", false, true);
+	if (!r->err && !o->ok)
+		cq_rd_fail(r, HK_ERR_AWS, "AWS answered <return>false</return>");
+}
+
+static void deliver_return(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
+{
+	((ec2_return_fn)fn)(res, out, arg);
+}
+
+#define RETURN_SPEC(var, act, idem)                                                                \
+	const cq_spec var = {                                                                      \
+	    .svc = AWC_SVC_EC2,                                                                    \
+	    .action = act,                                                                         \
+	    .idempotent = idem,                                                                    \
+	    .out_size = sizeof(ec2_return_out),                                                    \
+	    .read_xml = read_return,                                                               \
+	    .deliver = deliver_return,                                                             \
+	}
+
+/* Detach and delete fail when repeated (the engine re-reads state); modify and
+ * tags set a value and may be repeated. */
+RETURN_SPEC(ec2_spec_detach_network_interface, "DetachNetworkInterface", false);
+RETURN_SPEC(ec2_spec_delete_network_interface, "DeleteNetworkInterface", false);
+RETURN_SPEC(ec2_spec_modify_network_interface_attribute, "ModifyNetworkInterfaceAttribute", true);
+RETURN_SPEC(ec2_spec_create_tags, "CreateTags", true);
+
+hk_err ec2_build_detach_network_interface(const ec2_detach_network_interface_req *req,
+					  cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "DetachNetworkInterface";
+	if (!req || !set(req->attachment_id))
+		return bad(ei, action, "attachment_id is required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "AttachmentId", req->attachment_id);
+	if (!err && req->force)
+		err = cq_add_bool(p, "Force", true);
+	return built(err, p, ret, ei, action);
+}
+
+hk_err ec2_detach_network_interface(awc_client *c, const ec2_detach_network_interface_req *req,
+				    ec2_return_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_detach_network_interface(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_detach_network_interface, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+hk_err ec2_build_delete_network_interface(const ec2_delete_network_interface_req *req,
+					  cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "DeleteNetworkInterface";
+	if (!req || !set(req->eni_id))
+		return bad(ei, action, "eni_id is required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "NetworkInterfaceId", req->eni_id);
+	return built(err, p, ret, ei, action);
+}
+
+hk_err ec2_delete_network_interface(awc_client *c, const ec2_delete_network_interface_req *req,
+				    ec2_return_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_delete_network_interface(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_delete_network_interface, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+hk_err ec2_build_modify_source_dest_check(const char *eni_id, bool enabled, cq_params **ret,
+					  hk_errinfo *ei)
+{
+	static const char action[] = "ModifyNetworkInterfaceAttribute";
+	if (!set(eni_id))
+		return bad(ei, action, "eni_id is required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "NetworkInterfaceId", eni_id);
+	if (!err)
+		err = cq_add_bool(p, "SourceDestCheck.Value", enabled);
+	return built(err, p, ret, ei, action);
+}
+
+hk_err ec2_build_modify_delete_on_termination(const char *eni_id, const char *attachment_id,
+					      bool enabled, cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "ModifyNetworkInterfaceAttribute";
+	if (!set(eni_id) || !set(attachment_id))
+		return bad(ei, action, "eni_id and attachment_id are required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "NetworkInterfaceId", eni_id);
+	if (!err)
+		err = cq_add(p, "Attachment.AttachmentId", attachment_id);
+	if (!err)
+		err = cq_add_bool(p, "Attachment.DeleteOnTermination", enabled);
+	return built(err, p, ret, ei, action);
+}
+
+hk_err ec2_modify_eni_source_dest_check(awc_client *c, const char *eni_id, bool enabled,
+					ec2_return_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_modify_source_dest_check(eni_id, enabled, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_modify_network_interface_attribute, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+hk_err ec2_modify_eni_delete_on_termination(awc_client *c, const char *eni_id,
+					    const char *attachment_id, bool enabled,
+					    ec2_return_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err =
+	    ec2_build_modify_delete_on_termination(eni_id, attachment_id, enabled, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_modify_network_interface_attribute, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
+
+hk_err ec2_build_create_tags(const ec2_create_tags_req *req, cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "CreateTags";
+	if (!req || req->n_resource_ids == 0 || req->n_tags == 0)
+		return bad(ei, action, "at least one resource and one tag are required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add_list(p, "ResourceId", req->resource_ids, req->n_resource_ids);
+	if (!err)
+		err = cq_add_tags(p, "Tag", req->tags, req->n_tags);
+	return built(err, p, ret, ei, action);
+}
+
+hk_err ec2_create_tags(awc_client *c, const ec2_create_tags_req *req, ec2_return_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_create_tags(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_create_tags, p, 0, NULL, NULL, (cq_generic_fn)done, arg);
+}
+
+/* ---- AssignIpv6Addresses ------------------------------------------------------- */
+
+hk_err ec2_build_assign_ipv6_addresses(const ec2_assign_ipv6_addresses_req *req, cq_params **ret,
+				       hk_errinfo *ei)
+{
+	static const char action[] = "AssignIpv6Addresses";
+	if (!req || !set(req->eni_id))
+		return bad(ei, action, "eni_id is required");
+	if ((req->count == 0) == (req->n_addresses == 0))
+		return bad(ei, action, "exactly one of count and addresses is required");
+	cq_params *p;
+	hk_err err = new_params(action, &p, ei);
+	if (err)
+		return err;
+	err = cq_add(p, "NetworkInterfaceId", req->eni_id);
+	if (!err && req->count)
+		err = cq_add_uint(p, "Ipv6AddressCount", req->count);
+	if (!err)
+		err = cq_add_list(p, "Ipv6Addresses", req->addresses, req->n_addresses);
+	return built(err, p, ret, ei, action);
+}
+
+static void read_assign_ipv6(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	ec2_assign_ipv6_addresses_out *o = outp;
+	xmlNode *root = write_root(r, doc);
+	if (r->err)
+		return;
+	o->eni_id = cq_x_str_opt_nonempty(r, root, "networkInterfaceId");
+	cq_x_strings(r, root, "assignedIpv6Addresses", "item", NULL, &o->addresses,
+		     &o->n_addresses);
+}
+
+static void deliver_assign_ipv6(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
+{
+	((ec2_assign_ipv6_addresses_fn)fn)(res, out, arg);
+}
+
+const cq_spec ec2_spec_assign_ipv6_addresses = {
+    .svc = AWC_SVC_EC2,
+    .action = "AssignIpv6Addresses",
+    .idempotent = false, /* a repeated count would assign more */
+    .out_size = sizeof(ec2_assign_ipv6_addresses_out),
+    .read_xml = read_assign_ipv6,
+    .deliver = deliver_assign_ipv6,
+};
+
+hk_err ec2_assign_ipv6_addresses(awc_client *c, const ec2_assign_ipv6_addresses_req *req,
+				 ec2_assign_ipv6_addresses_fn done, void *arg)
+{
+	cq_params *p;
+	hk_err err = ec2_build_assign_ipv6_addresses(req, &p, NULL);
+	if (err)
+		return err;
+	return cq_start_query(c, &ec2_spec_assign_ipv6_addresses, p, 0, NULL, NULL,
+			      (cq_generic_fn)done, arg);
+}
