@@ -459,10 +459,15 @@ class SimApp:
                 for post in sim._post_hooks:
                     resp = post(sim, req, resp)
         except DropConnection:
-            entry.update(status=0, fault="drop", error_code=None, duration_ms=_ms(t0))
+            entry.update(status=0, fault=getattr(req, "fault", None) or "drop", error_code=None, duration_ms=_ms(t0))
             sim._log_request(entry)
             _drop(environ)
             raise ConnectionAbortedError("simulated dropped connection") from None
+        except Exception as e:  # a simulator bug: answer like AWS would, keep the trace
+            traceback.print_exc()
+            entry["sim_error"] = f"{type(e).__name__}: {e}"
+            resp = aws_error(req, 500, "InternalError" if req.protocol == "ec2" else "InternalFailure",
+                             f"simulator error: {type(e).__name__}")
         fault = getattr(req, "fault", None)
         if fault:
             entry["fault"] = fault

@@ -688,6 +688,15 @@ def _resp_create_cidr_reservation(self: Any) -> Any:
     return result
 
 
+def _ec2_denied(sim: Sim, req: Any, resp: Any) -> Any:
+    """moto answers an IAM denial with AccessDenied; EC2 says UnauthorizedOperation."""
+    if req.service == "ec2" and resp.status == 403 and resp.error_code == "AccessDenied":
+        from sim_core import aws_error
+
+        return aws_error(req, 403, "UnauthorizedOperation", "You are not authorized to perform this operation.")
+    return resp
+
+
 # --- plugin entry points -----------------------------------------------------------
 
 _PATCHES: list[tuple[str, str, str, list[str] | None, Any, str]] = [
@@ -766,4 +775,5 @@ def install(sim: Sim) -> None:
         if repl is not None:
             setattr(owner, attr, repl)
     _cls("moto.ec2.models.subnets", "Subnet").available_ip_address_count = property(_available_ip_address_count)
+    sim.add_post_hook(_ec2_denied)
     sim.register_control("GET", "/_sim/ec2/eni-limits", lambda s, b, q: (200, {"limits": ENI_LIMITS}))

@@ -232,8 +232,8 @@ class Faults:
         with self.lock:
             self.throttle_enabled = enabled
             self.throttle_scale = scale
+            self.overrides = {}
             if overrides is not None:
-                self.overrides = {}
                 for k, v in overrides.items():
                     burst, refill = float(v[0]), float(v[1])
                     if burst < 1 or refill < 0:
@@ -305,7 +305,7 @@ def _pre_hook(sim: Sim, req: SimRequest) -> SimResponse | None:
         return None
     req.fault = rule.kind  # type: ignore[attr-defined]
     req.fault_rule = rule  # type: ignore[attr-defined]
-    sim.record("fault", rule_id=rule.id, kind=rule.kind, service=req.service, action=req.action)
+    sim.record("fault", rule_id=rule.id, fault=rule.kind, service=req.service, action=req.action)
     if rule.kind == "throttle":
         return throttle_response(req)
     if rule.kind == "error-before":

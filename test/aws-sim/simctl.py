@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -183,7 +184,7 @@ class SimClient:
         import boto3
         from botocore.config import Config
 
-        cfg = kw.pop("config", None) or Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+        cfg = kw.pop("config", None) or Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
         return boto3.client(
             service,
             endpoint_url=self.base_url,
@@ -215,9 +216,11 @@ class SimProcess(SimClient):
         self.port = port
         self._tmpdir = tmpdir
         self.log_path = log_path
+        self._final_output: str | None = None
 
     def stop(self, timeout: float = 10.0) -> int:
-        """SIGTERM the simulator and wait; returns its exit status (0 when clean)."""
+        """SIGTERM the simulator and wait; returns its exit status (0 when clean).
+        Its output stays readable through stderr_text(); the temporary folder goes."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -225,9 +228,15 @@ class SimProcess(SimClient):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self._final_output is None:
+            self._final_output = self.stderr_text()
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
         return self.proc.returncode
 
     def stderr_text(self) -> str:
+        """Everything the simulator wrote to stdout and stderr so far."""
+        if self._final_output is not None:
+            return self._final_output
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
                 return f.read()
@@ -285,6 +294,7 @@ def start_sim(
             proc.wait()
         with open(log_path, encoding="utf-8", errors="replace") as f:
             text = f.read()
+        shutil.rmtree(tmpdir, ignore_errors=True)
         raise RuntimeError(f"aws_sim did not start (exit {proc.returncode}):\n{text}")
     return SimProcess(proc, port, host, region, tmpdir, log_path)
 

@@ -304,7 +304,7 @@ class DescribeNetworkInterfaces(Ec2Case):
     def test_max_results_validation(self):
         from botocore.config import Config
 
-        raw = SIM.client("ec2", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+        raw = SIM.client("ec2", config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
         self.assertEqual(self.code(raw.describe_network_interfaces, MaxResults=4), "InvalidParameterValue")
         self.assertEqual(self.code(self.ec2.describe_network_interfaces, MaxResults=5,
                                    NetworkInterfaceIds=["eni-00000000000000000"]), "InvalidParameterCombination")
