@@ -429,6 +429,22 @@ class Lifecycle:
             self._on_timer(token)
             return True
 
+    def advance(self, token, seconds, keep_heartbeat=False):
+        """Control API: pretend `seconds` of simulated time passed for one action
+        (with keep_heartbeat, as if heartbeats kept coming: only the global
+        deadline moves). A deadline now in the past fires at once."""
+        with self.sim.lock:
+            a = self.by_token.get(token)
+            if a is None or a.status != "waiting":
+                return False
+            d = _scaled(float(seconds))
+            a.global_deadline -= d
+            if not keep_heartbeat:
+                a.deadline -= d
+            a.deadline = min(a.deadline, a.global_deadline)
+            self._arm(a)
+            return True
+
     def cancel_instance(self, instance_id, why):
         """Drop the waits of an instance leaving the group another way."""
         for a in self.waiting.pop(instance_id, []):
@@ -1096,6 +1112,15 @@ def _on_reset(sim):
         sim.lifecycle = _LC
 
 
+def _route_advance(sim, body, query):
+    body = body or {}
+    token = body.get("token")
+    if not token or "seconds" not in body:
+        return 400, {"error": "token and seconds required"}
+    ok = _LC.advance(token, float(body["seconds"]), bool(body.get("keep_heartbeat", False)))
+    return (200, {"advanced": token}) if ok else (404, {"error": "no waiting action with that token"})
+
+
 def install(sim):
     """Patch moto's Auto Scaling in place and register /_sim/lifecycle routes."""
     global _SIM, _LC
@@ -1139,3 +1164,4 @@ def install(sim):
         sim.on_reset(_on_reset)
     sim.register_control("GET", "/_sim/lifecycle", _route_lifecycle)
     sim.register_control("POST", "/_sim/lifecycle/expire", _route_expire)
+    sim.register_control("POST", "/_sim/lifecycle/advance", _route_advance)

@@ -424,6 +424,8 @@ class Delivery:
                 "attempt": attempt,
             }
             entry.update({k: v for k, v in item.meta.items() if not k.startswith("_")})
+            if attempt == 1:
+                entry["first_delay_s"] = getattr(item, "first_delay_s", 0.0)
             entry.update(fields)
             self.attempts.append(entry)
             if len(self.attempts) > ATTEMPT_LOG_MAX:

@@ -52,6 +52,7 @@ __all__ = [
     "complete_all",
     "sns_info",
     "expire_action",
+    "advance_action",
     "MULTUS_NETWORK_TAG",
     "MULTUS_AZ_TAG",
     "LAUNCHING",
@@ -405,6 +406,13 @@ def sns_info(sim: Any, region: str | None = None) -> dict[str, Any]:
 def expire_action(sim: Any, token: str) -> None:
     """Apply a waiting action's DefaultResult now, as if its heartbeat timeout fired."""
     sim.call("POST", "/_sim/lifecycle/expire", {"token": token})
+
+
+def advance_action(sim: Any, token: str, seconds: float, keep_heartbeat: bool = False) -> None:
+    """Pretend seconds of simulated time passed for one waiting action (keep_heartbeat:
+    as if the daemon kept heartbeating, so only the global timeout comes closer)."""
+    sim.call("POST", "/_sim/lifecycle/advance", {"token": token, "seconds": seconds,
+                                                  "keep_heartbeat": keep_heartbeat})
 
 
 def wait_until(fn: Any, timeout: float = 10.0, interval: float = 0.02, what: str = "condition") -> Any:
