@@ -37,6 +37,7 @@ import os
 import queue
 import random
 import re
+import secrets
 import socket
 import ssl
 import sys
@@ -886,7 +887,7 @@ def _patched_subscribe(self, topic_arn, endpoint, protocol):
         existed = self._find_subscription(topic_arn, endpoint, protocol)
         sub = _ORIG["SNSBackend.subscribe"](self, topic_arn, endpoint, protocol)
         if protocol in ("http", "https") and (existed is None or not getattr(sub, "confirmed", False)):
-            token = _D.sns_tokens.get(sub.arn) or (uuid.uuid4().hex + uuid.uuid4().hex) * 2
+            token = _D.sns_tokens.get(sub.arn) or secrets.token_hex(64)
             _D.sns_tokens[sub.arn] = token
             _D.sns_pending[token] = sub.arn
             sub.confirmed = False
