@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "awsconf.h"
 #include "awsxml.h"
 #include "creds.h"
 #include "hk_caps.h"
@@ -28,19 +29,11 @@
 #include "retry.h"
 #include "sigv4.h"
 
-#if __has_include("awsconf.h")
-#include "awsconf.h"
-#define HAVE_AWSCONF 1
-#endif
-
 #define AWC_DEFAULT_CONNECT_MS 3000L
 #define AWC_DEFAULT_TIMEOUT_MS 20000L
 
 static const char *const svc_names[AWC_SVC__COUNT] = {"ec2", "autoscaling", "sts", "sqs"};
-/* AWS_ENDPOINT_URL_<ID>: the service id, upper case, spaces as underscores. */
-static const char *const svc_env[AWC_SVC__COUNT] = {"AWS_ENDPOINT_URL_EC2",
-						    "AWS_ENDPOINT_URL_AUTO_SCALING",
-						    "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SQS"};
+_Static_assert((int)AWC_SVC__COUNT == (int)AWSCONF_SVC__COUNT, "awc_service follows awsconf");
 
 enum call_state { CS_WAIT_REGION, CS_WAIT_CREDS, CS_WAIT_TOKEN, CS_IN_FLIGHT, CS_BACKOFF, CS_DONE };
 
@@ -100,7 +93,7 @@ struct awc_client {
 
 static const char *env_get(const awc_client *c, const char *name)
 {
-	const char *v = c->cfg.env ? c->cfg.env(c->cfg.env_arg, name) : getenv(name);
+	const char *v = c->cfg.env ? c->cfg.env(name, c->cfg.env_arg) : getenv(name);
 	return v && *v ? v : NULL;
 }
 
@@ -150,89 +143,62 @@ static void endpoint_cleanup(struct awc_endpoint *e)
 }
 
 /* Split an endpoint URL into what the request and the signer need. */
-static hk_err endpoint_parse(const char *url, struct awc_endpoint *ret)
+static hk_err endpoint_parse(const char *url, struct awc_endpoint *ret, hk_errinfo *ei)
 {
-	CURLU *u = curl_url();
-	if (!u)
+	awsconf_url u;
+	hk_err err = awsconf_url_parse(url, &u, ei);
+	if (err != HK_OK)
+		return err;
+	struct awc_endpoint e = {
+	    .url = strdup(url),
+	    .host = strdup(u.host_header),
+	    .path = strndup(u.path, strcspn(u.path, "?#")),
+	};
+	if (!e.url || !e.host || !e.path) {
+		endpoint_cleanup(&e);
 		return HK_ERR_NOMEM;
-	hk_err err = HK_ERR_INVALID;
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	struct awc_endpoint e = {0};
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto out;
-	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
-		goto out;
-	if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
-		port = NULL;
-	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
-		path = NULL;
-	bool default_port = port && ((strcasecmp(scheme, "http") == 0 && !strcmp(port, "80")) ||
-				     (strcasecmp(scheme, "https") == 0 && !strcmp(port, "443")));
-	size_t hl = strlen(host) + (port ? strlen(port) : 0) + 2;
-	e.host = malloc(hl);
-	const char *p = path && *path ? path : "/";
-	e.path = strdup(p);
-	size_t ul = strlen(scheme) + hl + strlen(p) + 4;
-	e.url = malloc(ul);
-	if (!e.host || !e.path || !e.url) {
-		err = HK_ERR_NOMEM;
-		goto out;
 	}
-	if (port && !default_port)
-		snprintf(e.host, hl, "%s:%s", host, port);
-	else
-		snprintf(e.host, hl, "%s", host);
-	for (char *q = scheme; *q; q++)
-		*q = (char)tolower((unsigned char)*q);
-	snprintf(e.url, ul, "%s://%s%s", scheme, e.host, p);
+	if (!*e.path) {
+		free(e.path);
+		if (!(e.path = strdup("/"))) {
+			endpoint_cleanup(&e);
+			return HK_ERR_NOMEM;
+		}
+	}
 	*ret = e;
-	memset(&e, 0, sizeof(e));
-	err = HK_OK;
-out:
-	endpoint_cleanup(&e);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return err;
+	return HK_OK;
 }
 
-/* Resolve every service's endpoint once the region is known. */
-static hk_err endpoints_resolve(awc_client *c)
+static const char *awsconf_env_adapter(const char *name, void *arg)
 {
+	return env_get(arg, name);
+}
+
+/* Resolve every service's endpoint once the region is known: awc_config's
+ * endpoint, else awsconf (AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL, default). */
+static hk_err endpoints_resolve(awc_client *c, hk_errinfo *ei)
+{
+	if (!c->region)
+		return HK_OK;
 	for (int s = 0; s < AWC_SVC__COUNT; s++) {
-		char buf[512];
-		const char *url = c->endpoint_cfg[s];
-		if (!url) {
-			if (!c->region)
-				continue;
-			const char *suffix = strncmp(c->region, "cn-", 3) == 0 ? "amazonaws.com.cn"
-									       : "amazonaws.com";
-			snprintf(buf, sizeof(buf), "https://%s.%s.%s", svc_names[s], c->region,
-				 suffix);
-			url = buf;
-		}
+		char *url = NULL;
+		hk_err err;
+		if (c->endpoint_cfg[s])
+			err = (url = strdup(c->endpoint_cfg[s])) ? HK_OK : HK_ERR_NOMEM;
+		else
+			err = awsconf_endpoint((awsconf_service)s, c->region, awsconf_env_adapter,
+					       c, &url, ei);
+		if (err != HK_OK)
+			return err;
 		struct awc_endpoint e = {0};
-		hk_err err = endpoint_parse(url, &e);
+		err = endpoint_parse(url, &e, ei);
+		free(url);
 		if (err != HK_OK)
 			return err;
 		endpoint_cleanup(&c->ep[s]);
 		c->ep[s] = e;
 	}
 	return HK_OK;
-}
-
-static bool region_valid(const char *r)
-{
-	if (!r || !*r || strlen(r) > 63)
-		return false;
-	for (; *r; r++)
-		if (!isalnum((unsigned char)*r) && *r != '-')
-			return false;
-	return true;
 }
 
 /* ---- call lifecycle ---------------------------------------------------------- */
@@ -509,6 +475,13 @@ static void http_done(const httpc_response *r, void *arg)
 			free(e.type);
 		}
 	}
+	if (!code) {
+		/* No readable document: AWS front ends still name the error in a
+		 * header ("AuthFailure", "ThrottlingException:http://..."). */
+		const char *et = httpc_response_header(r, "x-amzn-ErrorType");
+		if (et && *et)
+			code = strndup(et, strcspn(et, ":"));
+	}
 	retry_class cls = retry_classify(HK_OK, r->status, code);
 	hk_err err = retry_map_err(HK_OK, r->status, code);
 	if (err == HK_OK) /* e.g. a 3xx: not something we follow */
@@ -757,49 +730,90 @@ static void region_done(hk_err err, const char *region, const char *errtext, voi
 {
 	awc_client *c = arg;
 	c->region_pending = false;
-	if (err == HK_OK && region_valid(region)) {
+	hk_errinfo ei = {0};
+	if (err == HK_OK && awsconf_region_valid(region)) {
 		free(c->region);
 		c->region = strdup(region);
-		if (c->region && endpoints_resolve(c) != HK_OK) {
+		if (c->region && endpoints_resolve(c, &ei) != HK_OK) {
 			free(c->region);
 			c->region = NULL;
+			snprintf(c->region_err, sizeof(c->region_err), "endpoint: %.200s", ei.text);
 		}
-	}
-	if (!c->region)
+	} else {
 		snprintf(c->region_err, sizeof(c->region_err),
 			 "no region in the environment or profile, and %s", errtext);
+	}
 	/* Resume every call that waited; they finish or proceed on their own. */
 	for (awc_call *k = c->calls; k; k = k->next)
 		if (k->state == CS_WAIT_REGION)
 			call_begin(k);
 }
 
-/* Region from cfg, then AWS_REGION, AWS_DEFAULT_REGION, then the profile. */
-static hk_err region_from_config(awc_client *c, const awc_config *cfg)
+/* Read a local file (the shared config file) whole, capped. NULL when absent. */
+static hk_err slurp(const char *path, char **ret, size_t *ret_len)
 {
-	const char *r = cfg && cfg->region && *cfg->region ? cfg->region : NULL;
-	if (!r)
-		r = env_get(c, "AWS_REGION");
-	if (!r)
-		r = env_get(c, "AWS_DEFAULT_REGION");
-	if (r) {
-		if (!region_valid(r))
-			return HK_ERR_INVALID;
-		c->region = strdup(r);
-		return c->region ? HK_OK : HK_ERR_NOMEM;
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return HK_ERR_NOT_FOUND;
+	char *buf = malloc(HK_CAP_CREDS_FILE + 1);
+	if (!buf) {
+		fclose(f);
+		return HK_ERR_NOMEM;
 	}
-#ifdef HAVE_AWSCONF
-	return awc_region_from_profile(c);
-#else
+	size_t n = fread(buf, 1, HK_CAP_CREDS_FILE + 1, f);
+	bool bad = ferror(f) != 0;
+	fclose(f);
+	if (bad || n > HK_CAP_CREDS_FILE) {
+		free(buf);
+		return bad ? HK_ERR_IO : HK_ERR_TOO_LARGE;
+	}
+	buf[n] = '\0';
+	*ret = buf;
+	*ret_len = n;
 	return HK_OK;
-#endif
+}
+
+/* Region from cfg, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region.
+ * HK_ERR_NOT_FOUND: none (IMDS is asked next). */
+static hk_err region_from_config(awc_client *c, const awc_config *cfg, hk_errinfo *ei)
+{
+	char region[AWSCONF_REGION_MAX];
+	if (cfg && cfg->region && *cfg->region) {
+		if (!awsconf_region_valid(cfg->region))
+			return hk_errinfo_set(ei, HK_ERR_INVALID, 0,
+					      "awc_config.region is invalid");
+		snprintf(region, sizeof(region), "%s", cfg->region);
+	} else {
+		char *path = NULL, *text = NULL;
+		size_t len = 0;
+		if (awsconf_config_path(awsconf_env_adapter, c, &path) == HK_OK) {
+			hk_err rerr = slurp(path, &text, &len);
+			free(path);
+			if (rerr != HK_OK && rerr != HK_ERR_NOT_FOUND)
+				return hk_errinfo_set(ei, rerr, 0,
+						      "cannot read the AWS config file");
+		}
+		hk_err err = awsconf_region(awsconf_env_adapter, c, text, len, region, ei);
+		free(text);
+		if (err != HK_OK)
+			return err;
+	}
+	c->region = strdup(region);
+	return c->region ? HK_OK : HK_ERR_NOMEM;
 }
 
 /* ---- client ------------------------------------------------------------------ */
 
-static const char *creds_env_adapter(void *arg, const char *name)
+/* The STS endpoint for web identity before the region is known: an explicit
+ * override, else the global endpoint. */
+static char *sts_endpoint_early(awc_client *c)
 {
-	return env_get(arg, name);
+	const char *u = c->endpoint_cfg[AWC_SVC_STS];
+	if (!u)
+		u = env_get(c, "AWS_ENDPOINT_URL_STS");
+	if (!u)
+		u = env_get(c, "AWS_ENDPOINT_URL");
+	return strdup(u ? u : "https://sts.amazonaws.com");
 }
 
 hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client **ret)
@@ -829,18 +843,23 @@ hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client
 	if (c->cfg.backoff_cap_ms > 0)
 		c->policy.cap_us = (uint64_t)c->cfg.backoff_cap_ms * 1000u;
 
-	if ((err = region_from_config(c, cfg)) != HK_OK)
-		goto fail;
+	hk_errinfo ei = {0};
 	for (int s = 0; s < AWC_SVC__COUNT; s++) {
-		const char *u = cfg && cfg->endpoint[s] ? cfg->endpoint[s] : env_get(c, svc_env[s]);
-		if (!u)
-			u = env_get(c, "AWS_ENDPOINT_URL");
-		if (u && !(c->endpoint_cfg[s] = strdup(u))) {
-			err = HK_ERR_NOMEM;
-			goto fail;
+		if (cfg && cfg->endpoint[s]) {
+			if (awsconf_url_parse(cfg->endpoint[s], NULL, &ei) != HK_OK) {
+				err = HK_ERR_INVALID;
+				goto fail;
+			}
+			if (!(c->endpoint_cfg[s] = strdup(cfg->endpoint[s]))) {
+				err = HK_ERR_NOMEM;
+				goto fail;
+			}
 		}
 	}
-	if ((err = endpoints_resolve(c)) != HK_OK)
+	err = region_from_config(c, cfg, &ei);
+	if (err != HK_OK && err != HK_ERR_NOT_FOUND)
+		goto fail;
+	if ((err = endpoints_resolve(c, &ei)) != HK_OK)
 		goto fail;
 
 	if (!c->cfg.no_buckets) {
@@ -862,14 +881,20 @@ hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client
 
 	if ((err = httpc_new(base, &c->http)) != HK_OK)
 		goto fail;
+	char *sts = c->ep[AWC_SVC_STS].url ? strdup(c->ep[AWC_SVC_STS].url) : sts_endpoint_early(c);
+	if (!sts) {
+		err = HK_ERR_NOMEM;
+		goto fail;
+	}
 	creds_config cc = {
-	    .env = creds_env_adapter,
+	    .env = awsconf_env_adapter,
 	    .env_arg = c,
-	    /* The STS endpoint for web identity; global when the region comes later. */
-	    .sts_endpoint = c->ep[AWC_SVC_STS].url,
+	    .sts_endpoint = sts,
 	    .timeout_ms = c->cfg.request_timeout_ms < 5000 ? c->cfg.request_timeout_ms : 5000,
 	};
-	if ((err = creds_provider_new(base, c->http, &cc, &c->creds)) != HK_OK)
+	err = creds_provider_new(base, c->http, &cc, &c->creds);
+	free(sts);
+	if (err != HK_OK)
 		goto fail;
 	if (!c->region) {
 		err = creds_imds_region(c->creds, region_done, c);

@@ -53,8 +53,9 @@ typedef struct awc_event {
 
 typedef void (*awc_event_fn)(const awc_event *ev, void *arg);
 
-/* Environment lookup (value or NULL); NULL in awc_config means getenv(). */
-typedef const char *(*awc_env_fn)(void *arg, const char *name);
+/* Environment lookup (value or NULL); NULL in awc_config means getenv().
+ * Same shape as awsconf_getenv_fn. */
+typedef const char *(*awc_env_fn)(const char *name, void *arg);
 
 /* A token-bucket size override for one family (names: tbucket_family_name()
  * in retry.h, e.g. "ec2-describe"), before bucket_scale. */

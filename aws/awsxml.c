@@ -254,16 +254,15 @@ hk_err awsxml_error_from_doc(const xmlDoc *doc, awsxml_error *ret)
 	xmlNode *root = awsxml_root(doc);
 	xmlNode *err = NULL;
 	const char *rid = NULL;
-	if (awsxml_is(root, "Response")) { /* EC2 */
-		err = awsxml_path(root, "Errors", "Error", NULL);
+	if (awsxml_is(root, "Response") || awsxml_is(root, "ErrorResponse")) {
+		/* EC2: Response/Errors/Error; Query services: ErrorResponse/Error;
+		 * moto also sends ErrorResponse/Errors/Error. */
+		err = awsxml_child(root, "Error");
+		if (!err)
+			err = awsxml_path(root, "Errors", "Error", NULL);
 		rid = awsxml_child_text(root, "RequestID");
 		if (!rid)
 			rid = awsxml_child_text(root, "RequestId");
-	} else if (awsxml_is(root, "ErrorResponse")) { /* Query services */
-		err = awsxml_child(root, "Error");
-		rid = awsxml_child_text(root, "RequestId");
-		if (!rid)
-			rid = awsxml_child_text(root, "RequestID");
 	} else if (awsxml_is(root, "Error")) { /* bare <Error> (some services, proxies) */
 		err = root;
 		rid = awsxml_child_text(root, "RequestId");

@@ -72,8 +72,9 @@ typedef struct awsxml_error {
 
 /* Read an AWS error envelope from a parsed document: EC2
  * <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/>
- * (first Error only) or Query <ErrorResponse><Error><Type/><Code/><Message/>
- * </Error><RequestId/>. Errors: HK_ERR_NOT_FOUND (not an error envelope, or
+ * (first Error only), Query <ErrorResponse><Error><Type/><Code/><Message/>
+ * </Error><RequestId/>, moto's <ErrorResponse><Errors><Error>..., or a bare
+ * <Error><Code/>..<RequestId/></Error>. Errors: HK_ERR_NOT_FOUND (not an error envelope, or
  * no Code), HK_ERR_NOMEM. *ret untouched on failure. */
 HK_MUST_CHECK hk_err awsxml_error_from_doc(const xmlDoc *doc, awsxml_error *ret);
 

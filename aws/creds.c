@@ -23,10 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#if __has_include("awsconf.h")
 #include "awsconf.h"
-#define HAVE_AWSCONF 1
-#endif
 #include "awsxml.h"
 #include "hk_caps.h"
 #include "query.h"
@@ -106,7 +103,7 @@ struct creds_provider {
 
 static const char *env_get(const creds_provider *p, const char *name)
 {
-	const char *v = p->cfg.env ? p->cfg.env(p->cfg.env_arg, name) : getenv(name);
+	const char *v = p->cfg.env ? p->cfg.env(name, p->cfg.env_arg) : getenv(name);
 	return v && *v ? v : NULL;
 }
 
@@ -786,33 +783,23 @@ static enum stage_rc stage_container(struct fetch *f)
 
 /* ---- 4. shared files ---------------------------------------------------------- */
 
-#ifndef HAVE_AWSCONF
-static enum stage_rc stage_files(struct fetch *f)
+static const char *env_adapter(const char *name, void *arg)
 {
-	return STAGE_SKIP; /* awsconf not in the tree yet */
+	return env_get(arg, name);
 }
-#else
+
 static enum stage_rc stage_files(struct fetch *f)
 {
 	creds_provider *p = f->p;
-	char defpath[2][1024];
-	const char *home = env_get(p, "HOME");
-	const char *cred_path = env_get(p, "AWS_SHARED_CREDENTIALS_FILE");
-	const char *conf_path = env_get(p, "AWS_CONFIG_FILE");
-	if (!cred_path && home) {
-		snprintf(defpath[0], sizeof(defpath[0]), "%s/.aws/credentials", home);
-		cred_path = defpath[0];
-	}
-	if (!conf_path && home) {
-		snprintf(defpath[1], sizeof(defpath[1]), "%s/.aws/config", home);
-		conf_path = defpath[1];
-	}
-	const char *profile = env_get(p, "AWS_PROFILE");
-	if (!profile)
-		profile = "default";
+	char *paths[2] = {NULL, NULL};
 	char *text[2] = {NULL, NULL};
 	size_t len[2] = {0, 0};
-	const char *paths[2] = {cred_path, conf_path};
+	enum stage_rc rc = STAGE_PENDING;
+	/* No HOME and no explicit paths: there are no shared files. */
+	if (awsconf_credentials_path(env_adapter, p, &paths[0]) != HK_OK)
+		paths[0] = NULL;
+	if (awsconf_config_path(env_adapter, p, &paths[1]) != HK_OK)
+		paths[1] = NULL;
 	for (int i = 0; i < 2; i++) {
 		if (!paths[i])
 			continue;
@@ -820,30 +807,26 @@ static enum stage_rc stage_files(struct fetch *f)
 		if (err == HK_ERR_NOT_FOUND)
 			continue;
 		if (err != HK_OK) {
-			wipe_free(text[0]);
 			fetch_finish(f, err, NULL, "shared files: cannot read %.200s: %s", paths[i],
 				     hk_err_str(err));
-			return STAGE_PENDING;
+			goto out;
 		}
 	}
-	if (!text[0] && !text[1])
-		return STAGE_SKIP;
+	if (!text[0] && !text[1]) {
+		rc = STAGE_SKIP;
+		goto out;
+	}
+	const char *profile = awsconf_profile(env_adapter, p);
 	awsconf_creds c = {0};
 	hk_errinfo ei = {0};
-	hk_err err = awsconf_profile_creds(text[0], len[0], text[1], len[1], profile, &c, &ei);
-	for (int i = 0; i < 2; i++)
-		if (text[i]) {
-			OPENSSL_cleanse(text[i], len[i]);
-			free(text[i]);
-		}
+	hk_err err = awsconf_shared_creds(text[0], len[0], text[1], len[1], profile, &c, &ei);
 	if (err == HK_ERR_NOT_FOUND) {
-		awsconf_creds_cleanup(&c);
-		return STAGE_SKIP;
+		rc = STAGE_SKIP;
+		goto out;
 	}
 	if (err != HK_OK) {
-		awsconf_creds_cleanup(&c);
 		fetch_finish(f, err, NULL, "shared files (profile %.64s): %s", profile, ei.text);
-		return STAGE_PENDING;
+		goto out;
 	}
 	creds_value *v =
 	    creds_make(c.access_key_id, c.secret_access_key, c.session_token, 0, "shared-files");
@@ -852,10 +835,15 @@ static enum stage_rc stage_files(struct fetch *f)
 		fetch_finish(f, HK_ERR_NOMEM, NULL, "shared files: out of memory");
 	else
 		fetch_finish(f, HK_OK, v, NULL);
-	return STAGE_PENDING;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (text[i])
+			OPENSSL_cleanse(text[i], len[i]);
+		free(text[i]);
+		free(paths[i]);
+	}
+	return rc;
 }
-
-#endif
 
 /* ---- 5. IMDSv2 -------------------------------------------------------------- */
 

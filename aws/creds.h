@@ -49,8 +49,9 @@ typedef struct creds_value {
 creds_value *creds_ref(creds_value *v);
 void creds_unref(creds_value *v);
 
-/* Look up an environment variable: returns the value or NULL. */
-typedef const char *(*creds_env_fn)(void *arg, const char *name);
+/* Look up an environment variable: returns the value or NULL (the shape of
+ * awsconf_getenv_fn). */
+typedef const char *(*creds_env_fn)(const char *name, void *arg);
 /* Wall-clock time in Unix seconds. */
 typedef int64_t (*creds_now_fn)(void *arg);
 /* A uniformly distributed 32-bit value (refresh jitter). */
