@@ -261,6 +261,13 @@ def _backend_create_eni(self: Any, subnet: Any, private_ip_address: Any, private
         description=description, tags=tags, delete_on_termination=delete_on_termination, **kwargs)
 
 
+def _network_interfaces(self: Any) -> list[Any]:
+    """A terminated instance reports no network interfaces, as on AWS."""
+    if self._state.name == "terminated":
+        return []
+    return list(self.nics.values())
+
+
 def _get_available_subnet_ip(self: Any, instance: Any) -> str:
     ip = _s4(lowest_free(self, 4, 1)[0])
     self._subnet_ips[ip] = instance
@@ -754,6 +761,8 @@ def check_moto() -> None:
     prop = getattr(sub, "available_ip_address_count", None)
     if not isinstance(prop, property):
         raise MotoMismatch("moto.ec2.models.subnets.Subnet.available_ip_address_count is not a property")
+    if not isinstance(getattr(_cls("moto.ec2.models.instances", "Instance"), "network_interfaces", None), property):
+        raise MotoMismatch("moto.ec2.models.instances.Instance.network_interfaces is not a property")
     for attr in ("_cidr_within_subnet_cidr_blocks", "_cidr_overlaps_with_existing_reservation"):
         require_attr(sub, attr, ["cidr_to_reserve"])
     _cls("moto.ec2.models.subnets", "SubnetCidrReservation")
@@ -775,5 +784,6 @@ def install(sim: Sim) -> None:
         if repl is not None:
             setattr(owner, attr, repl)
     _cls("moto.ec2.models.subnets", "Subnet").available_ip_address_count = property(_available_ip_address_count)
+    _cls("moto.ec2.models.instances", "Instance").network_interfaces = property(_network_interfaces)
     sim.add_post_hook(_ec2_denied)
     sim.register_control("GET", "/_sim/ec2/eni-limits", lambda s, b, q: (200, {"limits": ENI_LIMITS}))

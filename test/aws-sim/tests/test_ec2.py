@@ -280,6 +280,9 @@ class AttachDetach(Ec2Case):
         self.assertEqual(set(left), {keep})
         self.assertEqual(left[keep]["Status"], "available")
         self.assertNotIn(primary, left)
+        gone = self.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+        self.assertEqual(gone["State"]["Name"], "terminated")
+        self.assertEqual(gone["NetworkInterfaces"], [])
 
 
 class DescribeNetworkInterfaces(Ec2Case):
