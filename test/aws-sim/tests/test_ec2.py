@@ -138,6 +138,19 @@ class CreateNetworkInterface(Ec2Case):
         self.assertEqual(self.code(self.ec2.create_network_interface, SubnetId=sn),
                          "InsufficientFreeAddressesInSubnet")
 
+    def test_concurrent_automatic_assignment_never_duplicates(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        sn = self.subnet(f"10.{self.n}.1.0/24")["SubnetId"]
+
+        def make(_):
+            return SIM.client("ec2").create_network_interface(SubnetId=sn)["NetworkInterface"]["PrivateIpAddress"]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            got = list(pool.map(make, range(24)))
+        self.assertEqual(len(set(got)), 24)
+        self.assertEqual(sorted(got, key=lambda a: int(a.rsplit(".", 1)[1])), [self.p(h) for h in range(4, 28)])
+
     def test_client_token_replay_returns_same_eni(self):
         sn = self.subnet(f"10.{self.n}.1.0/24")["SubnetId"]
         a = self.eni(sn, ClientToken="tok-replay", Description="d")
