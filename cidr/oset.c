@@ -309,7 +309,8 @@ static void rs_remove(cidr_rs *s, cidr_u128 lo, cidr_u128 hi)
 	if (s->r[j - 1].hi > hi)
 		keep[k++] = (cidr_rng){hi + 1, s->r[j - 1].hi};
 	assert(s->n - (j - i) + k <= s->cap);
-	memmove(s->r + i + k, s->r + j, (s->n - j) * sizeof(cidr_rng));
+	if (k != j - i) /* the usual trim or split of one range moves little or nothing */
+		memmove(s->r + i + k, s->r + j, (s->n - j) * sizeof(cidr_rng));
 	memcpy(s->r + i, keep, k * sizeof(cidr_rng));
 	s->n = s->n - (j - i) + k;
 	s->nsorted = s->n;
