@@ -1072,20 +1072,47 @@ def _targets():
 
 def check_moto():
     """Fail fast, naming the attribute, if moto is not the one these patches fit."""
+    from sim_core import MotoMismatch
+
     try:
         import moto
         from moto.autoscaling import exceptions as e
         from moto.core.responses import EmptyResult  # noqa: F401
     except ImportError as exc:
-        raise RuntimeError(f"sim_asg: moto is not importable ({exc}); moto 5.2.1 is required") from exc
+        raise MotoMismatch(f"sim_asg: moto is not importable ({exc}); moto 5.2.1 is required") from exc
     if getattr(moto, "__version__", None) != "5.2.1":
-        raise RuntimeError(f"sim_asg: moto 5.2.1 required, found {getattr(moto, '__version__', '?')}")
+        raise MotoMismatch(f"sim_asg: moto 5.2.1 required, found {getattr(moto, '__version__', '?')}")
     for owner, attr in _targets() + [(e, "ValidationError"), (e, "AutoscalingClientError")]:
         if not hasattr(owner, attr):
-            raise RuntimeError(
+            raise MotoMismatch(
                 f"sim_asg: moto {moto.__version__} lacks {getattr(owner, '__name__', owner)}.{attr}, "
                 "which the Auto Scaling lifecycle patch relies on"
             )
+    # Signatures the patches call or replace with the same parameters.
+    from moto.autoscaling import models as m
+    from moto.ec2.models import EC2Backend
+    from sim_core import require_attr
+
+    for owner, name, params in (
+        (m.LifecycleHook, "__init__", ["name", "as_name", "transition", "timeout", "result"]),
+        (m.InstanceState, "__init__", ["instance", "lifecycle_state", "protected_from_scale_in"]),
+        (m.TerminateInstanceActivity, "__init__", ["instance", "original_capacity"]),
+        (m.AutoScalingBackend, "notify_terminate_instances", ["instance_ids"]),
+        (m.AutoScalingBackend, "detach_instances", ["group_name", "instance_ids", "should_decrement"]),
+        (m.AutoScalingBackend, "terminate_instance", ["instance_id", "should_decrement"]),
+        (m.AutoScalingBackend, "set_desired_capacity", ["group_name", "desired_capacity"]),
+        (m.AutoScalingBackend, "create_lifecycle_hook", ["name", "as_name", "transition", "timeout", "result"]),
+        (m.AutoScalingBackend, "delete_lifecycle_hook", ["as_name", "name"]),
+        (m.AutoScalingBackend, "delete_auto_scaling_group", ["group_name"]),
+        (m.FakeAutoScalingGroup, "set_desired_capacity", ["new_capacity"]),
+        (m.FakeAutoScalingGroup, "replace_autoscaling_group_instances", ["count_needed", "propagated_tags"]),
+        (EC2Backend, "run_instances", ["image_id", "count", "user_data", "security_group_names"]),
+        (EC2Backend, "terminate_instances", ["instance_ids"]),
+        (EC2Backend, "get_subnet", ["subnet_id"]),
+    ):
+        if getattr(getattr(owner, name), "__module__", "").startswith("sim_"):
+            continue  # already patched by this process (install ran)
+        require_attr(owner, name, params)
 
 
 def _route_lifecycle(sim, body, query):

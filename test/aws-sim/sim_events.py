@@ -387,6 +387,7 @@ class Delivery:
         self.sns_pending = {}  # token -> subscription arn
         self.sns_tokens = {}  # subscription arn -> token
         self.stopped = False
+        self.generation = 0  # bumped by reset: older deliveries and retries are dropped
 
     # --- configuration ---------------------------------------------------
     def configure(self, body):
@@ -403,6 +404,8 @@ class Delivery:
         with self.lock:
             self.cfg = copy.deepcopy(DEFAULT_CONFIG)
             self.rng = random.Random(0)
+            self.pending = 0
+            self.generation += 1
             self.held = []
             if self.hold_timer is not None:
                 self.hold_timer.cancel()
@@ -449,6 +452,7 @@ class Delivery:
     def enqueue(self, item):
         """Apply duplicate/delay/reorder to item, then schedule its first attempt."""
         with self.lock:
+            item.generation = self.generation
             chaos = self.cfg["chaos"]
             applies = item.channel in chaos.get("channels", CHANNELS)
             copies = [item]
@@ -502,7 +506,7 @@ class Delivery:
         sched.call_later(self.sim.scaled(delay_sim_s), self._submit, item, attempt)
 
     def _submit(self, item, attempt):
-        if self.stopped:
+        if self.stopped or getattr(item, "generation", 0) != self.generation:
             return
         self._worker(item.key).submit(self._run_attempt, item, attempt)
 
@@ -1226,14 +1230,17 @@ def _targets():
 
 
 def check_moto():
+    """Fail fast, naming the attribute, if moto is not the one these patches fit."""
+    from sim_core import MotoMismatch
+
     try:
         import moto
         import cryptography  # noqa: F401
         import werkzeug.serving  # noqa: F401
     except ImportError as exc:
-        raise RuntimeError(f"sim_events: {exc}; needs moto 5.2.1, cryptography and werkzeug") from exc
+        raise MotoMismatch(f"sim_events: {exc}; needs moto 5.2.1, cryptography and werkzeug") from exc
     if getattr(moto, "__version__", None) != "5.2.1":
-        raise RuntimeError(f"sim_events: moto 5.2.1 required, found {getattr(moto, '__version__', '?')}")
+        raise MotoMismatch(f"sim_events: moto 5.2.1 required, found {getattr(moto, '__version__', '?')}")
     from moto.events.models import EventsBackend
 
     probe = ["destinations", "connections"]
@@ -1241,14 +1248,22 @@ def check_moto():
         if attr in probe and owner is EventsBackend:
             continue  # instance attributes, checked below on a fresh backend
         if not hasattr(owner, attr):
-            raise RuntimeError(
+            raise MotoMismatch(
                 f"sim_events: moto {moto.__version__} lacks {getattr(owner, '__name__', owner)}.{attr}, "
                 "which event delivery relies on"
             )
     b = EventsBackend("us-east-1", "123456789012")
     for attr in probe + ["event_buses"]:
         if not hasattr(b, attr):
-            raise RuntimeError(f"sim_events: moto EventsBackend instances lack .{attr}")
+            raise MotoMismatch(f"sim_events: moto EventsBackend instances lack .{attr}")
+
+
+def _on_reset(sim):
+    """POST /_sim/reset wiped moto: subscriptions and their tokens are gone too."""
+    _D.reset(clear_log=True)
+    with _D.lock:
+        _D.sns_pending.clear()
+        _D.sns_tokens.clear()
 
 
 def install(sim):
@@ -1275,7 +1290,7 @@ def install(sim):
     sim.on_startup(_start_https)
     sim.on_shutdown(_stop)
     if hasattr(sim, "on_reset"):
-        sim.on_reset(lambda s: _D.reset(clear_log=True))
+        sim.on_reset(_on_reset)
     sim.register_control("GET", "/_sim/delivery", _ctl_get)
     sim.register_control("POST", "/_sim/delivery", _ctl_post)
     sim.register_control("POST", "/_sim/delivery/reset", _ctl_reset)

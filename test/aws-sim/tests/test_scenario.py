@@ -88,6 +88,15 @@ class Builders(unittest.TestCase):
         self.assertEqual(lifecycle(SIM, group="scn-b")[0]["completed_by"], "instance-id")
 
 
+    def test_reset_forgets_lifecycle_and_delivery_state(self):
+        build_scenario(SIM, asg_name="scn-z", networks=("sig",), desired=1, delivery_url="http://127.0.0.1:9/x")
+        wait_lifecycle(SIM, 1, group="scn-z")
+        SIM.reset()
+        self.assertEqual(lifecycle(SIM), [])
+        self.assertEqual(SIM.call("GET", "/_sim/delivery")["api_destinations"], [])
+        self.assertEqual(SIM.call("GET", "/_sim/deliveries")["attempts"], [])
+
+
 class Demo(unittest.TestCase):
     def test_demo_runs_to_completion(self):
         r = subprocess.run([sys.executable, os.path.join(HERE, "..", "sim_scenario.py"), "--demo"],
