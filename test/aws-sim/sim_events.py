@@ -930,6 +930,9 @@ def _confirm(backend_or_none, token):
 def _patched_sub_publish(self, message, message_id, subject=None, message_attributes=None,
                          group_id=None, deduplication_id=None, message_structure=None):
     if self.protocol in ("http", "https"):
+        matcher = getattr(self, "_filter_policy_matcher", None)
+        if matcher is not None and not matcher.matches(message_attributes, message):
+            return None
         if message_structure == "json":
             message = self._parse_message_structure(message, self.protocol)
         _sns_http_notify(self, message, message_id, subject, "sns-publish")
