@@ -197,8 +197,9 @@ static hk_err map_curl(CURLcode rc, const struct httpc_xfer *x)
 		return HK_ERR_TIMEOUT;
 	case CURLE_OUT_OF_MEMORY:
 		return HK_ERR_NOMEM;
+	case CURLE_FILESIZE_EXCEEDED: /* Content-Length over the cap */
+		return HK_ERR_TOO_LARGE;
 	case CURLE_WRITE_ERROR:
-	case CURLE_FILESIZE_EXCEEDED:
 		return x->too_large ? HK_ERR_TOO_LARGE : HK_ERR_NOMEM;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:

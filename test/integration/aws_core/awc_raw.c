@@ -33,11 +33,26 @@ struct run {
 
 static const char *err_name(hk_err e)
 {
-	static const char *const names[] = {
-	    "ok",	 "nomem",     "invalid",   "range",	    "not_found", "exists",
-	    "full",	 "too_large", "io",	   "parse",	    "auth",	 "denied",
-	    "throttled", "transient", "aws",	   "timeout",	    "cancelled", "state",
-	    "no_credentials", "internal"};
+	static const char *const names[] = {"ok",
+					    "nomem",
+					    "invalid",
+					    "range",
+					    "not_found",
+					    "exists",
+					    "full",
+					    "too_large",
+					    "io",
+					    "parse",
+					    "auth",
+					    "denied",
+					    "throttled",
+					    "transient",
+					    "aws",
+					    "timeout",
+					    "cancelled",
+					    "state",
+					    "no_credentials",
+					    "internal"};
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "unknown";
 }
 
@@ -64,11 +79,11 @@ static json_t *str_or_null(const char *s)
 static void on_event(const awc_event *ev, void *arg)
 {
 	struct run *r = arg;
-	json_t *e = json_pack("{s:s, s:s, s:I, s:s, s:I, s:o, s:I, s:I}", "kind", kind_name(ev->kind),
-			      "action", ev->action, "attempt", (json_int_t)ev->attempt, "err",
-			      err_name(ev->err), "http_status", (json_int_t)ev->http_status,
-			      "aws_code", str_or_null(ev->aws_code), "delay_us",
-			      (json_int_t)ev->delay_us, "bound_us", (json_int_t)ev->bound_us);
+	json_t *e = json_pack(
+	    "{s:s, s:s, s:I, s:s, s:I, s:o, s:I, s:I}", "kind", kind_name(ev->kind), "action",
+	    ev->action, "attempt", (json_int_t)ev->attempt, "err", err_name(ev->err), "http_status",
+	    (json_int_t)ev->http_status, "aws_code", str_or_null(ev->aws_code), "delay_us",
+	    (json_int_t)ev->delay_us, "bound_us", (json_int_t)ev->bound_us);
 	if (e)
 		json_array_append_new(r->events, e);
 }
