@@ -32,4 +32,10 @@
 #define HK_CAP_AWS_SUBITEMS   10000u  /* one nested list of one item (tags, IPs, ENIs, members) */
 #define HK_CAP_AWS_TYPE_CACHE 512u    /* instance types cached per client */
 
+/* ---- hook/ service files (config, secrets, admin listing) ---- */
+#define HK_CAP_CONFIG_FILE (1024u * 1024u) /* the --config JSON file */
+#define HK_CAP_SECRET_FILE 4096u	   /* auth value / password file */
+#define HK_CAP_ADMIN_LIST  1000u	   /* GET /v1/actions ?limit= ceiling */
+#define HK_CAP_SNS_MESSAGE (64u * 1024u)   /* SNS envelope Message string */
+
 #endif

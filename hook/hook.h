@@ -9,4 +9,12 @@
 /* `multus-hookd plan ...`: print the addresses the next workers get (hook/plan.c). */
 int hook_cmd_plan(int argc, char **argv);
 
+/* `multus-hookd serve --config F [--log-level L] [--log-file F] [--ready-file F]`:
+ * run the lifecycle hook service until SIGTERM/SIGINT (hook/serve.c). */
+int hook_cmd_serve(int argc, char **argv);
+
+/* `multus-hookd check-config --config F`: validate, print every problem;
+ * 0 valid, 2 invalid (hook/serve.c). */
+int hook_cmd_check_config(int argc, char **argv);
+
 #endif

@@ -11,6 +11,8 @@ static const struct command {
 	cmd_fn fn;
 	const char *summary;
 } commands[] = {
+    {"serve", hook_cmd_serve, "run the lifecycle hook service (intake, state, admin)"},
+    {"check-config", hook_cmd_check_config, "validate a configuration file"},
     {"plan", hook_cmd_plan, "show which addresses the next workers get in a subnet"},
 };
 

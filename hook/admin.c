@@ -1,0 +1,303 @@
+/* The admin listener (default 127.0.0.1:9901, no auth: bind it to loopback or
+ * a private address only):
+ *   GET /healthz           200 while the process runs its loop
+ *   GET /readyz            200 when the store is writable now and no health
+ *                          flag is "no"; 503 otherwise or while draining
+ *   GET /v1/actions        ?state=<state>&limit=<1..1000, default 100>
+ *   GET /v1/actions/<id>   one action with its ENI rows
+ * Lifecycle tokens are shown as a short prefix only. */
+#include "hook_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <sys/queue.h>
+
+#include <event2/keyvalq_struct.h>
+
+#define ADMIN_LIST_DEFAULT 100u
+#define ADMIN_MAX_BODY	   4096
+#define ADMIN_TIMEOUT_S	   10
+
+struct hook_admin {
+	const hook_config *cfg;
+	hook_store *store;
+	const hook_health *health;
+	struct evhttp *http;
+};
+
+static const char *const flag_names[HOOK_HEALTH__COUNT] = {
+    [HOOK_HEALTH_REGION] = "region",
+    [HOOK_HEALTH_CREDENTIALS] = "credentials",
+    [HOOK_HEALTH_AWS_REACHABLE] = "aws_reachable",
+};
+
+const char *hook_health_flag_str(hook_health_flag f)
+{
+	if ((unsigned)f >= HOOK_HEALTH__COUNT)
+		return "unknown";
+	return flag_names[f];
+}
+
+void hook_health_set(hook_health *h, hook_health_flag f, hook_tristate v, const char *detail)
+{
+	if (!h || (unsigned)f >= HOOK_HEALTH__COUNT)
+		return;
+	h->flag[f] = v;
+	h->checked_ms[f] = hook_now_ms();
+	snprintf(h->detail[f], sizeof(h->detail[f]), "%s", detail ? detail : "");
+}
+
+static const char *tristate_str(hook_tristate t)
+{
+	return t == HOOK_YES ? "yes" : t == HOOK_NO ? "no" : "unknown";
+}
+
+static void format_ms(int64_t ms, char *buf, size_t len)
+{
+	if (ms <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char base[32];
+	if (strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		base[0] = '\0';
+	snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *action_json(const hook_action *a)
+{
+	char tok[12], created[40], updated[40], deadline[40];
+	hook_token_prefix(a->token, tok);
+	format_ms(a->created_ms, created, sizeof(created));
+	format_ms(a->updated_ms, updated, sizeof(updated));
+	format_ms(a->deadline_ms, deadline, sizeof(deadline));
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "id", json_integer((json_int_t)a->id));
+	json_object_set_new(o, "instance_id", json_string(a->instance_id));
+	json_object_set_new(o, "group", json_string(a->group));
+	json_object_set_new(o, "asg", json_string(a->asg));
+	json_object_set_new(o, "hook", json_string(a->hook));
+	json_object_set_new(o, "transition", json_string(hook_transition_str(a->transition)));
+	json_object_set_new(o, "token_prefix", json_string(tok));
+	json_object_set_new(o, "origin", str_or_null(a->origin));
+	json_object_set_new(o, "destination", str_or_null(a->destination));
+	json_object_set_new(o, "metadata", str_or_null(a->metadata));
+	json_object_set_new(o, "event_id", str_or_null(a->event_id));
+	json_object_set_new(o, "source", json_string(a->source));
+	json_object_set_new(o, "state", json_string(hook_action_state_str(a->state)));
+	json_object_set_new(o, "step", json_string(a->step));
+	json_object_set_new(o, "attempts", json_integer(a->attempts));
+	json_object_set_new(o, "created", json_string(created));
+	json_object_set_new(o, "updated", json_string(updated));
+	json_object_set_new(o, "deadline", str_or_null(deadline));
+	json_object_set_new(o, "last_error", str_or_null(a->last_error));
+	json_object_set_new(o, "result", str_or_null(a->result));
+	return o;
+}
+
+static json_t *eni_json(const hook_eni_row *r)
+{
+	return json_pack("{s:s,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "network", r->network,
+			 "device_index", (int)r->device_index, "network_card_index",
+			 (int)r->network_card_index, "subnet_id", str_or_null(r->subnet_id), "ipv4",
+			 str_or_null(r->ipv4), "ipv6", str_or_null(r->ipv6), "eni_id",
+			 str_or_null(r->eni_id), "attachment_id", str_or_null(r->attachment_id),
+			 "state", str_or_null(r->state));
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || !end || *end || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static void handle_list(hook_admin *ad, struct evhttp_request *req, const char *query)
+{
+	struct evkeyvalq q;
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) != 0) {
+		hook_http_reply_reason(req, 400, "bad request", "malformed query string");
+		return;
+	}
+	hook_action_state state = HOOK_ACTION__COUNT;
+	unsigned long limit = ADMIN_LIST_DEFAULT;
+	const char *sv = evhttp_find_header(&q, "state");
+	const char *lv = evhttp_find_header(&q, "limit");
+	if (sv && hook_action_state_parse(sv, &state) != HK_OK) {
+		evhttp_clear_headers(&q);
+		hook_http_reply_reason(req, 400, "bad request",
+				       "state: must be one of pending, running, cleanup, "
+				       "completing, done, failed");
+		return;
+	}
+	if (lv && (!parse_uint(lv, HK_CAP_ADMIN_LIST, &limit) || limit == 0)) {
+		evhttp_clear_headers(&q);
+		hook_http_reply_reason(req, 400, "bad request", "limit: must be 1 to 1000");
+		return;
+	}
+	evhttp_clear_headers(&q);
+	hook_action *v = NULL;
+	size_t n = 0;
+	hk_err err = hook_store_action_list(ad->store, state, limit, &v, &n);
+	if (err) {
+		hook_http_reply_reason(req, 503, "unavailable", hk_err_str(err));
+		return;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, action_json(&v[i]));
+	hook_actions_free(v, n);
+	json_t *o = json_pack("{s:o,s:I,s:I}", "actions", arr ? arr : json_array(), "count",
+			      (json_int_t)n, "limit", (json_int_t)limit);
+	hook_http_reply_json(req, 200, o);
+}
+
+static void handle_one(hook_admin *ad, struct evhttp_request *req, const char *idtext)
+{
+	unsigned long id;
+	if (!parse_uint(idtext, (unsigned long)INT64_MAX, &id)) {
+		hook_http_reply_reason(req, 400, "bad request", "action id: not a number");
+		return;
+	}
+	hook_action a;
+	hk_err err = hook_store_action_get(ad->store, (int64_t)id, &a);
+	if (err == HK_ERR_NOT_FOUND) {
+		hook_http_reply_reason(req, 404, "not found", "no such action");
+		return;
+	}
+	if (err) {
+		hook_http_reply_reason(req, 503, "unavailable", hk_err_str(err));
+		return;
+	}
+	json_t *o = action_json(&a);
+	hook_action_cleanup(&a);
+	hook_eni_row *rows = NULL;
+	size_t n = 0;
+	if (o && hook_store_eni_list(ad->store, (int64_t)id, &rows, &n) == HK_OK) {
+		json_t *arr = json_array();
+		for (size_t i = 0; arr && i < n; i++)
+			json_array_append_new(arr, eni_json(&rows[i]));
+		hook_eni_rows_free(rows, n);
+		if (arr)
+			json_object_set_new(o, "enis", arr);
+	}
+	hook_http_reply_json(req, 200, o);
+}
+
+static void handle_ready(hook_admin *ad, struct evhttp_request *req)
+{
+	hk_err serr = hook_store_check_writable(ad->store);
+	bool ready = serr == HK_OK && !ad->health->draining;
+	json_t *checks = json_object();
+	if (checks) {
+		json_object_set_new(checks, "store",
+				    json_string(serr == HK_OK ? "ok" : hk_err_str(serr)));
+		for (int f = 0; f < HOOK_HEALTH__COUNT; f++) {
+			hook_tristate t = ad->health->flag[f];
+			if (t == HOOK_NO)
+				ready = false;
+			json_t *c = json_pack("{s:s}", "state", tristate_str(t));
+			if (c && ad->health->detail[f][0])
+				json_object_set_new(c, "detail",
+						    json_string(ad->health->detail[f]));
+			json_object_set_new(checks, flag_names[f], c ? c : json_null());
+		}
+		json_object_set_new(checks, "draining", json_boolean(ad->health->draining));
+	}
+	json_t *o = json_pack("{s:s,s:o}", "status", ready ? "ready" : "not ready", "checks",
+			      checks ? checks : json_object());
+	hook_http_reply_json(req, ready ? 200 : 503, o);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	hook_admin *ad = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (!path) {
+		hook_http_reply_reason(req, 400, "bad request", "no path");
+		return;
+	}
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		hook_http_reply_reason(req, 405, "method not allowed", "use GET");
+		return;
+	}
+	if (!strcmp(path, "/healthz")) {
+		hook_http_reply_reason(req, 200, "ok", "process up");
+	} else if (!strcmp(path, "/readyz")) {
+		handle_ready(ad, req);
+	} else if (!strcmp(path, "/v1/actions")) {
+		handle_list(ad, req, evhttp_uri_get_query(uri));
+	} else if (!strncmp(path, "/v1/actions/", 12)) {
+		handle_one(ad, req, path + 12);
+	} else {
+		hook_http_reply_reason(req, 404, "not found",
+				       "try /healthz, /readyz, /v1/actions, /v1/actions/<id>");
+	}
+}
+
+hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_store *store,
+		      const hook_health *health, hook_admin **ret, unsigned *ret_port)
+{
+	hook_admin *ad = calloc(1, sizeof(*ad));
+	if (!ad)
+		return HK_ERR_NOMEM;
+	ad->cfg = cfg;
+	ad->store = store;
+	ad->health = health;
+	ad->http = evhttp_new(base);
+	if (!ad->http) {
+		free(ad);
+		return HK_ERR_NOMEM;
+	}
+	evhttp_set_max_body_size(ad->http, ADMIN_MAX_BODY);
+	evhttp_set_max_headers_size(ad->http, (ev_ssize_t)cfg->max_header_bytes);
+	evhttp_set_timeout(ad->http, ADMIN_TIMEOUT_S);
+	evhttp_set_gencb(ad->http, on_request, ad);
+	struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(
+	    ad->http, cfg->admin.address, (ev_uint16_t)cfg->admin.port);
+	unsigned port = 0;
+	if (!sock || hook_http_bound_port(sock, &port) != HK_OK) {
+		hook_admin_free(ad);
+		return HK_ERR_IO;
+	}
+	*ret = ad;
+	if (ret_port)
+		*ret_port = port;
+	return HK_OK;
+}
+
+void hook_admin_free(hook_admin *ad)
+{
+	if (!ad)
+		return;
+	if (ad->http)
+		evhttp_free(ad->http);
+	free(ad);
+}

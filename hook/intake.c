@@ -1,0 +1,480 @@
+/* POST /v1/events: authenticate, bound, parse, commit, answer.
+ *
+ * Order matters: auth is checked before the body is parsed; the action is
+ * committed to the store before 202 is sent; the engine hears of it only
+ * after that. A store failure answers 503 (EventBridge and SNS retry 5xx),
+ * so nothing that was answered 2xx can be lost.
+ *
+ * Limits: evhttp enforces the body cap (413, before reading a body whose
+ * Content-Length is too large), the header cap and the per-read idle timeout.
+ * libevent 2.1 has no connection limit and no whole-request deadline, so this
+ * file adds both: evhttp_set_bevcb lets us create each connection's
+ * bufferevent and keep a reference to it. A sweep timer (while connections
+ * exist) releases those whose evhttp connection is gone (evhttp clears the
+ * callbacks when it frees its side) and shuts down the socket of connections
+ * that have not delivered a complete request within request_timeout_ms (slow
+ * clients: evhttp then sees EOF and frees the connection). While the count is
+ * at max_connections the listener is disabled: further clients wait in the
+ * kernel backlog instead of being refused. */
+#include "hook_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#define SWEEP_INTERVAL_MS 250
+#define RETRY_AFTER_S	  "5"
+
+typedef struct conn {
+	struct conn *next, *prev;
+	struct bufferevent *bev; /* we hold one reference */
+	int64_t deadline_ms;	 /* monotonic: complete request due by then */
+	bool cut;		 /* shutdown() already done */
+} conn;
+
+struct hook_intake {
+	struct event_base *base;
+	const hook_config *cfg;
+	hook_store *store;
+	hook_engine *engine;
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+	struct event *sweep;
+	conn *conns;
+	unsigned n_conns;
+	bool listener_off;
+	bool stopped;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------- auth */
+
+bool hook_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len)
+{
+	unsigned char da[EVP_MAX_MD_SIZE], db[EVP_MAX_MD_SIZE];
+	unsigned la = 0, lb = 0;
+	if (!a || !b)
+		return false;
+	if (EVP_Digest(a, a_len, da, &la, EVP_sha256(), NULL) != 1 ||
+	    EVP_Digest(b, b_len, db, &lb, EVP_sha256(), NULL) != 1 || la != lb)
+		return false;
+	bool eq = CRYPTO_memcmp(da, db, la) == 0;
+	OPENSSL_cleanse(da, sizeof(da));
+	OPENSSL_cleanse(db, sizeof(db));
+	return eq;
+}
+
+bool hook_auth_ok(const hook_config *cfg, struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	if (!cfg || !h || !cfg->auth_secret)
+		return false;
+	if (cfg->auth_kind == HOOK_AUTH_API_KEY) {
+		const char *v = evhttp_find_header(h, cfg->auth_header);
+		return v && hook_secret_equal(v, strlen(v), cfg->auth_secret, cfg->auth_secret_len);
+	}
+	const char *v = evhttp_find_header(h, "Authorization");
+	if (!v || strncasecmp(v, "Basic", 5) != 0 || (v[5] != ' ' && v[5] != '\t'))
+		return false;
+	v += 5;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t len = strlen(v);
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	return cfg->auth_basic_expect &&
+	       hook_secret_equal(v, len, cfg->auth_basic_expect, cfg->auth_basic_expect_len);
+}
+
+/* ---------------------------------------------------------------- replies */
+
+void hook_http_reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+	evhttp_add_header(oh, "Content-Type", "application/json");
+	evhttp_add_header(oh, "Cache-Control", "no-store");
+	if (buf) {
+		if (text)
+			evbuffer_add_printf(buf, "%s\n", text);
+		else
+			evbuffer_add_printf(buf, "{\"status\":\"error\"}\n");
+	}
+	free(text);
+	evhttp_send_reply(req, status, NULL, buf);
+	if (buf)
+		evbuffer_free(buf);
+}
+
+void hook_http_reply_reason(struct evhttp_request *req, int status, const char *word,
+			    const char *reason)
+{
+	json_t *o = json_object();
+	if (o) {
+		json_object_set_new(o, "status", json_string(word));
+		json_t *r = reason ? json_string(reason) : NULL;
+		/* A reason built from client input truncated mid-UTF-8 is not a valid
+		 * JSON string: fall back to a generic text rather than no reason. */
+		if (reason && !r)
+			r = json_string("request rejected (reason not printable)");
+		if (r)
+			json_object_set_new(o, "reason", r);
+	}
+	hook_http_reply_json(req, status, o);
+}
+
+/* ------------------------------------------------------ connection tracking */
+
+static void sweep_arm(hook_intake *in)
+{
+	if (in->n_conns && !evtimer_pending(in->sweep, NULL)) {
+		struct timeval tv = {0, SWEEP_INTERVAL_MS * 1000};
+		evtimer_add(in->sweep, &tv);
+	}
+}
+
+static void listener_update(hook_intake *in)
+{
+	if (!in->sock || in->stopped)
+		return;
+	struct evconnlistener *l = evhttp_bound_socket_get_listener(in->sock);
+	if (!l)
+		return;
+	bool full = in->n_conns >= in->cfg->max_connections;
+	if (full && !in->listener_off) {
+		evconnlistener_disable(l);
+		in->listener_off = true;
+		hook_log(HOOK_LOG_WARN, "intake connection limit reached: new connections wait",
+			 NULL);
+	} else if (!full && in->listener_off) {
+		evconnlistener_enable(l);
+		in->listener_off = false;
+	}
+}
+
+static void conn_release(hook_intake *in, conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		in->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bufferevent_decref(c->bev); /* our reference: closes the socket */
+	free(c);
+	in->n_conns--;
+}
+
+static bool evhttp_gone(struct bufferevent *bev)
+{
+	bufferevent_data_cb r = NULL, w = NULL;
+	bufferevent_event_cb e = NULL;
+	void *arg = NULL;
+	bufferevent_getcb(bev, &r, &w, &e, &arg);
+	return !r && !w && !e;
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	hook_intake *in = arg;
+	int64_t now = mono_ms();
+	conn *next;
+	for (conn *c = in->conns; c; c = next) {
+		next = c->next;
+		if (evhttp_gone(c->bev)) {
+			conn_release(in, c);
+			continue;
+		}
+		if (!c->cut && now > c->deadline_ms) {
+			evutil_socket_t s = bufferevent_getfd(c->bev);
+			if (s >= 0)
+				shutdown(s, SHUT_RDWR);
+			c->cut = true;
+			json_t *f = json_pack("{s:I}", "request_timeout_ms",
+					      (json_int_t)in->cfg->request_timeout_ms);
+			hook_log_json(HOOK_LOG_WARN, "intake client too slow: connection cut", f);
+		}
+	}
+	listener_update(in);
+	sweep_arm(in);
+}
+
+static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
+{
+	hook_intake *in = arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		return NULL; /* evhttp then makes its own, untracked */
+	conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return bev;
+	bufferevent_incref(bev);
+	c->bev = bev;
+	c->deadline_ms = mono_ms() + in->cfg->request_timeout_ms;
+	c->next = in->conns;
+	if (in->conns)
+		in->conns->prev = c;
+	in->conns = c;
+	in->n_conns++;
+	listener_update(in);
+	sweep_arm(in);
+	return bev;
+}
+
+/* A complete request arrived: the connection met its deadline. Give a
+ * keep-alive connection a fresh one for its next request. */
+static void conn_request_done(hook_intake *in, struct evhttp_request *req)
+{
+	struct evhttp_connection *ec = evhttp_request_get_connection(req);
+	struct bufferevent *bev = ec ? evhttp_connection_get_bufferevent(ec) : NULL;
+	for (conn *c = in->conns; c && bev; c = c->next) {
+		if (c->bev == bev) {
+			c->deadline_ms = mono_ms() + in->cfg->request_timeout_ms;
+			return;
+		}
+	}
+}
+
+/* -------------------------------------------------------------- /v1/events */
+
+static void reply_401(hook_intake *in, struct evhttp_request *req)
+{
+	if (in->cfg->auth_kind == HOOK_AUTH_BASIC)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+				  "Basic realm=\"multus-hookd\", charset=\"UTF-8\"");
+	hook_http_reply_reason(req, 401, "unauthorized", "missing or wrong credentials");
+	hook_log(HOOK_LOG_WARN, "intake request rejected", "reason", "unauthorized", NULL);
+}
+
+static void reply_503(struct evhttp_request *req, const char *reason)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", RETRY_AFTER_S);
+	hook_http_reply_reason(req, 503, "unavailable", reason);
+}
+
+static void handle_event(hook_intake *in, struct evhttp_request *req)
+{
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(body);
+	if (len > in->cfg->max_body_bytes) { /* evhttp enforces it; belt and braces */
+		hook_http_reply_reason(req, 413, "too large", "body exceeds limits.max_body_bytes");
+		return;
+	}
+	/* SNS control messages announce themselves in a header too. */
+	const char *sns_type =
+	    evhttp_find_header(evhttp_request_get_input_headers(req), "x-amz-sns-message-type");
+	const char *data = len ? (const char *)evbuffer_pullup(body, -1) : "";
+	hook_event ev;
+	hk_errinfo ei = {0};
+	hk_err err = hook_event_parse(data, len, &ev, &ei);
+	if (err) {
+		int status = err == HK_ERR_NOMEM ? 503 : 400;
+		if (status == 503)
+			reply_503(req, "out of memory");
+		else
+			hook_http_reply_reason(req, 400, "bad request", ei.text);
+		hook_log(HOOK_LOG_WARN, "intake event rejected", "reason", ei.text, NULL);
+		return;
+	}
+	if (ev.kind == HOOK_EVENT_SNS_CONTROL ||
+	    (sns_type && (!strcmp(sns_type, "SubscriptionConfirmation") ||
+			  !strcmp(sns_type, "UnsubscribeConfirmation")))) {
+		/* Confirming means fetching SubscribeURL, which is only safe once the
+		 * message signature is verified: both are a later step. */
+		hook_http_reply_reason(req, 501, "not implemented",
+				       "SNS subscription confirmation is not supported yet: "
+				       "confirm the subscription out of band");
+		hook_log(HOOK_LOG_WARN, "intake SNS control message refused", "type",
+			 ev.kind == HOOK_EVENT_SNS_CONTROL ? ev.sns_type : sns_type, NULL);
+		hook_event_cleanup(&ev);
+		return;
+	}
+	if (ev.kind == HOOK_EVENT_TEST) {
+		hook_http_reply_reason(req, 200, "ignored", "test notification acknowledged");
+		hook_log(HOOK_LOG_INFO, "intake test notification acknowledged", NULL);
+		hook_event_cleanup(&ev);
+		return;
+	}
+	const hook_node_group *g = hook_config_match_group(in->cfg, ev.asg, ev.metadata);
+	char tok[12];
+	hook_token_prefix(ev.token, tok);
+	if (!g) {
+		char reason[400];
+		snprintf(reason, sizeof(reason),
+			 "no node_groups entry matches AutoScalingGroupName \"%.255s\" and its "
+			 "NotificationMetadata",
+			 ev.asg);
+		hook_http_reply_reason(req, 400, "bad request", reason);
+		hook_log(HOOK_LOG_WARN, "intake event matches no node group", "asg", ev.asg,
+			 "instance", ev.instance_id, NULL);
+		hook_event_cleanup(&ev);
+		return;
+	}
+	char source[16];
+	snprintf(source, sizeof(source), "%s", hook_store_source_str(ev.source));
+	hook_action a = {
+	    .instance_id = ev.instance_id,
+	    .group = g->name,
+	    .asg = ev.asg,
+	    .hook = ev.hook,
+	    .token = ev.token,
+	    .transition = ev.transition,
+	    .origin = ev.origin,
+	    .destination = ev.destination,
+	    .metadata = ev.metadata,
+	    .event_id = ev.event_id[0] ? ev.event_id : NULL,
+	    .source = source,
+	};
+	int64_t id = 0;
+	bool created = false;
+	err = hook_store_action_insert(in->store, &a, &id, &created);
+	if (err) {
+		reply_503(req, "the state store cannot commit the event now: retry");
+		hook_log(HOOK_LOG_ERROR, "intake cannot commit event", "error", hk_err_str(err),
+			 "instance", ev.instance_id, "token", tok, NULL);
+		hook_event_cleanup(&ev);
+		return;
+	}
+	json_t *resp = json_object();
+	if (resp) {
+		json_object_set_new(resp, "status",
+				    json_string(created ? "accepted" : "duplicate"));
+		json_object_set_new(resp, "action_id", json_integer((json_int_t)id));
+	}
+	hook_http_reply_json(req, created ? 202 : 200, resp);
+	hook_log_json(HOOK_LOG_INFO, created ? "action accepted" : "duplicate event ignored",
+		      json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "action_id", (json_int_t)id,
+				"instance", ev.instance_id, "group", g->name, "asg", ev.asg,
+				"transition", hook_transition_str(ev.transition), "token", tok,
+				"event_id", ev.event_id));
+	hook_event_cleanup(&ev);
+	if (created)
+		hook_engine_submit(in->engine, id);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	hook_intake *in = arg;
+	conn_request_done(in, req);
+	if (in->stopped) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		reply_503(req, "shutting down");
+		return;
+	}
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (!path || strcmp(path, "/v1/events") != 0) {
+		hook_http_reply_reason(req, 404, "not found",
+				       "POST lifecycle events to /v1/events");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+		hook_http_reply_reason(req, 405, "method not allowed", "use POST");
+		return;
+	}
+	if (!hook_auth_ok(in->cfg, req)) {
+		reply_401(in, req);
+		return;
+	}
+	handle_event(in, req);
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+hk_err hook_http_bound_port(struct evhttp_bound_socket *sock, unsigned *ret)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sl) != 0)
+		return HK_ERR_IO;
+	if (ss.ss_family == AF_INET)
+		*ret = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		*ret = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		return HK_ERR_IO;
+	return HK_OK;
+}
+
+hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_store *store,
+		       hook_engine *engine, hook_intake **ret, unsigned *ret_port)
+{
+	hook_intake *in = calloc(1, sizeof(*in));
+	if (!in)
+		return HK_ERR_NOMEM;
+	in->base = base;
+	in->cfg = cfg;
+	in->store = store;
+	in->engine = engine;
+	in->http = evhttp_new(base);
+	in->sweep = evtimer_new(base, on_sweep, in);
+	if (!in->http || !in->sweep) {
+		hook_intake_free(in);
+		return HK_ERR_NOMEM;
+	}
+	evhttp_set_max_body_size(in->http, (ev_ssize_t)cfg->max_body_bytes);
+	evhttp_set_max_headers_size(in->http, (ev_ssize_t)cfg->max_header_bytes);
+	struct timeval tv = {(time_t)(cfg->read_timeout_ms / 1000),
+			     (suseconds_t)((cfg->read_timeout_ms % 1000) * 1000)};
+	evhttp_set_timeout_tv(in->http, &tv);
+	evhttp_set_bevcb(in->http, on_new_conn, in);
+	evhttp_set_gencb(in->http, on_request, in);
+	in->sock = evhttp_bind_socket_with_handle(in->http, cfg->intake.address,
+						  (ev_uint16_t)cfg->intake.port);
+	unsigned port = 0;
+	if (!in->sock || hook_http_bound_port(in->sock, &port) != HK_OK) {
+		hook_intake_free(in);
+		return HK_ERR_IO;
+	}
+	*ret = in;
+	if (ret_port)
+		*ret_port = port;
+	return HK_OK;
+}
+
+void hook_intake_stop(hook_intake *in)
+{
+	if (!in || in->stopped)
+		return;
+	if (in->sock) {
+		evhttp_del_accept_socket(in->http, in->sock);
+		in->sock = NULL;
+	}
+	in->stopped = true;
+}
+
+void hook_intake_free(hook_intake *in)
+{
+	if (!in)
+		return;
+	if (in->http)
+		evhttp_free(in->http); /* frees evhttp's side of every connection */
+	while (in->conns)
+		conn_release(in, in->conns);
+	if (in->sweep)
+		event_free(in->sweep);
+	free(in);
+}

@@ -1,0 +1,189 @@
+/* JSON log lines: {"time":"2026-01-02T03:04:05.678Z","level":"info","msg":...,
+ * fields...}. Strings are escaped by jansson, so a hostile ASG name cannot
+ * forge a line. Writes are line-buffered through stdio to stderr or a file. */
+#include "hook_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+	FILE *out; /* NULL = stderr */
+	char *path;
+	hook_log_level level;
+} g_log = {NULL, NULL, HOOK_LOG_INFO};
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+const char *hook_log_level_str(hook_log_level l)
+{
+	if ((unsigned)l >= HK_ARRAY_LEN(level_names))
+		return "info";
+	return level_names[l];
+}
+
+hk_err hook_log_level_parse(const char *s, hook_log_level *ret)
+{
+	if (!s)
+		return HK_ERR_INVALID;
+	for (size_t i = 0; i < HK_ARRAY_LEN(level_names); i++) {
+		if (!strcmp(s, level_names[i])) {
+			*ret = (hook_log_level)i;
+			return HK_OK;
+		}
+	}
+	if (!strcmp(s, "warning")) {
+		*ret = HOOK_LOG_WARN;
+		return HK_OK;
+	}
+	return HK_ERR_INVALID;
+}
+
+static FILE *open_log_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+hk_err hook_log_open(const char *path, hook_log_level level)
+{
+	FILE *f = NULL;
+	char *p = NULL;
+	if (path) {
+		p = strdup(path);
+		if (!p)
+			return HK_ERR_NOMEM;
+		f = open_log_file(path);
+		if (!f) {
+			free(p);
+			return HK_ERR_IO;
+		}
+	}
+	hook_log_close();
+	g_log.out = f;
+	g_log.path = p;
+	g_log.level = level;
+	return HK_OK;
+}
+
+hk_err hook_log_reopen(void)
+{
+	if (!g_log.path)
+		return HK_OK;
+	FILE *f = open_log_file(g_log.path);
+	if (!f)
+		return HK_ERR_IO; /* keep writing to the old file */
+	if (g_log.out)
+		fclose(g_log.out);
+	g_log.out = f;
+	return HK_OK;
+}
+
+void hook_log_close(void)
+{
+	if (g_log.out)
+		fclose(g_log.out);
+	g_log.out = NULL;
+	free(g_log.path);
+	g_log.path = NULL;
+}
+
+bool hook_log_enabled(hook_log_level l)
+{
+	return l >= g_log.level;
+}
+
+static void format_time(char *buf, size_t len)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	struct tm tm;
+	time_t secs = tv.tv_sec;
+	gmtime_r(&secs, &tm);
+	char base[32];
+	if (strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		base[0] = '\0';
+	snprintf(buf, len, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
+}
+
+void hook_log_json(hook_log_level l, const char *msg, json_t *fields)
+{
+	if (!hook_log_enabled(l)) {
+		json_decref(fields);
+		return;
+	}
+	char ts[48];
+	format_time(ts, sizeof(ts));
+	json_t *line = json_object();
+	if (!line) {
+		json_decref(fields);
+		return;
+	}
+	json_object_set_new(line, "time", json_string(ts));
+	json_object_set_new(line, "level", json_string(hook_log_level_str(l)));
+	/* msg is ours, but escape it anyway; invalid UTF-8 is replaced. */
+	json_t *m = json_string(msg ? msg : "");
+	json_object_set_new(line, "msg", m ? m : json_string("(invalid utf-8)"));
+	if (json_is_object(fields)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(fields, k, v)
+		{
+			if (!json_object_get(line, k))
+				json_object_set(line, k, v);
+		}
+	}
+	json_decref(fields);
+	char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(line);
+	if (!text)
+		return;
+	FILE *out = g_log.out ? g_log.out : stderr;
+	fputs(text, out);
+	fputc('\n', out);
+	fflush(out);
+	free(text);
+}
+
+void hook_log(hook_log_level l, const char *msg, ...)
+{
+	if (!hook_log_enabled(l))
+		return;
+	json_t *fields = json_object();
+	va_list ap;
+	va_start(ap, msg);
+	for (;;) {
+		const char *k = va_arg(ap, const char *);
+		if (!k)
+			break;
+		const char *v = va_arg(ap, const char *);
+		if (fields && v) {
+			/* json_string rejects invalid UTF-8: log a marker instead. */
+			json_t *s = json_string(v);
+			json_object_set_new(fields, k, s ? s : json_string("(invalid utf-8)"));
+		}
+	}
+	va_end(ap);
+	hook_log_json(l, msg, fields);
+}
+
+void hook_token_prefix(const char *token, char out[12])
+{
+	size_t n = token ? strnlen(token, 8) : 0;
+	memcpy(out, token ? token : "", n);
+	memcpy(out + n, "...", 4);
+}

@@ -1,0 +1,449 @@
+/* `multus-hookd serve` and `multus-hookd check-config`.
+ *
+ * serve: load and validate the configuration, open the state store, bind the
+ * intake and admin listeners, start the engine (it resumes unfinished
+ * actions), write the ready file, run the loop. Signals are libevent signal
+ * events (the handlers only record; the work runs on the loop):
+ *   SIGTERM, SIGINT  stop intake, let the engine finish or checkpoint within
+ *                    limits.shutdown_grace_ms, exit 0
+ *   SIGHUP           reopen the log file (--log-file)
+ * Exit codes: 0 clean stop, 1 runtime failure, 2 usage or invalid config. */
+#include "hook.h"
+#include "hook_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+/* ------------------------------------------------------- engine dispatch */
+
+void hook_engine_start(hook_engine *e)
+{
+	if (e && e->ops && e->ops->start_fn)
+		e->ops->start_fn(e->impl);
+}
+
+void hook_engine_submit(hook_engine *e, int64_t action_id)
+{
+	if (e && e->ops && e->ops->submit_fn)
+		e->ops->submit_fn(e->impl, action_id);
+}
+
+void hook_engine_drain(hook_engine *e, hook_engine_drained_fn done, void *arg)
+{
+	if (e && e->ops && e->ops->drain_fn)
+		e->ops->drain_fn(e->impl, done, arg);
+}
+
+void hook_engine_free(hook_engine *e)
+{
+	if (e && e->ops && e->ops->free_fn)
+		e->ops->free_fn(e->impl);
+	if (e) {
+		e->ops = NULL;
+		e->impl = NULL;
+	}
+}
+
+/* The placeholder engine: nothing in flight, so draining is immediate (on the
+ * next loop turn, as callbacks are never synchronous). */
+typedef struct noop_engine {
+	struct event_base *base;
+	struct event *done_ev;
+	hook_engine_drained_fn done;
+	void *done_arg;
+} noop_engine;
+
+static void noop_start(void *impl)
+{
+	(void)impl;
+	hook_log(HOOK_LOG_WARN,
+		 "lifecycle engine not built in: accepted actions stay pending in the store", NULL);
+}
+
+static void noop_submit(void *impl, int64_t action_id)
+{
+	(void)impl;
+	json_t *f = json_pack("{s:I}", "action_id", (json_int_t)action_id);
+	hook_log_json(HOOK_LOG_DEBUG, "action left pending (no engine)", f);
+}
+
+static void noop_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	noop_engine *ne = arg;
+	if (ne->done)
+		ne->done(ne->done_arg);
+}
+
+static void noop_drain(void *impl, hook_engine_drained_fn done, void *arg)
+{
+	noop_engine *ne = impl;
+	ne->done = done;
+	ne->done_arg = arg;
+	event_active(ne->done_ev, 0, 0);
+}
+
+static void noop_free(void *impl)
+{
+	noop_engine *ne = impl;
+	if (!ne)
+		return;
+	if (ne->done_ev)
+		event_free(ne->done_ev);
+	free(ne);
+}
+
+static const hook_engine_ops noop_ops = {
+    .start_fn = noop_start,
+    .submit_fn = noop_submit,
+    .drain_fn = noop_drain,
+    .free_fn = noop_free,
+};
+
+hk_err hook_engine_noop_new(struct event_base *base, hook_engine *ret)
+{
+	noop_engine *ne = calloc(1, sizeof(*ne));
+	if (!ne)
+		return HK_ERR_NOMEM;
+	ne->base = base;
+	ne->done_ev = event_new(base, -1, 0, noop_done_cb, ne);
+	if (!ne->done_ev) {
+		free(ne);
+		return HK_ERR_NOMEM;
+	}
+	ret->ops = &noop_ops;
+	ret->impl = ne;
+	return HK_OK;
+}
+
+/* ------------------------------------------------------------ check-config */
+
+static void print_problems(FILE *out, const char *path, const hook_problems *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const char *m = i < p->cap ? p->msgs[i] : NULL;
+		fprintf(out, "%s: %s\n", path, m ? m : "(message lost: out of memory)");
+	}
+}
+
+static void check_usage(FILE *out)
+{
+	fprintf(out, "usage: multus-hookd check-config --config FILE [--no-files]\n\n"
+		     "Validate the configuration and print one line per problem.\n"
+		     "  --config FILE   the JSON configuration (see docs/configuration.md)\n"
+		     "  --no-files      do not read the auth secret files\n"
+		     "Exit status: 0 valid, 2 invalid or usage error.\n");
+}
+
+int hook_cmd_check_config(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"no-files", no_argument, NULL, 'n'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *path = NULL;
+	unsigned flags = 0;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			flags |= HOOK_CONFIG_NO_FILES;
+			break;
+		case 'h':
+			check_usage(stdout);
+			return 0;
+		default:
+			check_usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		check_usage(stderr);
+		return 2;
+	}
+	hook_problems probs = {0};
+	hook_config *cfg = NULL;
+	hk_err err = hook_config_load(path, flags, &cfg, &probs);
+	if (err) {
+		print_problems(stderr, path, &probs);
+		fprintf(stderr, "%s: invalid (%zu problem%s)\n", path, probs.n,
+			probs.n == 1 ? "" : "s");
+		hook_problems_cleanup(&probs);
+		return 2;
+	}
+	size_t nets = 0;
+	for (size_t i = 0; i < cfg->n_groups; i++)
+		nets += cfg->groups[i].n_networks;
+	printf("%s: valid: %zu node group%s, %zu network%s\n", path, cfg->n_groups,
+	       cfg->n_groups == 1 ? "" : "s", nets, nets == 1 ? "" : "s");
+	hook_config_free(cfg);
+	hook_problems_cleanup(&probs);
+	return 0;
+}
+
+/* ------------------------------------------------------------------- serve */
+
+typedef struct server {
+	struct event_base *base;
+	hook_config *cfg;
+	hook_store *store;
+	hook_engine engine;
+	hook_health health;
+	hook_intake *intake;
+	hook_admin *admin;
+	struct event *sig_term, *sig_int, *sig_hup;
+	struct event *grace;
+	bool stopping;
+} server;
+
+static void on_drained(void *arg)
+{
+	server *sv = arg;
+	hook_log(HOOK_LOG_INFO, "in-flight work finished: exiting", NULL);
+	event_base_loopexit(sv->base, NULL);
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	server *sv = arg;
+	json_t *f = json_pack("{s:I}", "shutdown_grace_ms", (json_int_t)sv->cfg->shutdown_grace_ms);
+	hook_log_json(HOOK_LOG_WARN,
+		      "grace period over: exiting; unfinished actions resume at next start", f);
+	event_base_loopexit(sv->base, NULL);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server *sv = arg;
+	if (sv->stopping) {
+		hook_log(HOOK_LOG_INFO, "already stopping", NULL);
+		return;
+	}
+	sv->stopping = true;
+	sv->health.draining = true;
+	json_t *f = json_pack("{s:s,s:I}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
+			      "shutdown_grace_ms", (json_int_t)sv->cfg->shutdown_grace_ms);
+	hook_log_json(HOOK_LOG_INFO, "stopping: intake closed, draining", f);
+	hook_intake_stop(sv->intake);
+	struct timeval tv = {(time_t)(sv->cfg->shutdown_grace_ms / 1000),
+			     (suseconds_t)((sv->cfg->shutdown_grace_ms % 1000) * 1000)};
+	evtimer_add(sv->grace, &tv);
+	hook_engine_drain(&sv->engine, on_drained, sv);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	if (hook_log_reopen() != HK_OK)
+		hook_log(HOOK_LOG_ERROR, "cannot reopen the log file: still writing the old one",
+			 NULL);
+	else
+		hook_log(HOOK_LOG_INFO, "log reopened", NULL);
+}
+
+/* Write {"intake_port":..,"admin_port":..,"pid":..} atomically (tmp+rename),
+ * so a reader never sees half a file. */
+static hk_err write_ready_file(const char *path, unsigned intake_port, unsigned admin_port)
+{
+	size_t n = strlen(path) + 8;
+	char *tmp = malloc(n);
+	if (!tmp)
+		return HK_ERR_NOMEM;
+	snprintf(tmp, n, "%s.tmp", path);
+	hk_err err = HK_OK;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(tmp);
+		return HK_ERR_IO;
+	}
+	char buf[128];
+	int len = snprintf(buf, sizeof(buf), "{\"intake_port\":%u,\"admin_port\":%u,\"pid\":%ld}\n",
+			   intake_port, admin_port, (long)getpid());
+	if (len < 0 || write(fd, buf, (size_t)len) != (ssize_t)len)
+		err = HK_ERR_IO;
+	if (close(fd) != 0)
+		err = HK_ERR_IO;
+	if (err == HK_OK && rename(tmp, path) != 0)
+		err = HK_ERR_IO;
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+static void serve_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: multus-hookd serve --config FILE [--log-level LEVEL] [--log-file FILE]\n"
+		"                          [--ready-file FILE]\n\n"
+		"Run the lifecycle hook service.\n"
+		"  --config FILE      the JSON configuration (see docs/configuration.md)\n"
+		"  --log-level LEVEL  debug, info (default), warn or error\n"
+		"  --log-file FILE    log there instead of stderr (SIGHUP reopens it)\n"
+		"  --ready-file FILE  once listening, write {\"intake_port\",\"admin_port\","
+		"\"pid\"}\n"
+		"Exit status: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 usage or "
+		"invalid configuration.\n");
+}
+
+static void server_cleanup(server *sv)
+{
+	hook_intake_free(sv->intake);
+	hook_admin_free(sv->admin);
+	hook_engine_free(&sv->engine);
+	hook_store_close(sv->store);
+	if (sv->sig_term)
+		event_free(sv->sig_term);
+	if (sv->sig_int)
+		event_free(sv->sig_int);
+	if (sv->sig_hup)
+		event_free(sv->sig_hup);
+	if (sv->grace)
+		event_free(sv->grace);
+	if (sv->base)
+		event_base_free(sv->base);
+	hook_config_free(sv->cfg);
+}
+
+int hook_cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"log-level", required_argument, NULL, 'l'},
+					     {"log-file", required_argument, NULL, 'f'},
+					     {"ready-file", required_argument, NULL, 'r'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *path = NULL, *log_file = NULL, *ready_file = NULL;
+	hook_log_level level = HOOK_LOG_INFO;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'l':
+			if (hook_log_level_parse(optarg, &level) != HK_OK) {
+				fprintf(stderr,
+					"multus-hookd serve: --log-level: \"%s\": use "
+					"debug, info, warn or error\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			log_file = optarg;
+			break;
+		case 'r':
+			ready_file = optarg;
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return 0;
+		default:
+			serve_usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		serve_usage(stderr);
+		return 2;
+	}
+	if (hook_log_open(log_file, level) != HK_OK) {
+		fprintf(stderr, "multus-hookd serve: --log-file %s: cannot open: %s\n", log_file,
+			strerror(errno));
+		return 2;
+	}
+
+	server sv;
+	memset(&sv, 0, sizeof(sv));
+	int rc = 1;
+	hook_problems probs = {0};
+	hk_err err = hook_config_load(path, 0, &sv.cfg, &probs);
+	if (err) {
+		for (size_t i = 0; i < probs.n && i < probs.cap; i++)
+			hook_log(HOOK_LOG_ERROR, "invalid configuration", "config", path, "problem",
+				 probs.msgs[i] ? probs.msgs[i] : "(lost)", NULL);
+		hook_problems_cleanup(&probs);
+		hook_log_close();
+		return 2;
+	}
+	hook_problems_cleanup(&probs);
+
+	/* A client closing its socket mid-reply must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	hk_errinfo ei = {0};
+	if ((err = hook_store_open(sv.cfg->state_dir, &sv.store, &ei))) {
+		hook_log(HOOK_LOG_ERROR, "cannot open the state store", "error", hk_err_str(err),
+			 "detail", ei.text, NULL);
+		goto out;
+	}
+	sv.base = event_base_new();
+	if (!sv.base) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the event loop", NULL);
+		goto out;
+	}
+	sv.sig_term = evsignal_new(sv.base, SIGTERM, on_stop_signal, &sv);
+	sv.sig_int = evsignal_new(sv.base, SIGINT, on_stop_signal, &sv);
+	sv.sig_hup = evsignal_new(sv.base, SIGHUP, on_hup, &sv);
+	sv.grace = evtimer_new(sv.base, on_grace, &sv);
+	if (!sv.sig_term || !sv.sig_int || !sv.sig_hup || !sv.grace ||
+	    evsignal_add(sv.sig_term, NULL) || evsignal_add(sv.sig_int, NULL) ||
+	    evsignal_add(sv.sig_hup, NULL)) {
+		hook_log(HOOK_LOG_ERROR, "cannot install signal events", NULL);
+		goto out;
+	}
+	/* The real lifecycle engine replaces this when hook/engine.c lands. */
+	if ((err = hook_engine_noop_new(sv.base, &sv.engine))) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the engine", "error", hk_err_str(err),
+			 NULL);
+		goto out;
+	}
+	unsigned intake_port = 0, admin_port = 0;
+	if ((err = hook_admin_new(sv.base, sv.cfg, sv.store, &sv.health, &sv.admin, &admin_port))) {
+		json_t *f = json_pack("{s:s,s:I}", "address", sv.cfg->admin.address, "port",
+				      (json_int_t)sv.cfg->admin.port);
+		hook_log_json(HOOK_LOG_ERROR, "cannot bind the admin listener", f);
+		goto out;
+	}
+	if ((err = hook_intake_new(sv.base, sv.cfg, sv.store, &sv.engine, &sv.intake,
+				   &intake_port))) {
+		json_t *f = json_pack("{s:s,s:I}", "address", sv.cfg->intake.address, "port",
+				      (json_int_t)sv.cfg->intake.port);
+		hook_log_json(HOOK_LOG_ERROR, "cannot bind the intake listener", f);
+		goto out;
+	}
+	hook_engine_start(&sv.engine);
+	json_t *f = json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:i}", "version", HOOKD_VERSION,
+			      "intake_address", sv.cfg->intake.address, "intake_port",
+			      (json_int_t)intake_port, "admin_address", sv.cfg->admin.address,
+			      "admin_port", (json_int_t)admin_port, "state_dir", sv.cfg->state_dir,
+			      "node_groups", (json_int_t)sv.cfg->n_groups, "schema_version",
+			      hook_store_schema_version(sv.store));
+	hook_log_json(HOOK_LOG_INFO, "multus-hookd serving", f);
+	if (ready_file && write_ready_file(ready_file, intake_port, admin_port) != HK_OK) {
+		hook_log(HOOK_LOG_ERROR, "cannot write the ready file", "path", ready_file, NULL);
+		goto out;
+	}
+	if (event_base_dispatch(sv.base) < 0) {
+		hook_log(HOOK_LOG_ERROR, "event loop failed", NULL);
+		goto out;
+	}
+	rc = 0;
+	hook_log(HOOK_LOG_INFO, "multus-hookd stopped", NULL);
+out:
+	server_cleanup(&sv);
+	hook_log_close();
+	return rc;
+}

@@ -1,0 +1,816 @@
+/* Configuration validation: every kind of problem gets its own message with
+ * the key path, every problem is reported, the documented examples are valid,
+ * defaults are applied, secret files are read strictly. */
+#include "hk_test.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hook_internal.h"
+
+/* JSON written as C tokens; the second level expands the macros below. */
+#define J_(...) #__VA_ARGS__
+#define J(...)	J_(__VA_ARGS__)
+
+#define AUTH_OK                                                                                    \
+	"auth":                                                                                    \
+	{                                                                                          \
+		"type" : "api_key", "value_file" : "k"                                             \
+	}
+#define NET_OK                                                                                     \
+	{                                                                                          \
+		"name" : "sig", "subnet":                                                          \
+		{                                                                                  \
+			"tags":                                                                    \
+			{                                                                          \
+				"multus.io/network" : "sig"                                        \
+			}                                                                          \
+		}                                                                                  \
+	}
+#define NET2_OK                                                                                    \
+	{                                                                                          \
+		"name" : "media", "subnet":                                                        \
+		{                                                                                  \
+			"ids_by_az":                                                               \
+			{                                                                          \
+				"us-east-1a" : "subnet-0123456789abcdef0"                          \
+			}                                                                          \
+		}                                                                                  \
+	}
+#define GROUP_OK                                                                                   \
+	{                                                                                          \
+		"name" : "g", "asg_names" : ["asg-a"], "networks" : [NET_OK]                       \
+	}
+
+static hook_problems P;
+
+static hk_err parse(const char *json, hook_config **cfg)
+{
+	hook_problems_cleanup(&P);
+	return hook_config_parse(json, strlen(json), NULL, HOOK_CONFIG_NO_FILES, cfg, &P);
+}
+
+static bool has_problem(const char *sub)
+{
+	for (size_t i = 0; i < P.n && i < P.cap; i++)
+		if (P.msgs[i] && strstr(P.msgs[i], sub))
+			return true;
+	return false;
+}
+
+static void dump(void)
+{
+	for (size_t i = 0; i < P.n && i < P.cap; i++)
+		print_message("  problem: %s\n", P.msgs[i] ? P.msgs[i] : "(null)");
+}
+
+static void expect_problem(const char *json, const char *sub)
+{
+	hook_config *c = NULL;
+	hk_err err = parse(json, &c);
+	if (err != HK_ERR_INVALID || !has_problem(sub)) {
+		print_message("expected a problem containing \"%s\" in %s\n", sub, json);
+		dump();
+		fail();
+	}
+	assert_null(c);
+}
+
+static void expect_valid(const char *json, hook_config **ret)
+{
+	hook_config *c = NULL;
+	hk_err err = parse(json, &c);
+	if (err != HK_OK) {
+		print_message("expected valid: %s\n", json);
+		dump();
+		fail();
+	}
+	assert_non_null(c);
+	*ret = c;
+}
+
+static void test_valid_minimal_defaults(void **state)
+{
+	(void)state;
+	hook_config *c;
+	expect_valid(J({AUTH_OK, "state_dir" : "/s", "node_groups" : [GROUP_OK]}), &c);
+	assert_string_equal(c->intake.address, "0.0.0.0");
+	assert_int_equal(c->intake.port, 8080);
+	assert_string_equal(c->admin.address, "127.0.0.1");
+	assert_int_equal(c->admin.port, 9901);
+	assert_string_equal(c->auth_header, "x-api-key");
+	assert_int_equal(c->max_body_bytes, 256 * 1024);
+	assert_int_equal(c->max_connections, 256);
+	assert_int_equal(c->read_timeout_ms, 5000);
+	assert_int_equal(c->request_timeout_ms, 10000);
+	assert_int_equal(c->shutdown_grace_ms, 20000);
+	assert_null(c->region);
+	assert_int_equal(c->n_groups, 1);
+	const hook_node_group *g = &c->groups[0];
+	assert_int_equal(g->failure_result, HOOK_RESULT_ABANDON);
+	assert_int_equal(g->terminate, HOOK_TERMINATE_DELETE);
+	assert_int_equal(g->n_networks, 1);
+	const hook_network *n = &g->networks[0];
+	assert_int_equal(n->device_index, 1);
+	assert_int_equal(n->network_card_index, 0);
+	assert_int_equal(n->ip_mode, HOOK_IP_FIRST_FREE);
+	assert_int_equal(n->ipv6, HOOK_IPV6_NONE);
+	assert_true(n->source_dest_check);
+	assert_int_equal(n->n_subnet_tags, 1);
+	assert_string_equal(n->subnet_tags[0].key, "multus.io/network");
+	assert_string_equal(n->subnet_tags[0].value, "sig");
+	hook_config_free(c);
+}
+
+static void test_device_index_defaults_to_position(void **state)
+{
+	(void)state;
+	hook_config *c;
+	expect_valid(
+	    J({
+		    AUTH_OK,
+		    "state_dir" : "/s",
+		    "node_groups" :
+			[ {"name" : "g", "asg_names" : ["a"], "networks" : [ NET_OK, NET2_OK ]} ]
+	    }),
+	    &c);
+	assert_int_equal(c->groups[0].networks[0].device_index, 1);
+	assert_int_equal(c->groups[0].networks[1].device_index, 2);
+	assert_string_equal(c->groups[0].networks[1].subnet_ids[0].value,
+			    "subnet-0123456789abcdef0");
+	hook_config_free(c);
+}
+
+static void load_example(const char *name, size_t groups)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/docs/examples/%s", HOOK_SOURCE_DIR, name);
+	hook_problems_cleanup(&P);
+	hook_config *c = NULL;
+	hk_err err = hook_config_load(path, HOOK_CONFIG_NO_FILES, &c, &P);
+	if (err) {
+		print_message("%s: %s\n", path, hk_err_str(err));
+		dump();
+		fail();
+	}
+	assert_int_equal(c->n_groups, groups);
+	assert_string_equal(c->path, path);
+	hook_config_free(c);
+}
+
+static void test_docs_example_full(void **state)
+{
+	(void)state;
+	load_example("config.json", 2);
+}
+
+static void test_docs_example_minimal(void **state)
+{
+	(void)state;
+	load_example("config-minimal.json", 1);
+}
+
+static void test_full_example_values(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/docs/examples/config.json", HOOK_SOURCE_DIR);
+	hook_problems_cleanup(&P);
+	hook_config *c = NULL;
+	assert_int_equal(hook_config_load(path, HOOK_CONFIG_NO_FILES, &c, &P), HK_OK);
+	assert_string_equal(c->region, "us-east-1");
+	const hook_node_group *g = &c->groups[0];
+	assert_int_equal(g->networks[0].n_pod_ranges, 2);
+	assert_false(g->networks[0].source_dest_check);
+	assert_int_equal(g->networks[1].ip_mode, HOOK_IP_DHCP);
+	assert_int_equal(g->networks[1].ipv6, HOOK_IPV6_ONE);
+	assert_int_equal(g->networks[1].n_security_groups, 2);
+	assert_int_equal(c->groups[1].failure_result, HOOK_RESULT_CONTINUE);
+	assert_int_equal(c->groups[1].terminate, HOOK_TERMINATE_DELETE_ON_TERMINATION);
+	assert_int_equal(c->groups[1].networks[0].ipv6, HOOK_IPV6_FIRST_FREE);
+	hook_config_free(c);
+}
+
+static void test_not_json(void **state)
+{
+	(void)state;
+	expect_problem("{\"auth\": }", "line 1");
+}
+
+static void test_duplicate_keys(void **state)
+{
+	(void)state;
+	expect_problem(
+	    J({AUTH_OK, "state_dir" : "/a", "state_dir" : "/b", "node_groups" : [GROUP_OK]}),
+	    "duplicate");
+}
+
+static void test_too_deep(void **state)
+{
+	(void)state;
+	char buf[200] = "{\"x\":";
+	for (int i = 0; i < 40; i++)
+		strncat(buf, "[", sizeof(buf) - strlen(buf) - 1);
+	expect_problem(buf, "nested deeper");
+}
+
+static void test_not_object(void **state)
+{
+	(void)state;
+	expect_problem("[1,2]", "must be a JSON object");
+}
+
+static void test_unknown_key_top(void **state)
+{
+	(void)state;
+	expect_problem(
+	    J({AUTH_OK, "state_dir" : "/s", "statedir" : "/x", "node_groups" : [GROUP_OK]}),
+	    "statedir: unknown key");
+}
+
+static void test_unknown_key_nested_path(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "node_groups" : [ {
+				       "name" : "g",
+				       "asg_names" : ["a"],
+				       "networks" : [
+					       NET_OK, {
+						       "name" : "m",
+						       "ip_modee" : "dhcp",
+						       "subnet" : {"tags" : {"a" : "b"}}
+					       }
+				       ]
+			       } ]
+		       }),
+		       "node_groups[0].networks[1].ip_modee: unknown key");
+}
+
+static void test_missing_required_all_reported(void **state)
+{
+	(void)state;
+	expect_problem("{}", "auth: missing");
+	assert_true(has_problem("state_dir: missing"));
+	assert_true(has_problem("node_groups: missing"));
+	assert_int_equal(P.n, 3);
+}
+
+static void test_wrong_types(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "listeners" : {"intake" : {"port" : "8080"}},
+			       "node_groups" : [ {
+				       "name" : "g",
+				       "asg_names" : ["a"],
+				       "networks" : [ {
+					       "name" : "n",
+					       "source_dest_check" : "no",
+					       "subnet" : {"tags" : {"a" : "b"}}
+				       } ]
+			       } ]
+		       }),
+		       "listeners.intake.port: must be an integer, not a string");
+	assert_true(
+	    has_problem("node_groups[0].networks[0].source_dest_check: must be true or false"));
+}
+
+static void test_out_of_range(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "listeners" : {"admin" : {"port" : 70000}},
+			       "limits" : {"max_connections" : 0},
+			       "node_groups" : [GROUP_OK]
+		       }),
+		       "listeners.admin.port: 70000: out of range");
+	assert_true(has_problem("limits.max_connections: 0: out of range"));
+}
+
+static void test_bad_enum_ip_mode_path(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "node_groups" : [ {
+				       "name" : "g",
+				       "asg_names" : ["a"],
+				       "networks" : [
+					       NET_OK, {
+						       "name" : "m",
+						       "ip_mode" : "static",
+						       "subnet" : {"tags" : {"a" : "b"}}
+					       }
+				       ]
+			       } ]
+		       }),
+		       "node_groups[0].networks[1].ip_mode: \"static\": must be one of");
+}
+
+static void test_bad_failure_result_and_terminate(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "node_groups" : [ {
+				       "name" : "g",
+				       "asg_names" : ["a"],
+				       "failure_result" : "abandon",
+				       "terminate" : "keep",
+				       "networks" : [NET_OK]
+			       } ]
+		       }),
+		       "node_groups[0].failure_result: \"abandon\"");
+	assert_true(has_problem("node_groups[0].terminate: \"keep\""));
+}
+
+#define ONE_NET(...)                                                                               \
+	J({                                                                                        \
+		AUTH_OK,                                                                           \
+		"state_dir" : "/s",                                                                \
+		"node_groups" :                                                                    \
+		    [ {"name" : "g", "asg_names" : ["a"], "networks" : [__VA_ARGS__]} ]            \
+	})
+
+static void test_cidr_host_bits(void **state)
+{
+	(void)state;
+	expect_problem(ONE_NET({
+			       "name" : "n",
+			       "subnet" : {"tags" : {"a" : "b"}},
+			       "pod_ranges" : ["10.0.1.200/26"]
+		       }),
+		       "node_groups[0].networks[0].pod_ranges[0]: \"10.0.1.200/26\"");
+}
+
+static void test_range_reversed(void **state)
+{
+	(void)state;
+	expect_problem(ONE_NET({
+			       "name" : "n",
+			       "subnet" : {"tags" : {"a" : "b"}},
+			       "pod_ranges" : ["10.0.1.9-10.0.1.1"]
+		       }),
+		       "pod_ranges[0]: \"10.0.1.9-10.0.1.1\"");
+}
+
+static void test_range_not_address(void **state)
+{
+	(void)state;
+	expect_problem(
+	    ONE_NET({"name" : "n", "subnet" : {"tags" : {"a" : "b"}}, "pod_ranges" : ["pods"]}),
+	    "pod_ranges[0]: \"pods\": not a range");
+}
+
+static void test_dhcp_needs_cidr_pod_ranges(void **state)
+{
+	(void)state;
+	expect_problem(ONE_NET({
+			       "name" : "n",
+			       "ip_mode" : "dhcp",
+			       "subnet" : {"tags" : {"a" : "b"}},
+			       "pod_ranges" : ["10.0.1.10-10.0.1.20"]
+		       }),
+		       "explicit subnet CIDR reservation");
+}
+
+static void test_pod_ranges_overlap(void **state)
+{
+	(void)state;
+	expect_problem(ONE_NET({
+			       "name" : "n",
+			       "subnet" : {"tags" : {"a" : "b"}},
+			       "pod_ranges" : [ "10.0.1.0/25", "10.0.1.100-10.0.1.130" ]
+		       }),
+		       "overlaps");
+}
+
+static void test_subnet_selection(void **state)
+{
+	(void)state;
+	expect_problem(ONE_NET({"name" : "n", "subnet" : {}}), "needs \"tags\" or \"ids_by_az\"");
+	expect_problem(
+	    ONE_NET({
+		    "name" : "n",
+		    "subnet" :
+			{"tags" : {"a" : "b"}, "ids_by_az" : {"us-east-1a" : "subnet-01234567"}}
+	    }),
+	    "not both");
+	expect_problem(ONE_NET({"name" : "n", "subnet" : {"ids_by_az" : {"us-east-1a" : "sub-1"}}}),
+		       "\"sub-1\": not a subnet id");
+	expect_problem(ONE_NET({"name" : "n"}), "node_groups[0].networks[0].subnet: missing");
+}
+
+static void test_security_group_ids(void **state)
+{
+	(void)state;
+	expect_problem(ONE_NET({
+			       "name" : "n",
+			       "subnet" : {"tags" : {"a" : "b"}},
+			       "security_groups" : [ "sg-01234567", "default" ]
+		       }),
+		       "node_groups[0].networks[0].security_groups[1]: not a security group id");
+}
+
+static void test_device_index_rules(void **state)
+{
+	(void)state;
+	expect_problem(
+	    ONE_NET({"name" : "a", "device_index" : 2, "subnet" : {"tags" : {"a" : "b"}}},
+		    {"name" : "b", "device_index" : 2, "subnet" : {"tags" : {"a" : "b"}}}),
+	    "device_index: 2: already used");
+	expect_problem(
+	    ONE_NET({"name" : "a", "device_index" : 3, "subnet" : {"tags" : {"a" : "b"}}},
+		    {"name" : "b", "device_index" : 1, "subnet" : {"tags" : {"a" : "b"}}}),
+	    "device-index order");
+	expect_problem(
+	    ONE_NET({"name" : "a", "device_index" : 0, "subnet" : {"tags" : {"a" : "b"}}}),
+	    "device_index: 0: out of range");
+}
+
+static void test_duplicate_names(void **state)
+{
+	(void)state;
+	expect_problem(ONE_NET(NET_OK, {"name" : "sig", "subnet" : {"tags" : {"a" : "b"}}}),
+		       "\"sig\": used twice in this group");
+	expect_problem(J({AUTH_OK, "state_dir" : "/s", "node_groups" : [ GROUP_OK, GROUP_OK ]}),
+		       "node_groups[1].name: \"g\": used twice");
+}
+
+static void test_reserved_tags(void **state)
+{
+	(void)state;
+	expect_problem(ONE_NET({
+			       "name" : "n",
+			       "subnet" : {"tags" : {"a" : "b"}},
+			       "tags" : {"multus-hookd/instance-id" : "x"}
+		       }),
+		       "reserved tag key");
+	expect_problem(ONE_NET({
+			       "name" : "n",
+			       "subnet" : {"tags" : {"a" : "b"}},
+			       "tags" : {"aws:cloudformation:stack-name" : "x"}
+		       }),
+		       "reserved tag key");
+}
+
+static void test_auth_problems(void **state)
+{
+	(void)state;
+	expect_problem(
+	    J({"auth" : {"type" : "oauth"}, "state_dir" : "/s", "node_groups" : [GROUP_OK]}),
+	    "auth.type: \"oauth\"");
+	expect_problem(
+	    J({
+		    "auth" : {"type" : "basic", "username" : "a:b", "password_file" : "p"},
+		    "state_dir" : "/s",
+		    "node_groups" : [GROUP_OK]
+	    }),
+	    "auth.username: must not contain ':'");
+	expect_problem(
+	    J({
+		    "auth" : {"type" : "api_key", "value_file" : "k", "password_file" : "p"},
+		    "state_dir" : "/s",
+		    "node_groups" : [GROUP_OK]
+	    }),
+	    "auth.password_file: unknown key");
+	expect_problem(
+	    J({
+		    "auth" : {"type" : "api_key", "header" : "Authorization", "value_file" : "k"},
+		    "state_dir" : "/s",
+		    "node_groups" : [GROUP_OK]
+	    }),
+	    "auth.header");
+	expect_problem(
+	    J({"auth" : {"type" : "api_key"}, "state_dir" : "/s", "node_groups" : [GROUP_OK]}),
+	    "auth.value_file: missing");
+}
+
+static void test_aws_problems(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "aws" : {
+				       "region" : "US East",
+				       "endpoints" : {"ec2" : "ftp://x", "s3" : "http://y"}
+			       },
+			       "node_groups" : [GROUP_OK]
+		       }),
+		       "aws.region: \"US East\"");
+	assert_true(has_problem("aws.endpoints.ec2: \"ftp://x\""));
+	assert_true(has_problem("aws.endpoints.s3: unknown key"));
+}
+
+static void test_listener_problems(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "listeners" : {
+				       "intake" : {"address" : "localhost"},
+				       "admin" : {"address" : "0.0.0.0", "port" : 8080}
+			       },
+			       "node_groups" : [GROUP_OK]
+		       }),
+		       "listeners.intake.address: \"localhost\"");
+}
+
+static void test_empty_arrays_and_strings(void **state)
+{
+	(void)state;
+	expect_problem(J({AUTH_OK, "state_dir" : "", "node_groups" : []}),
+		       "state_dir: must not be empty");
+	assert_true(has_problem("node_groups: must not be empty"));
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "node_groups" : [ {"name" : "g", "asg_names" : [], "networks" : []} ]
+		       }),
+		       "node_groups[0].asg_names: must not be empty");
+	assert_true(has_problem("node_groups[0].networks: must not be empty"));
+}
+
+static void test_many_problems_all_reported(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       "auth" : {"type" : "api_key", "value_file" : "k", "x" : 1},
+			       "state_dir" : 5,
+			       "limits" : {"max_body_bytes" : 1},
+			       "node_groups" : [ {
+				       "name" : "g",
+				       "asg_names" : ["a"],
+				       "networks" : [ {
+					       "name" : "n",
+					       "ip_mode" : "x",
+					       "ipv6" : "two",
+					       "subnet" : {"tags" : {"a" : "b"}}
+				       } ]
+			       } ]
+		       }),
+		       "auth.x: unknown key");
+	assert_true(has_problem("state_dir: must be a string"));
+	assert_true(has_problem("limits.max_body_bytes: 1: out of range"));
+	assert_true(has_problem("networks[0].ip_mode"));
+	assert_true(has_problem("networks[0].ipv6"));
+	assert_int_equal(P.n, 5);
+}
+
+static void test_metadata_match_type(void **state)
+{
+	(void)state;
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "node_groups" : [ {
+				       "name" : "g",
+				       "asg_names" : ["a"],
+				       "metadata_match" : 3,
+				       "networks" : [NET_OK]
+			       } ]
+		       }),
+		       "metadata_match: must be a string (glob) or an object");
+}
+
+/* ---- secret files ---- */
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static hk_err parse_with_files(const char *json, hook_config **cfg)
+{
+	hook_problems_cleanup(&P);
+	return hook_config_parse(json, strlen(json), tmpdir, 0, cfg, &P);
+}
+
+static void make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hookcfgXXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+}
+
+static void rm_tmpdir(void)
+{
+	char cmd[128];
+	const char *names[] = {"k", "p", "open", "empty", "twoline"};
+	for (size_t i = 0; i < HK_ARRAY_LEN(names); i++) {
+		snprintf(cmd, sizeof(cmd), "%s/%s", tmpdir, names[i]);
+		unlink(cmd);
+	}
+	rmdir(tmpdir);
+}
+
+static void test_secret_file_read(void **state)
+{
+	(void)state;
+	make_tmpdir();
+	write_file("k", "s3cret-value\n", 0600);
+	hook_config *c = NULL;
+	hk_err err =
+	    parse_with_files(J({AUTH_OK, "state_dir" : "st", "node_groups" : [GROUP_OK]}), &c);
+	if (err)
+		dump();
+	assert_int_equal(err, HK_OK);
+	assert_int_equal(c->auth_secret_len, strlen("s3cret-value"));
+	assert_memory_equal(c->auth_secret, "s3cret-value", c->auth_secret_len);
+	/* relative paths resolve against the config directory */
+	char want[128];
+	snprintf(want, sizeof(want), "%s/st", tmpdir);
+	assert_string_equal(c->state_dir, want);
+	hook_config_free(c);
+	rm_tmpdir();
+}
+
+static void test_secret_file_problems(void **state)
+{
+	(void)state;
+	make_tmpdir();
+	write_file("open", "x\n", 0644);
+	write_file("empty", "\n", 0600);
+	write_file("twoline", "a\nb\n", 0600);
+	hook_config *c = NULL;
+	assert_int_equal(
+	    parse_with_files(J({
+				     "auth" : {"type" : "api_key", "value_file" : "open"},
+				     "state_dir" : "/s",
+				     "node_groups" : [GROUP_OK]
+			     }),
+			     &c),
+	    HK_ERR_INVALID);
+	assert_true(has_problem("readable by every user"));
+	assert_int_equal(
+	    parse_with_files(J({
+				     "auth" : {"type" : "api_key", "value_file" : "empty"},
+				     "state_dir" : "/s",
+				     "node_groups" : [GROUP_OK]
+			     }),
+			     &c),
+	    HK_ERR_INVALID);
+	assert_true(has_problem("the file is empty"));
+	assert_int_equal(
+	    parse_with_files(J({
+				     "auth" : {"type" : "api_key", "value_file" : "twoline"},
+				     "state_dir" : "/s",
+				     "node_groups" : [GROUP_OK]
+			     }),
+			     &c),
+	    HK_ERR_INVALID);
+	assert_true(has_problem("one line"));
+	assert_int_equal(
+	    parse_with_files(J({
+				     "auth" : {"type" : "api_key", "value_file" : "nope"},
+				     "state_dir" : "/s",
+				     "node_groups" : [GROUP_OK]
+			     }),
+			     &c),
+	    HK_ERR_INVALID);
+	assert_true(has_problem("auth.value_file: \"nope\": cannot open"));
+	assert_null(c);
+	rm_tmpdir();
+}
+
+static void test_basic_expectation(void **state)
+{
+	(void)state;
+	make_tmpdir();
+	write_file("p", "pass", 0600);
+	hook_config *c = NULL;
+	assert_int_equal(
+	    parse_with_files(
+		J({
+			"auth" : {"type" : "basic", "username" : "eb", "password_file" : "p"},
+			"state_dir" : "/s",
+			"node_groups" : [GROUP_OK]
+		}),
+		&c),
+	    HK_OK);
+	assert_int_equal(c->auth_kind, HOOK_AUTH_BASIC);
+	assert_string_equal(c->auth_basic_expect, "ZWI6cGFzcw=="); /* base64("eb:pass") */
+	hook_config_free(c);
+	rm_tmpdir();
+}
+
+/* ---- group matching ---- */
+
+static void test_match_group(void **state)
+{
+	(void)state;
+	hook_config *c;
+	expect_valid(
+	    J({
+		    AUTH_OK,
+		    "state_dir" : "/s",
+		    "node_groups" : [
+			    {
+				    "name" : "meta",
+				    "asg_names" : ["eks-*"],
+				    "metadata_match" : {"role" : "sig*"},
+				    "networks" : [NET_OK]
+			    },
+			    {
+				    "name" : "glob",
+				    "asg_names" : ["eks-*"],
+				    "metadata_match" : "plain=*",
+				    "networks" : [NET_OK]
+			    },
+			    {"name" : "exact", "asg_names" : ["workers"], "networks" : [NET_OK]}
+		    ]
+	    }),
+	    &c);
+	const hook_node_group *g;
+	g = hook_config_match_group(c, "eks-a", "{\"role\":\"signal\"}");
+	assert_non_null(g);
+	assert_string_equal(g->name, "meta");
+	g = hook_config_match_group(c, "eks-a", "plain=yes");
+	assert_non_null(g);
+	assert_string_equal(g->name, "glob");
+	assert_null(hook_config_match_group(c, "eks-a", NULL));
+	assert_null(hook_config_match_group(c, "eks-a", "{\"role\":\"oam\"}"));
+	g = hook_config_match_group(c, "workers", NULL);
+	assert_non_null(g);
+	assert_string_equal(g->name, "exact");
+	assert_null(hook_config_match_group(c, "workers-2", NULL));
+	hook_config_free(c);
+}
+
+static void test_syntax_helpers(void **state)
+{
+	(void)state;
+	char why[128];
+	assert_true(hook_cidr_syntax_ok("10.0.0.0/24", why, sizeof(why)));
+	assert_true(hook_cidr_syntax_ok("2600:1f18::/56", why, sizeof(why)));
+	assert_true(hook_cidr_syntax_ok("10.0.0.7/32", why, sizeof(why)));
+	assert_false(hook_cidr_syntax_ok("10.0.0.7/24", why, sizeof(why)));
+	assert_false(hook_cidr_syntax_ok("10.0.0.0/33", why, sizeof(why)));
+	assert_false(hook_cidr_syntax_ok("10.0.0.0", why, sizeof(why)));
+	assert_true(hook_range_syntax_ok("10.0.0.1-10.0.0.1", why, sizeof(why)));
+	assert_false(hook_range_syntax_ok("10.0.0.1-::1", why, sizeof(why)));
+	assert_true(hook_json_depth_ok("[[[\"[[[[\"]]]", 12, 3));
+	assert_false(hook_json_depth_ok("[[[[]]]]", 8, 3));
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_valid_minimal_defaults),
+    cmocka_unit_test(test_device_index_defaults_to_position),
+    cmocka_unit_test(test_docs_example_full),
+    cmocka_unit_test(test_docs_example_minimal),
+    cmocka_unit_test(test_full_example_values),
+    cmocka_unit_test(test_not_json),
+    cmocka_unit_test(test_duplicate_keys),
+    cmocka_unit_test(test_too_deep),
+    cmocka_unit_test(test_not_object),
+    cmocka_unit_test(test_unknown_key_top),
+    cmocka_unit_test(test_unknown_key_nested_path),
+    cmocka_unit_test(test_missing_required_all_reported),
+    cmocka_unit_test(test_wrong_types),
+    cmocka_unit_test(test_out_of_range),
+    cmocka_unit_test(test_bad_enum_ip_mode_path),
+    cmocka_unit_test(test_bad_failure_result_and_terminate),
+    cmocka_unit_test(test_cidr_host_bits),
+    cmocka_unit_test(test_range_reversed),
+    cmocka_unit_test(test_range_not_address),
+    cmocka_unit_test(test_dhcp_needs_cidr_pod_ranges),
+    cmocka_unit_test(test_pod_ranges_overlap),
+    cmocka_unit_test(test_subnet_selection),
+    cmocka_unit_test(test_security_group_ids),
+    cmocka_unit_test(test_device_index_rules),
+    cmocka_unit_test(test_duplicate_names),
+    cmocka_unit_test(test_reserved_tags),
+    cmocka_unit_test(test_auth_problems),
+    cmocka_unit_test(test_aws_problems),
+    cmocka_unit_test(test_listener_problems),
+    cmocka_unit_test(test_empty_arrays_and_strings),
+    cmocka_unit_test(test_many_problems_all_reported),
+    cmocka_unit_test(test_metadata_match_type),
+    cmocka_unit_test(test_secret_file_read),
+    cmocka_unit_test(test_secret_file_problems),
+    cmocka_unit_test(test_basic_expectation),
+    cmocka_unit_test(test_match_group),
+    cmocka_unit_test(test_syntax_helpers),
+};
+
+HK_TEST_MAIN(tests)
