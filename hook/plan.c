@@ -183,9 +183,11 @@ static plan_status plan_cfg_from_json(plan_cfg *cfg, const char *text, size_t le
 	json_error_t jerr;
 	plan_status st = P_OK;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
+	if (!root) {
+		char jb[256];
 		return fail(err, P_USAGE, "%s: line %d column %d: %s", label, jerr.line,
-			    jerr.column, jerr.text);
+			    jerr.column, show(jerr.text, jb, sizeof(jb)));
+	}
 	if (!json_is_object(root)) {
 		st = fail(err, P_USAGE, "%s: the top level must be a JSON object", label);
 		goto out;
@@ -559,11 +561,25 @@ static void plan_print_text(FILE *out, const plan_result *res)
 		fprintf(out, "left to pods: nothing (no free address left)\n");
 }
 
+/* A count as JSON: a number for IPv4 subnets; for IPv6 subnets a string holding the
+ * exact decimal value, since counts up to 2^84 overflow what most JSON parsers keep
+ * exactly (jansson stops at 2^63, JavaScript at 2^53). */
+static const char *json_count(const plan_result *res, cidr_u128 v, cidr_str *buf)
+{
+	char digits[CIDR_U128_STRLEN];
+	if (cidr_format_u128(v, digits, sizeof(digits)) != HK_OK)
+		digits[0] = '\0';
+	if (res->subnet.addr.family == CIDR_V6)
+		snprintf(buf->s, sizeof(buf->s), "\"%s\"", digits);
+	else
+		snprintf(buf->s, sizeof(buf->s), "%s", digits);
+	return buf->s;
+}
+
 static void plan_print_json(FILE *out, const plan_result *res)
 {
-	/* Written by hand: counts of IPv6 subnets exceed what jansson's json_int_t holds,
-	 * and JSON numbers may be arbitrarily long. Every string printed is a formatted
-	 * address (no characters that need escaping). */
+	/* Written by hand: every string printed is a formatted address or a count (no
+	 * characters that need escaping). */
 	cidr_str a, b;
 	const cidr_pool_stats *s = &res->before;
 	fprintf(out, "{\n  \"subnet_cidr\": \"%s\",\n  \"count\": %zu,\n  \"addresses\": [",
@@ -571,22 +587,22 @@ static void plan_print_json(FILE *out, const plan_result *res)
 	for (size_t i = 0; i < res->n; i++)
 		fprintf(out, "%s\"%s\"", i ? ", " : "", cidr_addr_str(&res->addrs[i], &a));
 	fprintf(out, "],\n  \"free_before\": %s,\n  \"free_after\": %s,\n",
-		cidr_u128_str(s->free, &a), cidr_u128_str(res->after.free, &b));
+		json_count(res, s->free, &a), json_count(res, res->after.free, &b));
 	if (res->have_tail) {
 		fprintf(out, "  \"tail_free_range\": {\"first\": \"%s\", ",
 			cidr_addr_str(&res->tail.first, &a));
 		fprintf(out, "\"last\": \"%s\", \"size\": %s},\n",
 			cidr_addr_str(&res->tail.last, &a),
-			cidr_u128_str(cidr_range_size(&res->tail), &b));
+			json_count(res, cidr_range_size(&res->tail), &b));
 	} else {
 		fprintf(out, "  \"tail_free_range\": null,\n");
 	}
-	fprintf(out, "  \"subnet\": {\"size\": %s, ", cidr_u128_str(s->size, &a));
-	fprintf(out, "\"aws_reserved\": %s, ", cidr_u128_str(s->aws_reserved, &a));
-	fprintf(out, "\"used\": %s, ", cidr_u128_str(s->used, &a));
-	fprintf(out, "\"reserved_explicit\": %s, ", cidr_u128_str(s->resv_explicit, &a));
-	fprintf(out, "\"reserved_prefix\": %s, ", cidr_u128_str(s->resv_prefix, &a));
-	fprintf(out, "\"pod_range\": %s}\n}\n", cidr_u128_str(s->pod, &a));
+	fprintf(out, "  \"subnet\": {\"size\": %s, ", json_count(res, s->size, &a));
+	fprintf(out, "\"aws_reserved\": %s, ", json_count(res, s->aws_reserved, &a));
+	fprintf(out, "\"used\": %s, ", json_count(res, s->used, &a));
+	fprintf(out, "\"reserved_explicit\": %s, ", json_count(res, s->resv_explicit, &a));
+	fprintf(out, "\"reserved_prefix\": %s, ", json_count(res, s->resv_prefix, &a));
+	fprintf(out, "\"pod_range\": %s}\n}\n", json_count(res, s->pod, &a));
 }
 
 static void plan_usage(FILE *out)
@@ -693,7 +709,7 @@ static plan_status parse_options(plan_cfg *cfg, int argc, char **argv, char *err
 				    show(argv[optind - 1], b, sizeof(b)));
 		default:
 			return fail(err, P_USAGE,
-				    "unknown option '%s' (see multus-hookd plan --help)",
+				    "invalid option '%s' (see multus-hookd plan --help)",
 				    show(argv[optind - 1], b, sizeof(b)));
 		}
 		if (st != P_OK)
