@@ -129,9 +129,13 @@ static hk_err take_str(json_t *obj, const char *pfx, const char *key, bool requi
 		return hk_errinfo_set(ei, HK_ERR_INVALID, 0,
 				      "%s%s: too long (%zu bytes, at most %zu)", pfx, key, len,
 				      cap - 1);
-	if (!shape_ok(s, sh))
+	if (!shape_ok(s, sh)) {
+		/* Never echo a token (it authorises completing the action). */
+		if (sh == SHAPE_TOKEN)
+			return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s%s: malformed", pfx, key);
 		return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s%s: \"%.64s\": malformed", pfx, key,
 				      s);
+	}
 	memcpy(out, s, len + 1);
 	return HK_OK;
 }

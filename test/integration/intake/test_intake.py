@@ -1,0 +1,479 @@
+"""Integration tests for `multus-hookd serve`: intake, admin, durability.
+
+The real binary (HOOKD_BINARY, set by ctest) runs with a temporary config on
+127.0.0.1 port 0; it reports the ports it bound in its --ready-file. The tests
+assert on HTTP answers, on GET /v1/actions and on the SQLite file itself.
+
+The "store cannot commit" case holds the database write lock from a second
+SQLite connection (as an operator's sqlite3 shell would). chmod'ing the state
+directory after start would prove nothing: the daemon's descriptors are open
+already, and root ignores permissions. Lock contention drives the daemon's
+real commit-failure path without a test-only hook in the daemon.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BINARY = os.environ.get("HOOKD_BINARY", "")
+API_KEY = "it-secret-api-key"
+TOKEN = "c613620e-07e2-4ed2-a9e2-ef8258911ade"
+
+
+def eventbridge(event_id="e-1", token=TOKEN, instance="i-1234567890abcdef0",
+                asg="asg-workers-1", dt="EC2 Instance-launch Lifecycle Action",
+                transition="autoscaling:EC2_INSTANCE_LAUNCHING", **detail_extra):
+    detail = {
+        "LifecycleActionToken": token,
+        "AutoScalingGroupName": asg,
+        "LifecycleHookName": "multus-launch",
+        "EC2InstanceId": instance,
+        "LifecycleTransition": transition,
+        "Origin": "EC2",
+        "Destination": "AutoScalingGroup",
+    }
+    detail.update(detail_extra)
+    return {
+        "version": "0", "id": event_id, "detail-type": dt, "source": "aws.autoscaling",
+        "account": "123456789012", "time": "2026-01-02T03:04:05Z", "region": "us-east-1",
+        "resources": ["arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x"],
+        "detail": detail,
+    }
+
+
+class Daemon:
+    """One multus-hookd serve process with its own config and state dir."""
+
+    def __init__(self, tmp, limits=None, state_dir=None):
+        self.tmp = tmp
+        self.state_dir = state_dir or os.path.join(tmp, "state")
+        key = os.path.join(tmp, "api-key")
+        with open(key, "w") as f:
+            f.write(API_KEY + "\n")
+        os.chmod(key, 0o600)
+        cfg = {
+            "listeners": {"intake": {"address": "127.0.0.1", "port": 0},
+                          "admin": {"address": "127.0.0.1", "port": 0}},
+            "auth": {"type": "api_key", "header": "x-api-key", "value_file": key},
+            "state_dir": self.state_dir,
+            "limits": {"request_timeout_ms": 1000, "read_timeout_ms": 1000,
+                       "shutdown_grace_ms": 3000, **(limits or {})},
+            "node_groups": [{
+                "name": "workers", "asg_names": ["asg-workers-*"],
+                "networks": [{"name": "sig", "subnet": {"tags": {"multus.io/network": "sig"}}}],
+            }],
+        }
+        self.config = os.path.join(tmp, "config.json")
+        with open(self.config, "w") as f:
+            json.dump(cfg, f)
+        self.ready = os.path.join(tmp, "ready.json")
+        self.log_path = os.path.join(tmp, "daemon.log")
+        self.proc = None
+
+    def start(self):
+        if os.path.exists(self.ready):
+            os.unlink(self.ready)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [BINARY, "serve", "--config", self.config, "--ready-file", self.ready,
+             "--log-level", "debug"],
+            stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("daemon exited early (%d):\n%s"
+                                     % (self.proc.returncode, self.logs()))
+            if os.path.exists(self.ready):
+                with open(self.ready) as f:
+                    info = json.load(f)
+                self.intake_port = info["intake_port"]
+                self.admin_port = info["admin_port"]
+                return self
+            time.sleep(0.05)
+        raise AssertionError("daemon never became ready:\n" + self.logs())
+
+    def logs(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    # --- HTTP helpers ---
+    def request(self, method, path, body=None, headers=None, admin=False):
+        port = self.admin_port if admin else self.intake_port
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        try:
+            data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+            conn.request(method, path, body=data, headers=headers or {})
+            resp = conn.getresponse()
+            raw = resp.read()
+            try:
+                doc = json.loads(raw) if raw else None
+            except ValueError:
+                doc = raw
+            return resp.status, doc, resp
+        finally:
+            conn.close()
+
+    def post(self, body, key=API_KEY, headers=None):
+        h = {"Content-Type": "application/json; charset=utf-8"}
+        if key is not None:
+            h["x-api-key"] = key
+        h.update(headers or {})
+        return self.request("POST", "/v1/events", body, h)
+
+    def actions(self, query=""):
+        status, doc, _ = self.request("GET", "/v1/actions" + query, admin=True)
+        assert status == 200, (status, doc)
+        return doc["actions"]
+
+    def db_rows(self):
+        path = os.path.join(self.state_dir, "multus-hookd.db")
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        try:
+            return db.execute(
+                "SELECT id, instance_id, token, event_id, state FROM actions ORDER BY id").fetchall()
+        finally:
+            db.close()
+
+
+@unittest.skipUnless(BINARY and os.access(BINARY, os.X_OK), "HOOKD_BINARY not set")
+class IntakeTests(unittest.TestCase):
+    """One daemon for the request-level cases."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="hookd-intake-")
+        cls.d = Daemon(cls.tmp).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        logs = cls.d.logs()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        if rc != 0:
+            raise AssertionError("daemon exit %s:\n%s" % (rc, logs))
+        # No secret in the logs: neither the API key nor a whole lifecycle token.
+        assert API_KEY not in logs, "API key leaked into the log"
+        assert TOKEN not in logs, "lifecycle token leaked into the log"
+
+    def count(self):
+        return len(self.d.db_rows())
+
+    def test_valid_event_accepted_listed_and_stored(self):
+        ev = eventbridge(event_id="valid-1", token="11111111-0000-0000-0000-000000000001",
+                         instance="i-00000000000000001")
+        status, doc, _ = self.d.post(ev)
+        self.assertEqual(status, 202, doc)
+        self.assertEqual(doc["status"], "accepted")
+        aid = doc["action_id"]
+        listed = [a for a in self.d.actions("?state=pending") if a["id"] == aid]
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(listed[0]["instance_id"], "i-00000000000000001")
+        self.assertEqual(listed[0]["group"], "workers")
+        self.assertEqual(listed[0]["token_prefix"], "11111111...")
+        self.assertEqual(listed[0]["state"], "pending")
+        rows = [r for r in self.d.db_rows() if r[0] == aid]
+        self.assertEqual(rows, [(aid, "i-00000000000000001", "11111111-0000-0000-0000-000000000001",
+                                 "eventbridge:valid-1", "pending")])
+
+    def test_duplicate_event_answers_200_and_changes_nothing(self):
+        ev = eventbridge(event_id="dup-1", token="22222222-0000-0000-0000-000000000002",
+                         instance="i-00000000000000002")
+        status, doc, _ = self.d.post(ev)
+        self.assertEqual(status, 202, doc)
+        before = self.d.db_rows()
+        status2, doc2, _ = self.d.post(ev)
+        self.assertEqual(status2, 200, doc2)
+        self.assertEqual(doc2, {"status": "duplicate", "action_id": doc["action_id"]})
+        # Same token+instance under another event id (a redelivery through SNS).
+        ev["id"] = "dup-2"
+        status3, doc3, _ = self.d.post(ev)
+        self.assertEqual(status3, 200, doc3)
+        self.assertEqual(doc3["action_id"], doc["action_id"])
+        self.assertEqual(self.d.db_rows(), before)
+
+    def test_test_notification_acknowledged_not_stored(self):
+        before = self.count()
+        status, doc, _ = self.d.post({"AccountId": "123456789012", "RequestId": "r",
+                                      "AutoScalingGroupARN": "arn:x", "AutoScalingGroupName": "g",
+                                      "Service": "AWS Auto Scaling",
+                                      "Event": "autoscaling:TEST_NOTIFICATION"})
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["status"], "ignored")
+        self.assertEqual(self.count(), before)
+
+    def test_bare_notification_and_sns_envelope(self):
+        note = eventbridge(token="33333333-0000-0000-0000-000000000003",
+                           instance="i-00000000000000003")["detail"]
+        status, doc, _ = self.d.post(note)
+        self.assertEqual(status, 202, doc)
+        note2 = dict(note, LifecycleActionToken="44444444-0000-0000-0000-000000000004")
+        envelope = {"Type": "Notification", "MessageId": "sns-msg-1", "TopicArn": "arn:t",
+                    "Message": json.dumps(note2), "Timestamp": "2026-01-02T03:04:05.000Z",
+                    "SignatureVersion": "2", "Signature": "x", "SigningCertURL": "https://x"}
+        status, doc, _ = self.d.post(envelope, headers={"x-amz-sns-message-type": "Notification"})
+        self.assertEqual(status, 202, doc)
+        row = [r for r in self.d.db_rows() if r[0] == doc["action_id"]]
+        self.assertEqual(row[0][3], "sns:sns-msg-1")
+
+    def test_sns_subscription_confirmation_not_implemented(self):
+        before = self.count()
+        status, doc, _ = self.d.post(
+            {"Type": "SubscriptionConfirmation", "MessageId": "m", "Token": "t",
+             "TopicArn": "arn:t", "Message": "confirm", "SubscribeURL": "https://x"},
+            headers={"x-amz-sns-message-type": "SubscriptionConfirmation"})
+        self.assertEqual(status, 501, doc)
+        self.assertIn("SNS subscription confirmation", doc["reason"])
+        self.assertEqual(self.count(), before)
+
+    def test_wrong_or_missing_api_key_401_nothing_stored(self):
+        before = self.count()
+        ev = eventbridge(event_id="auth-1", token="55555555-0000-0000-0000-000000000005")
+        for key in ("wrong-key", None, API_KEY + "x", ""):
+            status, doc, _ = self.d.post(ev, key=key)
+            self.assertEqual(status, 401, (key, doc))
+        self.assertEqual(self.count(), before)
+
+    def test_oversized_body_413(self):
+        before = self.count()
+        s = socket.create_connection(("127.0.0.1", self.d.intake_port), timeout=15)
+        try:
+            # The Content-Length alone is over the cap: refused before any body.
+            s.sendall(b"POST /v1/events HTTP/1.1\r\nHost: x\r\nx-api-key: " + API_KEY.encode()
+                      + b"\r\nContent-Length: 300000\r\n\r\n")
+            data = s.recv(4096)
+        finally:
+            s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 413"), data[:80])
+        self.assertEqual(self.count(), before)
+
+    def test_malformed_json_400(self):
+        before = self.count()
+        status, doc, _ = self.d.post(b'{"detail-type": ')
+        self.assertEqual(status, 400, doc)
+        self.assertIn("not valid JSON", doc["reason"])
+        self.assertEqual(self.count(), before)
+
+    def test_missing_field_400_names_it(self):
+        ev = eventbridge(event_id="miss-1")
+        del ev["detail"]["EC2InstanceId"]
+        status, doc, _ = self.d.post(ev)
+        self.assertEqual(status, 400, doc)
+        self.assertIn("detail.EC2InstanceId: missing", doc["reason"])
+
+    def test_other_detail_type_and_transition_400(self):
+        status, doc, _ = self.d.post(eventbridge(dt="EC2 Instance Launch Successful"))
+        self.assertEqual(status, 400, doc)
+        self.assertIn("detail-type", doc["reason"])
+        status, doc, _ = self.d.post(
+            eventbridge(transition="autoscaling:EC2_INSTANCE_TERMINATING"))
+        self.assertEqual(status, 400, doc)
+
+    def test_unknown_group_400(self):
+        before = self.count()
+        status, doc, _ = self.d.post(eventbridge(event_id="nogroup", asg="someone-else"))
+        self.assertEqual(status, 400, doc)
+        self.assertIn("no node_groups entry", doc["reason"])
+        self.assertEqual(self.count(), before)
+
+    def test_unknown_fields_accepted(self):
+        ev = eventbridge(event_id="extra-1", token="66666666-0000-0000-0000-000000000006",
+                         FutureField={"nested": [1, 2]})
+        ev["brand-new"] = True
+        status, doc, _ = self.d.post(ev)
+        self.assertEqual(status, 202, doc)
+
+    def test_wrong_method_and_path(self):
+        status, doc, resp = self.d.request("GET", "/v1/events", headers={"x-api-key": API_KEY})
+        self.assertEqual(status, 405)
+        self.assertEqual(resp.getheader("Allow"), "POST")
+        status, _, _ = self.d.request("POST", "/v2/other", body=b"{}")
+        self.assertEqual(status, 404)
+
+    def test_slow_client_cut_off(self):
+        s = socket.create_connection(("127.0.0.1", self.d.intake_port), timeout=20)
+        try:
+            s.sendall(b"POST /v1/events HTTP/1.1\r\nHost: x\r\n")
+            got = b""
+            # Trickle a header byte at a time, faster than the idle read timeout
+            # but never finishing: only the whole-request deadline can stop it.
+            for _ in range(200):
+                try:
+                    s.sendall(b"X")
+                except OSError:
+                    break
+                s.settimeout(0.05)
+                try:
+                    chunk = s.recv(1024)
+                    if not chunk:
+                        break
+                    got += chunk
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+            else:
+                self.fail("the server kept a never-ending request open")
+        finally:
+            s.close()
+        self.assertNotIn(b"202", got)
+
+    def test_admin_endpoints(self):
+        status, doc, _ = self.d.request("GET", "/healthz", admin=True)
+        self.assertEqual((status, doc["status"]), (200, "ok"))
+        status, doc, _ = self.d.request("GET", "/readyz", admin=True)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["checks"]["store"], "ok")
+        self.assertEqual(doc["checks"]["credentials"]["state"], "unknown")
+        status, doc, _ = self.d.request("GET", "/v1/actions?state=bogus", admin=True)
+        self.assertEqual(status, 400)
+        status, doc, _ = self.d.request("GET", "/v1/actions?limit=0", admin=True)
+        self.assertEqual(status, 400)
+        status, doc, _ = self.d.request("GET", "/v1/actions?limit=1", admin=True)
+        self.assertEqual(status, 200)
+        self.assertLessEqual(len(doc["actions"]), 1)
+        status, doc, _ = self.d.request("GET", "/v1/actions/999999", admin=True)
+        self.assertEqual(status, 404)
+
+
+@unittest.skipUnless(BINARY and os.access(BINARY, os.X_OK), "HOOKD_BINARY not set")
+class LifecycleTests(unittest.TestCase):
+    """Each case runs its own daemon: crashes, signals, store failures."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="hookd-life-")
+        self.d = None
+
+    def tearDown(self):
+        if self.d and self.d.proc and self.d.proc.poll() is None:
+            self.d.stop(signal.SIGKILL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_kill_9_after_202_loses_nothing(self):
+        self.d = Daemon(self.tmp).start()
+        ids = []
+        for i in range(5):
+            ev = eventbridge(event_id="crash-%d" % i,
+                             token="77777777-0000-0000-0000-00000000000%d" % i,
+                             instance="i-0000000000000007%d" % i)
+            status, doc, _ = self.d.post(ev)
+            self.assertEqual(status, 202, doc)
+            ids.append(doc["action_id"])
+        self.d.stop(signal.SIGKILL)
+        self.assertEqual(self.d.proc.returncode, -signal.SIGKILL)
+        self.d.start()
+        listed = sorted(a["id"] for a in self.d.actions("?state=pending"))
+        self.assertEqual(listed, sorted(ids))
+        # the duplicate rule survives the restart
+        status, doc, _ = self.d.post(eventbridge(event_id="crash-0",
+                                                 token="77777777-0000-0000-0000-000000000000",
+                                                 instance="i-00000000000000070"))
+        self.assertEqual((status, doc["action_id"]), (200, ids[0]))
+        self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    def test_sigterm_exits_0_and_stops_intake(self):
+        self.d = Daemon(self.tmp).start()
+        status, doc, _ = self.d.post(eventbridge(event_id="term-1"))
+        self.assertEqual(status, 202, doc)
+        self.assertEqual(self.d.stop(signal.SIGTERM), 0, self.d.logs())
+        logs = self.d.logs()
+        # intake closed first, then the engine drained, then the exit
+        self.assertLess(logs.index("stopping: intake closed"),
+                        logs.index("in-flight work finished"))
+        self.assertEqual(len(self.d.db_rows()), 1)
+
+    def test_store_cannot_commit_503_then_recovers(self):
+        self.d = Daemon(self.tmp).start()
+        db = sqlite3.connect(os.path.join(self.d.state_dir, "multus-hookd.db"),
+                             isolation_level=None, timeout=0)
+        try:
+            db.execute("BEGIN IMMEDIATE")  # hold the write lock
+            ev = eventbridge(event_id="busy-1", token="88888888-0000-0000-0000-000000000008")
+            status, doc, resp = self.d.post(ev)
+            self.assertEqual(status, 503, doc)
+            self.assertIsNotNone(resp.getheader("Retry-After"))
+            status, doc, _ = self.d.request("GET", "/readyz", admin=True)
+            self.assertEqual(status, 503, doc)
+            self.assertNotEqual(doc["checks"]["store"], "ok")
+            db.execute("ROLLBACK")
+        finally:
+            db.close()
+        self.assertEqual(self.d.db_rows(), [])
+        status, doc, _ = self.d.post(ev)  # the sender's retry
+        self.assertEqual(status, 202, doc)
+        self.assertEqual(len(self.d.db_rows()), 1)
+        self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    def test_connection_limit_queues_clients(self):
+        self.d = Daemon(self.tmp, limits={"max_connections": 2, "request_timeout_ms": 60000,
+                                          "read_timeout_ms": 60000}).start()
+        idle = [socket.create_connection(("127.0.0.1", self.d.intake_port), timeout=5)
+                for _ in range(2)]
+        try:
+            # Both slots are taken by silent clients; wait until the daemon has
+            # seen them (it logs when the limit is reached).
+            deadline = time.monotonic() + 20
+            while "connection limit reached" not in self.d.logs():
+                self.assertLess(time.monotonic(), deadline, self.d.logs())
+                time.sleep(0.05)
+            third = socket.create_connection(("127.0.0.1", self.d.intake_port), timeout=1)
+            third.sendall(b"GET /v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            with self.assertRaises(socket.timeout):
+                third.recv(100)  # queued in the backlog, not served
+            idle[0].close()
+            third.settimeout(20)
+            self.assertTrue(third.recv(100).startswith(b"HTTP/1.1 405"))
+            third.close()
+        finally:
+            for s in idle:
+                s.close()
+        self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    def test_invalid_config_exits_2(self):
+        cfg = os.path.join(self.tmp, "bad.json")
+        with open(cfg, "w") as f:
+            f.write('{"state_dir": 5, "node_groups": [], "bogus": 1}')
+        r = subprocess.run([BINARY, "serve", "--config", cfg], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"bogus: unknown key", r.stderr)
+        r = subprocess.run([BINARY, "check-config", "--config", cfg], capture_output=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"state_dir: must be a string", r.stderr)
+
+    def test_second_daemon_on_same_state_dir_exits_1(self):
+        self.d = Daemon(self.tmp).start()
+        other = os.path.join(self.tmp, "other")
+        os.mkdir(other)
+        d2 = Daemon(other, state_dir=self.d.state_dir)
+        r = subprocess.run([BINARY, "serve", "--config", d2.config], capture_output=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"another multus-hookd", r.stderr)
+        self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+
+if __name__ == "__main__":
+    unittest.main()
