@@ -660,7 +660,9 @@ def _api_dest_item(url, auth, headers, event, kind, name, verify_tls=False, ca_f
                  failure="non-retryable client error")
         d.done(item)
 
-    return Item("api_destination", url, f"api:{url}", send, event["id"], kind,
+    # The display name drops the query: connection query parameters may be secrets.
+    shown = urllib.parse.urlsplit(url)._replace(query="").geturl()
+    return Item("api_destination", shown, f"api:{url}", send, event["id"], kind,
                 {"destination": name})
 
 

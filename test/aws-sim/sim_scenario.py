@@ -18,7 +18,6 @@ take the handle returned by simctl.start_sim() (or any simctl.SimClient).
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sys

@@ -25,7 +25,6 @@ from simctl import (  # noqa: E402
     TERMINATING,
     EventSink,
     api_key_auth,
-    basic_auth,
     build_network,
     configure_delivery,
     create_asg,
