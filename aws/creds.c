@@ -1116,11 +1116,18 @@ hk_err creds_get(creds_provider *p, creds_done_fn done, void *arg)
 	w->done = done;
 	w->arg = arg;
 	p->n_waiters++;
-	if (p->cached && now_s(p) < p->refresh_at) {
+	int64_t now = now_s(p);
+	bool usable = p->cached &&
+		      (p->cached->expiration == 0 || p->cached->expiration > now + EXPIRY_MARGIN_S);
+	if (usable) {
 		w->creds = creds_ref(p->cached);
 		*p->ready_tail = w;
 		p->ready_tail = &w->next;
 		schedule_delivery(p);
+		/* Due for refresh but still valid: refresh in the background,
+		 * nobody waits for it. */
+		if (now >= p->refresh_at && !p->fetch && fetch_start(p) != HK_OK)
+			p->refresh_at = now + STALE_RETRY_S;
 		return HK_OK;
 	}
 	*p->waiting_tail = w;

@@ -19,8 +19,11 @@
  * goes through httpc and never blocks.
  *
  * Credentials are cached and refreshed 5 minutes (+ up to 1 minute of jitter)
- * before they expire; concurrent callers share one fetch; if a refresh fails
- * while the cached credentials are still valid, those are used. Secrets are
+ * before they expire, in the background: callers keep getting the cached ones
+ * while they are valid for more than 10 s more. Callers that must wait (nothing
+ * cached, or about to expire) share one fetch. If a refresh fails while the
+ * cached credentials are still valid, those are kept and the refresh is tried
+ * again a minute later. Secrets are
  * wiped (OPENSSL_cleanse) when freed and never appear in error texts.
  * Implemented in creds.c. */
 #ifndef AWS_CREDS_H

@@ -466,11 +466,24 @@ static void refresh_before_expiry(void **state)
 	f->now = EXP_2030_S - 301;
 	get_once(f, &g);
 	assert_int_equal(creds_fetch_count(f->p), 1);
+	/* Due: the cached ones are handed out at once, the refresh runs behind. */
 	f->now = EXP_2030_S - 300;
 	get_once(f, &g);
 	assert_int_equal(g.err, HK_OK);
 	assert_int_equal(creds_fetch_count(f->p), 2);
+	for (int i = 0; i < 200 && fsrv_count(f->srv, "/creds") < 2; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
 	assert_int_equal(fsrv_count(f->srv, "/creds"), 2);
+	/* Still the same refresh window: no third fetch while one is running or
+	 * after it succeeded. */
+	get_once(f, &g);
+	for (int i = 0; i < 20; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(creds_fetch_count(f->p), 2);
+	/* Forgotten (AWS said ExpiredToken): callers wait for a fetch. */
+	creds_invalidate(f->p);
+	get_once(f, &g);
+	assert_int_equal(creds_fetch_count(f->p), 3);
 }
 
 static void stale_credentials_survive_failed_refresh(void **state)
@@ -490,6 +503,15 @@ static void stale_credentials_survive_failed_refresh(void **state)
 	get_once(f, &g);
 	assert_int_equal(g.err, HK_OK);
 	assert_string_equal(g.akid, "ASIACONTAINER");
+	assert_int_equal(creds_fetch_count(f->p), 2);
+	for (int i = 0; i < 200 && fsrv_count(f->srv, "/creds") < 2; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	for (int i = 0; i < 20; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	/* The failed background refresh is retried a minute later, not at once. */
+	f->now = EXP_2030_S - 90;
+	get_once(f, &g);
+	assert_int_equal(g.err, HK_OK);
 	assert_int_equal(creds_fetch_count(f->p), 2);
 	f->now = EXP_2030_S - 5; /* effectively expired: the failure shows */
 	get_once(f, &g);
