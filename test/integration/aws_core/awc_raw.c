@@ -205,7 +205,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "creds") == 0) {
 		if (httpc_new(r.base, &http) != HK_OK)
 			goto out;
-		creds_config cc = {.sts_endpoint = getenv("AWS_ENDPOINT_URL_STS")};
+		const char *sts = getenv("AWS_ENDPOINT_URL_STS");
+		creds_config cc = {.sts_endpoint = sts ? sts : getenv("AWS_ENDPOINT_URL")};
 		if (creds_provider_new(r.base, http, &cc, &cp) != HK_OK ||
 		    creds_get(cp, creds_cb, &r) != HK_OK)
 			goto out;

@@ -475,7 +475,7 @@ static void awc_bucket_paces_calls(void **state)
 	env_keys(f);
 	env_set(&f->env, "AWS_REGION", "us-east-1");
 	env_set(&f->env, "AWS_ENDPOINT_URL_EC2", fsrv_url(f->srv));
-	awc_bucket_override o = {.family = "ec2-describe", .burst = 1, .refill_per_s = 50};
+	awc_bucket_override o = {.family = "ec2-describe", .burst = 1, .refill_per_s = 5};
 	f->cfg.no_buckets = false;
 	f->cfg.bucket_overrides = &o;
 	f->cfg.n_bucket_overrides = 1;
