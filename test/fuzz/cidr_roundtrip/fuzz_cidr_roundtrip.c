@@ -1,8 +1,13 @@
 /* libFuzzer target: parse -> format -> parse round trips of addresses, prefixes and
  * ranges must be stable, and formatted text must be canonical (formatting the
- * re-parsed value gives the same bytes). Any mismatch aborts. */
+ * re-parsed value gives the same bytes). Addresses are also checked against glibc:
+ * inet_pton must accept exactly what cidr accepts, with the same bytes, and
+ * inet_ntop must print the same text (except for deprecated IPv4-compatible
+ * addresses, which glibc prints as ::a.b.c.d; see docs/cidr.md). Any mismatch aborts. */
 #include "cidr.h"
 
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +33,31 @@ static void check_error(hk_err err, const hk_errinfo *ei)
 	CHECK(ei->text[0] != '\0');
 }
 
+/* Compare with glibc on inputs it can see (NUL-terminated, short). */
+static void compare_glibc(const char *s, size_t len, hk_err err, const cidr_addr *a,
+			  const char *text)
+{
+	char z[64];
+	uint8_t b[16];
+	if (len >= sizeof(z) || memchr(s, '\0', len))
+		return;
+	memcpy(z, s, len);
+	z[len] = '\0';
+	bool v6 = memchr(z, ':', len) != NULL;
+	int ok = inet_pton(v6 ? AF_INET6 : AF_INET, z, b);
+	CHECK((ok == 1) == (err == HK_OK));
+	if (err != HK_OK)
+		return;
+	CHECK(a->family == (v6 ? CIDR_V6 : CIDR_V4));
+	CHECK(memcmp(a->bytes, b, v6 ? 16 : 4) == 0);
+	static const uint8_t zero12[12] = {0};
+	bool compat = v6 && !memcmp(a->bytes, zero12, 12) && (a->bytes[12] || a->bytes[13]);
+	char g[INET6_ADDRSTRLEN];
+	CHECK(inet_ntop(v6 ? AF_INET6 : AF_INET, b, g, sizeof(g)) != NULL);
+	if (!compat)
+		CHECK(strcmp(g, text) == 0);
+}
+
 static void addr_roundtrip(const char *s, size_t len)
 {
 	cidr_addr a, b;
@@ -36,10 +66,12 @@ static void addr_roundtrip(const char *s, size_t len)
 	hk_err err = cidr_parse_addr_n(s, len, &a, &ei);
 	if (err != HK_OK) {
 		check_error(err, &ei);
+		compare_glibc(s, len, err, NULL, NULL);
 		return;
 	}
 	char t1[CIDR_ADDR_STRLEN], t2[CIDR_ADDR_STRLEN];
 	CHECK(cidr_format_addr(&a, t1, sizeof(t1)) == HK_OK);
+	compare_glibc(s, len, err, &a, t1);
 	CHECK(cidr_parse_addr(t1, &b, NULL) == HK_OK);
 	CHECK(cidr_addr_eq(&a, &b));
 	CHECK(cidr_format_addr(&b, t2, sizeof(t2)) == HK_OK);
