@@ -49,6 +49,17 @@ def eventbridge(event_id="e-1", token=TOKEN, instance="i-1234567890abcdef0",
     }
 
 
+def daemon_env():
+    """These tests cover intake, state and admin alone: run the placeholder
+    engine (actions stay pending) so nothing reaches for AWS or IMDS."""
+    env = dict(os.environ)
+    env["MULTUS_HOOKD_ENGINE"] = "noop"
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        env.pop(k, None)
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    return env
+
+
 class Daemon:
     """One multus-hookd serve process with its own config and state dir."""
 
@@ -85,7 +96,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [BINARY, "serve", "--config", self.config, "--ready-file", self.ready,
              "--log-level", "debug"],
-            stdout=self.log, stderr=self.log)
+            stdout=self.log, stderr=self.log, env=daemon_env())
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -455,7 +466,8 @@ class LifecycleTests(unittest.TestCase):
         cfg = os.path.join(self.tmp, "bad.json")
         with open(cfg, "w") as f:
             f.write('{"state_dir": 5, "node_groups": [], "bogus": 1}')
-        r = subprocess.run([BINARY, "serve", "--config", cfg], capture_output=True, timeout=30)
+        r = subprocess.run([BINARY, "serve", "--config", cfg], capture_output=True, timeout=30,
+                           env=daemon_env())
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"bogus: unknown key", r.stderr)
         r = subprocess.run([BINARY, "check-config", "--config", cfg], capture_output=True,
@@ -469,7 +481,7 @@ class LifecycleTests(unittest.TestCase):
         os.mkdir(other)
         d2 = Daemon(other, state_dir=self.d.state_dir)
         r = subprocess.run([BINARY, "serve", "--config", d2.config], capture_output=True,
-                           timeout=30)
+                           timeout=30, env=daemon_env())
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"another multus-hookd", r.stderr)
         self.assertEqual(self.d.stop(), 0, self.d.logs())
