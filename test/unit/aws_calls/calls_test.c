@@ -17,7 +17,7 @@ char *ct_load(const char *rel, size_t *ret_len)
 {
 	const char *dir = getenv("HK_AWS_DATA");
 	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "test/data/aws", rel);
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : HK_AWS_DATA_DIR, rel);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		fail_msg("cannot open %s", path);

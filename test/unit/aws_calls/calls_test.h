@@ -1,5 +1,5 @@
 /* Helpers for the typed-call unit tests: recorded responses from
- * test/data/aws (directory in $HK_AWS_DATA), exact parameter-list checks, and a
+ * test/data/aws (HK_AWS_DATA_DIR, or $HK_AWS_DATA), exact parameter-list checks, and a
  * fake transport that answers from the event loop with recorded pages. */
 #ifndef CALLS_TEST_H
 #define CALLS_TEST_H
