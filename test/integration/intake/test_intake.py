@@ -63,8 +63,9 @@ def daemon_env():
 class Daemon:
     """One multus-hookd serve process with its own config and state dir."""
 
-    def __init__(self, tmp, limits=None, state_dir=None):
+    def __init__(self, tmp, limits=None, state_dir=None, log_file=None):
         self.tmp = tmp
+        self.log_file = log_file
         self.state_dir = state_dir or os.path.join(tmp, "state")
         key = os.path.join(tmp, "api-key")
         with open(key, "w") as f:
@@ -95,7 +96,7 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [BINARY, "serve", "--config", self.config, "--ready-file", self.ready,
-             "--log-level", "debug"],
+             "--log-level", "debug"] + (["--log-file", self.log_file] if self.log_file else []),
             stdout=self.log, stderr=self.log, env=daemon_env())
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -461,6 +462,27 @@ class LifecycleTests(unittest.TestCase):
             for s in idle:
                 s.close()
         self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    def test_sighup_reopens_log_file(self):
+        log = os.path.join(self.tmp, "hookd.log")
+        self.d = Daemon(self.tmp, log_file=log).start()
+        with open(log) as f:
+            self.assertIn("multus-hookd serving", f.read())
+        os.rename(log, log + ".1")  # what logrotate does
+        self.d.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(log):
+            self.assertLess(time.monotonic(), deadline, "log not reopened")
+            time.sleep(0.05)
+        status, doc, _ = self.d.post(eventbridge(event_id="hup-1"))
+        self.assertEqual(status, 202, doc)
+        self.assertEqual(self.d.stop(), 0)
+        with open(log) as f:
+            lines = [json.loads(line) for line in f]
+        self.assertIn("action accepted", [line["msg"] for line in lines])
+        with open(log + ".1") as f:
+            self.assertNotIn("action accepted", f.read())
+        self.assertEqual(os.stat(log).st_mode & 0o777, 0o600)
 
     def test_invalid_config_exits_2(self):
         cfg = os.path.join(self.tmp, "bad.json")
