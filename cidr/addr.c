@@ -117,7 +117,8 @@ int cidr_addr_cmp(const cidr_addr *a, const cidr_addr *b)
 {
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
-	return memcmp(a->bytes, b->bytes, sizeof(a->bytes));
+	/* Only the family's bytes count: IPv4 leaves bytes[4..15] unused. */
+	return memcmp(a->bytes, b->bytes, a->family == CIDR_V4 ? 4 : sizeof(a->bytes));
 }
 
 bool cidr_addr_eq(const cidr_addr *a, const cidr_addr *b)

@@ -412,6 +412,10 @@ static void addr_cmp_and_int(void **state)
 	assert_int_equal(cidr_family_bits(CIDR_V4), 32);
 	assert_int_equal(cidr_family_bits(CIDR_V6), 128);
 	assert_int_equal(cidr_family_bits(5), 0);
+	/* Unused bytes of an IPv4 address do not take part in comparisons. */
+	cidr_addr junk = a;
+	junk.bytes[9] = 0x55;
+	assert_true(cidr_addr_eq(&a, &junk));
 }
 
 static void addr_add(void **state)
