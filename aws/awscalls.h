@@ -306,7 +306,7 @@ typedef struct ec2_get_subnet_cidr_reservations_req {
 } ec2_get_subnet_cidr_reservations_req;
 
 typedef struct ec2_get_subnet_cidr_reservations_out {
-	const ec2_cidr_reservation *reservations; /* IPv4 ones first, then IPv6 */
+	const ec2_cidr_reservation *reservations; /* per page: IPv4 ones, then IPv6 */
 	size_t n_reservations;
 } ec2_get_subnet_cidr_reservations_out;
 
