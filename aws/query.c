@@ -151,21 +151,28 @@ static bool is_unreserved(unsigned char c)
 	       c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-static size_t encoded_len(const char *s, size_t n)
+/* `form`: application/x-www-form-urlencoded, where a space is '+' (as botocore
+ * and every SDK send Query bodies; moto re-encodes the form that way before it
+ * checks the signature, so '%20' in a body fails there). Otherwise RFC 3986. */
+static size_t encoded_len(const char *s, size_t n, bool form)
 {
 	size_t len = 0;
-	for (size_t i = 0; i < n; i++)
-		len += is_unreserved((unsigned char)s[i]) ? 1 : 3;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		len += (is_unreserved(c) || (form && c == ' ')) ? 1 : 3;
+	}
 	return len;
 }
 
-static char *encode_into(char *out, const char *s, size_t n)
+static char *encode_into(char *out, const char *s, size_t n, bool form)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (is_unreserved(c)) {
 			*out++ = (char)c;
+		} else if (form && c == ' ') {
+			*out++ = '+';
 		} else {
 			*out++ = '%';
 			*out++ = hex[c >> 4];
@@ -181,11 +188,11 @@ hk_err query_pct_encode(const char *in, size_t len, char **ret)
 		return HK_ERR_INVALID;
 	if (len > (SIZE_MAX - 1) / 3)
 		return HK_ERR_TOO_LARGE;
-	size_t n = encoded_len(in, len);
+	size_t n = encoded_len(in, len, false);
 	char *out = malloc(n + 1);
 	if (!out)
 		return HK_ERR_NOMEM;
-	char *end = encode_into(out, in, len);
+	char *end = encode_into(out, in, len, false);
 	*end = '\0';
 	*ret = out;
 	return HK_OK;
@@ -201,7 +208,8 @@ hk_err query_encode(const query_params *p, char **ret_body, size_t *ret_len)
 		size_t nl = strlen(p->v[i].name), vl = strlen(p->v[i].value);
 		if (nl > SIZE_MAX / 8 || vl > SIZE_MAX / 8)
 			return HK_ERR_TOO_LARGE;
-		size_t add = encoded_len(p->v[i].name, nl) + encoded_len(p->v[i].value, vl) + 2;
+		size_t add =
+		    encoded_len(p->v[i].name, nl, true) + encoded_len(p->v[i].value, vl, true) + 2;
 		if (add > SIZE_MAX - 1 - total)
 			return HK_ERR_TOO_LARGE;
 		total += add;
@@ -213,9 +221,9 @@ hk_err query_encode(const query_params *p, char **ret_body, size_t *ret_len)
 	for (size_t i = 0; i < p->n; i++) {
 		if (i)
 			*w++ = '&';
-		w = encode_into(w, p->v[i].name, strlen(p->v[i].name));
+		w = encode_into(w, p->v[i].name, strlen(p->v[i].name), true);
 		*w++ = '=';
-		w = encode_into(w, p->v[i].value, strlen(p->v[i].value));
+		w = encode_into(w, p->v[i].value, strlen(p->v[i].value), true);
 	}
 	*w = '\0';
 	*ret_body = out;

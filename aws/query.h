@@ -28,9 +28,10 @@ HK_MUST_CHECK hk_err query_addf(query_params *p, const char *value, const char *
 HK_MUST_CHECK hk_err query_set(query_params *p, const char *name, const char *value);
 /* Look a parameter up; NULL when absent. */
 const char *query_get(const query_params *p, const char *name);
-/* Encode as application/x-www-form-urlencoded body with RFC 3986 percent-encoding
- * (unreserved A-Z a-z 0-9 - _ . ~ kept; every other byte %XX, uppercase hex, so
- * a space is %20 and UTF-8 is encoded byte by byte), parameters in insertion
+/* Encode as application/x-www-form-urlencoded body: unreserved A-Z a-z 0-9 - _ . ~
+ * kept, a space as '+', every other byte %XX (uppercase hex; UTF-8 byte by byte),
+ * exactly as botocore encodes Query bodies (moto re-encodes the form that way
+ * before checking the signature, so '%20' fails there), parameters in insertion
  * order (Action, Version, then as added; query_set keeps a parameter's place),
  * which is botocore's order. The signature covers the body's hash, so any order
  * is valid; this one makes bodies comparable with botocore's. Caller frees

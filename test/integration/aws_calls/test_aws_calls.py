@@ -335,12 +335,8 @@ class AwsCallsTest(unittest.TestCase):
             NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["TagSet"]
         self.assertEqual({t["Key"]: t["Value"] for t in tags}, {"a": "1", "b": ""})
 
-    # query.c encodes a space in a form body as %20 (valid for AWS); moto, and so
-    # the moto-based simulator, re-encodes the parsed form the way botocore does
-    # (a space as '+') before checking the signature, so the signature of any
-    # value with a space fails there. Expected to fail until query.c sends '+'
-    # (then this test passes and the marker must go).
-    @unittest.expectedFailure
+    # moto re-encodes the parsed form the way botocore does (a space as '+')
+    # before checking the signature: query.c must send exactly that form.
     def test_values_with_spaces(self):
         eni = self.new_eni()
         out = self.call("create-tags", {"resource_ids": [eni], "tags": {"Name": "multus eth1"}})
