@@ -31,7 +31,8 @@ struct httpc_xfer {
 	httpc *h;
 	CURL *easy;
 	struct curl_slist *req_headers;
-	char *req_body; /* ours, wiped on release: may carry tokens */
+	struct curl_slist *connect_to; /* CURLOPT_CONNECT_TO list, or NULL */
+	char *req_body;		       /* ours, wiped on release: may carry tokens */
 	size_t req_body_len;
 	bool sensitive;
 	httpc_done_fn done;
@@ -97,6 +98,7 @@ static void xfer_destroy(struct httpc_xfer *x)
 	}
 	wipe_slist(x->req_headers);
 	curl_slist_free_all(x->req_headers);
+	curl_slist_free_all(x->connect_to);
 	xfer_free_headers(x);
 	if (x->body && x->sensitive)
 		OPENSSL_cleanse(x->body, x->body_cap);
@@ -434,6 +436,8 @@ hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *
 		return HK_ERR_INVALID;
 	if (strpbrk(req->url, "\r\n \t"))
 		return HK_ERR_INVALID;
+	if (req->https_only && strncasecmp(req->url, "https://", 8) != 0)
+		return HK_ERR_INVALID;
 	for (size_t i = 0; i < req->n_headers; i++)
 		if (!header_ok(req->headers[i].name) || !header_ok(req->headers[i].value) ||
 		    !*req->headers[i].name || strchr(req->headers[i].name, ':'))
@@ -489,7 +493,17 @@ hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *
 
 	SETOPT(CURLOPT_PRIVATE, (char *)x);
 	SETOPT(CURLOPT_URL, req->url);
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_PROTOCOLS_STR, req->https_only ? "https" : "http,https");
+	if (req->ca_file)
+		SETOPT(CURLOPT_CAINFO, req->ca_file);
+	if (req->connect_to) {
+		x->connect_to = curl_slist_append(NULL, req->connect_to);
+		if (!x->connect_to) {
+			err = HK_ERR_NOMEM;
+			goto fail;
+		}
+		SETOPT(CURLOPT_CONNECT_TO, x->connect_to);
+	}
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -539,6 +553,7 @@ hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *
 fail:
 	if (x->easy)
 		curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->connect_to);
 	wipe_slist(x->req_headers);
 	curl_slist_free_all(x->req_headers);
 	OPENSSL_cleanse(x->req_body, x->req_body_len);

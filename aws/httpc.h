@@ -37,6 +37,14 @@ typedef struct httpc_request {
 	bool no_proxy;		 /* never use a proxy (metadata endpoints) */
 	bool sensitive;		 /* the response carries secrets: wipe it when freed
 				  * (request headers and body are always wiped) */
+	/* For fetches of untrusted URLs (hook/sns.c). All optional. */
+	bool https_only;	/* refuse any scheme but https */
+	const char *ca_file;	/* PEM trust roots instead of the system store
+				 * (CURLOPT_CAINFO); verification stays on */
+	const char *connect_to; /* "HOST:PORT:CONNECT-HOST:CONNECT-PORT"
+				 * (CURLOPT_CONNECT_TO): the URL, SNI and certificate
+				 * check keep the real name, only the TCP destination
+				 * changes (tests) */
 } httpc_request;
 
 /* What came back. Borrowed: valid only during the callback. */
