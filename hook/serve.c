@@ -8,6 +8,7 @@
  *                    limits.shutdown_grace_ms, exit 0
  *   SIGHUP           reopen the log file (--log-file)
  * Exit codes: 0 clean stop, 1 runtime failure, 2 usage or invalid config. */
+#include "engine_internal.h"
 #include "hook.h"
 #include "hook_internal.h"
 
@@ -281,6 +282,32 @@ static hk_err write_ready_file(const char *path, unsigned intake_port, unsigned 
 	return err;
 }
 
+/* The lifecycle engine: the real one on an AWS client made from the config's
+ * region and endpoints (else the SDK environment), or the placeholder when
+ * MULTUS_HOOKD_ENGINE=noop (tests of intake alone). */
+static hk_err make_engine(server *sv)
+{
+	const char *sel = getenv("MULTUS_HOOKD_ENGINE");
+	if (sel && strcmp(sel, "noop") == 0)
+		return hook_engine_noop_new(sv->base, &sv->engine);
+	awc_config ac;
+	memset(&ac, 0, sizeof(ac));
+	ac.region = sv->cfg->region;
+	ac.endpoint[AWC_SVC_EC2] = sv->cfg->endpoint_ec2;
+	ac.endpoint[AWC_SVC_AUTOSCALING] = sv->cfg->endpoint_autoscaling;
+	ac.endpoint[AWC_SVC_STS] = sv->cfg->endpoint_sts;
+	awc_client *client = NULL;
+	hk_err err = awsclient_new(sv->base, &ac, &client);
+	if (err) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the AWS client", "error", hk_err_str(err),
+			 NULL);
+		return err;
+	}
+	const char *region = awc_client_region(client);
+	hook_health_set(&sv->health, HOOK_HEALTH_REGION, region ? HOOK_YES : HOOK_UNKNOWN, NULL);
+	return hook_engine_aws_new(sv->base, sv->cfg, sv->store, &sv->health, client, &sv->engine);
+}
+
 static void serve_usage(FILE *out)
 {
 	fprintf(out,
@@ -404,8 +431,7 @@ int hook_cmd_serve(int argc, char **argv)
 		hook_log(HOOK_LOG_ERROR, "cannot install signal events", NULL);
 		goto out;
 	}
-	/* The real lifecycle engine replaces this when hook/engine.c lands. */
-	if ((err = hook_engine_noop_new(sv.base, &sv.engine))) {
+	if ((err = make_engine(&sv))) {
 		hook_log(HOOK_LOG_ERROR, "cannot create the engine", "error", hk_err_str(err),
 			 NULL);
 		goto out;

@@ -1,0 +1,357 @@
+/* hook/: the lifecycle engine (launch, terminate, orphan sweep) and its
+ * per-subnet allocator cache. Shared by the engine_*.c files and their unit
+ * tests; other hook files use only hook_engine_aws_new() and the
+ * hook_engine_ops of hook_internal.h.
+ *
+ *   engine.c            the engine object: queue, concurrency bound, action
+ *                       records, heartbeats and deadlines, completion, the pure
+ *                       helpers below (tokens, tags, steps, classification, math)
+ *   engine_launch.c     the launch state machine
+ *   engine_terminate.c  the terminate state machine and the shared ENI cleanup
+ *   engine_alloc.c      one cidr_pool per subnet, refreshed with coalescing
+ *   engine_sweep.c      the orphan sweep
+ *
+ * See docs/engine.md. Everything runs on the loop thread. */
+#ifndef HOOK_ENGINE_INTERNAL_H
+#define HOOK_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "awsclient.h"
+#include "cidr.h"
+#include "hook_internal.h"
+
+struct event_base;
+struct event;
+
+/* Drop a result on purpose (gcc's warn_unused_result ignores a (void) cast). */
+#define ENG_IGNORE(x)                                                                              \
+	do {                                                                                       \
+		hk_err eng_ign_ = (x);                                                             \
+		(void)eng_ign_;                                                                    \
+	} while (0)
+
+/* ======================================================================
+ * Pure helpers (engine.c; unit-tested)
+ * ====================================================================== */
+
+/* Tag keys the engine puts on every ENI it creates. */
+#define HOOK_TAG_NO_MANAGE    "node.k8s.amazonaws.com/no_manage"
+#define HOOK_TAG_INSTANCE     "multus-hookd/instance-id"
+#define HOOK_TAG_NETWORK      "multus-hookd/network"
+#define HOOK_TAG_DEVICE_INDEX "multus-hookd/device-index"
+
+/* Longest ClientToken we make, NUL included (AWS allows 64 ASCII chars). */
+#define HOOK_CLIENT_TOKEN_LEN 48u
+
+/* The CreateNetworkInterface ClientToken of one ENI: "mh-" and 40 hex digits of
+ * SHA-256 over instance id, network name, device index, the lifecycle action
+ * token and `gen` (bumped each time a new address is chosen after
+ * InvalidIPAddress.InUse), NUL-separated. A replay of the same lifecycle action
+ * derives the same token; another action for the same instance (warm pool
+ * start, a later relaunch) derives another, so EC2 never answers with an ENI
+ * deleted long ago. `out` receives 43 characters and a NUL. */
+void hook_engine_client_token(const char *instance_id, const char *network, unsigned device_index,
+			      const char *lifecycle_token, unsigned gen,
+			      char out[HOOK_CLIENT_TOKEN_LEN]);
+
+/* The tags of a new ENI: the four engine tags, then the network's own tags
+ * (an own tag with an engine key is skipped: ours win). `devidx_buf` holds the
+ * device index text and must outlive the tags. Writes at most `max` tags to
+ * `out` (borrowed strings) and returns how many were written. */
+size_t hook_engine_build_tags(const char *instance_id, const hook_network *net, char devidx_buf[12],
+			      ec2_tag *out, size_t max);
+
+/* Steps of an action, recorded in the store (hook_action.step) as it enters
+ * them. A restart resumes at hook_engine_resume_step(). */
+typedef enum hook_engine_step {
+	ENG_STEP_NONE = 0, /* "" : not started */
+	ENG_STEP_HOOK,	   /* DescribeLifecycleHooks (timeouts) */
+	ENG_STEP_INSTANCE, /* DescribeInstances (AZ, type, attached ENIs) */
+	ENG_STEP_ADOPT,	   /* DescribeNetworkInterfaces tag:instance-id */
+	ENG_STEP_SUBNETS,  /* one subnet per network in the AZ */
+	ENG_STEP_CAPACITY, /* DescribeInstanceTypes: max ENIs per card */
+	ENG_STEP_ENIS,	   /* per network: address, create, attach, configure */
+	ENG_STEP_CLEANUP,  /* failed: detach and delete what this action made */
+	ENG_STEP_COMPLETE, /* CompleteLifecycleAction */
+	ENG_STEP_DONE,	   /* final */
+	ENG_STEP_T_FIND,   /* terminate: find our ENIs */
+	ENG_STEP_T_DETACH, /* terminate: detach, wait for available, delete */
+	ENG_STEP__COUNT
+} hook_engine_step;
+
+const char *hook_engine_step_str(hook_engine_step s);
+/* Unknown text gives ENG_STEP_NONE (start over: every step is idempotent). */
+hook_engine_step hook_engine_step_parse(const char *s);
+
+/* Where an unfinished action resumes after a restart, from its recorded state
+ * and step. The rules (docs/engine.md): CLEANUP resumes the cleanup (an
+ * action that began failing never goes back to creating); COMPLETING resumes
+ * the completion (a "no active action" answer then means it was done);
+ * anything else starts again from the top, where adoption of the ENIs that
+ * exist makes the replay idempotent. */
+hook_engine_step hook_engine_resume_step(hook_action_state state, const char *step,
+					 hook_transition transition);
+
+/* ENI row states (hook_eni_row.state). */
+typedef enum hook_eni_state {
+	ENG_ENI_NONE = 0,   /* "" nothing chosen yet */
+	ENG_ENI_PLANNED,    /* subnet, address and ClientToken recorded; not created */
+	ENG_ENI_CREATED,    /* exists (eni_id), not attached */
+	ENG_ENI_ATTACHED,   /* attached at its device index (attachment_id) */
+	ENG_ENI_CONFIGURED, /* DeleteOnTermination (and source/dest check) set */
+	ENG_ENI_DELETED,    /* cleaned up */
+	ENG_ENI__COUNT
+} hook_eni_state;
+
+const char *hook_eni_state_str(hook_eni_state s);
+hook_eni_state hook_eni_state_parse(const char *s);
+
+/* What to do about a failed AWS call. */
+typedef enum hook_engine_fault {
+	ENG_FAULT_NONE = 0,	    /* success */
+	ENG_FAULT_RETRY,	    /* transient after the client's own retries: retry later */
+	ENG_FAULT_FATAL,	    /* permanent: fail the action (cleanup, failure result) */
+	ENG_FAULT_IP_IN_USE,	    /* InvalidIPAddress.InUse: mark used, take the next */
+	ENG_FAULT_TOKEN_MISMATCH,   /* IdempotentParameterMismatch: find by tags, adopt */
+	ENG_FAULT_SUBNET_FULL,	    /* InsufficientFreeAddressesInSubnet */
+	ENG_FAULT_ATTACH_LIMIT,	    /* AttachmentLimitExceeded */
+	ENG_FAULT_NOT_FOUND,	    /* the ENI/attachment/instance is gone */
+	ENG_FAULT_NO_ACTIVE_ACTION, /* ValidationError from Complete/Heartbeat: action over */
+	ENG_FAULT_ENI_IN_USE,	    /* InvalidNetworkInterface.InUse (delete while attached) */
+} hook_engine_fault;
+
+/* Classify a call outcome (err, aws_code may be NULL). */
+hook_engine_fault hook_engine_classify(hk_err err, const char *aws_code);
+const char *hook_engine_fault_str(hook_engine_fault f);
+
+/* Heartbeat and deadline math (milliseconds). The hook's global timeout is
+ * `global_s` when AWS reports it, else min(48 h, 100 x heartbeat). */
+typedef struct hook_engine_timing {
+	int64_t heartbeat_ms; /* the hook's HeartbeatTimeout */
+	int64_t global_ms;    /* the hook's global timeout */
+	int64_t margin_ms;    /* safety margin used (cfg margin, at most heartbeat/4) */
+	int64_t interval_ms;  /* send a heartbeat this long after the previous one */
+} hook_engine_timing;
+
+/* Fill `t` from the hook's timeouts and cfg->heartbeat_margin_ms:
+ * interval = min(heartbeat/2, heartbeat - margin), at least heartbeat/4 and
+ * 1 s; margin = min(cfg margin, heartbeat/4). */
+void hook_engine_timing_make(unsigned heartbeat_s, unsigned global_s, unsigned margin_cfg_ms,
+			     hook_engine_timing *t);
+
+/* When the action must stop working and clean up (epoch ms): the earlier of
+ * the global deadline minus the margin (started_ms + global - margin) and the
+ * heartbeat expiry minus the margin (last_beat_ms + heartbeat - margin), where
+ * last_beat_ms is the last successful heartbeat (or started_ms). */
+int64_t hook_engine_giveup_ms(const hook_engine_timing *t, int64_t started_ms,
+			      int64_t last_beat_ms);
+
+/* The subnet of `net` in availability zone `az`: the explicit subnet id for
+ * that AZ, else among `subnets` (a DescribeSubnets answer for the network's tag
+ * filters) those in `az` whose state is "available" (or absent), the lowest
+ * subnet id (deterministic). NULL when none. */
+const char *hook_engine_pick_subnet(const hook_network *net, const char *az,
+				    const ec2_subnet *subnets, size_t n_subnets);
+
+/* Parse a configured pod range ("a.b.c.d/n" or "first-last"). */
+HK_MUST_CHECK hk_err hook_engine_parse_pod_range(const char *s, cidr_range *ret);
+
+/* ======================================================================
+ * The engine (engine.c)
+ * ====================================================================== */
+
+typedef struct hook_eng hook_eng;
+typedef struct eng_action eng_action;
+typedef struct eng_alloc eng_alloc;
+
+/* Create the real engine. `client` is TAKEN (freed with the engine, before
+ * the actions, so no callback runs into freed memory); cfg, store and health
+ * are borrowed and must outlive the engine. */
+HK_MUST_CHECK hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg,
+					 hook_store *store, hook_health *health, awc_client *client,
+					 hook_engine *ret);
+
+/* One ENI slot of a launch: one network of the node group. */
+typedef struct eng_slot {
+	eng_action *act;
+	const hook_network *net;
+	size_t index;
+	hook_eni_state state;
+	char *subnet_id;
+	char *ipv4; /* "" = DHCP */
+	char *ipv6; /* "" = none / EC2 picks */
+	char *client_token;
+	char *eni_id;
+	char *attachment_id;
+	unsigned gen;	    /* ClientToken generation */
+	unsigned conflicts; /* InvalidIPAddress.InUse answers seen */
+	bool pool_pending;  /* ipv4 is pending in the allocator cache */
+	bool pool6_pending; /* ipv6 is pending in the allocator cache */
+	bool busy;	    /* a call of this slot is in flight */
+	bool dot_ok;	    /* DeleteOnTermination already true */
+	bool sdc_ok;	    /* source/dest check already as configured */
+} eng_slot;
+
+/* A cached hook description (per group + hook). */
+typedef struct eng_hookinfo {
+	char *asg;
+	char *hook;
+	unsigned heartbeat_s;
+	unsigned global_s;
+	int64_t fetched_ms;
+} eng_hookinfo;
+
+/* An ENI found for cleanup (terminate, failed launch, sweep). */
+typedef struct eng_victim {
+	char *eni_id;
+	char *attachment_id; /* NULL when not attached */
+	char *subnet_id;
+	bool detached;
+	bool gone;
+	unsigned polls;
+} eng_victim;
+
+struct eng_action {
+	hook_eng *eng;
+	eng_action *next; /* in the engine's active list */
+	hook_action rec;
+	const hook_node_group *group; /* NULL when the group is no longer configured */
+	hook_engine_step step;
+	hook_engine_timing timing;
+	bool timing_known;
+	int64_t last_beat_ms;
+	int64_t giveup_ms;
+	struct event *beat_ev;	 /* heartbeat timer */
+	struct event *giveup_ev; /* deadline timer */
+	struct event *retry_ev;	 /* delayed retry / poll timer */
+	unsigned inflight;	 /* AWS or allocator calls in flight */
+	unsigned retries;	 /* transient retries of the current step */
+	bool beat_inflight;
+	bool failing; /* a failure was decided: cleanup once inflight == 0 */
+	bool cleanup_started;
+	bool restarting; /* a retry was decided: re-run once inflight == 0 */
+	unsigned restart_delay_ms;
+	bool completing;		 /* CompleteLifecycleAction decided */
+	void (*after_fn)(eng_action *a); /* what retry_ev runs */
+	char fail_reason[256];
+	bool finished;
+	bool warm_pool_dest; /* Destination WarmPool */
+	/* launch */
+	char *az;
+	char *instance_type;
+	bool instance_gone;
+	ec2_describe_instances_out *inst; /* kept result (awscalls_free) */
+	eng_slot *slots;
+	size_t n_slots;
+	/* cleanup / terminate */
+	eng_victim *victims;
+	size_t n_victims;
+	unsigned complete_tries;
+	void *cl; /* the cleanup's continuation (engine_terminate.c) */
+};
+
+struct hook_eng {
+	struct event_base *base;
+	const hook_config *cfg;
+	hook_store *store;
+	hook_health *health;
+	awc_client *aws;
+	eng_action *active;  /* list */
+	eng_action *zombies; /* finished, freed on the next loop turn */
+	size_t n_active;
+	int64_t *queue; /* FIFO of action ids not started yet */
+	size_t q_head, q_len, q_cap;
+	bool started;
+	bool draining;
+	hook_engine_drained_fn drained;
+	void *drained_arg;
+	struct event *pump_ev; /* runs the queue (and the drain check) on the next turn */
+	eng_hookinfo *hooks;
+	size_t n_hooks;
+	eng_alloc *alloc;
+	struct event *sweep_ev;
+	bool sweep_running;
+	struct eng_sweep *sweep; /* the sweep in flight (engine_sweep.c) */
+	unsigned sweep_interval_s;
+};
+
+/* engine.c services for the state machines */
+/* First thing in every callback of an action's call: lowers a->inflight and
+ * says whether the callback may go on (false: the action is failing,
+ * restarting or finished; the pending cleanup/retry was started if due). */
+bool eng_enter(eng_action *a);
+/* Start the decided cleanup or retry once nothing is in flight. */
+void eng_settle(eng_action *a);
+void eng_action_set_step(eng_action *a, hook_engine_step step);
+void eng_action_store_state(eng_action *a, hook_action_state st, const char *last_error);
+/* Note a failure; cleanup starts once nothing of the action is in flight. */
+void eng_action_fail(eng_action *a, const char *fmt, ...) HK_PRINTF(2, 3);
+/* Re-run the action from its resume point after `delay_ms` (transient trouble). */
+void eng_action_retry_later(eng_action *a, const char *why, unsigned delay_ms);
+/* Complete the lifecycle action with `result` (once), then finish. */
+void eng_action_complete(eng_action *a, hook_result result);
+/* Log an AWS call failure with the action's context. */
+void eng_log_aws(eng_action *a, hook_log_level lvl, const char *msg, const char *call,
+		 const awc_result *res);
+/* Update health flags from a call outcome. */
+void eng_health_from(hook_eng *e, const awc_result *res);
+bool eng_action_past_giveup(const eng_action *a);
+char *eng_strdup(const char *s);
+void eng_slot_row(const eng_action *a, const eng_slot *s, hook_eni_row *row);
+HK_MUST_CHECK hk_err eng_slot_save(eng_action *a, eng_slot *s, hook_eni_state st);
+/* An engine-scoped timer helper: run fn(arg) after delay_ms. */
+void eng_action_after(eng_action *a, unsigned delay_ms, void (*fn)(eng_action *));
+
+/* engine_launch.c */
+void eng_launch_run(eng_action *a);
+void eng_launch_release(eng_action *a); /* give back pending addresses */
+
+/* engine_terminate.c */
+void eng_terminate_run(eng_action *a);
+/* Find every ENI tagged for a->rec.instance_id, detach, wait, delete, then
+ * call done(a). Used by terminate and by failed launches. */
+void eng_cleanup_run(eng_action *a, void (*done)(eng_action *));
+
+/* engine_sweep.c */
+void eng_sweep_start(hook_eng *e);
+void eng_sweep_stop(hook_eng *e);
+bool eng_instance_busy(hook_eng *e, const char *instance_id);
+
+/* ======================================================================
+ * The allocator cache (engine_alloc.c)
+ * ====================================================================== */
+
+/* How old a subnet's picture may be before the next allocation refreshes it. */
+#define ENG_POOL_MAX_AGE_MS 5000
+
+typedef void (*eng_alloc_ready_fn)(hk_err err, const char *why, void *arg);
+
+HK_MUST_CHECK hk_err eng_alloc_new(hook_eng *e, eng_alloc **ret);
+void eng_alloc_free(eng_alloc *al);
+
+/* Make sure the pool of `subnet_id` is fresh (created and refreshed when
+ * missing, older than ENG_POOL_MAX_AGE_MS or marked stale); concurrent callers
+ * wait on the one refresh in flight. `net` supplies the pod ranges. ready()
+ * runs exactly once, asynchronously. HK_OK = ready will be called. */
+HK_MUST_CHECK hk_err eng_alloc_ensure(eng_alloc *al, const char *subnet_id, const hook_network *net,
+				      eng_alloc_ready_fn ready, void *arg);
+/* Take the lowest free address (family 4 or 6) of a ready pool, as pending.
+ * HK_ERR_FULL when none; HK_ERR_NOT_FOUND when the pool (or its IPv6 CIDR) is
+ * unknown. */
+HK_MUST_CHECK hk_err eng_alloc_take(eng_alloc *al, const char *subnet_id, int family, char *buf,
+				    size_t len);
+/* Hold a recorded address (after a restart): claim it as pending. */
+void eng_alloc_hold(eng_alloc *al, const char *subnet_id, const char *addr);
+/* The ENI was created with it: pending -> used. */
+void eng_alloc_confirm(eng_alloc *al, const char *subnet_id, const char *addr);
+/* The launch gave the address up: pending -> free. */
+void eng_alloc_release(eng_alloc *al, const char *subnet_id, const char *addr);
+/* EC2 says it is in use: pending -> used, and refresh before the next take. */
+void eng_alloc_conflict(eng_alloc *al, const char *subnet_id, const char *addr);
+/* Something was deleted or changed in the subnet: refresh before the next take. */
+void eng_alloc_stale(eng_alloc *al, const char *subnet_id);
+
+#endif

@@ -1,0 +1,918 @@
+/* The launch state machine (docs/engine.md):
+ *
+ *   describe-instance -> adopt -> subnets -> capacity -> enis -> complete
+ *
+ * "enis" runs one pipeline per network concurrently:
+ *   (address) -> planned (recorded) -> create -> created -> attach -> attached
+ *   -> DeleteOnTermination (+ source/dest check) -> configured
+ * Every run starts with adoption: the ENIs tagged for the instance are taken
+ * as they are, so a replayed event or a restart never creates a second ENI. */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void slot_next(eng_slot *s);
+static void step_adopt(eng_action *a);
+static void step_subnets(eng_action *a);
+static void step_capacity(eng_action *a);
+static void step_enis(eng_action *a);
+
+static void set_str(char **dst, const char *v)
+{
+	char *n = eng_strdup(v);
+	if (!n)
+		return; /* keeps the old value; the next save reports trouble */
+	free(*dst);
+	*dst = n;
+}
+
+static const char *net_name(const eng_slot *s)
+{
+	return s->net->name;
+}
+
+/* ---- slots from the group and the store ------------------------------- */
+
+static hk_err slots_init(eng_action *a)
+{
+	if (a->slots)
+		return HK_OK;
+	size_t n = a->group->n_networks;
+	a->slots = calloc(n ? n : 1, sizeof(*a->slots));
+	if (!a->slots)
+		return HK_ERR_NOMEM;
+	a->n_slots = n;
+	for (size_t i = 0; i < n; i++) {
+		eng_slot *s = &a->slots[i];
+		s->act = a;
+		s->net = &a->group->networks[i];
+		s->index = i;
+		s->subnet_id = eng_strdup("");
+		s->ipv4 = eng_strdup("");
+		s->ipv6 = eng_strdup("");
+		s->client_token = eng_strdup("");
+		s->eni_id = eng_strdup("");
+		s->attachment_id = eng_strdup("");
+		if (!s->subnet_id || !s->ipv4 || !s->ipv6 || !s->client_token || !s->eni_id ||
+		    !s->attachment_id)
+			return HK_ERR_NOMEM;
+	}
+	hook_eni_row *rows = NULL;
+	size_t n_rows = 0;
+	hk_err err = hook_store_eni_list(a->eng->store, a->rec.id, &rows, &n_rows);
+	if (err)
+		return err;
+	for (size_t r = 0; r < n_rows; r++) {
+		for (size_t i = 0; i < n; i++) {
+			eng_slot *s = &a->slots[i];
+			if (strcmp(rows[r].network, net_name(s)) != 0)
+				continue;
+			s->state = hook_eni_state_parse(rows[r].state);
+			set_str(&s->subnet_id, rows[r].subnet_id);
+			set_str(&s->ipv4, rows[r].ipv4);
+			set_str(&s->ipv6, rows[r].ipv6);
+			set_str(&s->client_token, rows[r].client_token);
+			set_str(&s->eni_id, rows[r].eni_id);
+			set_str(&s->attachment_id, rows[r].attachment_id);
+			/* find the generation the recorded token was made with */
+			for (unsigned g = 0; g < 256 && *s->client_token; g++) {
+				char tok[HOOK_CLIENT_TOKEN_LEN];
+				hook_engine_client_token(a->rec.instance_id, net_name(s),
+							 s->net->device_index, a->rec.token, g,
+							 tok);
+				if (strcmp(tok, s->client_token) == 0) {
+					s->gen = g;
+					break;
+				}
+				s->gen = g + 1;
+			}
+		}
+	}
+	hook_eni_rows_free(rows, n_rows);
+	return HK_OK;
+}
+
+void eng_launch_release(eng_action *a)
+{
+	for (size_t i = 0; i < a->n_slots; i++) {
+		eng_slot *s = &a->slots[i];
+		if (s->pool_pending)
+			eng_alloc_release(a->eng->alloc, s->subnet_id, s->ipv4);
+		if (s->pool6_pending)
+			eng_alloc_release(a->eng->alloc, s->subnet_id, s->ipv6);
+		s->pool_pending = s->pool6_pending = false;
+	}
+}
+
+static void slot_log(eng_slot *s, hook_log_level lvl, const char *msg)
+{
+	eng_action *a = s->act;
+	char tp[12];
+	hook_token_prefix(a->rec.token, tp);
+	json_t *f =
+	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:i}", "action_id", (json_int_t)a->rec.id,
+		      "instance", a->rec.instance_id, "step", hook_engine_step_str(a->step),
+		      "token", tp, "network", net_name(s), "subnet", s->subnet_id, "eni", s->eni_id,
+		      "device_index", (int)s->net->device_index);
+	if (f && *s->ipv4)
+		json_object_set_new(f, "ipv4", json_string(s->ipv4));
+	if (f && *s->ipv6)
+		json_object_set_new(f, "ipv6", json_string(s->ipv6));
+	hook_log_json(lvl, msg, f);
+}
+
+/* ---- describe-instance ------------------------------------------------ */
+
+static void instance_cb(const awc_result *res, const ec2_describe_instances_out *out, void *arg)
+{
+	eng_action *a = arg;
+	eng_health_from(a->eng, res);
+	if (!eng_enter(a))
+		return;
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	const ec2_instance *in =
+	    f == ENG_FAULT_NONE ? ec2_instances_find(out, a->rec.instance_id) : NULL;
+	if (f == ENG_FAULT_NONE && !in)
+		f = ENG_FAULT_NOT_FOUND;
+	if (f == ENG_FAULT_NOT_FOUND && a->retries < 3) {
+		/* a fresh instance may not be visible yet (eventual consistency) */
+		eng_action_retry_later(a, "instance not visible yet", 1000);
+		return;
+	}
+	if (f == ENG_FAULT_NOT_FOUND) {
+		a->instance_gone = true;
+		eng_action_fail(a, "instance %s not found", a->rec.instance_id);
+		return;
+	}
+	if (f == ENG_FAULT_RETRY) {
+		eng_log_aws(a, HOOK_LOG_WARN, "DescribeInstances failed", "DescribeInstances", res);
+		eng_action_retry_later(a, "DescribeInstances failed", 1000);
+		return;
+	}
+	if (f != ENG_FAULT_NONE) {
+		eng_log_aws(a, HOOK_LOG_ERROR, "DescribeInstances failed", "DescribeInstances",
+			    res);
+		eng_action_fail(a, "DescribeInstances: %s",
+				res->aws_code ? res->aws_code : hk_err_str(res->err));
+		return;
+	}
+	if (in->state &&
+	    (strcmp(in->state, "terminated") == 0 || strcmp(in->state, "shutting-down") == 0)) {
+		a->instance_gone = true;
+		eng_action_fail(a, "instance %s is %s", a->rec.instance_id, in->state);
+		return;
+	}
+	if (!in->az || !in->instance_type) {
+		eng_action_fail(a, "instance %s: no availability zone or type", a->rec.instance_id);
+		return;
+	}
+	set_str(&a->az, in->az);
+	set_str(&a->instance_type, in->instance_type);
+	awscalls_free(a->inst);
+	a->inst = awscalls_keep(out);
+	step_adopt(a);
+}
+
+void eng_launch_run(eng_action *a)
+{
+	if (!a->group) {
+		eng_action_fail(a, "no node group for %s", a->rec.asg);
+		return;
+	}
+	hk_err err = slots_init(a);
+	if (err) {
+		eng_action_retry_later(a, hk_err_str(err), 1000);
+		return;
+	}
+	eng_action_set_step(a, ENG_STEP_INSTANCE);
+	const char *ids[1] = {a->rec.instance_id};
+	ec2_describe_instances_req req = {.instance_ids = ids, .n_instance_ids = 1};
+	a->inflight++;
+	if (ec2_describe_instances(a->eng->aws, &req, instance_cb, a) != HK_OK) {
+		a->inflight--;
+		eng_action_retry_later(a, "cannot start DescribeInstances", 1000);
+	}
+}
+
+/* ---- adopt ------------------------------------------------------------ */
+
+static eng_slot *slot_by_network(eng_action *a, const char *name)
+{
+	for (size_t i = 0; name && i < a->n_slots; i++)
+		if (strcmp(net_name(&a->slots[i]), name) == 0)
+			return &a->slots[i];
+	return NULL;
+}
+
+/* Take an existing ENI of ours for slot `s`. Returns false on a conflict
+ * that needs a person (attached elsewhere or at another index). */
+static bool adopt_eni(eng_action *a, eng_slot *s, const ec2_eni *ni, char *why, size_t why_len)
+{
+	hook_eni_state st = ENG_ENI_CREATED;
+	s->dot_ok = false;
+	s->sdc_ok = ni->source_dest_check == s->net->source_dest_check;
+	if (ni->attached && ni->attachment.instance_id) {
+		if (strcmp(ni->attachment.instance_id, a->rec.instance_id) != 0) {
+			snprintf(why, why_len, "ENI %s of network %s is attached to %s", ni->eni_id,
+				 net_name(s), ni->attachment.instance_id);
+			return false;
+		}
+		if (ni->attachment.device_index != s->net->device_index) {
+			snprintf(why, why_len, "ENI %s of network %s is at device index %u, not %u",
+				 ni->eni_id, net_name(s), ni->attachment.device_index,
+				 s->net->device_index);
+			return false;
+		}
+		st = ENG_ENI_ATTACHED;
+		s->dot_ok = ni->attachment.delete_on_termination;
+		set_str(&s->attachment_id, ni->attachment.attachment_id);
+		if (s->dot_ok && s->sdc_ok)
+			st = ENG_ENI_CONFIGURED;
+	}
+	if (s->pool_pending && ni->private_ip && strcmp(ni->private_ip, s->ipv4) != 0) {
+		eng_alloc_release(a->eng->alloc, s->subnet_id, s->ipv4);
+		s->pool_pending = false;
+	}
+	set_str(&s->eni_id, ni->eni_id);
+	set_str(&s->subnet_id, ni->subnet_id);
+	if (ni->private_ip)
+		set_str(&s->ipv4, ni->private_ip);
+	if (ni->n_ipv6_addresses)
+		set_str(&s->ipv6, ni->ipv6_addresses[0]);
+	if (s->pool_pending) {
+		eng_alloc_confirm(a->eng->alloc, s->subnet_id, s->ipv4);
+		s->pool_pending = false;
+	}
+	if (s->pool6_pending) {
+		eng_alloc_confirm(a->eng->alloc, s->subnet_id, s->ipv6);
+		s->pool6_pending = false;
+	}
+	if (st != s->state || true)
+		ENG_IGNORE(eng_slot_save(a, s, st));
+	return true;
+}
+
+static void adopt_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
+		     void *arg)
+{
+	eng_action *a = arg;
+	eng_health_from(a->eng, res);
+	if (!eng_enter(a))
+		return;
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	if (f == ENG_FAULT_RETRY) {
+		eng_action_retry_later(a, "DescribeNetworkInterfaces failed", 1000);
+		return;
+	}
+	if (f != ENG_FAULT_NONE) {
+		eng_log_aws(a, HOOK_LOG_ERROR, "cannot look for existing ENIs",
+			    "DescribeNetworkInterfaces", res);
+		eng_action_fail(a, "DescribeNetworkInterfaces: %s",
+				res->aws_code ? res->aws_code : hk_err_str(res->err));
+		return;
+	}
+	bool seen[64] = {false};
+	for (size_t i = 0; i < out->n_enis; i++) {
+		const ec2_eni *ni = &out->enis[i];
+		const char *inst = ec2_eni_tag(ni, HOOK_TAG_INSTANCE);
+		if (!inst || strcmp(inst, a->rec.instance_id) != 0)
+			continue;
+		eng_slot *s = slot_by_network(a, ec2_eni_tag(ni, HOOK_TAG_NETWORK));
+		if (!s)
+			continue;
+		if (s->index < 64 && seen[s->index]) {
+			/* a second ENI for one network: keep the attached one */
+			if (!(ni->attached && ni->attachment.instance_id &&
+			      strcmp(ni->attachment.instance_id, a->rec.instance_id) == 0)) {
+				slot_log(s, HOOK_LOG_WARN, "extra ENI for the network left alone");
+				continue;
+			}
+		}
+		char why[256];
+		if (!adopt_eni(a, s, ni, why, sizeof(why))) {
+			eng_action_fail(a, "%s", why);
+			return;
+		}
+		if (s->index < 64)
+			seen[s->index] = true;
+		slot_log(s, HOOK_LOG_INFO, "adopted an existing ENI");
+	}
+	/* ENIs the store says exist but EC2 does not show are gone: start over */
+	for (size_t i = 0; i < a->n_slots; i++) {
+		eng_slot *s = &a->slots[i];
+		if (i < 64 && !seen[i] && s->state >= ENG_ENI_CREATED &&
+		    s->state <= ENG_ENI_CONFIGURED) {
+			slot_log(s, HOOK_LOG_WARN, "recorded ENI no longer exists: creating anew");
+			s->gen++;
+			set_str(&s->eni_id, "");
+			set_str(&s->attachment_id, "");
+			set_str(&s->client_token, "");
+			set_str(&s->ipv4, "");
+			set_str(&s->ipv6, "");
+			s->state = ENG_ENI_NONE;
+			ENG_IGNORE(eng_slot_save(a, s, ENG_ENI_NONE));
+		}
+	}
+	step_subnets(a);
+}
+
+static void step_adopt(eng_action *a)
+{
+	eng_action_set_step(a, ENG_STEP_ADOPT);
+	const char *vals[1] = {a->rec.instance_id};
+	ec2_filter f = {.name = "tag:" HOOK_TAG_INSTANCE, .values = vals, .n_values = 1};
+	ec2_describe_network_interfaces_req req = {.filters = &f, .n_filters = 1};
+	a->inflight++;
+	if (ec2_describe_network_interfaces(a->eng->aws, &req, adopt_cb, a) != HK_OK) {
+		a->inflight--;
+		eng_action_retry_later(a, "cannot start DescribeNetworkInterfaces", 1000);
+	}
+}
+
+/* ---- subnets ---------------------------------------------------------- */
+
+typedef struct subnet_ctx {
+	eng_slot *s;
+} subnet_ctx;
+
+static bool slot_needs_subnet(const eng_slot *s)
+{
+	return s->state == ENG_ENI_NONE;
+}
+
+static void subnets_maybe_done(eng_action *a)
+{
+	if (a->inflight)
+		return;
+	for (size_t i = 0; i < a->n_slots; i++) {
+		eng_slot *s = &a->slots[i];
+		if (slot_needs_subnet(s) && !*s->subnet_id) {
+			eng_action_fail(a, "network %s: no subnet in %s", net_name(s), a->az);
+			return;
+		}
+	}
+	step_capacity(a);
+}
+
+static void subnets_cb(const awc_result *res, const ec2_describe_subnets_out *out, void *arg)
+{
+	eng_slot *s = arg;
+	eng_action *a = s->act;
+	eng_health_from(a->eng, res);
+	if (!eng_enter(a))
+		return;
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	if (f == ENG_FAULT_RETRY) {
+		eng_action_retry_later(a, "DescribeSubnets failed", 1000);
+		return;
+	}
+	if (f != ENG_FAULT_NONE) {
+		eng_log_aws(a, HOOK_LOG_ERROR, "DescribeSubnets failed", "DescribeSubnets", res);
+		eng_action_fail(a, "network %s: DescribeSubnets: %s", net_name(s),
+				res->aws_code ? res->aws_code : hk_err_str(res->err));
+		return;
+	}
+	const char *id = hook_engine_pick_subnet(s->net, a->az, out->subnets, out->n_subnets);
+	if (id)
+		set_str(&s->subnet_id, id);
+	subnets_maybe_done(a);
+}
+
+static void step_subnets(eng_action *a)
+{
+	eng_action_set_step(a, ENG_STEP_SUBNETS);
+	a->inflight++; /* hold while starting the lookups */
+	for (size_t i = 0; i < a->n_slots; i++) {
+		eng_slot *s = &a->slots[i];
+		if (!slot_needs_subnet(s))
+			continue;
+		if (s->net->n_subnet_ids) {
+			const char *id = hook_engine_pick_subnet(s->net, a->az, NULL, 0);
+			set_str(&s->subnet_id, id ? id : "");
+			continue;
+		}
+		ec2_filter fl[32];
+		const char *vals[32];
+		size_t nf = 0;
+		char keys[32][160];
+		for (size_t k = 0; k < s->net->n_subnet_tags && nf < 31; k++) {
+			snprintf(keys[nf], sizeof(keys[nf]), "tag:%s", s->net->subnet_tags[k].key);
+			vals[nf] = s->net->subnet_tags[k].value;
+			fl[nf].name = keys[nf];
+			fl[nf].values = &vals[nf];
+			fl[nf].n_values = 1;
+			nf++;
+		}
+		vals[nf] = a->az;
+		fl[nf].name = "availability-zone";
+		fl[nf].values = &vals[nf];
+		fl[nf].n_values = 1;
+		nf++;
+		ec2_describe_subnets_req req = {.filters = fl, .n_filters = nf};
+		a->inflight++;
+		if (ec2_describe_subnets(a->eng->aws, &req, subnets_cb, s) != HK_OK) {
+			a->inflight--;
+			eng_action_retry_later(a, "cannot start DescribeSubnets", 1000);
+		}
+	}
+	if (!eng_enter(a))
+		return;
+	subnets_maybe_done(a);
+}
+
+/* ---- capacity --------------------------------------------------------- */
+
+static void types_cb(const awc_result *res, const ec2_describe_instance_types_out *out, void *arg)
+{
+	eng_action *a = arg;
+	eng_health_from(a->eng, res);
+	if (!eng_enter(a))
+		return;
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	if (f == ENG_FAULT_RETRY) {
+		eng_action_retry_later(a, "DescribeInstanceTypes failed", 1000);
+		return;
+	}
+	const ec2_instance_type *t =
+	    f == ENG_FAULT_NONE ? ec2_instance_types_find(out, a->instance_type) : NULL;
+	if (!t) {
+		eng_log_aws(a, HOOK_LOG_ERROR, "DescribeInstanceTypes failed",
+			    "DescribeInstanceTypes", res);
+		eng_action_fail(a, "instance type %s: %s", a->instance_type,
+				res->err ? (res->aws_code ? res->aws_code : hk_err_str(res->err))
+					 : "unknown");
+		return;
+	}
+	const ec2_instance *in = a->inst ? ec2_instances_find(a->inst, a->rec.instance_id) : NULL;
+	for (size_t i = 0; i < a->n_slots; i++) {
+		eng_slot *s = &a->slots[i];
+		unsigned card = s->net->network_card_index;
+		unsigned max = ec2_instance_type_card_max_enis(t, card);
+		if (s->net->device_index >= max) {
+			eng_action_fail(a,
+					"attachment limit: %s takes %u ENIs on card %u, network %s "
+					"needs device index %u",
+					a->instance_type, max, card, net_name(s),
+					s->net->device_index);
+			return;
+		}
+		unsigned used = 0, wanted = 0;
+		for (size_t k = 0; in && k < in->n_enis; k++) {
+			const ec2_instance_eni *ie = &in->enis[k];
+			if (ie->network_card_index != card)
+				continue;
+			used++;
+			if (ie->device_index == s->net->device_index &&
+			    strcmp(ie->eni_id, s->eni_id) != 0) {
+				eng_action_fail(a, "device index %u is taken by %s (not ours)",
+						ie->device_index, ie->eni_id);
+				return;
+			}
+		}
+		for (size_t k = 0; k < a->n_slots; k++)
+			if (a->slots[k].net->network_card_index == card &&
+			    a->slots[k].state < ENG_ENI_ATTACHED)
+				wanted++;
+		if (used + wanted > max) {
+			eng_action_fail(a,
+					"attachment limit: %s takes %u ENIs on card %u, %u "
+					"attached and %u more needed",
+					a->instance_type, max, card, used, wanted);
+			return;
+		}
+	}
+	step_enis(a);
+}
+
+static void step_capacity(eng_action *a)
+{
+	bool need = false;
+	for (size_t i = 0; i < a->n_slots; i++)
+		if (a->slots[i].state < ENG_ENI_ATTACHED)
+			need = true;
+	if (!need) {
+		step_enis(a);
+		return;
+	}
+	eng_action_set_step(a, ENG_STEP_CAPACITY);
+	const char *types[1] = {a->instance_type};
+	ec2_describe_instance_types_req req = {.instance_types = types, .n_instance_types = 1};
+	a->inflight++;
+	if (ec2_describe_instance_types(a->eng->aws, &req, types_cb, a) != HK_OK) {
+		a->inflight--;
+		eng_action_retry_later(a, "cannot start DescribeInstanceTypes", 1000);
+	}
+}
+
+/* ---- enis ------------------------------------------------------------- */
+
+static void all_done_check(eng_action *a)
+{
+	if (a->inflight || a->failing || a->restarting || a->completing)
+		return;
+	for (size_t i = 0; i < a->n_slots; i++)
+		if (a->slots[i].state != ENG_ENI_CONFIGURED)
+			return;
+	a->completing = true;
+	json_t *f = json_pack("{s:I,s:I,s:s}", "action_id", (json_int_t)a->rec.id, "networks",
+			      (json_int_t)a->n_slots, "instance", a->rec.instance_id);
+	hook_log_json(HOOK_LOG_INFO, "every ENI attached: completing", f);
+	eng_action_complete(a, HOOK_RESULT_CONTINUE);
+}
+
+static void step_enis(eng_action *a)
+{
+	eng_action_set_step(a, ENG_STEP_ENIS);
+	a->inflight++; /* hold while starting the slots */
+	for (size_t i = 0; i < a->n_slots; i++)
+		slot_next(&a->slots[i]);
+	if (!eng_enter(a))
+		return;
+	all_done_check(a);
+}
+
+static bool slot_enter(eng_slot *s)
+{
+	s->busy = false;
+	return eng_enter(s->act);
+}
+
+static void slot_fault(eng_slot *s, const char *call, const awc_result *res, hook_engine_fault f)
+{
+	eng_action *a = s->act;
+	if (f == ENG_FAULT_RETRY) {
+		eng_log_aws(a, HOOK_LOG_WARN, "transient AWS error", call, res);
+		char why[128];
+		snprintf(why, sizeof(why), "%s: %s", call,
+			 res->aws_code ? res->aws_code : hk_err_str(res->err));
+		eng_action_retry_later(a, why, 1000);
+		return;
+	}
+	eng_log_aws(a, HOOK_LOG_ERROR, "AWS call failed", call, res);
+	eng_action_fail(a, "network %s: %s: %s", net_name(s), call,
+			res->aws_code ? res->aws_code : hk_err_str(res->err));
+}
+
+/* configure: DeleteOnTermination, then source/dest check */
+static void configure_next(eng_slot *s);
+
+static void modify_cb(const awc_result *res, const ec2_return_out *out, void *arg)
+{
+	eng_slot *s = arg;
+	eng_action *a = s->act;
+	eng_health_from(a->eng, res);
+	if (!slot_enter(s))
+		return;
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	if (f == ENG_FAULT_NOT_FOUND) {
+		/* the attachment changed under us: look again from the top */
+		eng_action_retry_later(a, "attachment not found", 500);
+		return;
+	}
+	if (f != ENG_FAULT_NONE) {
+		slot_fault(s, "ModifyNetworkInterfaceAttribute", res, f);
+		return;
+	}
+	if (!s->dot_ok)
+		s->dot_ok = true;
+	else
+		s->sdc_ok = true;
+	configure_next(s);
+}
+
+static void configure_next(eng_slot *s)
+{
+	eng_action *a = s->act;
+	hk_err err = HK_OK;
+	if (!s->dot_ok) {
+		s->busy = true;
+		a->inflight++;
+		err = ec2_modify_eni_delete_on_termination(a->eng->aws, s->eni_id, s->attachment_id,
+							   true, modify_cb, s);
+	} else if (!s->sdc_ok && !s->net->source_dest_check) {
+		s->busy = true;
+		a->inflight++;
+		err = ec2_modify_eni_source_dest_check(a->eng->aws, s->eni_id, false, modify_cb, s);
+	} else {
+		if (eng_slot_save(a, s, ENG_ENI_CONFIGURED) != HK_OK) {
+			eng_action_retry_later(a, "cannot record the ENI", 1000);
+			return;
+		}
+		slot_log(s, HOOK_LOG_INFO, "ENI attached and configured");
+		all_done_check(a);
+		return;
+	}
+	if (err) {
+		a->inflight--;
+		s->busy = false;
+		eng_action_retry_later(a, "cannot start ModifyNetworkInterfaceAttribute", 1000);
+	}
+}
+
+static void attach_cb(const awc_result *res, const ec2_attach_network_interface_out *out, void *arg)
+{
+	eng_slot *s = arg;
+	eng_action *a = s->act;
+	eng_health_from(a->eng, res);
+	if (!slot_enter(s))
+		return;
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	if (f == ENG_FAULT_ENI_IN_USE) {
+		/* attached already (an earlier attempt): adopt it from the top */
+		eng_action_retry_later(a, "ENI already attached", 500);
+		return;
+	}
+	if (f != ENG_FAULT_NONE) {
+		slot_fault(s, "AttachNetworkInterface", res, f);
+		return;
+	}
+	set_str(&s->attachment_id, out->attachment_id);
+	s->dot_ok = false;
+	s->sdc_ok = s->net->source_dest_check; /* EC2's default is true */
+	if (eng_slot_save(a, s, ENG_ENI_ATTACHED) != HK_OK) {
+		eng_action_retry_later(a, "cannot record the ENI", 1000);
+		return;
+	}
+	configure_next(s);
+}
+
+static void attach_start(eng_slot *s)
+{
+	eng_action *a = s->act;
+	ec2_attach_network_interface_req req = {
+	    .eni_id = s->eni_id,
+	    .instance_id = a->rec.instance_id,
+	    .device_index = s->net->device_index,
+	    .set_network_card_index = s->net->network_card_index != 0,
+	    .network_card_index = s->net->network_card_index,
+	};
+	s->busy = true;
+	a->inflight++;
+	if (ec2_attach_network_interface(a->eng->aws, &req, attach_cb, s) != HK_OK) {
+		a->inflight--;
+		s->busy = false;
+		eng_action_retry_later(a, "cannot start AttachNetworkInterface", 1000);
+	}
+}
+
+static void create_start(eng_slot *s);
+
+static void mismatch_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
+			void *arg)
+{
+	eng_slot *s = arg;
+	eng_action *a = s->act;
+	eng_health_from(a->eng, res);
+	if (!slot_enter(s))
+		return;
+	if (res->err) {
+		slot_fault(s, "DescribeNetworkInterfaces", res,
+			   hook_engine_classify(res->err, res->aws_code));
+		return;
+	}
+	for (size_t i = 0; i < out->n_enis; i++) {
+		const ec2_eni *ni = &out->enis[i];
+		const char *net = ec2_eni_tag(ni, HOOK_TAG_NETWORK);
+		if (!net || strcmp(net, net_name(s)) != 0)
+			continue;
+		char why[256];
+		if (!adopt_eni(a, s, ni, why, sizeof(why))) {
+			eng_action_fail(a, "%s", why);
+			return;
+		}
+		slot_log(s, HOOK_LOG_INFO, "adopted the ENI of a reused ClientToken");
+		slot_next(s);
+		return;
+	}
+	/* not found by its tags: a token from another life; take a fresh one */
+	s->gen++;
+	char tok[HOOK_CLIENT_TOKEN_LEN];
+	hook_engine_client_token(a->rec.instance_id, net_name(s), s->net->device_index,
+				 a->rec.token, s->gen, tok);
+	set_str(&s->client_token, tok);
+	if (eng_slot_save(a, s, ENG_ENI_PLANNED) != HK_OK) {
+		eng_action_retry_later(a, "cannot record the ENI", 1000);
+		return;
+	}
+	create_start(s);
+}
+
+static void choose_again(eng_slot *s)
+{
+	eng_action *a = s->act;
+	s->gen++;
+	if (s->pool_pending)
+		eng_alloc_release(a->eng->alloc, s->subnet_id, s->ipv4);
+	if (s->pool6_pending)
+		eng_alloc_release(a->eng->alloc, s->subnet_id, s->ipv6);
+	s->pool_pending = s->pool6_pending = false;
+	set_str(&s->ipv4, "");
+	set_str(&s->ipv6, "");
+	set_str(&s->client_token, "");
+	s->state = ENG_ENI_NONE;
+	slot_next(s);
+}
+
+static void create_cb(const awc_result *res, const ec2_create_network_interface_out *out, void *arg)
+{
+	eng_slot *s = arg;
+	eng_action *a = s->act;
+	eng_health_from(a->eng, res);
+	if (!slot_enter(s))
+		return;
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	switch (f) {
+	case ENG_FAULT_NONE:
+		break;
+	case ENG_FAULT_IP_IN_USE:
+		s->conflicts++;
+		slot_log(s, HOOK_LOG_INFO, "address in use: taking the next one");
+		if (*s->ipv4)
+			eng_alloc_conflict(a->eng->alloc, s->subnet_id, s->ipv4);
+		if (*s->ipv6)
+			eng_alloc_conflict(a->eng->alloc, s->subnet_id, s->ipv6);
+		s->pool_pending = s->pool6_pending = false;
+		if (s->conflicts > 64) {
+			eng_action_fail(a, "network %s: 64 address conflicts in a row",
+					net_name(s));
+			return;
+		}
+		choose_again(s);
+		return;
+	case ENG_FAULT_TOKEN_MISMATCH: {
+		slot_log(s, HOOK_LOG_WARN, "IdempotentParameterMismatch: looking for the ENI");
+		const char *vals[1] = {a->rec.instance_id};
+		ec2_filter fl = {.name = "tag:" HOOK_TAG_INSTANCE, .values = vals, .n_values = 1};
+		ec2_describe_network_interfaces_req req = {.filters = &fl, .n_filters = 1};
+		s->busy = true;
+		a->inflight++;
+		if (ec2_describe_network_interfaces(a->eng->aws, &req, mismatch_cb, s) != HK_OK) {
+			a->inflight--;
+			s->busy = false;
+			eng_action_retry_later(a, "cannot start DescribeNetworkInterfaces", 1000);
+		}
+		return;
+	}
+	case ENG_FAULT_SUBNET_FULL:
+		eng_log_aws(a, HOOK_LOG_ERROR, "subnet full", "CreateNetworkInterface", res);
+		eng_action_fail(a, "network %s: subnet %s has no free address", net_name(s),
+				s->subnet_id);
+		return;
+	default:
+		slot_fault(s, "CreateNetworkInterface", res, f);
+		return;
+	}
+	set_str(&s->eni_id, out->eni.eni_id);
+	if (s->pool_pending)
+		eng_alloc_confirm(a->eng->alloc, s->subnet_id, s->ipv4);
+	if (s->pool6_pending)
+		eng_alloc_confirm(a->eng->alloc, s->subnet_id, s->ipv6);
+	s->pool_pending = s->pool6_pending = false;
+	if (out->eni.private_ip)
+		set_str(&s->ipv4, out->eni.private_ip);
+	if (out->eni.n_ipv6_addresses)
+		set_str(&s->ipv6, out->eni.ipv6_addresses[0]);
+	if (eng_slot_save(a, s, ENG_ENI_CREATED) != HK_OK) {
+		/* it exists and carries our tags: adoption finds it on retry */
+		eng_action_retry_later(a, "cannot record the ENI", 1000);
+		return;
+	}
+	slot_log(s, HOOK_LOG_INFO, "ENI created");
+	attach_start(s);
+}
+
+static void create_start(eng_slot *s)
+{
+	eng_action *a = s->act;
+	ec2_tag tags[4 + 50];
+	char devidx[12];
+	size_t nt =
+	    hook_engine_build_tags(a->rec.instance_id, s->net, devidx, tags, HK_ARRAY_LEN(tags));
+	const char *v6[1] = {s->ipv6};
+	ec2_create_network_interface_req req = {
+	    .subnet_id = s->subnet_id,
+	    .security_group_ids = (const char *const *)s->net->security_groups,
+	    .n_security_group_ids = s->net->n_security_groups,
+	    .private_ip = *s->ipv4 ? s->ipv4 : NULL,
+	    .tags = tags,
+	    .n_tags = nt,
+	    .description = s->net->description,
+	    .client_token = s->client_token,
+	};
+	if (s->net->ipv6 == HOOK_IPV6_ONE) {
+		req.ipv6_count = 1;
+	} else if (s->net->ipv6 == HOOK_IPV6_FIRST_FREE && *s->ipv6) {
+		req.ipv6_addresses = v6;
+		req.n_ipv6_addresses = 1;
+	}
+	s->busy = true;
+	a->inflight++;
+	if (ec2_create_network_interface(a->eng->aws, &req, create_cb, s) != HK_OK) {
+		a->inflight--;
+		s->busy = false;
+		eng_action_retry_later(a, "cannot start CreateNetworkInterface", 1000);
+	}
+}
+
+/* Record the plan (address, token) before the create call. */
+static void plan_and_create(eng_slot *s)
+{
+	eng_action *a = s->act;
+	char tok[HOOK_CLIENT_TOKEN_LEN];
+	hook_engine_client_token(a->rec.instance_id, net_name(s), s->net->device_index,
+				 a->rec.token, s->gen, tok);
+	set_str(&s->client_token, tok);
+	if (eng_slot_save(a, s, ENG_ENI_PLANNED) != HK_OK) {
+		eng_action_retry_later(a, "cannot record the planned ENI", 1000);
+		return;
+	}
+	slot_log(s, HOOK_LOG_INFO, "ENI planned");
+	create_start(s);
+}
+
+static void alloc_ready(hk_err err, const char *why, void *arg)
+{
+	eng_slot *s = arg;
+	eng_action *a = s->act;
+	if (!slot_enter(s))
+		return;
+	if (err) {
+		json_t *f = json_pack("{s:s,s:s}", "network", net_name(s), "detail",
+				      why ? why : hk_err_str(err));
+		hook_log_json(HOOK_LOG_WARN, "cannot read the subnet's addresses", f);
+		hook_engine_fault k = hook_engine_classify(err, NULL);
+		if (k == ENG_FAULT_RETRY)
+			eng_action_retry_later(a, why ? why : hk_err_str(err), 1000);
+		else
+			eng_action_fail(a, "network %s: %s", net_name(s),
+					why ? why : hk_err_str(err));
+		return;
+	}
+	char buf[CIDR_ADDR_STRLEN];
+	if (s->net->ip_mode == HOOK_IP_FIRST_FREE && !*s->ipv4) {
+		hk_err e2 = eng_alloc_take(a->eng->alloc, s->subnet_id, 4, buf, sizeof(buf));
+		if (e2) {
+			eng_action_fail(a,
+					"network %s: no free address in %s outside reservations "
+					"and pod ranges",
+					net_name(s), s->subnet_id);
+			return;
+		}
+		set_str(&s->ipv4, buf);
+		s->pool_pending = true;
+	}
+	if (s->net->ipv6 == HOOK_IPV6_FIRST_FREE && !*s->ipv6) {
+		hk_err e2 = eng_alloc_take(a->eng->alloc, s->subnet_id, 6, buf, sizeof(buf));
+		if (e2) {
+			eng_action_fail(a, "network %s: %s", net_name(s),
+					e2 == HK_ERR_NOT_FOUND ? "the subnet has no IPv6 CIDR"
+							       : "no free IPv6 address");
+			return;
+		}
+		set_str(&s->ipv6, buf);
+		s->pool6_pending = true;
+	}
+	plan_and_create(s);
+}
+
+static void slot_next(eng_slot *s)
+{
+	eng_action *a = s->act;
+	if (s->busy)
+		return;
+	switch (s->state) {
+	case ENG_ENI_NONE:
+	case ENG_ENI_DELETED:
+		s->state = ENG_ENI_NONE;
+		if (s->net->ip_mode == HOOK_IP_FIRST_FREE || s->net->ipv6 == HOOK_IPV6_FIRST_FREE) {
+			s->busy = true;
+			a->inflight++;
+			if (eng_alloc_ensure(a->eng->alloc, s->subnet_id, s->net, alloc_ready, s) !=
+			    HK_OK) {
+				a->inflight--;
+				s->busy = false;
+				eng_action_retry_later(a, "out of memory", 1000);
+			}
+			return;
+		}
+		plan_and_create(s);
+		return;
+	case ENG_ENI_PLANNED:
+		/* resend exactly what was recorded; hold the address meanwhile */
+		if (*s->ipv4 && !s->pool_pending)
+			eng_alloc_hold(a->eng->alloc, s->subnet_id, s->ipv4);
+		create_start(s);
+		return;
+	case ENG_ENI_CREATED:
+		attach_start(s);
+		return;
+	case ENG_ENI_ATTACHED:
+		configure_next(s);
+		return;
+	case ENG_ENI_CONFIGURED:
+	default:
+		return;
+	}
+}

@@ -1,0 +1,224 @@
+/* The orphan sweep: at start (after a short delay) and then every
+ * sweep_interval_s (default 600 s; MULTUS_HOOKD_SWEEP_INTERVAL_S overrides),
+ * delete the `available` ENIs tagged multus-hookd/instance-id whose instance
+ * no longer exists (DescribeInstances: terminated, or not listed). Never an
+ * ENI whose instance has an action in flight or unfinished in the store. */
+#include "engine_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#define ENG_SWEEP_FIRST_S 5u
+#define ENG_SWEEP_BATCH	  200u /* instance ids per DescribeInstances filter */
+
+typedef struct eng_sweep {
+	hook_eng *e;
+	ec2_describe_network_interfaces_out *enis; /* kept */
+	const char **ids;			   /* distinct instance ids (borrowed from enis) */
+	size_t n_ids;
+	bool *alive;
+	unsigned pending;
+	unsigned deleted;
+} eng_sweep;
+
+static void sweep_arm(hook_eng *e, unsigned delay_s);
+static void sweep_end(eng_sweep *sw);
+
+static void end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sweep_end(arg);
+}
+
+/* From inside a callback that kept a result: end on the next turn. */
+static void sweep_end_soon(eng_sweep *sw)
+{
+	struct timeval tv = {0, 0};
+	if (event_base_once(sw->e->base, -1, EV_TIMEOUT, end_cb, sw, &tv) != 0)
+		hook_log(HOOK_LOG_ERROR, "orphan sweep: cannot schedule its end", NULL);
+}
+
+static void sweep_end(eng_sweep *sw)
+{
+	hook_eng *e = sw->e;
+	if (sw->deleted) {
+		json_t *f = json_pack("{s:I}", "deleted", (json_int_t)sw->deleted);
+		hook_log_json(HOOK_LOG_INFO, "orphan sweep deleted ENIs", f);
+	}
+	awscalls_free(sw->enis);
+	free(sw->ids);
+	free(sw->alive);
+	free(sw);
+	e->sweep = NULL;
+	e->sweep_running = false;
+	if (!e->draining)
+		sweep_arm(e, e->sweep_interval_s);
+}
+
+bool eng_instance_busy(hook_eng *e, const char *instance_id)
+{
+	for (eng_action *a = e->active; a; a = a->next)
+		if (strcmp(a->rec.instance_id, instance_id) == 0)
+			return true;
+	hook_action *v = NULL;
+	size_t n = 0;
+	if (hook_store_action_list_unfinished(e->store, &v, &n) != HK_OK)
+		return true; /* cannot tell: keep it */
+	bool busy = false;
+	for (size_t i = 0; i < n && !busy; i++)
+		busy = strcmp(v[i].instance_id, instance_id) == 0;
+	hook_actions_free(v, n);
+	return busy;
+}
+
+static void del_cb(const awc_result *res, const ec2_return_out *out, void *arg)
+{
+	eng_sweep *sw = arg;
+	eng_health_from(sw->e, res);
+	if (res->err == HK_OK)
+		sw->deleted++;
+	else if (hook_engine_classify(res->err, res->aws_code) != ENG_FAULT_NOT_FOUND) {
+		json_t *f = json_pack("{s:s,s:s}", "error", hk_err_str(res->err), "aws_code",
+				      res->aws_code ? res->aws_code : "");
+		hook_log_json(HOOK_LOG_WARN, "orphan sweep: delete failed", f);
+	}
+	if (--sw->pending == 0)
+		sweep_end(sw);
+}
+
+static void inst_cb(const awc_result *res, const ec2_describe_instances_out *out, void *arg)
+{
+	eng_sweep *sw = arg;
+	hook_eng *e = sw->e;
+	eng_health_from(e, res);
+	if (res->err) {
+		json_t *f = json_pack("{s:s}", "error",
+				      res->aws_code ? res->aws_code : hk_err_str(res->err));
+		hook_log_json(HOOK_LOG_WARN, "orphan sweep: DescribeInstances failed", f);
+		sw->pending = 1;
+		if (--sw->pending == 0)
+			sweep_end(sw);
+		return;
+	}
+	for (size_t i = 0; i < sw->n_ids; i++) {
+		const ec2_instance *in = ec2_instances_find(out, sw->ids[i]);
+		sw->alive[i] = in && (!in->state || strcmp(in->state, "terminated") != 0);
+	}
+	sw->pending = 1; /* hold */
+	for (size_t i = 0; i < sw->enis->n_enis && !e->draining; i++) {
+		const ec2_eni *ni = &sw->enis->enis[i];
+		const char *inst = ec2_eni_tag(ni, HOOK_TAG_INSTANCE);
+		if (!inst || !ni->status || strcmp(ni->status, "available") != 0 || ni->attached)
+			continue;
+		bool alive = true;
+		for (size_t k = 0; k < sw->n_ids; k++)
+			if (strcmp(sw->ids[k], inst) == 0)
+				alive = sw->alive[k];
+		if (alive || eng_instance_busy(e, inst))
+			continue;
+		json_t *f = json_pack("{s:s,s:s,s:s}", "eni", ni->eni_id, "instance", inst,
+				      "subnet", ni->subnet_id ? ni->subnet_id : "");
+		hook_log_json(HOOK_LOG_INFO, "orphan sweep: deleting an ENI of a gone instance", f);
+		ec2_delete_network_interface_req req = {.eni_id = ni->eni_id};
+		sw->pending++;
+		if (ec2_delete_network_interface(e->aws, &req, del_cb, sw) != HK_OK)
+			sw->pending--;
+		else
+			eng_alloc_stale(e->alloc, ni->subnet_id);
+	}
+	if (--sw->pending == 0)
+		sweep_end(sw);
+}
+
+static void enis_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
+		    void *arg)
+{
+	eng_sweep *sw = arg;
+	hook_eng *e = sw->e;
+	eng_health_from(e, res);
+	if (res->err) {
+		json_t *f = json_pack("{s:s}", "error",
+				      res->aws_code ? res->aws_code : hk_err_str(res->err));
+		hook_log_json(HOOK_LOG_WARN, "orphan sweep: DescribeNetworkInterfaces failed", f);
+		sweep_end(sw);
+		return;
+	}
+	sw->enis = awscalls_keep(out);
+	sw->ids = calloc(out->n_enis ? out->n_enis : 1, sizeof(*sw->ids));
+	sw->alive = calloc(out->n_enis ? out->n_enis : 1, sizeof(*sw->alive));
+	if (!sw->ids || !sw->alive) {
+		sweep_end_soon(sw);
+		return;
+	}
+	for (size_t i = 0; i < out->n_enis && sw->n_ids < ENG_SWEEP_BATCH; i++) {
+		const char *inst = ec2_eni_tag(&out->enis[i], HOOK_TAG_INSTANCE);
+		if (!inst || !*inst)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < sw->n_ids && !dup; k++)
+			dup = strcmp(sw->ids[k], inst) == 0;
+		if (!dup)
+			sw->ids[sw->n_ids++] = inst;
+	}
+	if (!sw->n_ids) {
+		sweep_end_soon(sw);
+		return;
+	}
+	/* a filter, not InstanceId.N: unknown ids must not fail the call */
+	ec2_filter fl = {.name = "instance-id", .values = sw->ids, .n_values = sw->n_ids};
+	ec2_describe_instances_req req = {.filters = &fl, .n_filters = 1};
+	if (ec2_describe_instances(e->aws, &req, inst_cb, sw) != HK_OK)
+		sweep_end_soon(sw);
+}
+
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	hook_eng *e = arg;
+	if (e->sweep_running || e->draining)
+		return;
+	eng_sweep *sw = calloc(1, sizeof(*sw));
+	if (!sw) {
+		sweep_arm(e, e->sweep_interval_s);
+		return;
+	}
+	sw->e = e;
+	e->sweep = sw;
+	e->sweep_running = true;
+	const char *keys[1] = {HOOK_TAG_INSTANCE};
+	const char *st[1] = {"available"};
+	ec2_filter fl[2] = {{.name = "tag-key", .values = keys, .n_values = 1},
+			    {.name = "status", .values = st, .n_values = 1}};
+	ec2_describe_network_interfaces_req req = {.filters = fl, .n_filters = 2};
+	if (ec2_describe_network_interfaces(e->aws, &req, enis_cb, sw) != HK_OK)
+		sweep_end(sw);
+}
+
+static void sweep_arm(hook_eng *e, unsigned delay_s)
+{
+	if (!e->sweep_ev)
+		e->sweep_ev = evtimer_new(e->base, sweep_cb, e);
+	if (!e->sweep_ev)
+		return;
+	struct timeval tv = {(time_t)delay_s, 0};
+	evtimer_add(e->sweep_ev, &tv);
+}
+
+void eng_sweep_start(hook_eng *e)
+{
+	sweep_arm(e, ENG_SWEEP_FIRST_S);
+}
+
+void eng_sweep_stop(hook_eng *e)
+{
+	if (e->sweep_ev)
+		evtimer_del(e->sweep_ev);
+	/* a sweep in flight ends by itself; at free, the client is gone first */
+	if (e->sweep && !e->aws) {
+		awscalls_free(e->sweep->enis);
+		free(e->sweep->ids);
+		free(e->sweep->alive);
+		free(e->sweep);
+		e->sweep = NULL;
+	}
+}
