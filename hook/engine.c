@@ -575,7 +575,10 @@ static void complete_cb(const awc_result *res, const asg_empty_out *out, void *a
 		json_t *x = json_pack("{s:s,s:s}", "result", result, "aws_request_id",
 				      res->request_id ? res->request_id : "");
 		eng_log(a, HOOK_LOG_INFO, "lifecycle action completed", x);
-		action_finish(a, HOOK_ACTION_DONE, result, "");
+		action_finish(a, HOOK_ACTION_DONE, result,
+			      a->failing && a->rec.transition == HOOK_TRANSITION_LAUNCHING
+				  ? a->fail_reason
+				  : "");
 		return;
 	}
 	if (f == ENG_FAULT_NO_ACTIVE_ACTION) {

@@ -1,0 +1,295 @@
+/* Unit tests of the engine's pure helpers (hook/engine_internal.h). */
+#include "hk_test.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* ---- ClientToken -------------------------------------------------------- */
+
+static void token_deterministic_and_short(void **state)
+{
+	(void)state;
+	char a[HOOK_CLIENT_TOKEN_LEN], b[HOOK_CLIENT_TOKEN_LEN];
+	hook_engine_client_token("i-0123456789abcdef0", "sig", 1, "tok-1", 0, a);
+	hook_engine_client_token("i-0123456789abcdef0", "sig", 1, "tok-1", 0, b);
+	assert_string_equal(a, b);
+	assert_int_equal(strlen(a), 43);
+	assert_true(strlen(a) <= 64);
+	assert_memory_equal(a, "mh-", 3);
+	for (size_t i = 3; i < strlen(a); i++)
+		assert_true((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f'));
+}
+
+static void token_depends_on_every_input(void **state)
+{
+	(void)state;
+	char base[HOOK_CLIENT_TOKEN_LEN], t[HOOK_CLIENT_TOKEN_LEN];
+	hook_engine_client_token("i-1", "sig", 1, "tok", 0, base);
+	hook_engine_client_token("i-2", "sig", 1, "tok", 0, t);
+	assert_string_not_equal(base, t);
+	hook_engine_client_token("i-1", "media", 1, "tok", 0, t);
+	assert_string_not_equal(base, t);
+	hook_engine_client_token("i-1", "sig", 2, "tok", 0, t);
+	assert_string_not_equal(base, t);
+	hook_engine_client_token("i-1", "sig", 1, "tok2", 0, t);
+	assert_string_not_equal(base, t);
+	hook_engine_client_token("i-1", "sig", 1, "tok", 1, t);
+	assert_string_not_equal(base, t);
+	/* separators: ("i-1","sig") must differ from ("i-1s","ig") */
+	hook_engine_client_token("i-1s", "ig", 1, "tok", 0, t);
+	assert_string_not_equal(base, t);
+}
+
+static void token_handles_null_and_long_inputs(void **state)
+{
+	(void)state;
+	char t[HOOK_CLIENT_TOKEN_LEN];
+	char big[1000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	hook_engine_client_token(NULL, NULL, 0, NULL, 0, t);
+	assert_int_equal(strlen(t), 43);
+	hook_engine_client_token(big, big, 4294967295u, big, 4294967295u, t);
+	assert_int_equal(strlen(t), 43);
+}
+
+/* ---- tags --------------------------------------------------------------- */
+
+static void tags_engine_first_user_after(void **state)
+{
+	(void)state;
+	hook_kv user[3] = {{"team", "ran"}, {HOOK_TAG_INSTANCE, "i-evil"}, {"empty", NULL}};
+	hook_network net = {.name = "sig", .device_index = 2, .tags = user, .n_tags = 3};
+	ec2_tag tags[10];
+	char dev[12];
+	size_t n = hook_engine_build_tags("i-abc", &net, dev, tags, 10);
+	assert_int_equal(n, 6);
+	assert_string_equal(tags[0].key, HOOK_TAG_NO_MANAGE);
+	assert_string_equal(tags[0].value, "true");
+	assert_string_equal(tags[1].key, HOOK_TAG_INSTANCE);
+	assert_string_equal(tags[1].value, "i-abc");
+	assert_string_equal(tags[2].key, HOOK_TAG_NETWORK);
+	assert_string_equal(tags[2].value, "sig");
+	assert_string_equal(tags[3].key, HOOK_TAG_DEVICE_INDEX);
+	assert_string_equal(tags[3].value, "2");
+	assert_string_equal(tags[4].key, "team");
+	assert_string_equal(tags[5].key, "empty");
+	assert_string_equal(tags[5].value, "");
+}
+
+static void tags_respect_max(void **state)
+{
+	(void)state;
+	hook_kv user[2] = {{"a", "1"}, {"b", "2"}};
+	hook_network net = {.name = "sig", .device_index = 1, .tags = user, .n_tags = 2};
+	ec2_tag tags[5];
+	char dev[12];
+	assert_int_equal(hook_engine_build_tags("i-1", &net, dev, tags, 3), 3);
+	assert_int_equal(hook_engine_build_tags("i-1", &net, dev, tags, 5), 5);
+	assert_int_equal(hook_engine_build_tags("i-1", &net, dev, tags, 0), 0);
+}
+
+/* ---- steps -------------------------------------------------------------- */
+
+static void steps_round_trip(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < ENG_STEP__COUNT; i++)
+		assert_int_equal(hook_engine_step_parse(hook_engine_step_str((hook_engine_step)i)),
+				 i);
+	assert_int_equal(hook_engine_step_parse("bogus"), ENG_STEP_NONE);
+	assert_int_equal(hook_engine_step_parse(NULL), ENG_STEP_NONE);
+	assert_string_equal(hook_engine_step_str(ENG_STEP__COUNT), "");
+	for (unsigned i = 0; i < ENG_ENI__COUNT; i++)
+		assert_int_equal(hook_eni_state_parse(hook_eni_state_str((hook_eni_state)i)), i);
+	assert_int_equal(hook_eni_state_parse("nope"), ENG_ENI_NONE);
+}
+
+static void resume_mapping(void **state)
+{
+	(void)state;
+	const hook_transition L = HOOK_TRANSITION_LAUNCHING, T = HOOK_TRANSITION_TERMINATING;
+	/* pending or running anywhere: from the top (adoption makes it safe) */
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_PENDING, "", L), ENG_STEP_HOOK);
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_RUNNING, "enis", L), ENG_STEP_HOOK);
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_RUNNING, "adopt", L), ENG_STEP_HOOK);
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_RUNNING, "garbage", L), ENG_STEP_HOOK);
+	/* a launch that began failing keeps cleaning up, never creates again */
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_CLEANUP, "enis", L), ENG_STEP_CLEANUP);
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_RUNNING, "cleanup", L),
+			 ENG_STEP_CLEANUP);
+	/* a terminate's cleanup is its work */
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_CLEANUP, "detach-delete", T),
+			 ENG_STEP_T_FIND);
+	/* completion resumes as completion */
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_COMPLETING, "complete", L),
+			 ENG_STEP_COMPLETE);
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_RUNNING, "complete", T),
+			 ENG_STEP_COMPLETE);
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_DONE, "done", L), ENG_STEP_DONE);
+	assert_int_equal(hook_engine_resume_step(HOOK_ACTION_FAILED, "enis", L), ENG_STEP_DONE);
+}
+
+/* ---- classification ----------------------------------------------------- */
+
+static void classify_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(hook_engine_classify(HK_OK, NULL), ENG_FAULT_NONE);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "InvalidIPAddress.InUse"),
+			 ENG_FAULT_IP_IN_USE);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "IdempotentParameterMismatch"),
+			 ENG_FAULT_TOKEN_MISMATCH);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "InsufficientFreeAddressesInSubnet"),
+			 ENG_FAULT_SUBNET_FULL);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "AttachmentLimitExceeded"),
+			 ENG_FAULT_ATTACH_LIMIT);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "InvalidNetworkInterfaceID.NotFound"),
+			 ENG_FAULT_NOT_FOUND);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "InvalidInstanceID.NotFound"),
+			 ENG_FAULT_NOT_FOUND);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "ValidationError"),
+			 ENG_FAULT_NO_ACTIVE_ACTION);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "InvalidNetworkInterface.InUse"),
+			 ENG_FAULT_ENI_IN_USE);
+	assert_int_equal(hook_engine_classify(HK_ERR_DENIED, "AccessDenied"), ENG_FAULT_FATAL);
+	assert_int_equal(hook_engine_classify(HK_ERR_DENIED, "UnauthorizedOperation"),
+			 ENG_FAULT_FATAL);
+	assert_int_equal(hook_engine_classify(HK_ERR_AUTH, "AuthFailure"), ENG_FAULT_FATAL);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, "InvalidParameterValue"),
+			 ENG_FAULT_FATAL);
+	assert_int_equal(hook_engine_classify(HK_ERR_AWS, NULL), ENG_FAULT_FATAL);
+	assert_int_equal(hook_engine_classify(HK_ERR_PARSE, NULL), ENG_FAULT_FATAL);
+}
+
+static void classify_transient(void **state)
+{
+	(void)state;
+	assert_int_equal(hook_engine_classify(HK_ERR_THROTTLED, "RequestLimitExceeded"),
+			 ENG_FAULT_RETRY);
+	assert_int_equal(hook_engine_classify(HK_ERR_THROTTLED, "Throttling"), ENG_FAULT_RETRY);
+	assert_int_equal(hook_engine_classify(HK_ERR_TRANSIENT, NULL), ENG_FAULT_RETRY);
+	assert_int_equal(hook_engine_classify(HK_ERR_TIMEOUT, NULL), ENG_FAULT_RETRY);
+	assert_int_equal(hook_engine_classify(HK_ERR_NO_CREDENTIALS, NULL), ENG_FAULT_RETRY);
+	assert_string_equal(hook_engine_fault_str(ENG_FAULT_IP_IN_USE), "ip-in-use");
+	assert_string_equal(hook_engine_fault_str((hook_engine_fault)99), "unknown");
+}
+
+/* ---- timing ------------------------------------------------------------- */
+
+static void timing_defaults(void **state)
+{
+	(void)state;
+	hook_engine_timing t;
+	hook_engine_timing_make(3600, 0, 60000, &t);
+	assert_int_equal(t.heartbeat_ms, 3600000);
+	assert_int_equal(t.global_ms, 48LL * 3600 * 1000); /* min(48 h, 100 x 1 h) */
+	assert_int_equal(t.margin_ms, 60000);
+	assert_int_equal(t.interval_ms, 1800000); /* half the heartbeat timeout */
+	hook_engine_timing_make(0, 0, 0, &t);	  /* AWS default 3600 */
+	assert_int_equal(t.heartbeat_ms, 3600000);
+}
+
+static void timing_short_heartbeat(void **state)
+{
+	(void)state;
+	hook_engine_timing t;
+	/* 30 s (the minimum): a 60 s margin is clamped to a quarter */
+	hook_engine_timing_make(30, 0, 60000, &t);
+	assert_int_equal(t.heartbeat_ms, 30000);
+	assert_int_equal(t.global_ms, 3000000);
+	assert_int_equal(t.margin_ms, 7500);
+	assert_int_equal(t.interval_ms, 7500); /* hb - margin < hb/4: at least hb/4 */
+	assert_true(t.interval_ms < t.heartbeat_ms - t.margin_ms);
+	/* hb - margin earlier than hb/2 */
+	hook_engine_timing_make(300, 0, 200000, &t);
+	assert_int_equal(t.interval_ms, 100000);
+	assert_int_equal(t.margin_ms, 75000);
+	/* reported global timeout wins */
+	hook_engine_timing_make(60, 600, 1000, &t);
+	assert_int_equal(t.global_ms, 600000);
+	assert_int_equal(t.interval_ms, 30000);
+}
+
+static void giveup_math(void **state)
+{
+	(void)state;
+	hook_engine_timing t;
+	hook_engine_timing_make(60, 600, 10000, &t);
+	/* no heartbeat yet: heartbeat expiry minus margin */
+	assert_int_equal(hook_engine_giveup_ms(&t, 1000000, 1000000), 1000000 + 60000 - 10000);
+	/* after a heartbeat the expiry moves */
+	assert_int_equal(hook_engine_giveup_ms(&t, 1000000, 1030000), 1030000 + 60000 - 10000);
+	/* but never past the global deadline minus the margin */
+	assert_int_equal(hook_engine_giveup_ms(&t, 1000000, 1580000), 1000000 + 600000 - 10000);
+	/* a last beat before the start counts as the start */
+	assert_int_equal(hook_engine_giveup_ms(&t, 1000000, 0), 1000000 + 60000 - 10000);
+}
+
+/* ---- subnet choice -------------------------------------------------------- */
+
+static void subnet_explicit_ids(void **state)
+{
+	(void)state;
+	hook_kv ids[2] = {{"us-east-1a", "subnet-a"}, {"us-east-1b", "subnet-b"}};
+	hook_network net = {.name = "sig", .subnet_ids = ids, .n_subnet_ids = 2};
+	assert_string_equal(hook_engine_pick_subnet(&net, "us-east-1b", NULL, 0), "subnet-b");
+	assert_string_equal(hook_engine_pick_subnet(&net, "us-east-1a", NULL, 0), "subnet-a");
+	assert_null(hook_engine_pick_subnet(&net, "us-east-1c", NULL, 0));
+	assert_null(hook_engine_pick_subnet(&net, NULL, NULL, 0));
+}
+
+static void subnet_by_tags_in_az(void **state)
+{
+	(void)state;
+	hook_kv tags[1] = {{"multus.io/network", "sig"}};
+	hook_network net = {.name = "sig", .subnet_tags = tags, .n_subnet_tags = 1};
+	ec2_subnet s[4] = {
+	    {.subnet_id = "subnet-9", .az = "us-east-1a", .state = "available"},
+	    {.subnet_id = "subnet-3", .az = "us-east-1b", .state = "available"},
+	    {.subnet_id = "subnet-5", .az = "us-east-1a", .state = NULL},
+	    {.subnet_id = "subnet-1", .az = "us-east-1a", .state = "pending"},
+	};
+	/* lowest id among available ones of the AZ; pending skipped */
+	assert_string_equal(hook_engine_pick_subnet(&net, "us-east-1a", s, 4), "subnet-5");
+	assert_string_equal(hook_engine_pick_subnet(&net, "us-east-1b", s, 4), "subnet-3");
+	assert_null(hook_engine_pick_subnet(&net, "us-east-1c", s, 4));
+	assert_null(hook_engine_pick_subnet(&net, "us-east-1a", NULL, 0));
+}
+
+static void pod_range_parse(void **state)
+{
+	(void)state;
+	cidr_range r;
+	cidr_str b;
+	assert_int_equal(hook_engine_parse_pod_range("10.0.1.192/26", &r), HK_OK);
+	assert_string_equal(cidr_range_str(&r, &b), "10.0.1.192-10.0.1.255");
+	assert_int_equal(hook_engine_parse_pod_range("10.0.1.10-10.0.1.20", &r), HK_OK);
+	assert_int_equal(hook_engine_parse_pod_range("2001:db8::/120", &r), HK_OK);
+	assert_int_not_equal(hook_engine_parse_pod_range("10.0.1.20-10.0.1.10", &r), HK_OK);
+	assert_int_not_equal(hook_engine_parse_pod_range("nope", &r), HK_OK);
+	assert_int_not_equal(hook_engine_parse_pod_range(NULL, &r), HK_OK);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(token_deterministic_and_short),
+    cmocka_unit_test(token_depends_on_every_input),
+    cmocka_unit_test(token_handles_null_and_long_inputs),
+    cmocka_unit_test(tags_engine_first_user_after),
+    cmocka_unit_test(tags_respect_max),
+    cmocka_unit_test(steps_round_trip),
+    cmocka_unit_test(resume_mapping),
+    cmocka_unit_test(classify_codes),
+    cmocka_unit_test(classify_transient),
+    cmocka_unit_test(timing_defaults),
+    cmocka_unit_test(timing_short_heartbeat),
+    cmocka_unit_test(giveup_math),
+    cmocka_unit_test(subnet_explicit_ids),
+    cmocka_unit_test(subnet_by_tags_in_az),
+    cmocka_unit_test(pod_range_parse),
+};
+
+HK_TEST_MAIN(tests)
