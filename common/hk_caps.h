@@ -38,4 +38,14 @@
 #define HK_CAP_ADMIN_LIST  1000u	   /* GET /v1/actions ?limit= ceiling */
 #define HK_CAP_SNS_MESSAGE (64u * 1024u)   /* SNS envelope Message string */
 
+/* ---- SNS and SQS intake (hook/sns.c, hook/sqs_intake.c) ---- */
+#define HK_CAP_SNS_URL		(2u * 1024u) /* SigningCertURL, SubscribeURL */
+#define HK_CAP_SNS_FIELD	(2u * 1024u) /* other envelope strings (ids, ARN, token, signature) */
+#define HK_CAP_SNS_CERT		(64u * 1024u)  /* signing certificate PEM download */
+#define HK_CAP_SNS_CERT_CACHE	16u	       /* signing certificates cached, by URL */
+#define HK_CAP_SNS_WAITERS	256u	       /* requests waiting on certificate fetches */
+#define HK_CAP_SNS_CONFIRM_BODY (64u * 1024u)  /* SubscribeURL response body */
+#define HK_CAP_SNS_TOPICS	100u	       /* sns.topic_arns entries */
+#define HK_CAP_SQS_BODY		(256u * 1024u) /* one SQS message body (the SQS maximum) */
+
 #endif

@@ -4,6 +4,7 @@
  * are problems (a typo must not silently fall back to a default).
  * Key by key documentation: docs/configuration.md. */
 #include "hook_internal.h"
+#include "intake_ext.h"
 
 #include "cidr.h"
 
@@ -606,9 +607,10 @@ static void parse_aws(vctx *v, json_t *root, hook_config *cfg)
 	json_t *e = get_obj(v, "aws", o, "endpoints", false);
 	if (!e)
 		return;
-	static const char *const ekeys[] = {"ec2", "autoscaling", "sts", NULL};
+	static const char *const ekeys[] = {"ec2", "autoscaling", "sts", "sqs", NULL};
 	check_keys(v, "aws.endpoints", e, ekeys);
-	char **dst[] = {&cfg->endpoint_ec2, &cfg->endpoint_autoscaling, &cfg->endpoint_sts};
+	char **dst[] = {&cfg->endpoint_ec2, &cfg->endpoint_autoscaling, &cfg->endpoint_sts,
+			&cfg->endpoint_sqs};
 	for (size_t i = 0; i < HK_ARRAY_LEN(dst); i++) {
 		const char *u = get_str(v, "aws.endpoints", e, ekeys[i], false, 512, NULL);
 		if (!u)
@@ -735,6 +737,184 @@ static void parse_limits(vctx *v, json_t *root, hook_config *cfg)
 						      3600000, DEF_HEARTBEAT_MARGIN_MS);
 	cfg->shutdown_grace_ms = (unsigned)get_uint(v, "limits", o, "shutdown_grace_ms", 0, 600000,
 						    DEF_SHUTDOWN_GRACE_MS);
+}
+
+/* ---- SNS and SQS intake (docs/intake.md; hook/sns.c, hook/sqs_intake.c) ---- */
+#define DEF_SQS_WAIT_TIME_S	     20u
+#define DEF_SQS_MAX_MESSAGES	     10u
+#define DEF_SQS_VISIBILITY_TIMEOUT_S 60u
+
+/* arn:<partition>:sns:<region>:<12 digits>:<name>, name [A-Za-z0-9_-]{1,256}
+ * with an optional ".fifo". */
+static bool topic_arn_ok(const char *s)
+{
+	const char *p = s;
+	if (strncmp(p, "arn:", 4) != 0)
+		return false;
+	p += 4;
+	size_t n = strcspn(p, ":");
+	if (n == 0 || n > 32 || strncmp(p, "aws", 3) != 0)
+		return false;
+	p += n;
+	if (strncmp(p, ":sns:", 5) != 0)
+		return false;
+	p += 5;
+	n = strcspn(p, ":");
+	if (n < 4 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+			return false;
+	p += n;
+	if (*p++ != ':')
+		return false;
+	for (int i = 0; i < 12; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	p += 12;
+	if (*p++ != ':')
+		return false;
+	n = strlen(p);
+	if (n > 5 && !strcmp(p + n - 5, ".fifo"))
+		n -= 5;
+	if (n == 0 || n > 256)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '-' || p[i] == '_'))
+			return false;
+	return true;
+}
+
+/* curl's CONNECT_TO syntax restricted to what the tests need:
+ * "HOST:PORT:ADDR:PORT" where HOST is empty or an SNS host, the first PORT
+ * empty or 443, ADDR a numeric IPv4 address or a bracketed IPv6 one. */
+static bool connect_to_ok(const char *s)
+{
+	const char *c1 = strchr(s, ':');
+	if (!c1 || (c1 != s && !hook_sns_host_ok(s, (size_t)(c1 - s))))
+		return false;
+	const char *c2 = strchr(c1 + 1, ':');
+	if (!c2 || (c2 != c1 + 1 && !(c2 - c1 == 4 && !strncmp(c1 + 1, "443", 3))))
+		return false;
+	const char *addr = c2 + 1;
+	const char *c3;
+	char ab[64];
+	if (*addr == '[') {
+		const char *rb = strchr(addr, ']');
+		if (!rb || rb[1] != ':' || (size_t)(rb - addr - 1) >= sizeof(ab))
+			return false;
+		memcpy(ab, addr + 1, (size_t)(rb - addr - 1));
+		ab[rb - addr - 1] = '\0';
+		if (!strchr(ab, ':'))
+			return false;
+		c3 = rb + 1;
+	} else {
+		c3 = strchr(addr, ':');
+		if (!c3 || (size_t)(c3 - addr) >= sizeof(ab))
+			return false;
+		memcpy(ab, addr, (size_t)(c3 - addr));
+		ab[c3 - addr] = '\0';
+		if (strchr(ab, ':'))
+			return false;
+	}
+	if (!addr_ok(ab))
+		return false;
+	const char *port = c3 + 1;
+	if (!*port || strlen(port) > 5)
+		return false;
+	unsigned long pv = 0;
+	for (const char *c = port; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return false;
+		pv = pv * 10 + (unsigned long)(*c - '0');
+	}
+	return pv >= 1 && pv <= 65535;
+}
+
+static void parse_sns(vctx *v, json_t *root, hook_config *cfg)
+{
+	json_t *o = get_obj(v, "", root, "sns", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"enabled", "topic_arns", "test_ca_file",
+					   "test_connect_to", NULL};
+	check_keys(v, "sns", o, keys);
+	cfg->sns_enabled = get_bool(v, "sns", o, "enabled", false);
+	json_t *arns = get_arr(v, "sns", o, "topic_arns", cfg->sns_enabled, cfg->sns_enabled);
+	if (arns) {
+		size_t n = json_array_size(arns);
+		if (n > HK_CAP_SNS_TOPICS) {
+			hook_problems_add(v->p, "sns.topic_arns: at most %u topics",
+					  HK_CAP_SNS_TOPICS);
+			n = 0;
+		}
+		cfg->sns_topic_arns = n ? calloc(n, sizeof(char *)) : NULL;
+		if (n && !cfg->sns_topic_arns)
+			v->oom = true;
+		for (size_t i = 0; i < n && cfg->sns_topic_arns; i++) {
+			json_t *e = json_array_get(arns, i);
+			const char *a = json_is_string(e) ? json_string_value(e) : NULL;
+			if (!a || strlen(a) != json_string_length(e) || strlen(a) > 512 ||
+			    !topic_arn_ok(a)) {
+				hook_problems_add(v->p,
+						  "sns.topic_arns[%zu]: must be an SNS topic ARN "
+						  "(arn:aws:sns:REGION:ACCOUNT:NAME)",
+						  i);
+				continue;
+			}
+			cfg->sns_topic_arns[cfg->n_sns_topic_arns++] = xstrdup(v, a);
+		}
+	}
+	const char *ca = get_str(v, "sns", o, "test_ca_file", false, 4096, NULL);
+	if (ca) {
+		cfg->sns_test_ca_file = resolve_path(v, ca);
+		if (cfg->sns_test_ca_file && !(v->flags & HOOK_CONFIG_NO_FILES) &&
+		    access(cfg->sns_test_ca_file, R_OK) != 0)
+			hook_problems_add(v->p, "sns.test_ca_file: \"%s\": cannot read: %s", ca,
+					  strerror(errno));
+	}
+	const char *ct = get_str(v, "sns", o, "test_connect_to", false, 300, NULL);
+	if (ct) {
+		if (!connect_to_ok(ct))
+			hook_problems_add(v->p,
+					  "sns.test_connect_to: \"%s\": expected "
+					  "\"sns.REGION.amazonaws.com:443:ADDRESS:PORT\" (numeric "
+					  "address)",
+					  ct);
+		else
+			cfg->sns_test_connect_to = xstrdup(v, ct);
+	}
+}
+
+static void parse_sqs(vctx *v, json_t *root, hook_config *cfg)
+{
+	cfg->sqs_wait_time_s = DEF_SQS_WAIT_TIME_S;
+	cfg->sqs_max_messages = DEF_SQS_MAX_MESSAGES;
+	cfg->sqs_visibility_timeout_s = DEF_SQS_VISIBILITY_TIMEOUT_S;
+	json_t *o = get_obj(v, "", root, "sqs", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"queue_url", "wait_time_s", "max_messages",
+					   "visibility_timeout_s", NULL};
+	check_keys(v, "sqs", o, keys);
+	const char *u = get_str(v, "sqs", o, "queue_url", true, 1024, NULL);
+	if (u) {
+		if ((strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) ||
+		    strpbrk(u, " \t\r\n"))
+			hook_problems_add(v->p,
+					  "sqs.queue_url: \"%s\": must be an https:// (or http://) "
+					  "queue URL",
+					  u);
+		else
+			cfg->sqs_queue_url = xstrdup(v, u);
+	}
+	cfg->sqs_wait_time_s =
+	    (unsigned)get_uint(v, "sqs", o, "wait_time_s", 1, 20, DEF_SQS_WAIT_TIME_S);
+	cfg->sqs_max_messages =
+	    (unsigned)get_uint(v, "sqs", o, "max_messages", 1, 10, DEF_SQS_MAX_MESSAGES);
+	cfg->sqs_visibility_timeout_s = (unsigned)get_uint(v, "sqs", o, "visibility_timeout_s", 5,
+							   43200, DEF_SQS_VISIBILITY_TIMEOUT_S);
 }
 
 static bool reserved_tag_key(const char *k)
@@ -1091,6 +1271,12 @@ void hook_config_free(hook_config *cfg)
 		free(cfg->auth_basic_expect);
 	}
 	free(cfg->state_dir);
+	/* SNS / SQS intake */
+	strv_free(cfg->sns_topic_arns, cfg->n_sns_topic_arns);
+	free(cfg->sns_test_ca_file);
+	free(cfg->sns_test_connect_to);
+	free(cfg->sqs_queue_url);
+	free(cfg->endpoint_sqs);
 	for (size_t i = 0; i < cfg->n_groups; i++)
 		group_cleanup(&cfg->groups[i]);
 	free(cfg->groups);
@@ -1133,8 +1319,8 @@ hk_err hook_config_parse(const char *buf, size_t len, const char *base_dir, unsi
 		err = HK_ERR_INVALID;
 		goto out;
 	}
-	static const char *const keys[] = {"aws",    "listeners",   "auth", "state_dir",
-					   "limits", "node_groups", NULL};
+	static const char *const keys[] = {
+	    "aws", "listeners", "auth", "state_dir", "limits", "node_groups", "sns", "sqs", NULL};
 	check_keys(&v, "", root, keys);
 	parse_aws(&v, root, cfg);
 
@@ -1166,6 +1352,8 @@ hk_err hook_config_parse(const char *buf, size_t len, const char *base_dir, unsi
 		cfg->state_dir = resolve_path(&v, sd);
 
 	parse_limits(&v, root, cfg);
+	parse_sns(&v, root, cfg);
+	parse_sqs(&v, root, cfg);
 
 	json_t *groups = get_arr(&v, "", root, "node_groups", true, true);
 	if (groups) {

@@ -134,6 +134,17 @@ typedef struct hook_config {
 	unsigned shutdown_grace_ms;	 /* default 20000 */
 	hook_node_group *groups;
 	size_t n_groups;
+	/* ---- SNS and SQS intake (hook/sns.c, hook/sqs_intake.c; docs/intake.md) ---- */
+	bool sns_enabled;		   /* POST /v1/sns answers (default false: 404) */
+	char **sns_topic_arns;		   /* allow-list: exact TopicArns */
+	size_t n_sns_topic_arns;	   /* >= 1 when sns_enabled */
+	char *sns_test_ca_file;		   /* TEST ONLY: trust roots for SNS fetches and certs */
+	char *sns_test_connect_to;	   /* TEST ONLY: "HOST:443:ADDR:PORT" for SNS fetches */
+	char *sqs_queue_url;		   /* NULL = no SQS consumer */
+	char *endpoint_sqs;		   /* aws.endpoints.sqs; NULL = default */
+	unsigned sqs_wait_time_s;	   /* long poll, default 20 */
+	unsigned sqs_max_messages;	   /* per receive, default 10 */
+	unsigned sqs_visibility_timeout_s; /* default 60 */
 } hook_config;
 
 /* Problems found while validating: one line each ("path: value: why"). */

@@ -17,6 +17,7 @@
  * at max_connections the listener is disabled: further clients wait in the
  * kernel backlog instead of being refused. */
 #include "hook_internal.h"
+#include "intake_ext.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ struct hook_intake {
 	struct event *sweep;
 	conn *conns;
 	unsigned n_conns;
+	hook_sns *sns; /* POST /v1/sns when sns.enabled (sns.c) */
 	bool listener_off;
 	bool stopped;
 };
@@ -302,76 +304,101 @@ static void handle_event(hook_intake *in, struct evhttp_request *req)
 	    (sns_type && (!strcmp(sns_type, "SubscriptionConfirmation") ||
 			  !strcmp(sns_type, "UnsubscribeConfirmation")))) {
 		/* Confirming means fetching SubscribeURL, which is only safe once the
-		 * message signature is verified: both are a later step. */
-		hook_http_reply_reason(req, 501, "not implemented",
-				       "SNS subscription confirmation is not supported yet: "
-				       "confirm the subscription out of band");
+		 * signature is verified: that is /v1/sns (sns.c), not this path. */
+		hook_http_reply_reason(
+		    req, 501, "not implemented",
+		    "SNS subscription confirmation is not handled on /v1/events: "
+		    "subscribe SNS to /v1/sns (sns.enabled, docs/intake.md)");
 		hook_log(HOOK_LOG_WARN, "intake SNS control message refused", "type",
 			 ev.kind == HOOK_EVENT_SNS_CONTROL ? ev.sns_type : sns_type, NULL);
 		hook_event_cleanup(&ev);
 		return;
 	}
-	if (ev.kind == HOOK_EVENT_TEST) {
+	int64_t id = 0;
+	hook_commit_result r = hook_intake_commit(in->cfg, in->store, in->engine, &ev, "http", &id);
+	switch (r) {
+	case HOOK_COMMIT_IGNORED:
 		hook_http_reply_reason(req, 200, "ignored", "test notification acknowledged");
-		hook_log(HOOK_LOG_INFO, "intake test notification acknowledged", NULL);
-		hook_event_cleanup(&ev);
-		return;
-	}
-	const hook_node_group *g = hook_config_match_group(in->cfg, ev.asg, ev.metadata);
-	char tok[12];
-	hook_token_prefix(ev.token, tok);
-	if (!g) {
+		break;
+	case HOOK_COMMIT_NO_GROUP: {
 		char reason[400];
 		snprintf(reason, sizeof(reason),
 			 "no node_groups entry matches AutoScalingGroupName \"%.255s\" and its "
 			 "NotificationMetadata",
 			 ev.asg);
 		hook_http_reply_reason(req, 400, "bad request", reason);
-		hook_log(HOOK_LOG_WARN, "intake event matches no node group", "asg", ev.asg,
-			 "instance", ev.instance_id, NULL);
-		hook_event_cleanup(&ev);
-		return;
+		break;
+	}
+	case HOOK_COMMIT_STORE_FAILED:
+		reply_503(req, "the state store cannot commit the event now: retry");
+		break;
+	case HOOK_COMMIT_ACCEPTED:
+	case HOOK_COMMIT_DUPLICATE: {
+		bool created = r == HOOK_COMMIT_ACCEPTED;
+		json_t *resp = json_object();
+		if (resp) {
+			json_object_set_new(resp, "status",
+					    json_string(created ? "accepted" : "duplicate"));
+			json_object_set_new(resp, "action_id", json_integer((json_int_t)id));
+		}
+		hook_http_reply_json(req, created ? 202 : 200, resp);
+		break;
+	}
+	}
+	hook_event_cleanup(&ev);
+}
+
+/* ------------------------------------------------------------------ commit */
+
+hook_commit_result hook_intake_commit(const hook_config *cfg, hook_store *store,
+				      hook_engine *engine, hook_event *ev, const char *via,
+				      int64_t *ret_id)
+{
+	if (ev->kind == HOOK_EVENT_TEST) {
+		hook_log(HOOK_LOG_INFO, "intake test notification acknowledged", "via", via, NULL);
+		return HOOK_COMMIT_IGNORED;
+	}
+	const hook_node_group *g = hook_config_match_group(cfg, ev->asg, ev->metadata);
+	char tok[12];
+	hook_token_prefix(ev->token, tok);
+	if (!g) {
+		hook_log(HOOK_LOG_WARN, "intake event matches no node group", "asg", ev->asg,
+			 "instance", ev->instance_id, "via", via, NULL);
+		return HOOK_COMMIT_NO_GROUP;
 	}
 	char source[16];
-	snprintf(source, sizeof(source), "%s", hook_store_source_str(ev.source));
+	snprintf(source, sizeof(source), "%s", hook_store_source_str(ev->source));
 	hook_action a = {
-	    .instance_id = ev.instance_id,
+	    .instance_id = ev->instance_id,
 	    .group = g->name,
-	    .asg = ev.asg,
-	    .hook = ev.hook,
-	    .token = ev.token,
-	    .transition = ev.transition,
-	    .origin = ev.origin,
-	    .destination = ev.destination,
-	    .metadata = ev.metadata,
-	    .event_id = ev.event_id[0] ? ev.event_id : NULL,
+	    .asg = ev->asg,
+	    .hook = ev->hook,
+	    .token = ev->token,
+	    .transition = ev->transition,
+	    .origin = ev->origin,
+	    .destination = ev->destination,
+	    .metadata = ev->metadata,
+	    .event_id = ev->event_id[0] ? ev->event_id : NULL,
 	    .source = source,
 	};
 	int64_t id = 0;
 	bool created = false;
-	err = hook_store_action_insert(in->store, &a, &id, &created);
+	hk_err err = hook_store_action_insert(store, &a, &id, &created);
 	if (err) {
-		reply_503(req, "the state store cannot commit the event now: retry");
 		hook_log(HOOK_LOG_ERROR, "intake cannot commit event", "error", hk_err_str(err),
-			 "instance", ev.instance_id, "token", tok, NULL);
-		hook_event_cleanup(&ev);
-		return;
+			 "instance", ev->instance_id, "token", tok, "via", via, NULL);
+		return HOOK_COMMIT_STORE_FAILED;
 	}
-	json_t *resp = json_object();
-	if (resp) {
-		json_object_set_new(resp, "status",
-				    json_string(created ? "accepted" : "duplicate"));
-		json_object_set_new(resp, "action_id", json_integer((json_int_t)id));
-	}
-	hook_http_reply_json(req, created ? 202 : 200, resp);
 	hook_log_json(HOOK_LOG_INFO, created ? "action accepted" : "duplicate event ignored",
-		      json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "action_id", (json_int_t)id,
-				"instance", ev.instance_id, "group", g->name, "asg", ev.asg,
-				"transition", hook_transition_str(ev.transition), "token", tok,
-				"event_id", ev.event_id));
-	hook_event_cleanup(&ev);
+		      json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "action_id", (json_int_t)id,
+				"instance", ev->instance_id, "group", g->name, "asg", ev->asg,
+				"transition", hook_transition_str(ev->transition), "token", tok,
+				"event_id", ev->event_id, "via", via));
+	if (ret_id)
+		*ret_id = id;
 	if (created)
-		hook_engine_submit(in->engine, id);
+		hook_engine_submit(engine, id);
+	return created ? HOOK_COMMIT_ACCEPTED : HOOK_COMMIT_DUPLICATE;
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -385,6 +412,20 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (path && in->sns && !strcmp(path, "/v1/sns")) {
+		/* SNS cannot send the API key header: the message signature and the
+		 * topic allow-list authenticate it (sns.c); Basic auth, which SNS
+		 * sends from the endpoint URL, is required when it is configured. */
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+			hook_http_reply_reason(req, 405, "method not allowed", "use POST");
+		} else if (in->cfg->auth_kind == HOOK_AUTH_BASIC && !hook_auth_ok(in->cfg, req)) {
+			reply_401(in, req);
+		} else {
+			hook_sns_handle(in->sns, req);
+		}
+		return;
+	}
 	if (!path || strcmp(path, "/v1/events") != 0) {
 		hook_http_reply_reason(req, 404, "not found",
 				       "POST lifecycle events to /v1/events");
@@ -440,6 +481,15 @@ hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_sto
 	struct timeval tv = {(time_t)(cfg->read_timeout_ms / 1000),
 			     (suseconds_t)((cfg->read_timeout_ms % 1000) * 1000)};
 	evhttp_set_timeout_tv(in->http, &tv);
+	if (cfg->sns_enabled) {
+		hk_err serr = hook_sns_new(base, cfg, store, engine, &in->sns);
+		if (serr) {
+			hook_log(HOOK_LOG_ERROR, "cannot set up SNS intake (trust roots?)", "error",
+				 hk_err_str(serr), NULL);
+			hook_intake_free(in);
+			return serr;
+		}
+	}
 	evhttp_set_bevcb(in->http, on_new_conn, in);
 	evhttp_set_gencb(in->http, on_request, in);
 	in->sock = evhttp_bind_socket_with_handle(in->http, cfg->intake.address,
@@ -470,6 +520,7 @@ void hook_intake_free(hook_intake *in)
 {
 	if (!in)
 		return;
+	hook_sns_free(in->sns); /* drops its waiting requests: before evhttp_free */
 	if (in->http)
 		evhttp_free(in->http); /* frees evhttp's side of every connection */
 	while (in->conns)
