@@ -53,7 +53,8 @@
  * frees it with awscalls_free()). Only valid on an `out` handed to a callback,
  * during that callback; calling it twice is harmless. NULL-safe. */
 void *awscalls_keep(const void *out);
-/* Free a result kept with awscalls_keep(). NULL-safe. */
+/* Free a result kept with awscalls_keep(). NULL-safe. Safe inside the callback
+ * that kept it too (the result is then released when the callback returns). */
 void awscalls_free(void *out);
 
 /* ---- shared EC2 types --------------------------------------------------- */

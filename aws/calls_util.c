@@ -182,9 +182,21 @@ void *awscalls_keep(const void *out)
 	return (void *)(uintptr_t)out;
 }
 
+/* The result being handed to a callback right now (one loop thread; deliveries
+ * never nest, but deliver() saves and restores it anyway). awscalls_free() on it
+ * from inside that callback only asks deliver() to free it afterwards, so
+ * deliver() never reads an arena the callback already released. */
+static cq_arena *delivering;
+static bool delivering_free_asked;
+
 void awscalls_free(void *out)
 {
-	cq_arena_free(cq_arena_of(out));
+	cq_arena *a = cq_arena_of(out);
+	if (a && a == delivering) {
+		delivering_free_asked = true;
+		return;
+	}
+	cq_arena_free(a);
 }
 
 /* ---- parameter lists ---------------------------------------------------- */
@@ -811,12 +823,18 @@ static void deliver(cq_call *call, const awc_result *res)
 {
 	call_unlink(call);
 	void *out = res->err == HK_OK ? call->out : NULL;
+	cq_arena *a = out ? cq_arena_of(out) : NULL;
+	cq_arena *saved = delivering;
+	bool saved_asked = delivering_free_asked;
+	delivering = a;
+	delivering_free_asked = false;
 	call->spec->deliver(call->fn, res, out, call->arg);
-	if (out) {
-		cq_arena *a = cq_arena_of(out);
-		if (a && a->kept)
-			call->out = NULL; /* now the user's */
-	}
+	/* Kept and not freed inside the callback: now the user's. Otherwise
+	 * call_free() releases it with the call. */
+	if (a && a->kept && !delivering_free_asked)
+		call->out = NULL;
+	delivering = saved;
+	delivering_free_asked = saved_asked;
 	call_free(call);
 }
 

@@ -24,6 +24,7 @@ static struct {
 	bool from_cache;
 	const void *kept; /* awscalls_keep()ed result */
 	bool keep;
+	bool free_in_callback; /* awscalls_free() the kept result before returning */
 } seen;
 
 static void note(const awc_result *res, const void *out)
@@ -39,6 +40,10 @@ static void note(const awc_result *res, const void *out)
 	assert_true((res->err == HK_OK) == (out != NULL));
 	if (out && seen.keep)
 		seen.kept = awscalls_keep(out);
+	if (seen.kept && seen.free_in_callback) {
+		awscalls_free(CQ_MUT(void, seen.kept));
+		seen.kept = NULL;
+	}
 }
 
 static void on_dni(const awc_result *res, const ec2_describe_network_interfaces_out *out, void *arg)
@@ -334,6 +339,30 @@ static void keep_result(void **state)
 	assert_null(awscalls_keep(NULL));
 }
 
+/* Keeping and then freeing inside the same callback: the result is released
+ * once, after the callback (ASan/valgrind would flag a use after free or a
+ * double free; a leak shows as well). */
+static void keep_then_free_in_callback(void **state)
+{
+	ct_f.pages[0] = "DescribeNetworkInterfaces/aws_prefixes.xml";
+	ct_f.n_pages = 1;
+	seen.keep = true;
+	seen.free_in_callback = true;
+	ec2_describe_network_interfaces_req req = {.eni_ids = (const char *[]){"eni-1"},
+						   .n_eni_ids = 1};
+	assert_int_equal(ec2_describe_network_interfaces(CT_CLIENT, &req, on_dni, NULL), HK_OK);
+	ct_run();
+	assert_int_equal(seen.calls, 1);
+	assert_true(seen.had_out);
+	assert_null(seen.kept);
+	/* A later result is unaffected by the earlier deferred free. */
+	seen.free_in_callback = false;
+	assert_int_equal(ec2_describe_network_interfaces(CT_CLIENT, &req, on_dni, NULL), HK_OK);
+	ct_run();
+	assert_non_null(seen.kept);
+	awscalls_free(CQ_MUT(void, seen.kept));
+}
+
 /* Shutting down with calls in flight: they are freed, never called back. */
 static void forget_in_flight(void **state)
 {
@@ -547,6 +576,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(instance_type_cache, setup, teardown),
     cmocka_unit_test_setup_teardown(cache_needs_base, setup, teardown),
     cmocka_unit_test_setup_teardown(keep_result, setup, teardown),
+    cmocka_unit_test_setup_teardown(keep_then_free_in_callback, setup, teardown),
     cmocka_unit_test_setup_teardown(forget_in_flight, setup, teardown),
     cmocka_unit_test_setup_teardown(idempotency_flags, setup, teardown),
     cmocka_unit_test_setup_teardown(sqs_flow, setup, teardown),
