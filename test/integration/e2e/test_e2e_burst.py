@@ -1,0 +1,93 @@
+"""End to end: 50 concurrent launches into one /26.
+
+The Multus network "burst" has one subnet, 10.0.64.0/26 in us-east-1a (59
+assignable addresses), with an explicit CIDR reservation 10.0.64.4/30 made in
+EC2 and the pod range 10.0.64.40-10.0.64.43 in the config: 51 addresses left,
+50 workers. The simulator's token buckets are on (AWS's documented sizes,
+halved), so the burst is throttled and must be queued and paced, not dropped. Time
+scale 1: the hooks' heartbeat timeout (3600 s) never fires during the test.
+"""
+
+import ipaddress
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_harness import (  # noqa: E402
+    LAUNCHING,
+    TAG_INSTANCE,
+    World,
+    in_any,
+    lowest_free,
+)
+
+ASG = "e2e-burst"
+N = 50
+CIDR = "10.0.64.0/26"
+RESERVED = "10.0.64.4/30"
+POD_RANGE = "10.0.64.40-10.0.64.43"
+# AWS's bucket sizes x 0.5 (CreateNetworkInterface 50 burst + 2.5/s, attach 25 + 2.5/s,
+# Describe* 50 + 10/s): a burst of 50 launches gets throttled.
+THROTTLE_SCALE = 0.5
+
+
+class Burst50(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.w = w = World(time_scale=1.0, name="burst")
+        cls.addClassCleanup(w.close)
+        w.build_network(("sig",))
+        cls.subnet = w.add_subnet("burst", "us-east-1a", CIDR)
+        w.reserve(cls.subnet, RESERVED)
+        cls.daemon = w.daemon("main", [w.group_cfg("burst", ["e2e-burst"], [
+            w.net_cfg("burst", 1, "first-free", [POD_RANGE])])],
+            limits={"max_concurrent_actions": 64})
+        w.deliver()
+        w.sim.set_throttle(True, scale=THROTTLE_SCALE)
+        w.asg(ASG, desired=0, azs=["us-east-1a"], max_size=N, terminate_hook=False)
+        w.scale(ASG, N)
+        w.wait_in_service(ASG, N, timeout=240)
+        cls.instances = sorted(i["id"] for i in w.instances(ASG))
+        cls.throttled = w.sim.throttle().get("throttled")
+        print(f"\nburst: {N} launches done; throttled calls: {cls.throttled}", file=sys.stderr)
+
+    def test_every_worker_has_one_eni_in_the_26(self):
+        w = self.w
+        self.assertEqual(len(self.instances), N)
+        for iid in self.instances:
+            enis = w.enis_of(iid)
+            self.assertEqual(len(enis), 1, enis)
+            self.assertEqual((enis[0]["subnet"], enis[0]["device_index"], enis[0]["instance"]),
+                             (self.subnet, 1, iid))
+
+    def test_no_duplicate_address_none_reserved_none_in_pod_range(self):
+        w = self.w
+        enis = [e for e in w.multus_enis() if e["subnet"] == self.subnet]
+        self.assertEqual(len(enis), N)
+        self.assertEqual({e["tags"].get(TAG_INSTANCE) for e in enis}, set(self.instances))
+        addrs = [a for e in enis for a in e["ipv4s"]]
+        self.assertEqual(len(addrs), len(set(addrs)), "duplicate address")
+        for a in addrs:
+            self.assertIn(ipaddress.ip_address(a), ipaddress.ip_network(CIDR))
+            self.assertFalse(in_any(a, [RESERVED, POD_RANGE]), a)
+        # first-free: exactly the 50 lowest assignable addresses
+        self.assertEqual(sorted(addrs, key=ipaddress.ip_address),
+                         lowest_free(CIDR, N, [RESERVED, POD_RANGE]))
+
+    def test_the_burst_was_throttled_and_nothing_dropped(self):
+        self.assertGreater(self.throttled, 0, "no call was throttled: the pacing path was not exercised")
+        failed = [a for a in self.daemon.actions() if a["state"] != "done" or a["result"] != "CONTINUE"]
+        self.assertEqual(failed, [])
+
+    def test_every_action_completed_once(self):
+        w = self.w
+        acts = w.lifecycle(group=ASG, transition=LAUNCHING)
+        self.assertEqual(sorted(a["instance_id"] for a in acts), self.instances)
+        for a in acts:
+            self.assertEqual((a["state"], a["result"]), ("completed", "CONTINUE"), a)
+            self.assertEqual(len(w.completes(a["token"], ok_only=True)), 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
