@@ -1,0 +1,350 @@
+"""SNS and SQS intake of the real `multus-hookd serve`, against test/aws-sim.
+
+The simulator sends SNS HTTP deliveries signed by its test CA (AWS's URL
+shapes: https://sns.us-east-1.amazonaws.com/...pem) and serves SigningCertURL
+and SubscribeURL on a loopback HTTPS port. The daemon trusts that CA only
+through its test-only keys sns.test_ca_file / sns.test_connect_to; its
+production URL checks stay on. SQS: the daemon long-polls a simulator queue.
+
+Assertions read the daemon's GET /v1/actions, the simulator's subscription
+state and delivery log, and the queue itself: never log lines.
+"""
+import http.client
+import http.server
+import json
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "aws-sim"))
+from simctl import start_sim  # noqa: E402
+
+BINARY = os.environ.get("HOOKD_BINARY", "")
+API_KEY = "sns-sqs-it-api-key"
+SIM = None
+
+
+def setUpModule():
+    global SIM
+    SIM = start_sim()
+
+
+def tearDownModule():
+    if SIM is not None:
+        SIM.stop()
+
+
+def notification(instance, token=None, asg="asg-workers-1", test=False):
+    """An Auto Scaling hook notification (the SNS Message / SQS body)."""
+    if test:
+        return {"AccountId": "123456789012", "RequestId": str(uuid.uuid4()),
+                "AutoScalingGroupARN": "arn:aws:autoscaling:us-east-1:123456789012:x",
+                "AutoScalingGroupName": asg, "Service": "AWS Auto Scaling",
+                "Event": "autoscaling:TEST_NOTIFICATION", "Time": "2026-01-02T03:04:05.678Z"}
+    return {"Origin": "EC2", "LifecycleHookName": "multus-launch", "Destination": "AutoScalingGroup",
+            "AccountId": "123456789012", "RequestId": str(uuid.uuid4()),
+            "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+            "AutoScalingGroupName": asg, "Service": "AWS Auto Scaling",
+            "Time": "2026-01-02T03:04:05.678Z", "EC2InstanceId": instance,
+            "LifecycleActionToken": token or str(uuid.uuid4())}
+
+
+def wait_for(pred, what, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.05)
+
+
+class Sink:
+    """A plain HTTP endpoint recording what SNS POSTs to it (to get genuinely
+    signed envelopes the test can replay and tamper with)."""
+
+    def __init__(self):
+        self.got = queue.Queue()
+        sink = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                sink.got.put((dict(self.headers), json.loads(body)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/sink" % self.srv.server_port
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def next(self, sns_type, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            h, env = self.got.get(timeout=max(0.1, deadline - time.monotonic()))
+            if env.get("Type") == sns_type:
+                return h, env
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+class Daemon:
+    """multus-hookd serve with the placeholder engine and its own state."""
+
+    def __init__(self, extra):
+        self.tmp = tempfile.mkdtemp(prefix="hookd-sns-sqs-")
+        key = os.path.join(self.tmp, "api-key")
+        with open(key, "w") as f:
+            f.write(API_KEY + "\n")
+        os.chmod(key, 0o600)
+        cfg = {
+            "aws": {"region": "us-east-1", "endpoints": {"sqs": SIM.base_url}},
+            "listeners": {"intake": {"address": "127.0.0.1", "port": 0},
+                          "admin": {"address": "127.0.0.1", "port": 0}},
+            "auth": {"type": "api_key", "value_file": key},
+            "state_dir": os.path.join(self.tmp, "state"),
+            "limits": {"shutdown_grace_ms": 3000},
+            "node_groups": [{"name": "workers", "asg_names": ["asg-workers-*"],
+                             "networks": [{"name": "sig", "subnet": {"tags": {"n": "sig"}}}]}],
+        }
+        cfg.update(extra)
+        self.config = os.path.join(self.tmp, "config.json")
+        with open(self.config, "w") as f:
+            json.dump(cfg, f)
+        self.ready = os.path.join(self.tmp, "ready.json")
+        self.log_path = os.path.join(self.tmp, "daemon.log")
+
+    def start(self):
+        env = dict(os.environ)
+        env.update({"MULTUS_HOOKD_ENGINE": "noop", "AWS_EC2_METADATA_DISABLED": "true",
+                    "AWS_ACCESS_KEY_ID": SIM.access_key, "AWS_SECRET_ACCESS_KEY": SIM.secret_key})
+        env.pop("AWS_SESSION_TOKEN", None)
+        self.log = open(self.log_path, "ab")
+        import subprocess
+        self.proc = subprocess.Popen(
+            [BINARY, "serve", "--config", self.config, "--ready-file", self.ready,
+             "--log-level", "debug"], stdout=self.log, stderr=self.log, env=env)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(self.ready):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("daemon did not start:\n" + self.logs())
+            time.sleep(0.05)
+        with open(self.ready) as f:
+            info = json.load(f)
+        self.intake_port, self.admin_port = info["intake_port"], info["admin_port"]
+        return self
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        rc = None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                rc = self.proc.wait(20)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait()
+        else:
+            rc = self.proc.returncode
+        self.log.close()
+        if os.environ.get("KEEP_TMP"):
+            print("daemon files kept in", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return rc
+
+    def request(self, method, path, body=None, headers=None, admin=False):
+        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port if admin else self.intake_port,
+                                          timeout=20)
+        try:
+            data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+            conn.request(method, path, body=data, headers=headers or {})
+            resp = conn.getresponse()
+            raw = resp.read()
+            try:
+                return resp.status, json.loads(raw) if raw else None
+            except ValueError:
+                return resp.status, raw
+        finally:
+            conn.close()
+
+    def actions(self):
+        status, doc = self.request("GET", "/v1/actions?limit=1000", admin=True)
+        assert status == 200, doc
+        return doc["actions"]
+
+    def action_for(self, instance):
+        return [a for a in self.actions() if a["instance_id"] == instance]
+
+
+def sns_headers(env):
+    return {"x-amz-sns-message-type": env["Type"], "x-amz-sns-message-id": env["MessageId"],
+            "x-amz-sns-topic-arn": env["TopicArn"], "Content-Type": "text/plain; charset=UTF-8"}
+
+
+class SnsIntake(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sns = SIM.client("sns")
+        cls.topic = cls.sns.create_topic(Name="multus-hooks")["TopicArn"]
+        cls.other = cls.sns.create_topic(Name="not-listed")["TopicArn"]
+        info = SIM.call("GET", "/_sim/sns")
+        cls.daemon = Daemon({"sns": {"enabled": True, "topic_arns": [cls.topic],
+                                     "test_ca_file": info["ca_file"],
+                                     "test_connect_to": info["curl_connect_to"]}}).start()
+        cls.endpoint = "http://127.0.0.1:%d/v1/sns" % cls.daemon.intake_port
+        cls.sub = cls.sns.subscribe(TopicArn=cls.topic, Protocol="http",
+                                    Endpoint=cls.endpoint)["SubscriptionArn"]
+        cls.sink = Sink()
+        sink_sub = cls.sns.subscribe(TopicArn=cls.topic, Protocol="http", Endpoint=cls.sink.url)
+        _, conf = cls.sink.next("SubscriptionConfirmation")
+        cls.sink_confirmation = conf
+        cls.sns.confirm_subscription(TopicArn=cls.topic, Token=conf["Token"])
+        cls.sink_sub = sink_sub["SubscriptionArn"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sink.close()
+        cls.daemon.stop()
+
+    def subscription(self, arn):
+        subs = SIM.call("GET", "/_sim/sns")["subscriptions"]
+        return next(s for s in subs if s["arn"] == arn)
+
+    def confirmed(self):
+        wait_for(lambda: self.subscription(self.sub)["confirmed"], "the daemon to confirm")
+
+    def publish(self, note, subject="Auto Scaling:  Lifecycle action"):
+        self.sns.publish(TopicArn=self.topic, Message=json.dumps(note), Subject=subject)
+        _, env = self.sink.next("Notification")
+        return env
+
+    def test_1_subscription_confirmed_by_daemon(self):
+        # The daemon verified the signed SubscriptionConfirmation, then GET the
+        # SubscribeURL through its test trust settings: the sim marks it confirmed.
+        self.confirmed()
+        attempts = SIM.call("GET", "/_sim/deliveries",
+                            query={"channel": "sns", "target": self.endpoint})["attempts"]
+        conf = [a for a in attempts if a.get("sns_type") == "SubscriptionConfirmation"]
+        self.assertTrue(conf and conf[-1]["status"] == 200, attempts)
+
+    def test_2_notification_verified_and_stored(self):
+        self.confirmed()
+        for version in ("1", "2"):
+            self.sns.set_topic_attributes(TopicArn=self.topic, AttributeName="SignatureVersion",
+                                          AttributeValue=version)
+            inst = "i-0%016x" % (0x1000 + int(version))
+            env = self.publish(notification(inst))
+            self.assertEqual(env["SignatureVersion"], version)
+            acts = wait_for(lambda: self.daemon.action_for(inst), "action for " + inst)
+            self.assertEqual(len(acts), 1)
+            self.assertEqual(acts[0]["source"], "sns")
+            self.assertEqual(acts[0]["event_id"], "sns:" + env["MessageId"])
+            self.assertEqual(acts[0]["state"], "pending")
+        self.sns.set_topic_attributes(TopicArn=self.topic, AttributeName="SignatureVersion",
+                                      AttributeValue="1")
+
+    def test_3_replay_is_duplicate_and_tampering_rejected(self):
+        self.confirmed()
+        inst = "i-0aaaaaaaaaaaaaaa1"
+        env = self.publish(notification(inst))
+        wait_for(lambda: self.daemon.action_for(inst), "the published action")
+        before = len(self.daemon.actions())
+        # The genuine envelope again (an SNS retry): verified, deduplicated.
+        status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(env).encode(),
+                                          sns_headers(env))
+        self.assertEqual((status, doc["status"]), (200, "duplicate"), doc)
+        # The Message changed after signing: another instance, same signature.
+        bad = dict(env)
+        bad["Message"] = json.dumps(notification("i-0bbbbbbbbbbbbbbb2"))
+        bad["MessageId"] = env["MessageId"]
+        status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(bad).encode(),
+                                          sns_headers(bad))
+        self.assertEqual(status, 403, doc)
+        # Swapped signature versions and a damaged signature.
+        for field, value in (("SignatureVersion", "2"),
+                             ("Signature", "A" + env["Signature"][1:] if env["Signature"][0] != "A"
+                              else "B" + env["Signature"][1:])):
+            bad = dict(env)
+            bad[field] = value
+            status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(bad).encode(),
+                                              sns_headers(bad))
+            self.assertEqual(status, 403, (field, doc))
+        self.assertEqual(len(self.daemon.actions()), before)
+        self.assertEqual(self.daemon.action_for("i-0bbbbbbbbbbbbbbb2"), [])
+
+    def test_4_unlisted_topic_rejected(self):
+        # A subscription on a topic outside sns.topic_arns is never confirmed.
+        sub = self.sns.subscribe(TopicArn=self.other, Protocol="http",
+                                 Endpoint=self.endpoint)["SubscriptionArn"]
+        attempts = wait_for(lambda: [a for a in SIM.call(
+            "GET", "/_sim/deliveries", query={"channel": "sns", "target": self.endpoint})["attempts"]
+            if a.get("topic_arn") == self.other], "the confirmation attempt")
+        self.assertEqual(attempts[0]["status"], 403, attempts)
+        self.assertFalse(self.subscription(sub)["confirmed"])
+        # A genuine envelope presented with another TopicArn is refused before
+        # anything else (the signature would not match either).
+        self.confirmed()
+        env = self.publish(notification("i-0ccccccccccccccc3"))
+        bad = dict(env)
+        bad["TopicArn"] = self.other
+        status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(bad).encode(),
+                                          sns_headers(bad))
+        self.assertEqual(status, 403, doc)
+        self.assertIn("TopicArn", doc["reason"])
+
+    def test_5_ssrf_urls_refused(self):
+        # Listed topic, but URLs pointing elsewhere: 400 from the URL check,
+        # which runs before anything is fetched.
+        env = dict(self.sink_confirmation)
+        cases = [("SigningCertURL", "https://sns.us-east-1.amazonaws.com.evil.com/x.pem"),
+                 ("SigningCertURL", "http://sns.us-east-1.amazonaws.com/x.pem"),
+                 ("SigningCertURL", "https://127.0.0.1:%d/x.pem" % SIM.port),
+                 ("SubscribeURL", "https://user@sns.us-east-1.amazonaws.com/?Action=X"),
+                 ("SubscribeURL", "https://sns.us-east-1.amazonaws.com:%d/" % SIM.port)]
+        for field, url in cases:
+            bad = dict(env)
+            bad[field] = url
+            status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(bad).encode(),
+                                              sns_headers(bad))
+            self.assertEqual(status, 400, (url, doc))
+            self.assertIn(field, doc["reason"])
+
+    def test_6_test_notification_and_bad_bodies(self):
+        self.confirmed()
+        env = self.publish(notification(None, test=True), subject="Auto Scaling: test notification")
+        status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(env).encode(),
+                                          sns_headers(env))
+        self.assertEqual((status, doc["status"]), (200, "ignored"), doc)
+        status, doc = self.daemon.request("POST", "/v1/sns", b"not json",
+                                          {"x-amz-sns-message-type": "Notification"})
+        self.assertEqual(status, 400, doc)
+        status, _ = self.daemon.request("GET", "/v1/sns")
+        self.assertEqual(status, 405)
+        # The header and the body must agree on the type.
+        h = sns_headers(env)
+        h["x-amz-sns-message-type"] = "SubscriptionConfirmation"
+        status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(env).encode(), h)
+        self.assertEqual(status, 400, doc)
+
+
+if __name__ == "__main__":
+    unittest.main()
