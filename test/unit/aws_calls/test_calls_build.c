@@ -479,7 +479,7 @@ static void to_query_encoding(void **state)
 	BUILD_OK(query_encode(q, &body, &len));
 	/* query.c keeps insertion order (botocore's); NextToken goes last. */
 	assert_string_equal(body, "Action=CreateTags&Version=2016-11-15&ResourceId.1=eni-1&"
-				  "Tag.1.Key=a%20b&Tag.1.Value=x%2Fy&NextToken=tok%2F1%3D");
+				  "Tag.1.Key=a+b&Tag.1.Value=x%2Fy&NextToken=tok%2F1%3D");
 	free(body);
 	query_params_free(q);
 	cq_params_free(p);
