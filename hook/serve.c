@@ -11,6 +11,7 @@
 #include "engine_internal.h"
 #include "hook.h"
 #include "hook_internal.h"
+#include "intake_ext.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -202,6 +203,7 @@ typedef struct server {
 	hook_engine engine;
 	hook_health health;
 	hook_intake *intake;
+	hook_sqs *sqs; /* SQS consumer (sqs.queue_url), or NULL */
 	hook_admin *admin;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *grace;
@@ -237,6 +239,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 			      "shutdown_grace_ms", (json_int_t)sv->cfg->shutdown_grace_ms);
 	hook_log_json(HOOK_LOG_INFO, "stopping: intake closed, draining", f);
 	hook_intake_stop(sv->intake);
+	hook_sqs_stop(sv->sqs);
 	struct timeval tv = {(time_t)(sv->cfg->shutdown_grace_ms / 1000),
 			     (suseconds_t)((sv->cfg->shutdown_grace_ms % 1000) * 1000)};
 	evtimer_add(sv->grace, &tv);
@@ -326,6 +329,7 @@ static void serve_usage(FILE *out)
 static void server_cleanup(server *sv)
 {
 	hook_intake_free(sv->intake);
+	hook_sqs_free(sv->sqs);
 	hook_admin_free(sv->admin);
 	hook_engine_free(&sv->engine);
 	hook_store_close(sv->store);
@@ -450,7 +454,14 @@ int hook_cmd_serve(int argc, char **argv)
 		hook_log_json(HOOK_LOG_ERROR, "cannot bind the intake listener", f);
 		goto out;
 	}
+	if (sv.cfg->sqs_queue_url &&
+	    (err = hook_sqs_new(sv.base, sv.cfg, sv.store, &sv.engine, &sv.sqs))) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the SQS consumer", "error", hk_err_str(err),
+			 NULL);
+		goto out;
+	}
 	hook_engine_start(&sv.engine);
+	hook_sqs_start(sv.sqs);
 	json_t *f = json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:i}", "version", HOOKD_VERSION,
 			      "intake_address", sv.cfg->intake.address, "intake_port",
 			      (json_int_t)intake_port, "admin_address", sv.cfg->admin.address,
