@@ -229,6 +229,15 @@ class TestEventDelivery(unittest.TestCase):
         self.assertIn("MaximumRetryAttempts", t["RetryPolicy"])
         self.assertIn("MaximumEventAgeInSeconds", t["RetryPolicy"])
 
+    def test_queue_policies_only_for_this_rule(self):
+        res = load(SERVICE)["Resources"]
+        for name, queue in (("DeadLetterQueuePolicy", "DeadLetterQueue"), ("EventQueuePolicy", "EventQueue")):
+            (st,) = res[name]["Properties"]["PolicyDocument"]["Statement"]
+            self.assertEqual(st["Action"], "sqs:SendMessage")
+            self.assertEqual(st["Resource"], {"Fn::GetAtt": [queue, "Arn"]})
+            self.assertEqual(st["Principal"], {"Service": {"Fn::Sub": "events.${AWS::URLSuffix}"}})
+            self.assertEqual(st["Condition"], {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["LifecycleRule", "Arn"]}}})
+
     def test_api_key_never_in_plain_parameter_echo(self):
         p = load(SERVICE)["Parameters"]["ApiKeyValue"]
         self.assertTrue(p["NoEcho"])

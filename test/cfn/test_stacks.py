@@ -1,0 +1,200 @@
+"""The templates created in the simulator's CloudFormation (moto 5.2.1).
+
+moto creates VPC/Subnet/LaunchTemplate/AutoScalingGroup/IAM/Events Rule/SQS and
+silently skips what it does not know (Events Connection/ApiDestination,
+WaitConditionHandle) while still reporting CREATE_COMPLETE. Its AutoScalingGroup
+ignores LifecycleHookSpecificationList, and the simulator registers hooks from
+that list only on the CreateAutoScalingGroup API, not on moto's CloudFormation
+path: a test below pins that gap, and another replays the template's resolved
+hook list through the API, where the simulator validates it as AWS would."""
+
+import base64
+import json
+import os
+import unittest
+
+from cfn_common import CFN, condition_values, load, parameter_defaults, resolve
+from simctl import start_sim
+
+
+def read(name):
+    with open(os.path.join(CFN, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def params_list(d):
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in d.items()]
+
+
+class TestStacks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = start_sim()
+        ec2 = cls.ec2 = cls.sim.client("ec2")
+        cls.asg = cls.sim.client("autoscaling")
+        cls.cfn = cls.sim.client("cloudformation")
+        cls.vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        cls.node_subnets = [
+            ec2.create_subnet(VpcId=cls.vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+            for i, az in enumerate(("us-east-1a", "us-east-1b"))]
+        cls.sg = ec2.create_security_group(GroupName="nodes", Description="nodes", VpcId=cls.vpc)["GroupId"]
+        cls.ami = ec2.describe_images()["Images"][0]["ImageId"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def nodegroup_params(self, name, **over):
+        p = {
+            "ClusterName": "telco",
+            "AutoScalingGroupName": name,
+            "AmiFamily": "AL2023",
+            "AmiId": self.ami,
+            "InstanceType": "m5.large",
+            "NodeSubnetIds": ",".join(self.node_subnets),
+            "NodeSecurityGroupIds": self.sg,
+            "ClusterEndpoint": "https://ABCDEF.gr7.us-east-1.eks.amazonaws.com",
+            "ClusterCertificateAuthority": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t",
+            "BootstrapArguments": "--node-labels=multus=true",
+            "MinSize": "0", "MaxSize": "4", "DesiredCapacity": "2",
+            "LaunchHeartbeatTimeout": "120",
+            "LaunchDefaultResult": "ABANDON",
+            "TerminateHeartbeatTimeout": "90",
+            "NotificationMetadata": '{"multus":"sig"}',
+            "VpcId": self.vpc, "Az1": "us-east-1a", "Az2": "us-east-1b",
+            "Network1Name": "sig", "Network1CidrAz1": "10.0.16.0/24", "Network1CidrAz2": "10.0.17.0/24",
+            "Network2Name": "oam", "Network2CidrAz1": "10.0.32.0/24", "Network2CidrAz2": "10.0.33.0/24",
+        }
+        p.update(over)
+        return p
+
+    def create(self, stack, template, params):
+        self.cfn.create_stack(StackName=stack, TemplateBody=read(template), Parameters=params_list(params),
+                              Capabilities=["CAPABILITY_IAM"])
+        s = self.cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        self.assertEqual(s["StackStatus"], "CREATE_COMPLETE", s.get("StackStatusReason"))
+        return {o["OutputKey"]: o["OutputValue"] for o in s.get("Outputs", [])}
+
+    def test_nodegroup_stack(self):
+        out = self.create("ng", "multus-nodegroup.yaml", self.nodegroup_params("multus-workers"))
+        (g,) = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=["multus-workers"])["AutoScalingGroups"]
+        self.assertEqual(out["AutoScalingGroupName"], "multus-workers")
+        self.assertEqual((g["MinSize"], g["MaxSize"], g["DesiredCapacity"]), (0, 4, 2))
+        self.assertEqual(sorted(g["VPCZoneIdentifier"].split(",")), sorted(self.node_subnets))
+        self.assertEqual(g["LaunchTemplate"]["LaunchTemplateId"], out["LaunchTemplateId"])
+        tags = {t["Key"]: t["Value"] for t in g["Tags"]}
+        self.assertEqual(tags["kubernetes.io/cluster/telco"], "owned")
+        self.assertEqual(tags["multus-hookd/node-group"], "multus-workers")
+
+        # The launch template and its bootstrap user data (AL2023 nodeadm).
+        (v,) = self.ec2.describe_launch_template_versions(LaunchTemplateId=out["LaunchTemplateId"])["LaunchTemplateVersions"]
+        data = v["LaunchTemplateData"]
+        self.assertEqual((data["ImageId"], data["InstanceType"]), (self.ami, "m5.large"))
+        self.assertEqual(data["MetadataOptions"]["HttpTokens"], "required")
+        self.assertIn("instance-profile/", data["IamInstanceProfile"]["Arn"])
+        ud = base64.b64decode(data["UserData"]).decode()
+        for want in ("kind: NodeConfig", "name: telco", "apiServerEndpoint: https://ABCDEF.gr7",
+                     "flags: [--node-labels=multus=true]", "Content-Type: application/node.eks.aws"):
+            self.assertIn(want, ud)
+        self.assertIn("NodeRoleArn", out)
+
+        # The Multus subnets, found the way the daemon finds them (tag filters).
+        for net, cidrs in (("sig", {"us-east-1a": "10.0.16.0/24", "us-east-1b": "10.0.17.0/24"}),
+                           ("oam", {"us-east-1a": "10.0.32.0/24", "us-east-1b": "10.0.33.0/24"})):
+            subs = self.ec2.describe_subnets(Filters=[{"Name": "tag:multus.io/network", "Values": [net]}])["Subnets"]
+            self.assertEqual({s["AvailabilityZone"]: s["CidrBlock"] for s in subs}, cidrs)
+            for s in subs:
+                self.assertEqual(s["VpcId"], self.vpc)
+                self.assertIn({"Key": "multus.io/zone", "Value": s["AvailabilityZone"]}, s["Tags"])
+        self.assertEqual(out["Network1SubnetAz1"],
+                         self.ec2.describe_subnets(Filters=[{"Name": "tag:multus.io/network", "Values": ["sig"]},
+                                                            {"Name": "availability-zone", "Values": ["us-east-1a"]}])["Subnets"][0]["SubnetId"])
+
+        # The simulator gap: hooks from a CloudFormation-created group are not
+        # registered, so its instances go straight to InService. Should the
+        # simulator learn this, replace this assertion by the checks of
+        # test_hook_specifications_accepted_by_the_api.
+        self.assertEqual(self.asg.describe_lifecycle_hooks(AutoScalingGroupName="multus-workers")["LifecycleHooks"], [],
+                         "the simulator now registers LifecycleHookSpecificationList from CloudFormation: tighten this test")
+
+    def test_nodegroup_minimal_al2_existing_profile(self):
+        p = {"ClusterName": "telco", "AutoScalingGroupName": "plain-workers", "AmiFamily": "AL2", "AmiId": self.ami,
+             "NodeSubnetIds": ",".join(self.node_subnets), "NodeSecurityGroupIds": self.sg,
+             "NodeInstanceProfileArn": "arn:aws:iam::123456789012:instance-profile/existing-nodes"}
+        out = self.create("ng-min", "multus-nodegroup.yaml", p)
+        self.assertNotIn("NodeRoleArn", out)
+        self.assertNotIn("Network1SubnetAz1", out)
+        (v,) = self.ec2.describe_launch_template_versions(LaunchTemplateId=out["LaunchTemplateId"])["LaunchTemplateVersions"]
+        data = v["LaunchTemplateData"]
+        self.assertEqual(data["IamInstanceProfile"]["Arn"], p["NodeInstanceProfileArn"])
+        self.assertNotIn("KeyName", data)
+        self.assertIn("/etc/eks/bootstrap.sh 'telco'", base64.b64decode(data["UserData"]).decode())
+        logical = {r["LogicalResourceId"] for r in
+                   self.cfn.describe_stack_resources(StackName="ng-min")["StackResources"]}
+        self.assertIn("NodeGroup", logical)
+        self.assertFalse(logical & {"Net1SubnetAz1", "Net1SubnetAz2", "Net2SubnetAz1", "Net2SubnetAz2",
+                                    "NodeRole", "NodeInstanceProfile"}, logical)
+
+    def test_hook_specifications_accepted_by_the_api(self):
+        """The template's LifecycleHookSpecificationList, resolved with real
+        parameters, given to CreateAutoScalingGroup: the simulator validates each
+        field (ranges, transitions, results, metadata length) as AWS does, holds the
+        first instances in Pending:Wait, and reports the hooks as specified."""
+        tpl = load("multus-nodegroup.yaml")
+        params = parameter_defaults(tpl)
+        params.update(self.nodegroup_params("api-workers"))
+        specs = resolve(tpl["Resources"]["NodeGroup"]["Properties"]["LifecycleHookSpecificationList"],
+                        params, condition_values(tpl, params))
+        specs = [{k: (int(v) if k == "HeartbeatTimeout" else v) for k, v in s.items()} for s in specs]
+        lt = self.ec2.create_launch_template(LaunchTemplateName="api-workers",
+                                             LaunchTemplateData={"ImageId": self.ami, "InstanceType": "m5.large"})
+        self.asg.create_auto_scaling_group(
+            AutoScalingGroupName="api-workers", MinSize=0, MaxSize=4, DesiredCapacity=1,
+            LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplate"]["LaunchTemplateId"], "Version": "$Latest"},
+            VPCZoneIdentifier=",".join(self.node_subnets), LifecycleHookSpecificationList=specs)
+        hooks = {h["LifecycleHookName"]: h for h in
+                 self.asg.describe_lifecycle_hooks(AutoScalingGroupName="api-workers")["LifecycleHooks"]}
+        self.assertEqual(set(hooks), {"multus-launch", "multus-terminate"})
+        launch, term = hooks["multus-launch"], hooks["multus-terminate"]
+        self.assertEqual((launch["LifecycleTransition"], launch["HeartbeatTimeout"], launch["DefaultResult"]),
+                         ("autoscaling:EC2_INSTANCE_LAUNCHING", 120, "ABANDON"))
+        self.assertEqual((term["LifecycleTransition"], term["HeartbeatTimeout"], term["DefaultResult"]),
+                         ("autoscaling:EC2_INSTANCE_TERMINATING", 90, "CONTINUE"))
+        self.assertEqual(json.loads(launch["NotificationMetadata"]), {"multus": "sig"})
+        (g,) = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=["api-workers"])["AutoScalingGroups"]
+        self.assertEqual([i["LifecycleState"] for i in g["Instances"]], ["Pending:Wait"])
+
+        # Without metadata the key is left out (not sent empty).
+        params["NotificationMetadata"] = ""
+        bare = resolve(tpl["Resources"]["NodeGroup"]["Properties"]["LifecycleHookSpecificationList"],
+                       params, condition_values(tpl, params))
+        self.assertTrue(all("NotificationMetadata" not in s for s in bare))
+
+    def test_service_stack_sqs_mode(self):
+        p = {"NodeGroupAsgNames": "multus-workers,plain-workers", "AsgNamePattern": "*-workers",
+             "TrustMode": "pod-identity", "DeliveryMode": "sqs", "VpcId": self.vpc}
+        out = self.create("svc-sqs", "multus-hookd-service.yaml", p)
+        self.assertEqual(set(out), {"DaemonRoleArn", "LifecycleRuleArn", "EventQueueUrl", "DeadLetterQueueUrl"})
+        role = self.sim.client("iam").get_role(RoleName=out["DaemonRoleArn"].split("/")[-1])["Role"]
+        self.assertIn("pods.eks.amazonaws.com", json.dumps(role["AssumeRolePolicyDocument"]))
+        ev = self.sim.client("events")
+        rule = ev.describe_rule(Name=out["LifecycleRuleArn"].split("/")[-1])
+        pat = json.loads(rule["EventPattern"])
+        self.assertEqual(pat["detail"]["AutoScalingGroupName"], ["multus-workers", "plain-workers"])
+        (t,) = ev.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        sqs = self.sim.client("sqs")
+        qarn = sqs.get_queue_attributes(QueueUrl=out["EventQueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.assertEqual(t["Arn"], qarn)
+        attrs = sqs.get_queue_attributes(QueueUrl=out["EventQueueUrl"], AttributeNames=["All"])["Attributes"]
+        self.assertIn(out["DeadLetterQueueUrl"].rsplit("/", 1)[-1], json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"])
+        # moto has no CloudFormation support for AWS::SQS::QueuePolicy (skipped, no
+        # Policy attribute): the policies are checked statically in test_templates.
+        self.assertIn("No Moto CloudFormation support for AWS::SQS::QueuePolicy", self.sim.stderr_text())
+
+    # api-destination mode cannot be created in moto: it skips the Connection and
+    # the ApiDestination, then fails the stack on the Fn::GetAtt to them
+    # ("references undefined resource ApiDestination"). That mode is linted only.
+
+
+if __name__ == "__main__":
+    unittest.main()
