@@ -15,6 +15,7 @@ import json
 import os
 import queue
 import shutil
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -344,6 +345,101 @@ class SnsIntake(unittest.TestCase):
         h["x-amz-sns-message-type"] = "SubscriptionConfirmation"
         status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(env).encode(), h)
         self.assertEqual(status, 400, doc)
+
+
+def eventbridge(instance):
+    return {"version": "0", "id": str(uuid.uuid4()),
+            "detail-type": "EC2 Instance-launch Lifecycle Action", "source": "aws.autoscaling",
+            "account": "123456789012", "time": "2026-01-02T03:04:05Z", "region": "us-east-1",
+            "resources": ["arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x"],
+            "detail": {k: v for k, v in notification(instance).items()
+                       if k in ("LifecycleActionToken", "AutoScalingGroupName", "LifecycleHookName",
+                                "EC2InstanceId", "LifecycleTransition", "Origin", "Destination")}}
+
+
+class SqsIntake(unittest.TestCase):
+    """The daemon long-polls a queue; only committed messages are deleted."""
+
+    def setUp(self):
+        self.sqs = SIM.client("sqs")
+        name = "hooks-" + uuid.uuid4().hex[:8]
+        self.dlq = self.sqs.create_queue(QueueName=name + "-dlq")["QueueUrl"]
+        self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        self.daemon = Daemon({"sqs": {"queue_url": self.url, "wait_time_s": 1,
+                                      "visibility_timeout_s": 5}}).start()
+
+    def tearDown(self):
+        rc = self.daemon.stop()
+        self.assertEqual(rc, 0, "SIGTERM must stop the consumer cleanly")
+
+    def counts(self, url=None):
+        a = self.sqs.get_queue_attributes(
+            QueueUrl=url or self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        a = a["Attributes"]
+        return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])
+
+    def send(self, body):
+        self.sqs.send_message(QueueUrl=self.url,
+                              MessageBody=body if isinstance(body, str) else json.dumps(body))
+
+    def test_notifications_become_actions_and_queue_empties(self):
+        insts = ["i-0%016x" % (0x2000 + i) for i in range(12)]
+        notes = [notification(inst) for inst in insts[:-1]]
+        for note in notes:
+            self.send(note)
+        self.send(eventbridge(insts[-1]))
+        self.send(notification(None, test=True))
+        # Redelivered copies of the first notification (same token + instance).
+        self.send(notes[0])
+        self.send(notes[0])
+        for inst in insts:
+            acts = wait_for(lambda: self.daemon.action_for(inst), "action for " + inst)
+            self.assertEqual(len(acts), 1, acts)
+        wait_for(lambda: self.counts() == (0, 0), "the queue to empty")
+        by = {a["instance_id"]: a for a in self.daemon.actions()}
+        self.assertEqual(by[insts[0]]["source"], "notification")
+        self.assertEqual(by[insts[-1]]["source"], "eventbridge")
+        self.assertEqual(len([a for a in self.daemon.actions() if a["instance_id"] in insts]),
+                         len(insts))
+
+    def test_garbage_is_left_for_the_redrive_policy(self):
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=self.dlq, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        self.sqs.set_queue_attributes(QueueUrl=self.url, Attributes={"RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})})
+        self.send("this is not JSON")
+        self.send({"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING"})  # fields missing
+        inst = "i-0%016x" % 0x3000
+        self.send(notification(inst))
+        wait_for(lambda: self.daemon.action_for(inst), "the good message's action")
+        # The two bad messages were received but not deleted.
+        wait_for(lambda: sum(self.counts()) == 2, "only the two bad messages to remain")
+        # After their visibility timeout the next receive moves them to the
+        # dead-letter queue (maxReceiveCount 1): nothing is lost, nothing spins.
+        wait_for(lambda: sum(self.counts(self.dlq)) == 2, "the bad messages in the DLQ", 30)
+        self.assertEqual(sum(self.counts()), 0)
+        self.assertEqual(len(self.daemon.actions()), 1)
+
+    def test_store_failure_keeps_the_message(self):
+        db = sqlite3.connect(os.path.join(self.daemon.tmp, "state", "multus-hookd.db"),
+                             timeout=0, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        inst = "i-0%016x" % 0x4000
+        try:
+            self.send(notification(inst))
+            wait_for(lambda: self.counts() == (0, 1), "the daemon to receive the message")
+            # The commit failed: no action, and the message is still in the queue.
+            time.sleep(0.3)
+            self.assertEqual(sum(self.counts()), 1)
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        self.assertEqual(self.daemon.action_for(inst), [])
+        acts = wait_for(lambda: self.daemon.action_for(inst), "the action after the store recovers",
+                        30)
+        self.assertEqual(len(acts), 1)
+        wait_for(lambda: self.counts() == (0, 0), "the queue to empty")
 
 
 if __name__ == "__main__":
