@@ -129,8 +129,8 @@ class TestStacks(unittest.TestCase):
         self.assertEqual(data["IamInstanceProfile"]["Arn"], p["NodeInstanceProfileArn"])
         self.assertNotIn("KeyName", data)
         self.assertIn("/etc/eks/bootstrap.sh 'telco'", base64.b64decode(data["UserData"]).decode())
-        logical = {r["LogicalResourceId"] for r in
-                   self.cfn.describe_stack_resources(StackName="ng-min")["StackResources"]}
+        logical = {r.get("LogicalResourceId") for r in
+                   self.cfn.list_stack_resources(StackName="ng-min")["StackResourceSummaries"]}
         self.assertIn("NodeGroup", logical)
         self.assertFalse(logical & {"Net1SubnetAz1", "Net1SubnetAz2", "Net2SubnetAz1", "Net2SubnetAz2",
                                     "NodeRole", "NodeInstanceProfile"}, logical)
