@@ -33,6 +33,7 @@
 #define DEF_MAX_CONCURRENT	32u
 #define DEF_HEARTBEAT_MARGIN_MS 60000u
 #define DEF_SHUTDOWN_GRACE_MS	20000u
+#define DEF_SWEEP_INTERVAL_S	600u
 #define MAX_NETWORKS_PER_GROUP	15u
 #define MAX_SECURITY_GROUPS	16u
 #define MAX_USER_TAGS		40u
@@ -713,13 +714,15 @@ static void parse_limits(vctx *v, json_t *root, hook_config *cfg)
 	cfg->max_concurrent_actions = DEF_MAX_CONCURRENT;
 	cfg->heartbeat_margin_ms = DEF_HEARTBEAT_MARGIN_MS;
 	cfg->shutdown_grace_ms = DEF_SHUTDOWN_GRACE_MS;
+	cfg->sweep_interval_s = DEF_SWEEP_INTERVAL_S;
 	json_t *o = get_obj(v, "", root, "limits", false);
 	if (!o)
 		return;
-	static const char *const keys[] = {
-	    "max_body_bytes",	   "max_header_bytes",	 "max_connections",
-	    "read_timeout_ms",	   "request_timeout_ms", "max_concurrent_actions",
-	    "heartbeat_margin_ms", "shutdown_grace_ms",	 NULL};
+	static const char *const keys[] = {"max_body_bytes",	  "max_header_bytes",
+					   "max_connections",	  "read_timeout_ms",
+					   "request_timeout_ms",  "max_concurrent_actions",
+					   "heartbeat_margin_ms", "shutdown_grace_ms",
+					   "sweep_interval_s",	  NULL};
 	check_keys(v, "limits", o, keys);
 	cfg->max_body_bytes = (size_t)get_uint(v, "limits", o, "max_body_bytes", 1024,
 					       64ull * 1024 * 1024, HK_CAP_HTTP_BODY_DEFAULT);
@@ -737,6 +740,29 @@ static void parse_limits(vctx *v, json_t *root, hook_config *cfg)
 						      3600000, DEF_HEARTBEAT_MARGIN_MS);
 	cfg->shutdown_grace_ms = (unsigned)get_uint(v, "limits", o, "shutdown_grace_ms", 0, 600000,
 						    DEF_SHUTDOWN_GRACE_MS);
+	cfg->sweep_interval_s =
+	    (unsigned)get_uint(v, "limits", o, "sweep_interval_s", 0, 86400, DEF_SWEEP_INTERVAL_S);
+}
+
+/* ---- lifecycle engine: TEST ONLY keys (docs/configuration.md, `testing`) ---- */
+static void parse_testing(vctx *v, json_t *root, hook_config *cfg)
+{
+	cfg->test_time_scale = 1.0;
+	json_t *o = get_obj(v, "", root, "testing", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"time_scale", NULL};
+	check_keys(v, "testing", o, keys);
+	json_t *j = json_object_get(o, "time_scale");
+	if (!j)
+		return;
+	double d = json_is_number(j) ? json_number_value(j) : -1.0;
+	if (!json_is_number(j) || !(d >= 0.001 && d <= 1000.0))
+		hook_problems_add(v->p,
+				  "testing.time_scale: must be a number from 0.001 to 1000 "
+				  "(test only: lifecycle hook timeouts are multiplied by it)");
+	else
+		cfg->test_time_scale = d;
 }
 
 /* ---- SNS and SQS intake (docs/intake.md; hook/sns.c, hook/sqs_intake.c) ---- */
@@ -1319,8 +1345,9 @@ hk_err hook_config_parse(const char *buf, size_t len, const char *base_dir, unsi
 		err = HK_ERR_INVALID;
 		goto out;
 	}
-	static const char *const keys[] = {
-	    "aws", "listeners", "auth", "state_dir", "limits", "node_groups", "sns", "sqs", NULL};
+	static const char *const keys[] = {"aws",     "listeners",   "auth", "state_dir",
+					   "limits",  "node_groups", "sns",  "sqs",
+					   "testing", NULL};
 	check_keys(&v, "", root, keys);
 	parse_aws(&v, root, cfg);
 
@@ -1354,6 +1381,7 @@ hk_err hook_config_parse(const char *buf, size_t len, const char *base_dir, unsi
 	parse_limits(&v, root, cfg);
 	parse_sns(&v, root, cfg);
 	parse_sqs(&v, root, cfg);
+	parse_testing(&v, root, cfg);
 
 	json_t *groups = get_arr(&v, "", root, "node_groups", true, true);
 	if (groups) {

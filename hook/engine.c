@@ -10,7 +10,6 @@
  * come back (eng_settle), so cleanup never races with a create. */
 #include "engine_internal.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,32 +218,48 @@ const char *hook_engine_fault_str(hook_engine_fault f)
 	return names[f];
 }
 
-void hook_engine_timing_make(unsigned heartbeat_s, unsigned global_s, unsigned margin_cfg_ms,
-			     hook_engine_timing *t)
+void hook_engine_timing_scaled(unsigned heartbeat_s, unsigned global_s, unsigned margin_cfg_ms,
+			       double scale, hook_engine_timing *t)
 {
-	int64_t hb = (int64_t)(heartbeat_s ? heartbeat_s : 3600) * 1000;
-	int64_t global = global_s ? (int64_t)global_s * 1000 : 100 * hb;
-	if (global > (int64_t)48 * 3600 * 1000)
-		global = (int64_t)48 * 3600 * 1000;
+	if (!(scale > 0.0) || scale > 1000.0)
+		scale = 1.0;
+	int64_t hb_aws = (int64_t)(heartbeat_s ? heartbeat_s : 3600) * 1000;
+	int64_t global_aws = global_s ? (int64_t)global_s * 1000 : 100 * hb_aws;
+	if (global_aws > (int64_t)48 * 3600 * 1000)
+		global_aws = (int64_t)48 * 3600 * 1000;
+	int64_t hb = (int64_t)((double)hb_aws * scale + 0.5);
+	int64_t global = (int64_t)((double)global_aws * scale + 0.5);
+	if (hb < 40)
+		hb = 40;
+	if (global < hb)
+		global = hb;
 	int64_t margin = margin_cfg_ms;
 	if (margin > hb / 4)
 		margin = hb / 4;
+	int64_t gmargin = margin_cfg_ms;
+	if (gmargin > global / 4)
+		gmargin = global / 4;
 	int64_t interval = hb / 2;
 	if (hb - (int64_t)margin_cfg_ms < interval)
 		interval = hb - (int64_t)margin_cfg_ms;
 	if (interval < hb / 4)
 		interval = hb / 4;
-	if (interval < 1000)
-		interval = 1000;
 	t->heartbeat_ms = hb;
 	t->global_ms = global;
 	t->margin_ms = margin;
+	t->global_margin_ms = gmargin;
 	t->interval_ms = interval;
+}
+
+void hook_engine_timing_make(unsigned heartbeat_s, unsigned global_s, unsigned margin_cfg_ms,
+			     hook_engine_timing *t)
+{
+	hook_engine_timing_scaled(heartbeat_s, global_s, margin_cfg_ms, 1.0, t);
 }
 
 int64_t hook_engine_giveup_ms(const hook_engine_timing *t, int64_t started_ms, int64_t last_beat_ms)
 {
-	int64_t g = started_ms + t->global_ms - t->margin_ms;
+	int64_t g = started_ms + t->global_ms - t->global_margin_ms;
 	int64_t h = (last_beat_ms > started_ms ? last_beat_ms : started_ms) + t->heartbeat_ms -
 		    t->margin_ms;
 	return g < h ? g : h;
@@ -279,6 +294,59 @@ hk_err hook_engine_parse_pod_range(const char *s, cidr_range *ret)
 	if (!s)
 		return HK_ERR_INVALID;
 	return cidr_parse_range(s, CIDR_PARSE_BARE, ret, NULL);
+}
+
+bool hook_engine_range_covered(const cidr_range *r, const cidr_prefix *resv, size_t n_resv)
+{
+	cidr_u128 cur = cidr_addr_to_u128(&r->first);
+	cidr_u128 last = cidr_addr_to_u128(&r->last);
+	for (;;) {
+		/* the reservation holding `cur` that reaches farthest */
+		bool found = false;
+		cidr_u128 reach = 0;
+		for (size_t i = 0; i < n_resv; i++) {
+			if (resv[i].addr.family != r->first.family)
+				continue;
+			cidr_addr lo = cidr_prefix_first(&resv[i]);
+			cidr_addr hi = cidr_prefix_last(&resv[i]);
+			cidr_u128 l = cidr_addr_to_u128(&lo), h = cidr_addr_to_u128(&hi);
+			if (l <= cur && cur <= h && (!found || h > reach)) {
+				found = true;
+				reach = h;
+			}
+		}
+		if (!found)
+			return false;
+		if (reach >= last)
+			return true;
+		cur = reach + 1;
+	}
+}
+
+size_t hook_engine_dhcp_uncovered(const cidr_prefix *subnet, const cidr_range *ranges, size_t n,
+				  const cidr_prefix *resv, size_t n_resv, bool *uncovered)
+{
+	size_t bad = 0;
+	cidr_addr sf = cidr_prefix_first(subnet), sl = cidr_prefix_last(subnet);
+	cidr_u128 s_lo = cidr_addr_to_u128(&sf), s_hi = cidr_addr_to_u128(&sl);
+	for (size_t i = 0; i < n; i++) {
+		uncovered[i] = false;
+		if (ranges[i].first.family != subnet->addr.family)
+			continue;
+		cidr_u128 lo = cidr_addr_to_u128(&ranges[i].first);
+		cidr_u128 hi = cidr_addr_to_u128(&ranges[i].last);
+		if (hi < s_lo || lo > s_hi)
+			continue; /* another AZ's subnet */
+		cidr_range part = {.first = cidr_addr_from_u128((cidr_family)subnet->addr.family,
+								lo > s_lo ? lo : s_lo),
+				   .last = cidr_addr_from_u128((cidr_family)subnet->addr.family,
+							       hi < s_hi ? hi : s_hi)};
+		if (!hook_engine_range_covered(&part, resv, n_resv)) {
+			uncovered[i] = true;
+			bad++;
+		}
+	}
+	return bad;
 }
 
 /* ======================================================================
@@ -749,7 +817,8 @@ static void beat_cb(const awc_result *res, const asg_empty_out *out, void *arg)
 	}
 	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
 	if (f == ENG_FAULT_NONE) {
-		a->last_beat_ms = hook_now_ms();
+		/* AWS restarted its clock when the request arrived, after we sent it */
+		a->last_beat_ms = a->beat_sent_ms;
 		if (hook_log_enabled(HOOK_LOG_DEBUG))
 			eng_log(a, HOOK_LOG_DEBUG, "heartbeat recorded", NULL);
 	} else if (f == ENG_FAULT_NO_ACTIVE_ACTION) {
@@ -775,6 +844,7 @@ static void beat_timer_cb(evutil_socket_t fd, short what, void *arg)
 					.instance_id = a->rec.instance_id};
 	a->inflight++;
 	a->beat_inflight = true;
+	a->beat_sent_ms = hook_now_ms();
 	if (asg_record_lifecycle_action_heartbeat(a->eng->aws, &req, beat_cb, a) != HK_OK) {
 		a->inflight--;
 		a->beat_inflight = false;
@@ -864,7 +934,8 @@ static void hook_cache_put(hook_eng *e, const char *asg, const char *hook, unsig
 
 static void set_timing(eng_action *a, unsigned hb, unsigned global)
 {
-	hook_engine_timing_make(hb, global, a->eng->cfg->heartbeat_margin_ms, &a->timing);
+	hook_engine_timing_scaled(hb, global, a->eng->cfg->heartbeat_margin_ms,
+				  a->eng->cfg->test_time_scale, &a->timing);
 	a->timing_known = true;
 	if (!a->last_beat_ms)
 		a->last_beat_ms = a->rec.created_ms;
@@ -1204,15 +1275,7 @@ hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg, hook
 	e->store = store;
 	e->health = health;
 	e->aws = client;
-	e->sweep_interval_s = 600;
-	const char *iv = getenv("MULTUS_HOOKD_SWEEP_INTERVAL_S");
-	if (iv && *iv) {
-		char *end = NULL;
-		errno = 0;
-		unsigned long v = strtoul(iv, &end, 10);
-		if (!errno && end && !*end && v > 0 && v <= 86400)
-			e->sweep_interval_s = (unsigned)v;
-	}
+	e->sweep_interval_s = cfg->sweep_interval_s;
 	e->pump_ev = event_new(base, -1, 0, pump_cb, e);
 	hk_err err = e->pump_ev ? eng_alloc_new(e, &e->alloc) : HK_ERR_NOMEM;
 	if (err) {

@@ -52,10 +52,25 @@ typedef struct eng_pool {
 	size_t n_recent;
 } eng_pool;
 
+/* One dhcp coverage check per subnet (eng_alloc_dhcp_check). */
+typedef struct eng_dhcp {
+	struct eng_dhcp *next;
+	eng_alloc *al;
+	const hook_network *net;
+	char *subnet_id;
+	char *cidrs[9]; /* the subnet's IPv4 CIDR and IPv6 CIDRs */
+	size_t n_cidrs;
+	bool done;
+} eng_dhcp;
+
+#define ENG_DHCP_MAX 4096 /* subnets remembered as checked */
+
 struct eng_alloc {
 	hook_eng *e;
 	eng_pool **pools;
 	size_t n;
+	eng_dhcp *dhcp; /* checks made or in flight (freed with the cache) */
+	size_t n_dhcp;
 };
 
 hk_err eng_alloc_new(hook_eng *e, eng_alloc **ret)
@@ -93,6 +108,14 @@ void eng_alloc_free(eng_alloc *al)
 	for (size_t i = 0; i < al->n; i++)
 		pool_free(al->pools[i]);
 	free(al->pools);
+	while (al->dhcp) {
+		eng_dhcp *d = al->dhcp;
+		al->dhcp = d->next;
+		free(d->subnet_id);
+		for (size_t i = 0; i < d->n_cidrs; i++)
+			free(d->cidrs[i]);
+		free(d);
+	}
 	free(al);
 }
 
@@ -534,4 +557,121 @@ void eng_alloc_stale(eng_alloc *al, const char *subnet_id)
 	eng_pool *p = subnet_id ? pool_find(al, subnet_id) : NULL;
 	if (p)
 		p->stale = true;
+}
+
+/* ---- dhcp mode: are the pod ranges explicit reservations? ----------------- */
+
+static void dhcp_warn(eng_dhcp *d, const char *msg, const char *range, const char *extra)
+{
+	json_t *f = json_pack("{s:s,s:s,s:s}", "network", d->net->name ? d->net->name : "",
+			      "subnet", d->subnet_id, "pod_range", range ? range : "");
+	if (f && extra)
+		json_object_set_new(f, "detail", json_string(extra));
+	hook_log_json(HOOK_LOG_WARN, msg, f);
+}
+
+static void dhcp_resv_cb(const awc_result *res, const ec2_get_subnet_cidr_reservations_out *out,
+			 void *arg)
+{
+	eng_dhcp *d = arg;
+	d->done = true;
+	eng_health_from(d->al->e, res);
+	if (res->err) {
+		dhcp_warn(d, "dhcp pod ranges: cannot read the subnet's CIDR reservations", NULL,
+			  res->aws_code ? res->aws_code : hk_err_str(res->err));
+		return;
+	}
+	size_t nr = out->n_reservations;
+	cidr_prefix *resv = calloc(nr ? nr : 1, sizeof(*resv));
+	size_t n_pod = d->net->n_pod_ranges;
+	cidr_range *pods = calloc(n_pod ? n_pod : 1, sizeof(*pods));
+	const char **pod_txt = calloc(n_pod ? n_pod : 1, sizeof(*pod_txt));
+	bool *bad = calloc(n_pod ? n_pod : 1, sizeof(*bad));
+	if (!resv || !pods || !pod_txt || !bad)
+		goto out;
+	size_t k = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const ec2_cidr_reservation *r = &out->reservations[i];
+		/* only explicit reservations keep EC2's automatic assignment off */
+		if (r->type != EC2_RESERVATION_EXPLICIT || !r->cidr)
+			continue;
+		if (cidr_parse_prefix(r->cidr, CIDR_PARSE_NORMALIZE | CIDR_PARSE_BARE, &resv[k],
+				      NULL) == HK_OK)
+			k++;
+	}
+	size_t np = 0;
+	for (size_t i = 0; i < n_pod; i++)
+		if (hook_engine_parse_pod_range(d->net->pod_ranges[i], &pods[np]) == HK_OK)
+			pod_txt[np++] = d->net->pod_ranges[i];
+	for (size_t c = 0; c < d->n_cidrs; c++) {
+		cidr_prefix sub;
+		if (cidr_parse_prefix(d->cidrs[c], CIDR_PARSE_NORMALIZE, &sub, NULL) != HK_OK)
+			continue;
+		if (!hook_engine_dhcp_uncovered(&sub, pods, np, resv, k, bad))
+			continue;
+		for (size_t i = 0; i < np; i++)
+			if (bad[i])
+				dhcp_warn(d,
+					  "dhcp pod range not covered by an explicit subnet CIDR "
+					  "reservation: EC2 may assign its addresses to ENIs",
+					  pod_txt[i], d->cidrs[c]);
+	}
+out:
+	free(resv);
+	free(pods);
+	free(pod_txt);
+	free(bad);
+}
+
+static void dhcp_subnet_cb(const awc_result *res, const ec2_describe_subnets_out *out, void *arg)
+{
+	eng_dhcp *d = arg;
+	eng_health_from(d->al->e, res);
+	const ec2_subnet *sn = NULL;
+	for (size_t i = 0; res->err == HK_OK && i < out->n_subnets; i++)
+		if (out->subnets[i].subnet_id &&
+		    strcmp(out->subnets[i].subnet_id, d->subnet_id) == 0)
+			sn = &out->subnets[i];
+	if (!sn) {
+		d->done = true;
+		dhcp_warn(d, "dhcp pod ranges: cannot describe the subnet", NULL,
+			  res->aws_code ? res->aws_code : hk_err_str(res->err));
+		return;
+	}
+	if (sn->cidr && (d->cidrs[d->n_cidrs] = strdup(sn->cidr)) != NULL)
+		d->n_cidrs++;
+	for (size_t i = 0; i < sn->n_ipv6_cidrs && d->n_cidrs < HK_ARRAY_LEN(d->cidrs); i++)
+		if (sn->ipv6_cidrs[i].cidr &&
+		    (d->cidrs[d->n_cidrs] = strdup(sn->ipv6_cidrs[i].cidr)) != NULL)
+			d->n_cidrs++;
+	ec2_get_subnet_cidr_reservations_req rreq = {.subnet_id = d->subnet_id};
+	if (ec2_get_subnet_cidr_reservations(d->al->e->aws, &rreq, dhcp_resv_cb, d) != HK_OK)
+		d->done = true;
+}
+
+void eng_alloc_dhcp_check(eng_alloc *al, const char *subnet_id, const hook_network *net)
+{
+	if (!al || !subnet_id || !*subnet_id || net->ip_mode != HOOK_IP_DHCP ||
+	    !net->n_pod_ranges || al->n_dhcp >= ENG_DHCP_MAX || !al->e->aws)
+		return;
+	for (eng_dhcp *d = al->dhcp; d; d = d->next)
+		if (d->net == net && strcmp(d->subnet_id, subnet_id) == 0)
+			return; /* checked (or being checked) already */
+	eng_dhcp *d = calloc(1, sizeof(*d));
+	if (!d)
+		return;
+	d->subnet_id = strdup(subnet_id);
+	if (!d->subnet_id) {
+		free(d);
+		return;
+	}
+	d->al = al;
+	d->net = net;
+	d->next = al->dhcp;
+	al->dhcp = d;
+	al->n_dhcp++;
+	const char *ids[1] = {subnet_id};
+	ec2_describe_subnets_req req = {.subnet_ids = ids, .n_subnet_ids = 1};
+	if (ec2_describe_subnets(al->e->aws, &req, dhcp_subnet_cb, d) != HK_OK)
+		d->done = true;
 }

@@ -130,22 +130,30 @@ const char *hook_engine_fault_str(hook_engine_fault f);
 /* Heartbeat and deadline math (milliseconds). The hook's global timeout is
  * `global_s` when AWS reports it, else min(48 h, 100 x heartbeat). */
 typedef struct hook_engine_timing {
-	int64_t heartbeat_ms; /* the hook's HeartbeatTimeout */
-	int64_t global_ms;    /* the hook's global timeout */
-	int64_t margin_ms;    /* safety margin used (cfg margin, at most heartbeat/4) */
-	int64_t interval_ms;  /* send a heartbeat this long after the previous one */
+	int64_t heartbeat_ms;	  /* the hook's HeartbeatTimeout (x the test time scale) */
+	int64_t global_ms;	  /* the hook's global timeout (x the test time scale) */
+	int64_t margin_ms;	  /* before a heartbeat expiry: cfg margin, at most heartbeat/4 */
+	int64_t global_margin_ms; /* before the global timeout: cfg margin, at most global/4 */
+	int64_t interval_ms;	  /* send a heartbeat this long after the previous one */
 } hook_engine_timing;
 
 /* Fill `t` from the hook's timeouts and cfg->heartbeat_margin_ms:
- * interval = min(heartbeat/2, heartbeat - margin), at least heartbeat/4 and
- * 1 s; margin = min(cfg margin, heartbeat/4). */
+ * interval = min(heartbeat/2, heartbeat - cfg margin), at least heartbeat/4;
+ * margin = min(cfg margin, heartbeat/4); global margin = min(cfg margin,
+ * global/4) (the cleanup of a failing action must fit in it). */
 void hook_engine_timing_make(unsigned heartbeat_s, unsigned global_s, unsigned margin_cfg_ms,
 			     hook_engine_timing *t);
+/* The same with the hook's timeouts (AWS seconds) multiplied by `scale`
+ * (testing.time_scale: the simulator's --time-scale; <= 0 means 1). The
+ * heartbeat is at least 40 ms and the global timeout at least the heartbeat. */
+void hook_engine_timing_scaled(unsigned heartbeat_s, unsigned global_s, unsigned margin_cfg_ms,
+			       double scale, hook_engine_timing *t);
 
 /* When the action must stop working and clean up (epoch ms): the earlier of
- * the global deadline minus the margin (started_ms + global - margin) and the
- * heartbeat expiry minus the margin (last_beat_ms + heartbeat - margin), where
- * last_beat_ms is the last successful heartbeat (or started_ms). */
+ * the global deadline minus the global margin (started_ms + global -
+ * global_margin) and the heartbeat expiry minus the margin (last_beat_ms +
+ * heartbeat - margin), where last_beat_ms is when the last successful
+ * heartbeat was sent (or started_ms). */
 int64_t hook_engine_giveup_ms(const hook_engine_timing *t, int64_t started_ms,
 			      int64_t last_beat_ms);
 
@@ -158,6 +166,18 @@ const char *hook_engine_pick_subnet(const hook_network *net, const char *az,
 
 /* Parse a configured pod range ("a.b.c.d/n" or "first-last"). */
 HK_MUST_CHECK hk_err hook_engine_parse_pod_range(const char *s, cidr_range *ret);
+
+/* Whether every address of `r` lies in one of `resv` (their union; other
+ * families ignored). */
+bool hook_engine_range_covered(const cidr_range *r, const cidr_prefix *resv, size_t n_resv);
+
+/* dhcp mode: EC2 never auto-assigns from an explicit subnet CIDR reservation,
+ * so each pod range must be covered by them. For each of the `n` ranges, set
+ * uncovered[i] when its part inside `subnet` is not wholly covered by the
+ * explicit reservations `resv`; ranges outside the subnet (another AZ's) or
+ * of the other family are fine. Returns how many are uncovered. */
+size_t hook_engine_dhcp_uncovered(const cidr_prefix *subnet, const cidr_range *ranges, size_t n,
+				  const cidr_prefix *resv, size_t n_resv, bool *uncovered);
 
 /* ======================================================================
  * The engine (engine.c)
@@ -222,7 +242,8 @@ struct eng_action {
 	hook_engine_step step;
 	hook_engine_timing timing;
 	bool timing_known;
-	int64_t last_beat_ms;
+	int64_t last_beat_ms; /* when the last successful heartbeat was sent */
+	int64_t beat_sent_ms; /* when the heartbeat in flight was sent */
 	int64_t giveup_ms;
 	struct event *beat_ev;	 /* heartbeat timer */
 	struct event *giveup_ev; /* deadline timer */
@@ -353,5 +374,10 @@ void eng_alloc_release(eng_alloc *al, const char *subnet_id, const char *addr);
 void eng_alloc_conflict(eng_alloc *al, const char *subnet_id, const char *addr);
 /* Something was deleted or changed in the subnet: refresh before the next take. */
 void eng_alloc_stale(eng_alloc *al, const char *subnet_id);
+/* dhcp mode with pod_ranges: the first time `net` uses `subnet_id`, read the
+ * subnet (its CIDRs) and its CIDR reservations in the background and log a
+ * warning for each pod range inside it that explicit reservations do not
+ * cover (hook_engine_dhcp_uncovered). Never blocks or fails the launch. */
+void eng_alloc_dhcp_check(eng_alloc *al, const char *subnet_id, const hook_network *net);
 
 #endif

@@ -352,6 +352,8 @@ static void subnets_maybe_done(eng_action *a)
 			eng_action_fail(a, "network %s: no subnet in %s", net_name(s), a->az);
 			return;
 		}
+		if (*s->subnet_id)
+			eng_alloc_dhcp_check(a->eng->alloc, s->subnet_id, s->net);
 	}
 	step_capacity(a);
 }

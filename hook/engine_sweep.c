@@ -1,5 +1,5 @@
 /* The orphan sweep: at start (after a short delay) and then every
- * sweep_interval_s (default 600 s; MULTUS_HOOKD_SWEEP_INTERVAL_S overrides),
+ * limits.sweep_interval_s (default 600 s; 0 = no sweep),
  * delete the `available` ENIs tagged multus-hookd/instance-id whose instance
  * no longer exists (DescribeInstances: terminated, or not listed). Never an
  * ENI whose instance has an action in flight or unfinished in the store. */
@@ -206,7 +206,13 @@ static void sweep_arm(hook_eng *e, unsigned delay_s)
 
 void eng_sweep_start(hook_eng *e)
 {
-	sweep_arm(e, ENG_SWEEP_FIRST_S);
+	if (!e->sweep_interval_s) {
+		hook_log(HOOK_LOG_INFO, "orphan sweep disabled (limits.sweep_interval_s = 0)",
+			 NULL);
+		return;
+	}
+	sweep_arm(e, e->sweep_interval_s < ENG_SWEEP_FIRST_S ? e->sweep_interval_s
+							     : ENG_SWEEP_FIRST_S);
 }
 
 void eng_sweep_stop(hook_eng *e)

@@ -145,6 +145,9 @@ typedef struct hook_config {
 	unsigned sqs_wait_time_s;	   /* long poll, default 20 */
 	unsigned sqs_max_messages;	   /* per receive, default 10 */
 	unsigned sqs_visibility_timeout_s; /* default 60 */
+	/* ---- lifecycle engine (hook/engine*.c; docs/engine.md) ---- */
+	unsigned sweep_interval_s; /* limits.sweep_interval_s: orphan sweep, default 600, 0 = off */
+	double test_time_scale;	   /* TEST ONLY testing.time_scale: hook timeouts x this (1) */
 } hook_config;
 
 /* Problems found while validating: one line each ("path: value: why"). */
