@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import unittest
 
-from cfn_common import CFN, ROOT, TEMPLATES, condition_values, load, parameter_defaults, resolve
+from cfn_common import ROOT, TEMPLATES, condition_values, load, parameter_defaults, resolve
 
 import sync_inline
 
