@@ -274,6 +274,208 @@ static void pod_range_parse(void **state)
 	assert_int_not_equal(hook_engine_parse_pod_range(NULL, &r), HK_OK);
 }
 
+/* ---- time scale (testing.time_scale) and the global margin ---------------- */
+
+static void timing_scaled_by_test_factor(void **state)
+{
+	(void)state;
+	hook_engine_timing t;
+	/* 60 s hook, simulator at 0.05: 3 s; a 1 s margin is clamped to 750 ms */
+	hook_engine_timing_scaled(60, 0, 1000, 0.05, &t);
+	assert_int_equal(t.heartbeat_ms, 3000);
+	assert_int_equal(t.global_ms, 300000); /* 100 x 60 s x 0.05 */
+	assert_int_equal(t.margin_ms, 750);
+	assert_int_equal(t.global_margin_ms, 1000);
+	assert_int_equal(t.interval_ms, 1500);
+	/* scale 1 (and nonsense scales) = the unscaled math */
+	hook_engine_timing u;
+	hook_engine_timing_make(60, 0, 1000, &u);
+	hook_engine_timing_scaled(60, 0, 1000, 1.0, &t);
+	assert_memory_equal(&t, &u, sizeof(t));
+	hook_engine_timing_scaled(60, 0, 1000, 0.0, &t);
+	assert_memory_equal(&t, &u, sizeof(t));
+	hook_engine_timing_scaled(60, 0, 1000, -2.0, &t);
+	assert_memory_equal(&t, &u, sizeof(t));
+	/* tiny: a floor of 40 ms, never a zero interval */
+	hook_engine_timing_scaled(30, 0, 60000, 0.001, &t);
+	assert_int_equal(t.heartbeat_ms, 40);
+	assert_int_equal(t.interval_ms, 10);
+	assert_true(t.global_ms >= t.heartbeat_ms);
+}
+
+static void giveup_global_margin_not_clamped_by_heartbeat(void **state)
+{
+	(void)state;
+	hook_engine_timing t;
+	/* 30 s hook at 0.01: heartbeat 300 ms, global 30 s; a 5 s margin is
+	 * clamped to 75 ms before a heartbeat expiry but kept whole before the
+	 * global deadline (the cleanup must fit in it) */
+	hook_engine_timing_scaled(30, 0, 5000, 0.01, &t);
+	assert_int_equal(t.heartbeat_ms, 300);
+	assert_int_equal(t.global_ms, 30000);
+	assert_int_equal(t.margin_ms, 75);
+	assert_int_equal(t.global_margin_ms, 5000);
+	/* heartbeats kept coming: the global deadline decides */
+	assert_int_equal(hook_engine_giveup_ms(&t, 1000000, 1000000 + 29900),
+			 1000000 + 30000 - 5000);
+	/* no heartbeat: the heartbeat expiry decides */
+	assert_int_equal(hook_engine_giveup_ms(&t, 1000000, 1000000), 1000000 + 300 - 75);
+	/* a global margin at most a quarter of the global timeout */
+	hook_engine_timing_make(30, 40, 60000, &t);
+	assert_int_equal(t.global_margin_ms, 10000);
+}
+
+/* ---- dhcp: pod ranges vs explicit reservations --------------------------- */
+
+static cidr_prefix pfx(const char *s)
+{
+	cidr_prefix p;
+	assert_int_equal(cidr_parse_prefix(s, CIDR_PARSE_BARE, &p, NULL), HK_OK);
+	return p;
+}
+
+static cidr_range rng(const char *s)
+{
+	cidr_range r;
+	assert_int_equal(hook_engine_parse_pod_range(s, &r), HK_OK);
+	return r;
+}
+
+static void dhcp_range_covered_by_union(void **state)
+{
+	(void)state;
+	cidr_prefix resv[3] = {pfx("10.0.1.192/27"), pfx("10.0.1.224/28"), pfx("10.0.1.240/28")};
+	cidr_range r = rng("10.0.1.192/26");
+	assert_true(hook_engine_range_covered(&r, resv, 3));  /* three pieces, no gap */
+	assert_false(hook_engine_range_covered(&r, resv, 2)); /* .240-.255 missing */
+	r = rng("10.0.1.200-10.0.1.230");
+	assert_true(hook_engine_range_covered(&r, resv, 2));
+	r = rng("10.0.1.191-10.0.1.200"); /* one address below */
+	assert_false(hook_engine_range_covered(&r, resv, 3));
+	assert_false(hook_engine_range_covered(&r, NULL, 0));
+	/* nested and overlapping reservations, in any order */
+	cidr_prefix ov[3] = {pfx("10.0.1.200/29"), pfx("10.0.1.128/25"), pfx("10.0.1.0/25")};
+	r = rng("10.0.1.0/24");
+	assert_true(hook_engine_range_covered(&r, ov, 3));
+	/* the other family never covers */
+	cidr_prefix v6[1] = {pfx("2001:db8::/64")};
+	r = rng("10.0.1.0/28");
+	assert_false(hook_engine_range_covered(&r, v6, 1));
+	r = rng("2001:db8::100/120");
+	assert_true(hook_engine_range_covered(&r, v6, 1));
+	/* the top of the address space (no overflow past the last address) */
+	cidr_prefix top[1] = {pfx("255.255.255.0/24")};
+	r = rng("255.255.255.128/25");
+	assert_true(hook_engine_range_covered(&r, top, 1));
+}
+
+static void dhcp_uncovered_per_subnet(void **state)
+{
+	(void)state;
+	cidr_prefix sub = pfx("10.0.1.0/24");
+	cidr_range pods[4] = {rng("10.0.1.192/26"), rng("10.0.2.192/26"), /* another AZ */
+			      rng("10.0.1.128/27"), rng("2001:db8::/120")};
+	cidr_prefix resv[2] = {pfx("10.0.1.192/26"), pfx("10.0.1.128/28")};
+	bool bad[4];
+	assert_int_equal(hook_engine_dhcp_uncovered(&sub, pods, 4, resv, 2, bad), 1);
+	assert_false(bad[0]);
+	assert_false(bad[1]);
+	assert_true(bad[2]); /* only half of it is reserved */
+	assert_false(bad[3]);
+	/* a range straddling the subnet: only the part inside counts */
+	cidr_range straddle[1] = {rng("10.0.0.250-10.0.1.10")};
+	cidr_prefix low[1] = {pfx("10.0.1.0/28")};
+	assert_int_equal(hook_engine_dhcp_uncovered(&sub, straddle, 1, low, 1, bad), 0);
+	assert_int_equal(hook_engine_dhcp_uncovered(&sub, straddle, 1, NULL, 0, bad), 1);
+	/* no reservations at all: every range inside is uncovered */
+	assert_int_equal(hook_engine_dhcp_uncovered(&sub, pods, 4, NULL, 0, bad), 2);
+	/* IPv6 subnet */
+	cidr_prefix sub6 = pfx("2001:db8::/64");
+	cidr_prefix r6[1] = {pfx("2001:db8::/120")};
+	assert_int_equal(hook_engine_dhcp_uncovered(&sub6, pods, 4, r6, 1, bad), 0);
+	assert_int_equal(hook_engine_dhcp_uncovered(&sub6, pods, 4, resv, 2, bad), 1);
+	assert_true(bad[3]);
+}
+
+/* ---- configuration keys the engine reads ---------------------------------- */
+
+static hook_config *cfg_parse(const char *extra, hook_problems *pr)
+{
+	char buf[2048];
+	snprintf(buf, sizeof(buf),
+		 "{\"auth\": {\"type\": \"api_key\", \"value_file\": \"k\"}, \"state_dir\": \"s\","
+		 " \"node_groups\": [{\"name\": \"g\", \"asg_names\": [\"a\"], \"networks\": "
+		 "[{\"name\": \"n\", \"subnet\": {\"tags\": {\"t\": \"v\"}}}]}]%s}",
+		 extra);
+	hook_config *c = NULL;
+	if (hook_config_parse(buf, strlen(buf), NULL, HOOK_CONFIG_NO_FILES, &c, pr) != HK_OK)
+		return NULL;
+	return c;
+}
+
+static bool has_problem(const hook_problems *p, const char *needle)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->msgs[i] && strstr(p->msgs[i], needle))
+			return true;
+	return false;
+}
+
+static void config_sweep_interval(void **state)
+{
+	(void)state;
+	hook_problems pr = {0};
+	hook_config *c = cfg_parse("", &pr);
+	assert_non_null(c);
+	assert_int_equal(c->sweep_interval_s, 600);
+	assert_true(c->test_time_scale == 1.0);
+	hook_config_free(c);
+	c = cfg_parse(", \"limits\": {\"sweep_interval_s\": 0}", &pr);
+	assert_non_null(c);
+	assert_int_equal(c->sweep_interval_s, 0);
+	hook_config_free(c);
+	c = cfg_parse(", \"limits\": {\"sweep_interval_s\": 2}", &pr);
+	assert_non_null(c);
+	assert_int_equal(c->sweep_interval_s, 2);
+	hook_config_free(c);
+	assert_null(cfg_parse(", \"limits\": {\"sweep_interval_s\": 86401}", &pr));
+	assert_true(has_problem(&pr, "limits.sweep_interval_s: 86401: out of range"));
+	assert_null(cfg_parse(", \"limits\": {\"sweep_interval_s\": \"60\"}", &pr));
+	assert_true(has_problem(&pr, "limits.sweep_interval_s: must be an integer"));
+	hook_problems_cleanup(&pr);
+}
+
+static void config_testing_time_scale(void **state)
+{
+	(void)state;
+	hook_problems pr = {0};
+	hook_config *c = cfg_parse(", \"testing\": {\"time_scale\": 0.05}", &pr);
+	assert_non_null(c);
+	assert_true(c->test_time_scale > 0.0499 && c->test_time_scale < 0.0501);
+	hook_config_free(c);
+	c = cfg_parse(", \"testing\": {\"time_scale\": 2}", &pr);
+	assert_non_null(c);
+	assert_true(c->test_time_scale == 2.0);
+	hook_config_free(c);
+	c = cfg_parse(", \"testing\": {}", &pr);
+	assert_non_null(c);
+	assert_true(c->test_time_scale == 1.0);
+	hook_config_free(c);
+	assert_int_equal(pr.n, 0);
+	assert_null(cfg_parse(", \"testing\": {\"time_scale\": 0}", &pr));
+	assert_true(has_problem(&pr, "testing.time_scale: must be a number from 0.001"));
+	size_t n = pr.n;
+	assert_null(cfg_parse(", \"testing\": {\"time_scale\": \"0.5\"}", &pr));
+	assert_true(pr.n > n);
+	n = pr.n;
+	assert_null(cfg_parse(", \"testing\": {\"timescale\": 0.5}", &pr));
+	assert_true(pr.n > n);
+	n = pr.n;
+	assert_null(cfg_parse(", \"testing\": 1", &pr));
+	assert_true(pr.n > n);
+	hook_problems_cleanup(&pr);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(token_deterministic_and_short),
     cmocka_unit_test(token_depends_on_every_input),
@@ -290,6 +492,12 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(subnet_explicit_ids),
     cmocka_unit_test(subnet_by_tags_in_az),
     cmocka_unit_test(pod_range_parse),
+    cmocka_unit_test(timing_scaled_by_test_factor),
+    cmocka_unit_test(giveup_global_margin_not_clamped_by_heartbeat),
+    cmocka_unit_test(dhcp_range_covered_by_union),
+    cmocka_unit_test(dhcp_uncovered_per_subnet),
+    cmocka_unit_test(config_sweep_interval),
+    cmocka_unit_test(config_testing_time_scale),
 };
 
 HK_TEST_MAIN(tests)
