@@ -224,7 +224,9 @@ class SnsIntake(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.sink.close()
-        cls.daemon.stop()
+        rc = cls.daemon.stop()
+        # Non-zero also when the sanitizers (test build) found a leak or error.
+        assert rc == 0, "daemon exit status %r" % rc
 
     def subscription(self, arn):
         subs = SIM.call("GET", "/_sim/sns")["subscriptions"]

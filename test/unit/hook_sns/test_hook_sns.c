@@ -636,6 +636,115 @@ static void test_verify_confirmation(void **state)
 	free(sig);
 }
 
+/* ------------------------------------------------------ configuration */
+
+#define CFG_HEAD                                                                                   \
+	"{\"auth\":{\"type\":\"api_key\",\"value_file\":\"k\"},\"state_dir\":\"/s\","              \
+	"\"node_groups\":[{\"name\":\"g\",\"asg_names\":[\"a\"],\"networks\":[{\"name\":\"n\","    \
+	"\"subnet\":{\"tags\":{\"t\":\"v\"}}}]}]"
+
+static hk_err cfg_parse(const char *tail, hook_config **ret, hook_problems *p)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s%s}", CFG_HEAD, tail);
+	return hook_config_parse(buf, strlen(buf), NULL, HOOK_CONFIG_NO_FILES, ret, p);
+}
+
+static void test_config_defaults(void **state)
+{
+	hook_config *cfg = NULL;
+	hook_problems p = {0};
+	assert_int_equal(cfg_parse("", &cfg, &p), HK_OK);
+	assert_false(cfg->sns_enabled);
+	assert_null(cfg->sqs_queue_url);
+	assert_int_equal(cfg->sqs_wait_time_s, 20);
+	assert_int_equal(cfg->sqs_max_messages, 10);
+	assert_int_equal(cfg->sqs_visibility_timeout_s, 60);
+	hook_config_free(cfg);
+	cfg = NULL;
+	assert_int_equal(
+	    cfg_parse(",\"aws\":{\"endpoints\":{\"sqs\":\"http://127.0.0.1:4566\"}},"
+		      "\"sns\":{\"enabled\":true,\"topic_arns\":[\"" TOPIC "\","
+		      "\"arn:aws-cn:sns:cn-north-1:123456789012:t.fifo\"],"
+		      "\"test_ca_file\":\"ca.pem\",\"test_connect_to\":"
+		      "\"sns.us-east-1.amazonaws.com:443:127.0.0.1:8443\"},"
+		      "\"sqs\":{\"queue_url\":\"https://sqs.us-east-1.amazonaws.com/1/q\","
+		      "\"wait_time_s\":5,\"max_messages\":3,\"visibility_timeout_s\":30}",
+		      &cfg, &p),
+	    HK_OK);
+	assert_true(cfg->sns_enabled);
+	assert_int_equal(cfg->n_sns_topic_arns, 2);
+	assert_string_equal(cfg->sns_topic_arns[0], TOPIC);
+	assert_string_equal(cfg->sns_test_ca_file, "ca.pem");
+	assert_string_equal(cfg->sns_test_connect_to,
+			    "sns.us-east-1.amazonaws.com:443:127.0.0.1:8443");
+	assert_string_equal(cfg->sqs_queue_url, "https://sqs.us-east-1.amazonaws.com/1/q");
+	assert_string_equal(cfg->endpoint_sqs, "http://127.0.0.1:4566");
+	assert_int_equal(cfg->sqs_wait_time_s, 5);
+	assert_int_equal(cfg->sqs_max_messages, 3);
+	assert_int_equal(cfg->sqs_visibility_timeout_s, 30);
+	hook_config_free(cfg);
+	hook_problems_cleanup(&p);
+}
+
+static void test_config_problems(void **state)
+{
+	static const struct {
+		const char *tail;
+		const char *want;
+	} cases[] = {
+	    {",\"sns\":{\"enabled\":true}", "sns.topic_arns: missing"},
+	    {",\"sns\":{\"enabled\":true,\"topic_arns\":[]}", "sns.topic_arns: must not be empty"},
+	    {",\"sns\":{\"enabled\":true,\"topic_arns\":[\"arn:aws:sqs:us-east-1:123456789012:q\"]"
+	     "}",
+	     "sns.topic_arns[0]"},
+	    {",\"sns\":{\"enabled\":true,\"topic_arns\":[\"arn:aws:sns:us-east-1:1234:t\"]}",
+	     "sns.topic_arns[0]"},
+	    {",\"sns\":{\"enabled\":true,\"topic_arns\":[\"*\"]}", "sns.topic_arns[0]"},
+	    {",\"sns\":{\"enabled\":\"yes\",\"topic_arns\":[\"" TOPIC "\"]}",
+	     "sns.enabled: must be true or false"},
+	    {",\"sns\":{\"topic_arn\":[]}", "sns.topic_arn: unknown key"},
+	    {",\"sns\":{\"test_connect_to\":\"evil.com:443:127.0.0.1:1\"}", "sns.test_connect_to"},
+	    {",\"sns\":{\"test_connect_to\":\"sns.us-east-1.amazonaws.com:80:127.0.0.1:1\"}",
+	     "sns.test_connect_to"},
+	    {",\"sns\":{\"test_connect_to\":\"sns.us-east-1.amazonaws.com:443:evil.com:1\"}",
+	     "sns.test_connect_to"},
+	    {",\"sns\":{\"test_connect_to\":\"sns.us-east-1.amazonaws.com:443:127.0.0.1:0\"}",
+	     "sns.test_connect_to"},
+	    {",\"sns\":{\"test_connect_to\":\"sns.us-east-1.amazonaws.com:443:127.0.0.1\"}",
+	     "sns.test_connect_to"},
+	    {",\"sqs\":{}", "sqs.queue_url: missing"},
+	    {",\"sqs\":{\"queue_url\":\"ftp://x/q\"}", "sqs.queue_url"},
+	    {",\"sqs\":{\"queue_url\":\"https://x/q\",\"wait_time_s\":0}", "sqs.wait_time_s: 0"},
+	    {",\"sqs\":{\"queue_url\":\"https://x/q\",\"wait_time_s\":21}", "sqs.wait_time_s: 21"},
+	    {",\"sqs\":{\"queue_url\":\"https://x/q\",\"max_messages\":11}", "sqs.max_messages"},
+	    {",\"sqs\":{\"queue_url\":\"https://x/q\",\"visibility_timeout_s\":0}",
+	     "sqs.visibility_timeout_s"},
+	    {",\"aws\":{\"endpoints\":{\"sqs\":\"sqs.local\"}}", "aws.endpoints.sqs"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hook_config *cfg = NULL;
+		hook_problems p = {0};
+		hk_err err = cfg_parse(cases[i].tail, &cfg, &p);
+		bool found = false;
+		for (size_t j = 0; j < p.n && j < p.cap; j++)
+			if (p.msgs[j] && strstr(p.msgs[j], cases[i].want))
+				found = true;
+		if (err != HK_ERR_INVALID || !found)
+			fail_msg("case %zu (%s): err %d, first problem \"%s\"", i, cases[i].want,
+				 err, p.n && p.msgs[0] ? p.msgs[0] : "");
+		assert_null(cfg);
+		hook_problems_cleanup(&p);
+	}
+	/* IPv6 connect-to target and an empty host part are accepted. */
+	hook_config *cfg = NULL;
+	hook_problems p = {0};
+	assert_int_equal(cfg_parse(",\"sns\":{\"test_connect_to\":\"::[::1]:8443\"}", &cfg, &p),
+			 HK_OK);
+	hook_config_free(cfg);
+	hook_problems_cleanup(&p);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_string_to_sign_notification, pki_setup, pki_teardown),
     cmocka_unit_test_setup_teardown(test_string_to_sign_subject, pki_setup, pki_teardown),
@@ -656,6 +765,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_verify_wrong_key_or_version, pki_setup, pki_teardown),
     cmocka_unit_test_setup_teardown(test_verify_bad_signature_text, pki_setup, pki_teardown),
     cmocka_unit_test_setup_teardown(test_verify_confirmation, pki_setup, pki_teardown),
+    cmocka_unit_test(test_config_defaults),
+    cmocka_unit_test(test_config_problems),
 };
 
 HK_TEST_MAIN(tests)
