@@ -195,7 +195,7 @@ class Daemon:
 
     def __init__(self, world: "World", name: str, groups: list[dict[str, Any]],
                  limits: dict[str, Any] | None = None, creds: tuple[str, str] | None = None,
-                 log_level: str | None = None):
+                 log_level: str | None = None, extra: dict[str, Any] | None = None):
         self.world = world
         self.name = name
         self.dir = os.path.join(world.tmp, f"hookd-{name}")
@@ -208,6 +208,7 @@ class Daemon:
         self.groups = groups
         self.asg_patterns = [p for g in groups for p in g["asg_names"]]
         self.limits = limits or {}
+        self.extra = extra or {}  # more top-level config keys (e.g. "testing")
         self.creds = creds or (simctl.DUMMY_KEY, simctl.DUMMY_SECRET)
         self.log_level = log_level or os.environ.get("E2E_LOG_LEVEL", "info")
         self.proc: subprocess.Popen | None = None
@@ -225,7 +226,7 @@ class Daemon:
         limits = {"read_timeout_ms": 5000, "request_timeout_ms": 10000,
                   "heartbeat_margin_ms": 5000, "shutdown_grace_ms": 3000}
         limits.update(self.limits)
-        return {
+        cfg = {
             "aws": {"region": REGION, "endpoints": {"ec2": url, "autoscaling": url, "sts": url}},
             "listeners": {"intake": {"address": "127.0.0.1", "port": self.fixed_ports[0]},
                           "admin": {"address": "127.0.0.1", "port": self.fixed_ports[1]}},
@@ -234,6 +235,8 @@ class Daemon:
             "limits": limits,
             "node_groups": self.groups,
         }
+        cfg.update(self.extra)
+        return cfg
 
     def write_config(self) -> None:
         with open(self.config_path, "w", encoding="utf-8") as f:
