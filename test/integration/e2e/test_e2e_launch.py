@@ -46,7 +46,7 @@ class LaunchAndTerminate(unittest.TestCase):
             w.reserve(w.subnet("sig", az), SIG_RESERVED[i])
             w.reserve(w.subnet("media", az), MEDIA_RESERVED[i])
         cls.daemon = w.daemon("main", [w.group_cfg("workers", ["e2e-launch*"], [
-            w.net_cfg("sig", 1, "first-free", SIG_POD_RANGES),
+            w.net_cfg("sig", 1, "first-free", SIG_POD_RANGES, source_dest_check=False),
             w.net_cfg("media", 2, "dhcp", sorted(MEDIA_RESERVED.values())),
         ])])
         w.deliver()
@@ -73,6 +73,7 @@ class LaunchAndTerminate(unittest.TestCase):
                 self.assertEqual(e["status"], "in-use")
                 self.assertEqual(e["subnet"], w.subnet(net, inst["az"]))
                 self.assertTrue(e["delete_on_termination"], e)
+                self.assertEqual(e["source_dest_check"], net != "sig", e)  # sig: configured off
                 # (moto also lists the instance's groups on an attached ENI)
                 self.assertIn(w.net.multus_sg, e["groups"])
                 self.assertEqual(e["tags"].get(TAG_NO_MANAGE), "true")
