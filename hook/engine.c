@@ -865,7 +865,12 @@ static void giveup_timer_cb(evutil_socket_t fd, short what, void *arg)
 		arm_timers(a);
 		return;
 	}
-	eng_action_fail(a, "deadline near: giving up before the lifecycle hook times out");
+	if (hook_now_ms() >= a->rec.created_ms + a->timing.global_ms - a->timing.global_margin_ms)
+		eng_action_fail(a, "deadline near: giving up before the lifecycle hook's global "
+				   "timeout");
+	else
+		eng_action_fail(a, "deadline near: giving up before the lifecycle hook's "
+				   "heartbeat timeout (no heartbeat succeeded in time)");
 }
 
 static void arm_timers(eng_action *a)
