@@ -72,6 +72,7 @@ TAG_NETWORK = "multus-hookd/network"
 TAG_DEVICE_INDEX = "multus-hookd/device-index"
 
 DEFAULT_TIMEOUT = float(os.environ.get("E2E_TIMEOUT", "90"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 # --------------------------------------------------------------------------
@@ -216,6 +217,7 @@ class Daemon:
         self.admin_port = 0
         self.starts = 0
         self.fixed_ports = (0, 0)
+        self.killed = False  # kill9() was called on the current process
         with open(os.path.join(self.dir, "api-key"), "w", encoding="ascii") as f:
             f.write(self.api_key + "\n")
         os.chmod(os.path.join(self.dir, "api-key"), 0o600)
@@ -268,6 +270,7 @@ class Daemon:
                                          env=self.env(), cwd=self.dir)
         log.close()
         self.starts += 1
+        self.killed = False
 
         def ready() -> Any:
             if self.proc.poll() is not None:
@@ -304,6 +307,7 @@ class Daemon:
             self.proc.wait(timeout=10)
         if self.proc is not None:
             _untrack(self.proc)
+            self.killed = True
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM and wait (SIGKILL after timeout); the exit status."""
@@ -392,13 +396,27 @@ class World:
 
     # --- teardown --------------------------------------------------------------
     def close(self) -> None:
-        """Stop every daemon and the simulator; remove the temp dir (kept with E2E_KEEP=1)."""
+        """Stop every daemon and the simulator; remove the temp dir (kept with E2E_KEEP=1).
+        Then raise AssertionError if a daemon did not exit 0 on SIGTERM or its log
+        holds a sanitizer report (the test build runs it under ASan/UBSan)."""
+        problems = []
         for d in self.daemons:
             try:
-                d.stop(timeout=5)
-            except Exception:
+                was_running = d.running
+                status = d.stop(timeout=10)
+                if was_running and status != 0:
+                    problems.append(f"daemon {d.name} exited {status} on SIGTERM")
+                elif not was_running and d.proc is not None and not d.killed and status != 0:
+                    problems.append(f"daemon {d.name} died during the test (exit {status})")
+            except Exception as e:
+                problems.append(f"daemon {d.name}: stop failed: {e!r}")
                 if d.proc is not None and d.proc.poll() is None:
                     d.proc.kill()
+            bad = [ln for ln in d.log_lines() if any(m in ln for m in SANITIZER_MARKS)]
+            if bad:
+                problems.append(f"daemon {d.name}: sanitizer report:\n" + "".join(bad[:5]) + d.log_tail(60))
+            elif problems and problems[-1].startswith(f"daemon {d.name}"):
+                problems[-1] += "\n" + d.log_tail(20)
         if self.sim is not None:
             try:
                 self.sim.stop()
@@ -408,6 +426,8 @@ class World:
             print(f"e2e: kept {self.tmp}", file=sys.stderr)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if problems:
+            raise AssertionError("\n".join(problems))
 
     def __enter__(self) -> "World":
         return self

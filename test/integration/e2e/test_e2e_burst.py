@@ -4,8 +4,9 @@ The Multus network "burst" has one subnet, 10.0.64.0/26 in us-east-1a (59
 assignable addresses), with an explicit CIDR reservation 10.0.64.4/30 made in
 EC2 and the pod range 10.0.64.40-10.0.64.43 in the config: 51 addresses left,
 50 workers. The simulator's token buckets are on (AWS's documented sizes,
-halved), so the burst is throttled and must be queued and paced, not dropped. Time
-scale 1: the hooks' heartbeat timeout (3600 s) never fires during the test.
+halved, CreateNetworkInterface 5 + 5/s), so the burst is throttled and must
+be queued and paced, not dropped. Time scale 1: the hooks' heartbeat timeout
+(3600 s) never fires during the test.
 """
 
 import ipaddress
@@ -27,9 +28,10 @@ N = 50
 CIDR = "10.0.64.0/26"
 RESERVED = "10.0.64.4/30"
 POD_RANGE = "10.0.64.40-10.0.64.43"
-# AWS's bucket sizes x 0.5 (CreateNetworkInterface 50 burst + 2.5/s, attach 25 + 2.5/s,
-# Describe* 50 + 10/s): a burst of 50 launches gets throttled.
+# AWS's bucket sizes x 0.5 (attach 25 burst + 2.5/s, Describe* 50 + 10/s, ...)
 THROTTLE_SCALE = 0.5
+# ... and CreateNetworkInterface 5 burst + 5/s, so the first wave is throttled for sure
+CREATE_BUCKET = [5, 5]
 
 
 class Burst50(unittest.TestCase):
@@ -44,7 +46,7 @@ class Burst50(unittest.TestCase):
             w.net_cfg("burst", 1, "first-free", [POD_RANGE])])],
             limits={"max_concurrent_actions": 64})
         w.deliver()
-        w.sim.set_throttle(True, scale=THROTTLE_SCALE)
+        w.sim.set_throttle(True, scale=THROTTLE_SCALE, buckets={"ec2:CreateNetworkInterface": CREATE_BUCKET})
         w.asg(ASG, desired=0, azs=["us-east-1a"], max_size=N, terminate_hook=False)
         w.scale(ASG, N)
         w.wait_in_service(ASG, N, timeout=240)
