@@ -349,6 +349,47 @@ class SnsIntake(unittest.TestCase):
         self.assertEqual(status, 400, doc)
 
 
+class SnsAuthPolicy(unittest.TestCase):
+    """How auth applies on /v1/sns: off unless enabled; Basic enforced when it
+    is the configured auth (SNS sends it from the endpoint URL)."""
+
+    def test_disabled_is_404(self):
+        d = Daemon({}).start()
+        try:
+            status, _ = d.request("POST", "/v1/sns", b"{}")
+            self.assertEqual(status, 404)
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+    def test_basic_auth_required_when_configured(self):
+        d = Daemon({"sns": {"enabled": True,
+                            "topic_arns": ["arn:aws:sns:us-east-1:123456789012:t"]}})
+        pw = os.path.join(d.tmp, "password")
+        with open(pw, "w") as f:
+            f.write("sns-basic-secret\n")
+        os.chmod(pw, 0o600)
+        with open(d.config) as f:
+            cfg = json.load(f)
+        cfg["auth"] = {"type": "basic", "username": "sns", "password_file": pw}
+        with open(d.config, "w") as f:
+            json.dump(cfg, f)
+        d.start()
+        try:
+            import base64
+            status, _ = d.request("POST", "/v1/sns", b"{}")
+            self.assertEqual(status, 401)
+            wrong = "Basic " + base64.b64encode(b"sns:wrong").decode()
+            status, _ = d.request("POST", "/v1/sns", b"{}", {"Authorization": wrong})
+            self.assertEqual(status, 401)
+            good = "Basic " + base64.b64encode(b"sns:sns-basic-secret").decode()
+            # Past auth, the body is judged: not an SNS message.
+            status, doc = d.request("POST", "/v1/sns", b"{}", {"Authorization": good})
+            self.assertEqual(status, 400, doc)
+            self.assertIn("Type", doc["reason"])
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+
 def eventbridge(instance):
     return {"version": "0", "id": str(uuid.uuid4()),
             "detail-type": "EC2 Instance-launch Lifecycle Action", "source": "aws.autoscaling",
