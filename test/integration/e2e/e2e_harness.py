@@ -391,6 +391,10 @@ class World:
         except BaseException:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise
+        if auth:
+            # moto checks signatures, keys and IAM policies: set-up runs as an admin
+            # user made through the (never authenticated) control API
+            self.sim.use_credentials(*self.sim.create_credentials(user="e2e-admin"))
         self.ec2 = self.sim.client("ec2")
         self.autoscaling = self.sim.client("autoscaling")
 

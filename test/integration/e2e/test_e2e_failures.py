@@ -125,5 +125,49 @@ class FailuresEndInCleanupThenAbandon(unittest.TestCase):
         self.assertGreaterEqual(len(creates), 1, "the denial came before anything was created")
 
 
+class AccessDeniedByIamPolicy(unittest.TestCase):
+    """The simulator checks signatures and IAM policies (--auth); the daemon signs
+    with an IAM user whose policy allows everything but denies
+    ec2:AttachNetworkInterface: EC2 answers 403 UnauthorizedOperation for real."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.w = w = World(time_scale=0.1, auth=True, name="iam")
+        cls.addClassCleanup(w.close)
+        w.build_network(("sig", "media"))
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ec2:AttachNetworkInterface", "Resource": "*"}]}
+        creds = w.sim.create_credentials(user="hookd-restricted", policy=policy)
+        cls.daemon = w.daemon("main", [w.group_cfg("denied", ["e2e-iam"], [
+            w.net_cfg("sig", 1, "first-free"), w.net_cfg("media", 2, "dhcp")])], creds=creds)
+        w.deliver()
+
+    def test_denied_attach_is_cleaned_up_then_abandoned(self):
+        w = self.w
+        seq0 = w.sim.last_seq()
+        w.asg("e2e-iam", desired=1, azs=[AZ], terminate_hook=False)
+        a = w.wait_settled("e2e-iam", LAUNCHING, 1)[0]
+        w.scale("e2e-iam", 0)
+        wait_for(lambda: all(x["state"] in ("done", "failed") for x in self.daemon.actions()),
+                 60, 0.2, "daemon idle", diag=w.diag)
+        iid = a["instance_id"]
+        self.assertEqual((a["state"], a["result"], a["completed_by"]), ("completed", "ABANDON", "token"), a)
+        denied = [r for r in w.requests("AttachNetworkInterface", since=seq0)
+                  if r["params"].get("InstanceId") == iid]
+        self.assertTrue(denied)
+        self.assertTrue(all((r["status"], r["error_code"]) == (403, "UnauthorizedOperation") for r in denied),
+                        [(r["status"], r["error_code"]) for r in denied])
+        self.assertEqual(w.enis_of(iid), [])
+        done = w.completes(a["token"], ok_only=True)
+        self.assertEqual(len(done), 1)
+        made = {r["params"].get("ClientToken") for r in w.requests("CreateNetworkInterface", since=seq0)
+                if r["status"] == 200 and iid in json.dumps(r["params"])}
+        deleted = [r for r in w.requests("DeleteNetworkInterface", since=seq0)
+                   if r["status"] == 200 and r["seq"] < done[0]["seq"]]
+        self.assertGreaterEqual(len(made), 1)
+        self.assertGreaterEqual(len(deleted), len(made))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
