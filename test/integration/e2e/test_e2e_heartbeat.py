@@ -10,8 +10,8 @@ KeepAlive   HeartbeatTimeout 60 s: the hook expires 6 s after the last
             every create, attach and modify), so the launch takes about 9 s:
             it only survives because of the heartbeats. Ends CONTINUE, the
             simulator's record shows the heartbeats.
-GiveUp      HeartbeatTimeout 120 s: the hook expires 12 s after the last
-            heartbeat; the daemon must give up 3 s before (margin min(5 s,
+GiveUp      HeartbeatTimeout 200 s: the hook expires 20 s after the last
+            heartbeat; the daemon must give up 5 s before (margin min(5 s,
             hb/4)). Every heartbeat fails (500) and every attach is throttled:
             the daemon must stop at its give-up time, delete the ENI it
             created and ABANDON before the hook expires on its own (the record
@@ -81,7 +81,7 @@ class GiveUp(unittest.TestCase):
                       status=500, code="InternalFailure")
         sim.add_fault("throttle", service="ec2", action="AttachNetworkInterface")
         cls.seq0 = sim.last_seq()
-        cls.w.asg("e2e-hb-giveup", desired=1, azs=[AZ], heartbeat_timeout=120, terminate_hook=False)
+        cls.w.asg("e2e-hb-giveup", desired=1, azs=[AZ], heartbeat_timeout=200, terminate_hook=False)
         cls.action = cls.w.wait_settled("e2e-hb-giveup", LAUNCHING, 1, timeout=60)[0]
         cls.w.scale("e2e-hb-giveup", 0)  # no replacement for the abandoned instance
         sim.clear_faults()
