@@ -29,7 +29,7 @@ valgrind-build: deps
 	$(CMAKE) --build $(VG) -j $(JOBS)
 
 # The test build: ASan + UBSan with recovery off; the unit tests also run under
-# valgrind from a sanitizer-free build (ctest test valgrind.unit).
+# valgrind from a sanitizer-free build (ctest tests valgrind.<binary>).
 test: deps valgrind-build
 	$(CMAKE) -S . -B $(TST) -DCMAKE_BUILD_TYPE=Debug -DHOOKD_SANITIZE=ON \
 	  -DHOOKD_WERROR=$(WERROR) -DHOOKD_VALGRIND_BUILD=$(abspath $(VG))

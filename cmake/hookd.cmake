@@ -66,6 +66,15 @@ function(hookd_unit_test name)
       ENVIRONMENT "HK_TEST_FILTER=${c};${T_ENV}" LABELS unit)
   endforeach()
   set_property(GLOBAL APPEND PROPERTY HOOKD_UNIT_TESTS ${name})
+  # The same binary from the sanitizer-free build `make test` prepares, under
+  # valgrind: one ctest per binary so they run in parallel.
+  if(HOOKD_VALGRIND_BUILD)
+    file(RELATIVE_PATH rel ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+    add_test(NAME valgrind.${name}
+             COMMAND ${CMAKE_SOURCE_DIR}/scripts/valgrind-unit.sh --one
+                     ${HOOKD_VALGRIND_BUILD}/${rel}/${name})
+    set_tests_properties(valgrind.${name} PROPERTIES LABELS valgrind ENVIRONMENT "${T_ENV}")
+  endif()
 endfunction()
 
 # hookd_fuzz_target(<name> SOURCES ... LIBS ... CORPUS <dir>):
