@@ -704,6 +704,17 @@ def _ec2_denied(sim: Sim, req: Any, resp: Any) -> Any:
     return resp
 
 
+def _ipv6_cidr_block_association_set(self: Any) -> list[dict[str, Any]]:
+    """moto nests its state dict in another one, so DescribeSubnets says
+    <state>{'State': 'associated'}</state>; AWS says <state>associated</state>."""
+    return [
+        {"ipv6CidrBlock": a["ipv6CidrBlock"], "associationId": a["associationId"],
+         "ipv6CidrBlockState": {"state": a["ipv6CidrBlockState"]["State"]}}
+        for a in self.ipv6_cidr_block_associations.values()
+        if a["ipv6CidrBlockState"]["State"] == "associated"
+    ]
+
+
 # --- plugin entry points -----------------------------------------------------------
 
 _PATCHES: list[tuple[str, str, str, list[str] | None, Any, str]] = [
@@ -761,6 +772,8 @@ def check_moto() -> None:
     prop = getattr(sub, "available_ip_address_count", None)
     if not isinstance(prop, property):
         raise MotoMismatch("moto.ec2.models.subnets.Subnet.available_ip_address_count is not a property")
+    if not isinstance(getattr(sub, "ipv6_cidr_block_association_set", None), property):
+        raise MotoMismatch("moto.ec2.models.subnets.Subnet.ipv6_cidr_block_association_set is not a property")
     if not isinstance(getattr(_cls("moto.ec2.models.instances", "Instance"), "network_interfaces", None), property):
         raise MotoMismatch("moto.ec2.models.instances.Instance.network_interfaces is not a property")
     for attr in ("_cidr_within_subnet_cidr_blocks", "_cidr_overlaps_with_existing_reservation"):
@@ -785,5 +798,7 @@ def install(sim: Sim) -> None:
             setattr(owner, attr, repl)
     _cls("moto.ec2.models.subnets", "Subnet").available_ip_address_count = property(_available_ip_address_count)
     _cls("moto.ec2.models.instances", "Instance").network_interfaces = property(_network_interfaces)
+    _cls("moto.ec2.models.subnets", "Subnet").ipv6_cidr_block_association_set = property(
+        _ipv6_cidr_block_association_set)
     sim.add_post_hook(_ec2_denied)
     sim.register_control("GET", "/_sim/ec2/eni-limits", lambda s, b, q: (200, {"limits": ENI_LIMITS}))

@@ -165,6 +165,14 @@ class CreateNetworkInterface(Ec2Case):
         self.assertEqual(self.code(self.ec2.create_network_interface, SubnetId=sn, ClientToken="tok-mismatch",
                                    Description="two"), "IdempotentParameterMismatch")
 
+    def test_ipv6_association_state_is_plain(self):
+        # moto renders <state>{'State': 'associated'}</state>; AWS renders the word.
+        sn = self.subnet(f"10.{self.n}.7.0/24", ipv6=True)
+        got = self.ec2.describe_subnets(SubnetIds=[sn["SubnetId"]])["Subnets"][0]
+        assocs = got["Ipv6CidrBlockAssociationSet"]
+        self.assertEqual(len(assocs), 1)
+        self.assertEqual(assocs[0]["Ipv6CidrBlockState"]["State"], "associated")
+
     def test_ipv6_on_subnet_without_ipv6(self):
         sn = self.subnet(f"10.{self.n}.1.0/24")["SubnetId"]
         self.assertEqual(self.code(self.ec2.create_network_interface, SubnetId=sn, Ipv6AddressCount=1),
