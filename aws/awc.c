@@ -55,6 +55,7 @@ typedef struct awc_call {
 	bool idempotent;
 	unsigned max_attempts;
 	long timeout_ms;
+	uint64_t deadline_us; /* no retry starts after it (0 = none) */
 	awc_done_fn done;
 	void *arg;
 	unsigned attempts;
@@ -87,6 +88,7 @@ struct awc_client {
 	struct awc_endpoint ep[AWC_SVC__COUNT];
 	awc_call *calls;
 	size_t n_calls;
+	uint64_t next_deadline_us; /* awc_client_set_next_deadline() */
 };
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -317,6 +319,12 @@ static void call_after_failure(awc_call *k, retry_class cls, bool not_sent, hk_e
 		unsigned retry = k->attempts ? k->attempts - 1 : 0;
 		uint64_t bound = backoff_bound_us(&c->policy, cls, retry);
 		uint64_t delay = retry_backoff_us(&c->policy, cls, retry, NULL, NULL);
+		/* the caller's deadline: report the last error rather than retry
+		 * past it (errtext already says what failed) */
+		if (k->deadline_us && mono_us() + delay > k->deadline_us) {
+			call_finish(k, err, NULL);
+			return;
+		}
 		emit(k, AWC_EV_RETRY, err, k->status, k->aws_code, delay, bound);
 		k->state = CS_BACKOFF;
 		struct timeval tv = us_to_tv(delay);
@@ -655,6 +663,8 @@ static hk_err call_new(awc_client *c, awc_service svc, const char *action,
 	if (k->max_attempts > HK_CAP_AWS_ATTEMPTS * 4)
 		k->max_attempts = HK_CAP_AWS_ATTEMPTS * 4;
 	k->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : c->cfg.request_timeout_ms;
+	k->deadline_us = opts && opts->deadline_us ? opts->deadline_us : c->next_deadline_us;
+	c->next_deadline_us = 0;
 	k->timer = evtimer_new(c->base, timer_step_cb, k);
 	if (!k->timer) {
 		free(k);
@@ -672,6 +682,26 @@ static void call_link_and_begin(awc_client *c, awc_call *k)
 	c->calls = k;
 	c->n_calls++;
 	call_begin(k);
+}
+
+uint64_t awc_now_us(void)
+{
+	return mono_us();
+}
+
+void awc_client_set_next_deadline(awc_client *c, uint64_t deadline_us)
+{
+	if (c)
+		c->next_deadline_us = deadline_us;
+}
+
+uint64_t awc_client_take_next_deadline(awc_client *c)
+{
+	if (!c)
+		return 0;
+	uint64_t d = c->next_deadline_us;
+	c->next_deadline_us = 0;
+	return d;
 }
 
 hk_err awc_query(awc_client *c, awc_service svc, query_params *params, const awc_call_opts *opts,

@@ -114,6 +114,12 @@ typedef struct awc_call_opts {
 	bool idempotent;
 	unsigned max_attempts; /* 0 = client default */
 	long timeout_ms;       /* 0 = client default */
+	/* Retry window (CLOCK_MONOTONIC microseconds, awc_now_us()); 0 = none. No
+	 * retry is scheduled to start after it: once now + the next backoff would
+	 * pass it, the call finishes with the last attempt's error (the first
+	 * attempt is always sent). Lets a caller with a deadline of its own stop
+	 * a throttled call in time instead of waiting out every retry. */
+	uint64_t deadline_us;
 } awc_call_opts;
 
 /* Create a client on `base`. Resolves region and endpoints now (from cfg, then
@@ -155,6 +161,20 @@ const char *awc_client_endpoint(const awc_client *c, awc_service svc);
 
 /* The SigV4 signing name of a service ("ec2", "autoscaling", "sts", "sqs"). */
 const char *awc_service_name(awc_service svc);
+
+/* The client's clock for awc_call_opts.deadline_us: CLOCK_MONOTONIC in us. */
+uint64_t awc_now_us(void);
+
+/* Give the NEXT call started on `c` (awc_query(), awc_json(), or any typed call
+ * of awscalls.h, all of whose pages share it) the retry window `deadline_us`
+ * (as awc_call_opts.deadline_us; opts that carry their own win). The value is
+ * consumed by that call; 0 clears it. For typed calls, which take no opts. A
+ * typed call refused before it starts (bad request, no memory) leaves it for
+ * the call after: set 0 after such a refusal when that matters. */
+void awc_client_set_next_deadline(awc_client *c, uint64_t deadline_us);
+/* Take (and clear) the window set by awc_client_set_next_deadline(); 0 when
+ * none. Used by the typed-call driver. */
+uint64_t awc_client_take_next_deadline(awc_client *c);
 
 /* Calls queued or in flight. */
 size_t awc_client_pending(const awc_client *c);

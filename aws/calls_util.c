@@ -808,6 +808,10 @@ static hk_err call_new(awc_client *c, const cq_spec *spec, cq_generic_fn fn, voi
 	call->fn = fn;
 	call->arg = arg;
 	call->opts.idempotent = spec->idempotent;
+	/* every page shares the window the caller set for this call (a test
+	 * transport's client is not a real one) */
+	call->opts.deadline_us =
+	    g_transport == &dflt_transport ? awc_client_take_next_deadline(c) : 0;
 	call->st = st;
 	call->next = st->calls;
 	if (st->calls)

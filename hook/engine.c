@@ -800,6 +800,19 @@ bool eng_action_past_giveup(const eng_action *a)
 	return a->timing_known && hook_now_ms() >= a->giveup_ms;
 }
 
+awc_client *eng_aws(eng_action *a)
+{
+	awc_client *c = a->eng->aws;
+	if (a->timing_known) {
+		int64_t left_ms = a->giveup_ms - hook_now_ms();
+		/* past the give-up: one attempt, no retries */
+		uint64_t now_us = awc_now_us();
+		awc_client_set_next_deadline(c, left_ms > 0 ? now_us + (uint64_t)left_ms * 1000u
+							    : now_us);
+	}
+	return c;
+}
+
 /* ---- heartbeats and the deadline -------------------------------------- */
 
 static void arm_timers(eng_action *a);
@@ -807,12 +820,13 @@ static void arm_timers(eng_action *a);
 static void beat_cb(const awc_result *res, const asg_empty_out *out, void *arg)
 {
 	eng_action *a = arg;
+	/* Heartbeats are not in a->inflight: they never hold back a cleanup,
+	 * retry or completion. A finished action waits for its heartbeat in
+	 * the zombie list (pump_cb). */
 	a->beat_inflight = false;
-	if (a->inflight)
-		a->inflight--;
 	eng_health_from(a->eng, res);
 	if (a->finished) {
-		eng_settle(a);
+		pump_soon(a->eng);
 		return;
 	}
 	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
@@ -830,7 +844,6 @@ static void beat_cb(const awc_result *res, const asg_empty_out *out, void *arg)
 			    res);
 	}
 	arm_timers(a);
-	eng_settle(a);
 }
 
 static void beat_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -842,11 +855,14 @@ static void beat_timer_cb(evutil_socket_t fd, short what, void *arg)
 					.group_name = a->rec.asg,
 					.token = a->rec.token,
 					.instance_id = a->rec.instance_id};
-	a->inflight++;
 	a->beat_inflight = true;
 	a->beat_sent_ms = hook_now_ms();
+	/* A heartbeat retried for longer than half an interval is stale: let
+	 * it fail, and send a fresh one at the next interval. */
+	awc_client_set_next_deadline(a->eng->aws,
+				     awc_now_us() + (uint64_t)a->timing.interval_ms * 500u);
 	if (asg_record_lifecycle_action_heartbeat(a->eng->aws, &req, beat_cb, a) != HK_OK) {
-		a->inflight--;
+		awc_client_set_next_deadline(a->eng->aws, 0);
 		a->beat_inflight = false;
 		eng_log(a, HOOK_LOG_WARN, "cannot send a heartbeat", NULL);
 		/* try again at the next interval */
@@ -1157,9 +1173,15 @@ static void start_one(hook_eng *e, int64_t id)
 static void pump_cb(evutil_socket_t fd, short what, void *arg)
 {
 	hook_eng *e = arg;
-	while (e->zombies) {
-		eng_action *z = e->zombies;
-		e->zombies = z->next;
+	/* a finished action whose heartbeat is still out is freed when it
+	 * answers (beat_cb runs the pump again) */
+	for (eng_action **pp = &e->zombies; *pp;) {
+		eng_action *z = *pp;
+		if (z->beat_inflight) {
+			pp = &z->next;
+			continue;
+		}
+		*pp = z->next;
 		action_free(z);
 	}
 	unsigned max = e->cfg->max_concurrent_actions ? e->cfg->max_concurrent_actions : 32;

@@ -248,10 +248,10 @@ struct eng_action {
 	struct event *beat_ev;	 /* heartbeat timer */
 	struct event *giveup_ev; /* deadline timer */
 	struct event *retry_ev;	 /* delayed retry / poll timer */
-	unsigned inflight;	 /* AWS or allocator calls in flight */
+	unsigned inflight;	 /* AWS or allocator calls in flight (not heartbeats) */
 	unsigned retries;	 /* transient retries of the current step */
-	bool beat_inflight;
-	bool failing; /* a failure was decided: cleanup once inflight == 0 */
+	bool beat_inflight;	 /* a heartbeat is out: a finished action is freed after it */
+	bool failing;		 /* a failure was decided: cleanup once inflight == 0 */
 	bool cleanup_started;
 	bool restarting; /* a retry was decided: re-run once inflight == 0 */
 	unsigned restart_delay_ms;
@@ -320,6 +320,12 @@ void eng_log_aws(eng_action *a, hook_log_level lvl, const char *msg, const char 
 /* Update health flags from a call outcome. */
 void eng_health_from(hook_eng *e, const awc_result *res);
 bool eng_action_past_giveup(const eng_action *a);
+/* The AWS client for the action's next working call (launch steps), with
+ * that call's retry window set to the action's give-up time
+ * (awc_client_set_next_deadline): a call throttled or failing transiently
+ * stops retrying in time for the give-up, so the cleanup never waits for
+ * retries the hook cannot outlive. Not for cleanup and completion calls. */
+awc_client *eng_aws(eng_action *a);
 char *eng_strdup(const char *s);
 void eng_slot_row(const eng_action *a, const eng_slot *s, hook_eni_row *row);
 HK_MUST_CHECK hk_err eng_slot_save(eng_action *a, eng_slot *s, hook_eni_state st);

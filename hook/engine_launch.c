@@ -190,7 +190,7 @@ void eng_launch_run(eng_action *a)
 	const char *ids[1] = {a->rec.instance_id};
 	ec2_describe_instances_req req = {.instance_ids = ids, .n_instance_ids = 1};
 	a->inflight++;
-	if (ec2_describe_instances(a->eng->aws, &req, instance_cb, a) != HK_OK) {
+	if (ec2_describe_instances(eng_aws(a), &req, instance_cb, a) != HK_OK) {
 		a->inflight--;
 		eng_action_retry_later(a, "cannot start DescribeInstances", 1000);
 	}
@@ -325,7 +325,7 @@ static void step_adopt(eng_action *a)
 	ec2_filter f = {.name = "tag:" HOOK_TAG_INSTANCE, .values = vals, .n_values = 1};
 	ec2_describe_network_interfaces_req req = {.filters = &f, .n_filters = 1};
 	a->inflight++;
-	if (ec2_describe_network_interfaces(a->eng->aws, &req, adopt_cb, a) != HK_OK) {
+	if (ec2_describe_network_interfaces(eng_aws(a), &req, adopt_cb, a) != HK_OK) {
 		a->inflight--;
 		eng_action_retry_later(a, "cannot start DescribeNetworkInterfaces", 1000);
 	}
@@ -414,7 +414,7 @@ static void step_subnets(eng_action *a)
 		nf++;
 		ec2_describe_subnets_req req = {.filters = fl, .n_filters = nf};
 		a->inflight++;
-		if (ec2_describe_subnets(a->eng->aws, &req, subnets_cb, s) != HK_OK) {
+		if (ec2_describe_subnets(eng_aws(a), &req, subnets_cb, s) != HK_OK) {
 			a->inflight--;
 			eng_action_retry_later(a, "cannot start DescribeSubnets", 1000);
 		}
@@ -502,7 +502,7 @@ static void step_capacity(eng_action *a)
 	const char *types[1] = {a->instance_type};
 	ec2_describe_instance_types_req req = {.instance_types = types, .n_instance_types = 1};
 	a->inflight++;
-	if (ec2_describe_instance_types(a->eng->aws, &req, types_cb, a) != HK_OK) {
+	if (ec2_describe_instance_types(eng_aws(a), &req, types_cb, a) != HK_OK) {
 		a->inflight--;
 		eng_action_retry_later(a, "cannot start DescribeInstanceTypes", 1000);
 	}
@@ -591,12 +591,12 @@ static void configure_next(eng_slot *s)
 	if (!s->dot_ok) {
 		s->busy = true;
 		a->inflight++;
-		err = ec2_modify_eni_delete_on_termination(a->eng->aws, s->eni_id, s->attachment_id,
+		err = ec2_modify_eni_delete_on_termination(eng_aws(a), s->eni_id, s->attachment_id,
 							   true, modify_cb, s);
 	} else if (!s->sdc_ok && !s->net->source_dest_check) {
 		s->busy = true;
 		a->inflight++;
-		err = ec2_modify_eni_source_dest_check(a->eng->aws, s->eni_id, false, modify_cb, s);
+		err = ec2_modify_eni_source_dest_check(eng_aws(a), s->eni_id, false, modify_cb, s);
 	} else {
 		if (eng_slot_save(a, s, ENG_ENI_CONFIGURED) != HK_OK) {
 			eng_action_retry_later(a, "cannot record the ENI", 1000);
@@ -652,7 +652,7 @@ static void attach_start(eng_slot *s)
 	};
 	s->busy = true;
 	a->inflight++;
-	if (ec2_attach_network_interface(a->eng->aws, &req, attach_cb, s) != HK_OK) {
+	if (ec2_attach_network_interface(eng_aws(a), &req, attach_cb, s) != HK_OK) {
 		a->inflight--;
 		s->busy = false;
 		eng_action_retry_later(a, "cannot start AttachNetworkInterface", 1000);
@@ -750,7 +750,7 @@ static void create_cb(const awc_result *res, const ec2_create_network_interface_
 		ec2_describe_network_interfaces_req req = {.filters = &fl, .n_filters = 1};
 		s->busy = true;
 		a->inflight++;
-		if (ec2_describe_network_interfaces(a->eng->aws, &req, mismatch_cb, s) != HK_OK) {
+		if (ec2_describe_network_interfaces(eng_aws(a), &req, mismatch_cb, s) != HK_OK) {
 			a->inflight--;
 			s->busy = false;
 			eng_action_retry_later(a, "cannot start DescribeNetworkInterfaces", 1000);
@@ -811,7 +811,7 @@ static void create_start(eng_slot *s)
 	}
 	s->busy = true;
 	a->inflight++;
-	if (ec2_create_network_interface(a->eng->aws, &req, create_cb, s) != HK_OK) {
+	if (ec2_create_network_interface(eng_aws(a), &req, create_cb, s) != HK_OK) {
 		a->inflight--;
 		s->busy = false;
 		eng_action_retry_later(a, "cannot start CreateNetworkInterface", 1000);

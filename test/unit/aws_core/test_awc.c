@@ -551,6 +551,81 @@ static void awc_free_inside_callback(void **state)
 	assert_null(f->c);
 }
 
+#define THROTTLED_BODY                                                                             \
+	"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit "        \
+	"exceeded.</Message></Error></Errors><RequestID>t1</RequestID></Response>"
+
+/* A client against a server that always throttles; max 3 attempts. */
+static void start_throttled(struct fx *f, long throttle_base_ms)
+{
+	fsrv_route r = {.method = "POST", .path = "/", .status = 503, .body = THROTTLED_BODY};
+	fsrv_add(f->srv, &r);
+	env_keys(f);
+	env_set(&f->env, "AWS_REGION", "us-east-1");
+	env_set(&f->env, "AWS_ENDPOINT_URL_EC2", fsrv_url(f->srv));
+	f->cfg.max_attempts = 3;
+	f->cfg.backoff_throttle_base_ms = throttle_base_ms;
+	start_client(f);
+}
+
+static void query_opts(struct fx *f, const awc_call_opts *o)
+{
+	query_params *q = query_params_new("AttachNetworkInterface", "2016-11-15");
+	assert_non_null(q);
+	int before = f->done;
+	assert_int_equal(awc_query(f->c, AWC_SVC_EC2, q, o, done_cb, f), HK_OK);
+	run_until(f, &f->done, before + 1);
+}
+
+/* A deadline already reached: the first attempt is sent, no retry follows,
+ * and the caller gets the throttling error at once (backoff would be up to
+ * 10 s per retry here). */
+static void awc_deadline_stops_retries(void **state)
+{
+	struct fx *f = *state;
+	start_throttled(f, 10000);
+	awc_call_opts o = {.idempotent = true, .deadline_us = awc_now_us()};
+	query_opts(f, &o);
+	assert_int_equal(f->res.err, HK_ERR_THROTTLED);
+	assert_string_equal(f->code, "RequestLimitExceeded");
+	assert_int_equal(f->res.attempts, 1);
+	assert_int_equal(fsrv_count(f->srv, "/"), 1);
+}
+
+/* A deadline far away changes nothing: every attempt is made. */
+static void awc_deadline_far_keeps_retries(void **state)
+{
+	struct fx *f = *state;
+	start_throttled(f, 1);
+	awc_call_opts o = {.idempotent = true, .deadline_us = awc_now_us() + 600u * 1000000u};
+	query_opts(f, &o);
+	assert_int_equal(f->res.err, HK_ERR_THROTTLED);
+	assert_int_equal(f->res.attempts, 3);
+	assert_int_equal(fsrv_count(f->srv, "/"), 3);
+}
+
+/* awc_client_set_next_deadline() applies to the next call only. */
+static void awc_next_deadline_is_consumed(void **state)
+{
+	struct fx *f = *state;
+	start_throttled(f, 1);
+	awc_client_set_next_deadline(f->c, awc_now_us());
+	awc_call_opts o = {.idempotent = true};
+	query_opts(f, &o);
+	assert_int_equal(f->res.err, HK_ERR_THROTTLED);
+	assert_int_equal(f->res.attempts, 1);
+	assert_int_equal(awc_client_take_next_deadline(f->c), 0);
+	query_opts(f, &o);
+	assert_int_equal(f->res.attempts, 3);
+	assert_int_equal(fsrv_count(f->srv, "/"), 4);
+	/* take clears it; NULL is harmless */
+	awc_client_set_next_deadline(f->c, 42);
+	assert_int_equal(awc_client_take_next_deadline(f->c), 42);
+	assert_int_equal(awc_client_take_next_deadline(f->c), 0);
+	awc_client_set_next_deadline(NULL, 1);
+	assert_int_equal(awc_client_take_next_deadline(NULL), 0);
+}
+
 static void awc_bad_arguments(void **state)
 {
 	struct fx *f = *state;
@@ -589,6 +664,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(awc_free_with_calls_pending, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_free_inside_callback, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_bad_arguments, setup, teardown),
+    cmocka_unit_test_setup_teardown(awc_deadline_stops_retries, setup, teardown),
+    cmocka_unit_test_setup_teardown(awc_deadline_far_keeps_retries, setup, teardown),
+    cmocka_unit_test_setup_teardown(awc_next_deadline_is_consumed, setup, teardown),
 };
 
 HK_TEST_MAIN(tests)
