@@ -150,6 +150,24 @@ bool hook_json_depth_ok(const char *buf, size_t len, unsigned max)
 	return true;
 }
 
+hk_err hook_json_load(const char *buf, size_t len, const char *what, json_t **ret, hk_errinfo *ei)
+{
+	const char *sep = what ? ": " : "";
+	if (!what)
+		what = "";
+	if (!hook_json_depth_ok(buf, len, HK_CAP_JSON_DEPTH))
+		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "%s%sJSON nested deeper than %u levels",
+				      what, sep, HK_CAP_JSON_DEPTH);
+	json_error_t jerr;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return hk_errinfo_set(ei, HK_ERR_PARSE, (size_t)jerr.position,
+				      "%s%snot valid JSON: line %d column %d: %s", what, sep,
+				      jerr.line, jerr.column, jerr.text);
+	*ret = root;
+	return HK_OK;
+}
+
 /* ------------------------------------------------------------- validation */
 
 typedef struct vctx {

@@ -286,14 +286,10 @@ static hk_err parse_sns(json_t *root, hook_event *ev, hk_errinfo *ei)
 		return hk_errinfo_set(ei, HK_ERR_TOO_LARGE, 0, "Message: longer than %u bytes",
 				      HK_CAP_SNS_MESSAGE);
 	const char *text = json_string_value(msg);
-	if (!hook_json_depth_ok(text, len, HK_CAP_JSON_DEPTH))
-		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "Message: nested deeper than %u levels",
-				      HK_CAP_JSON_DEPTH);
-	json_error_t jerr;
-	json_t *inner = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!inner)
-		return hk_errinfo_set(ei, HK_ERR_PARSE, (size_t)jerr.position,
-				      "Message: not JSON: %s", jerr.text);
+	json_t *inner = NULL;
+	hk_err jerr = hook_json_load(text, len, "Message", &inner, ei);
+	if (jerr)
+		return jerr;
 	if (!json_is_object(inner)) {
 		json_decref(inner);
 		return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "Message: must be a JSON object");
@@ -311,15 +307,10 @@ hk_err hook_event_parse(const char *body, size_t len, hook_event *ret, hk_errinf
 {
 	if (!body || len == 0)
 		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "empty body (expected a JSON event)");
-	if (!hook_json_depth_ok(body, len, HK_CAP_JSON_DEPTH))
-		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "JSON nested deeper than %u levels",
-				      HK_CAP_JSON_DEPTH);
-	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return hk_errinfo_set(ei, HK_ERR_PARSE, (size_t)jerr.position,
-				      "not valid JSON: line %d column %d: %s", jerr.line,
-				      jerr.column, jerr.text);
+	json_t *root = NULL;
+	hk_err lerr = hook_json_load(body, len, NULL, &root, ei);
+	if (lerr)
+		return lerr;
 	hook_event ev;
 	memset(&ev, 0, sizeof(ev));
 	hk_err err;

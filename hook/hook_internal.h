@@ -197,6 +197,13 @@ bool hook_range_syntax_ok(const char *s, char *why, size_t why_len);
  * handing untrusted text to jansson (whose own limit is 2048). */
 bool hook_json_depth_ok(const char *buf, size_t len, unsigned max);
 
+/* Parse untrusted JSON text: depth-checked (HK_CAP_JSON_DEPTH) before jansson
+ * sees it, duplicate keys rejected. HK_ERR_PARSE with ei->text naming the
+ * problem, prefixed by "`what`: " when `what` is not NULL. *ret (a new
+ * reference) is written only on success. */
+HK_MUST_CHECK hk_err hook_json_load(const char *buf, size_t len, const char *what, json_t **ret,
+				    hk_errinfo *ei);
+
 /* ======================================================================
  * Auth (intake.c)
  * ====================================================================== */

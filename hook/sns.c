@@ -181,15 +181,10 @@ hk_err hook_sns_msg_parse(const char *body, size_t len, hook_sns_msg *ret, hk_er
 {
 	if (!body || len == 0)
 		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "empty body (expected an SNS message)");
-	if (!hook_json_depth_ok(body, len, HK_CAP_JSON_DEPTH))
-		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "JSON nested deeper than %u levels",
-				      HK_CAP_JSON_DEPTH);
-	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return hk_errinfo_set(ei, HK_ERR_PARSE, (size_t)jerr.position,
-				      "not valid JSON: line %d column %d: %s", jerr.line,
-				      jerr.column, jerr.text);
+	json_t *root = NULL;
+	hk_err lerr = hook_json_load(body, len, NULL, &root, ei);
+	if (lerr)
+		return lerr;
 	hook_sns_msg m;
 	memset(&m, 0, sizeof(m));
 	hk_err err = HK_OK;

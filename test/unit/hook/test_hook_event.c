@@ -222,7 +222,7 @@ static void test_sns_problems(void **state)
 	expect_error(sns("Notification", NULL), HK_ERR_INVALID, "Message: missing");
 	json_t *o = sns("Notification", NULL);
 	json_object_set_new(o, "Message", json_string("not json"));
-	expect_error(o, HK_ERR_PARSE, "Message: not JSON");
+	expect_error(o, HK_ERR_PARSE, "Message: not valid JSON");
 	expect_error(sns("Bogus", detail(TR_L)), HK_ERR_INVALID, "Type: \"Bogus\"");
 	json_t *d = detail(TR_L);
 	json_object_del(d, "LifecycleHookName");
