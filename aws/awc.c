@@ -846,6 +846,12 @@ static char *sts_endpoint_early(awc_client *c)
 	return strdup(u ? u : "https://sts.amazonaws.com");
 }
 
+bool awc_bucket_family_known(const char *name)
+{
+	tbucket_family f;
+	return tbucket_family_from_name(name, &f) == HK_OK;
+}
+
 hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client **ret)
 {
 	awc_client *c = calloc(1, sizeof(*c));

@@ -65,6 +65,10 @@ typedef struct awc_bucket_override {
 	double refill_per_s;
 } awc_bucket_override;
 
+/* Whether `name` is a token-bucket family name a bucket override may use
+ * ("ec2-describe", "ec2-create-network-interface", "autoscaling", ...). */
+bool awc_bucket_family_known(const char *name);
+
 /* Client settings. Every field is optional (0/NULL = SDK default resolution:
  * AWS_REGION, AWS_DEFAULT_REGION, profile, IMDS; AWS_ENDPOINT_URL[_<SERVICE>]).
  * Strings are copied. */

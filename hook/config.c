@@ -6,6 +6,7 @@
 #include "hook_internal.h"
 #include "intake_ext.h"
 
+#include "awsclient.h"
 #include "cidr.h"
 
 #include <errno.h>
@@ -40,6 +41,7 @@
 #define MAX_DEVICE_INDEX	31u
 #define MAX_NETWORK_CARD_INDEX	15u
 #define PATH_MAX_LEN		256
+#define TBUCKET_OVERRIDES_MAX	32u /* aws.rate_limits.buckets entries (12 families exist) */
 
 /* ---------------------------------------------------------------- problems */
 
@@ -604,12 +606,92 @@ static void parse_listener(vctx *v, json_t *parent, const char *name, hook_liste
 		out->address = xstrdup(v, def_addr);
 }
 
+/* A number member in [min, max]; missing = def. */
+static double get_double(vctx *v, const char *path, json_t *obj, const char *key, double min,
+			 double max, double def)
+{
+	char p[PATH_MAX_LEN];
+	kpath(p, path, key);
+	json_t *j = json_object_get(obj, key);
+	if (!j)
+		return def;
+	if (!json_is_number(j)) {
+		hook_problems_add(v->p, "%s: must be a number, not %s", p, json_type_name(j));
+		return def;
+	}
+	double d = json_number_value(j);
+	if (!(d >= min && d <= max)) {
+		hook_problems_add(v->p, "%s: %g: out of range (%g to %g)", p, d, min, max);
+		return def;
+	}
+	return d;
+}
+
+/* aws.rate_limits: {"scale": x, "buckets": {"<family>": {"burst", "refill_per_s"}}}. */
+static void parse_rate_limits(vctx *v, json_t *aws, hook_config *cfg)
+{
+	json_t *o = get_obj(v, "aws", aws, "rate_limits", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"scale", "buckets", NULL};
+	check_keys(v, "aws.rate_limits", o, keys);
+	cfg->aws_rate_scale = get_double(v, "aws.rate_limits", o, "scale", 0.01, 100.0, 1.0);
+	json_t *b = get_obj(v, "aws.rate_limits", o, "buckets", false);
+	if (!b)
+		return;
+	size_t n = json_object_size(b);
+	if (n == 0)
+		return;
+	if (n > TBUCKET_OVERRIDES_MAX) {
+		hook_problems_add(v->p, "aws.rate_limits.buckets: more than %u families",
+				  TBUCKET_OVERRIDES_MAX);
+		return;
+	}
+	cfg->aws_rate_limits = calloc(n, sizeof(*cfg->aws_rate_limits));
+	if (!cfg->aws_rate_limits) {
+		hook_problems_add(v->p, "aws.rate_limits.buckets: out of memory");
+		return;
+	}
+	const char *fam;
+	json_t *e;
+	json_object_foreach(b, fam, e)
+	{
+		char path[PATH_MAX_LEN];
+		snprintf(path, sizeof(path), "aws.rate_limits.buckets.%s", fam);
+		if (!awc_bucket_family_known(fam)) {
+			hook_problems_add(v->p,
+					  "%s: unknown token-bucket family (see "
+					  "docs/configuration.md#aws for the names)",
+					  path);
+			continue;
+		}
+		if (!json_is_object(e)) {
+			hook_problems_add(v->p, "%s: must be an object, not %s", path,
+					  json_type_name(e));
+			continue;
+		}
+		static const char *const bkeys[] = {"burst", "refill_per_s", NULL};
+		check_keys(v, path, e, bkeys);
+		if (!json_object_get(e, "burst") || !json_object_get(e, "refill_per_s")) {
+			hook_problems_add(v->p, "%s: needs both burst and refill_per_s", path);
+			continue;
+		}
+		hook_rate_limit *r = &cfg->aws_rate_limits[cfg->n_aws_rate_limits];
+		r->burst = get_double(v, path, e, "burst", 1.0, 100000.0, 1.0);
+		r->refill_per_s = get_double(v, path, e, "refill_per_s", 0.01, 100000.0, 1.0);
+		r->family = xstrdup(v, fam);
+		if (r->family)
+			cfg->n_aws_rate_limits++;
+	}
+}
+
 static void parse_aws(vctx *v, json_t *root, hook_config *cfg)
 {
+	cfg->aws_rate_scale = 1.0;
 	json_t *o = get_obj(v, "", root, "aws", false);
 	if (!o)
 		return;
-	static const char *const keys[] = {"region", "endpoints", NULL};
+	static const char *const keys[] = {"region", "endpoints", "rate_limits", NULL};
 	check_keys(v, "aws", o, keys);
 	const char *r = get_str(v, "aws", o, "region", false, 32, NULL);
 	if (r) {
@@ -623,6 +705,7 @@ static void parse_aws(vctx *v, json_t *root, hook_config *cfg)
 		else
 			cfg->region = xstrdup(v, r);
 	}
+	parse_rate_limits(v, o, cfg);
 	json_t *e = get_obj(v, "aws", o, "endpoints", false);
 	if (!e)
 		return;
@@ -1321,6 +1404,9 @@ void hook_config_free(hook_config *cfg)
 	free(cfg->sns_test_connect_to);
 	free(cfg->sqs_queue_url);
 	free(cfg->endpoint_sqs);
+	for (size_t i = 0; i < cfg->n_aws_rate_limits; i++)
+		free(cfg->aws_rate_limits[i].family);
+	free(cfg->aws_rate_limits);
 	for (size_t i = 0; i < cfg->n_groups; i++)
 		group_cleanup(&cfg->groups[i]);
 	free(cfg->groups);
@@ -1552,4 +1638,28 @@ const hook_node_group *hook_config_match_group(const hook_config *cfg, const cha
 			return g;
 	}
 	return NULL;
+}
+
+hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg, awc_client **ret)
+{
+	awc_bucket_override ov[TBUCKET_OVERRIDES_MAX];
+	size_t n = cfg->n_aws_rate_limits;
+	if (n > HK_ARRAY_LEN(ov))
+		return HK_ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		ov[i].family = cfg->aws_rate_limits[i].family;
+		ov[i].burst = cfg->aws_rate_limits[i].burst;
+		ov[i].refill_per_s = cfg->aws_rate_limits[i].refill_per_s;
+	}
+	awc_config ac;
+	memset(&ac, 0, sizeof(ac));
+	ac.region = cfg->region;
+	ac.endpoint[AWC_SVC_EC2] = cfg->endpoint_ec2;
+	ac.endpoint[AWC_SVC_AUTOSCALING] = cfg->endpoint_autoscaling;
+	ac.endpoint[AWC_SVC_STS] = cfg->endpoint_sts;
+	ac.endpoint[AWC_SVC_SQS] = cfg->endpoint_sqs;
+	ac.bucket_scale = cfg->aws_rate_scale > 0 ? cfg->aws_rate_scale : 1.0;
+	ac.bucket_overrides = n ? ov : NULL;
+	ac.n_bucket_overrides = n;
+	return awsclient_new(base, &ac, ret);
 }

@@ -103,6 +103,14 @@ typedef struct hook_node_group {
 	hook_terminate_mode terminate; /* default DELETE */
 } hook_node_group;
 
+/* One aws.rate_limits.buckets entry: a token-bucket family (names as in
+ * docs/configuration.md) and its size before the scale. */
+typedef struct hook_rate_limit {
+	char *family;
+	double burst;
+	double refill_per_s;
+} hook_rate_limit;
+
 typedef struct hook_config {
 	char *path; /* the file it came from (or NULL) */
 	/* aws */
@@ -135,13 +143,17 @@ typedef struct hook_config {
 	hook_node_group *groups;
 	size_t n_groups;
 	/* ---- SNS and SQS intake (hook/sns.c, hook/sqs_intake.c; docs/intake.md) ---- */
-	bool sns_enabled;		   /* POST /v1/sns answers (default false: 404) */
-	char **sns_topic_arns;		   /* allow-list: exact TopicArns */
-	size_t n_sns_topic_arns;	   /* >= 1 when sns_enabled */
-	char *sns_test_ca_file;		   /* TEST ONLY: trust roots for SNS fetches and certs */
-	char *sns_test_connect_to;	   /* TEST ONLY: "HOST:443:ADDR:PORT" for SNS fetches */
-	char *sqs_queue_url;		   /* NULL = no SQS consumer */
-	char *endpoint_sqs;		   /* aws.endpoints.sqs; NULL = default */
+	bool sns_enabled;	   /* POST /v1/sns answers (default false: 404) */
+	char **sns_topic_arns;	   /* allow-list: exact TopicArns */
+	size_t n_sns_topic_arns;   /* >= 1 when sns_enabled */
+	char *sns_test_ca_file;	   /* TEST ONLY: trust roots for SNS fetches and certs */
+	char *sns_test_connect_to; /* TEST ONLY: "HOST:443:ADDR:PORT" for SNS fetches */
+	char *sqs_queue_url;	   /* NULL = no SQS consumer */
+	char *endpoint_sqs;	   /* aws.endpoints.sqs; NULL = default */
+	/* aws.rate_limits: client-side token buckets (REFERENCE.md section 3) */
+	double aws_rate_scale;			 /* scale: every bucket x this (default 1) */
+	struct hook_rate_limit *aws_rate_limits; /* per family overrides */
+	size_t n_aws_rate_limits;
 	unsigned sqs_wait_time_s;	   /* long poll, default 20 */
 	unsigned sqs_max_messages;	   /* per receive, default 10 */
 	unsigned sqs_visibility_timeout_s; /* default 60 */
@@ -180,6 +192,14 @@ HK_MUST_CHECK hk_err hook_config_load(const char *path, unsigned flags, hook_con
 
 /* Frees everything, wiping the secret. NULL-safe. */
 void hook_config_free(hook_config *cfg);
+
+struct awc_client;
+/* An AWS client for the daemon from the configuration: region, endpoints
+ * (aws.endpoints, else the SDK environment) and token buckets
+ * (aws.rate_limits). Errors as awsclient_new(). Used by the engine and the SQS
+ * consumer alike, so both pace their calls the same way. */
+HK_MUST_CHECK hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg,
+					 struct awc_client **ret);
 
 /* The first node group (file order) whose asg_names match `asg` and whose
  * metadata match accepts `metadata` (may be NULL). NULL when none does. */

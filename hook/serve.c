@@ -293,14 +293,8 @@ static hk_err make_engine(server *sv)
 	const char *sel = getenv("MULTUS_HOOKD_ENGINE");
 	if (sel && strcmp(sel, "noop") == 0)
 		return hook_engine_noop_new(sv->base, &sv->engine);
-	awc_config ac;
-	memset(&ac, 0, sizeof(ac));
-	ac.region = sv->cfg->region;
-	ac.endpoint[AWC_SVC_EC2] = sv->cfg->endpoint_ec2;
-	ac.endpoint[AWC_SVC_AUTOSCALING] = sv->cfg->endpoint_autoscaling;
-	ac.endpoint[AWC_SVC_STS] = sv->cfg->endpoint_sts;
 	awc_client *client = NULL;
-	hk_err err = awsclient_new(sv->base, &ac, &client);
+	hk_err err = hook_aws_client_new(sv->base, sv->cfg, &client);
 	if (err) {
 		hook_log(HOOK_LOG_ERROR, "cannot create the AWS client", "error", hk_err_str(err),
 			 NULL);

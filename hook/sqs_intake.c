@@ -227,11 +227,7 @@ hk_err hook_sqs_new(struct event_base *base, const hook_config *cfg, hook_store 
 		free(q);
 		return HK_ERR_NOMEM;
 	}
-	awc_config ac;
-	memset(&ac, 0, sizeof(ac));
-	ac.region = cfg->region;
-	ac.endpoint[AWC_SVC_SQS] = cfg->endpoint_sqs;
-	hk_err err = awsclient_new(base, &ac, &q->aws);
+	hk_err err = hook_aws_client_new(base, cfg, &q->aws);
 	if (err) {
 		event_free(q->timer);
 		free(q);

@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "awsclient.h"
 #include "hook_internal.h"
 
 /* JSON written as C tokens; the second level expands the macros below. */
@@ -107,6 +110,8 @@ static void test_valid_minimal_defaults(void **state)
 	assert_int_equal(c->request_timeout_ms, 10000);
 	assert_int_equal(c->shutdown_grace_ms, 20000);
 	assert_null(c->region);
+	assert_true(c->aws_rate_scale == 1.0);
+	assert_int_equal(c->n_aws_rate_limits, 0);
 	assert_int_equal(c->n_groups, 1);
 	const hook_node_group *g = &c->groups[0];
 	assert_int_equal(g->failure_result, HOOK_RESULT_ABANDON);
@@ -220,6 +225,92 @@ static void test_not_object(void **state)
 {
 	(void)state;
 	expect_problem("[1,2]", "must be a JSON object");
+}
+
+static void test_rate_limits_valid(void **state)
+{
+	(void)state;
+	hook_config *c;
+	expect_valid(
+	    J({
+		    AUTH_OK,
+		    "state_dir" : "/s",
+		    "aws" : {
+			    "region" : "us-east-1",
+			    "rate_limits" : {
+				    "scale" : 0.5,
+				    "buckets" : {
+					    "ec2-create-network-interface" :
+						{"burst" : 20, "refill_per_s" : 2.5},
+					    "autoscaling" : {"burst" : 40, "refill_per_s" : 10}
+				    }
+			    }
+		    },
+		    "node_groups" : [GROUP_OK]
+	    }),
+	    &c);
+	assert_true(c->aws_rate_scale == 0.5);
+	assert_int_equal(c->n_aws_rate_limits, 2);
+	assert_string_equal(c->aws_rate_limits[0].family, "ec2-create-network-interface");
+	assert_true(c->aws_rate_limits[0].burst == 20.0);
+	assert_true(c->aws_rate_limits[0].refill_per_s == 2.5);
+	assert_string_equal(c->aws_rate_limits[1].family, "autoscaling");
+	/* The client accepts every family the configuration accepted. */
+	struct event_base *base = event_base_new();
+	assert_non_null(base);
+	awc_client *client = NULL;
+	assert_int_equal(hook_aws_client_new(base, c, &client), HK_OK);
+	awsclient_free(client);
+	event_base_free(base);
+	hook_config_free(c);
+}
+
+static void test_rate_limits_problems(void **state)
+{
+	(void)state;
+	expect_problem(
+	    J({
+		    AUTH_OK,
+		    "state_dir" : "/s",
+		    "aws" : {
+			    "rate_limits" :
+				{"buckets" : {"ec2-create" : {"burst" : 1, "refill_per_s" : 1}}}
+		    },
+		    "node_groups" : [GROUP_OK]
+	    }),
+	    "aws.rate_limits.buckets.ec2-create: unknown token-bucket family");
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "aws" : {"rate_limits" : {"scale" : 0}},
+			       "node_groups" : [GROUP_OK]
+		       }),
+		       "aws.rate_limits.scale: 0: out of range");
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "aws" : {"rate_limits" : {"buckets" : {"sts" : {"burst" : 5}}}},
+			       "node_groups" : [GROUP_OK]
+		       }),
+		       "aws.rate_limits.buckets.sts: needs both burst and refill_per_s");
+	expect_problem(
+	    J({
+		    AUTH_OK,
+		    "state_dir" : "/s",
+		    "aws" : {
+			    "rate_limits" :
+				{"buckets" : {"sts" : {"burst" : "5", "refill_per_s" : 1}}}
+		    },
+		    "node_groups" : [GROUP_OK]
+	    }),
+	    "aws.rate_limits.buckets.sts.burst: must be a number");
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "aws" : {"rate_limits" : {"rate" : 1}},
+			       "node_groups" : [GROUP_OK]
+		       }),
+		       "aws.rate_limits.rate: unknown key");
 }
 
 static void test_unknown_key_top(void **state)
@@ -783,6 +874,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_duplicate_keys),
     cmocka_unit_test(test_too_deep),
     cmocka_unit_test(test_not_object),
+    cmocka_unit_test(test_rate_limits_valid),
+    cmocka_unit_test(test_rate_limits_problems),
     cmocka_unit_test(test_unknown_key_top),
     cmocka_unit_test(test_unknown_key_nested_path),
     cmocka_unit_test(test_missing_required_all_reported),
