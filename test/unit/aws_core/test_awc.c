@@ -499,6 +499,102 @@ static void awc_bucket_paces_calls(void **state)
 	assert_int_equal(awc_client_new(f->base, &f->cfg, &c2), HK_ERR_INVALID);
 }
 
+/* The adaptive slow-down end to end: AWS throttles once although the bucket let
+ * the call through, and the family's refill rate halves. Observed through the
+ * AWC_EV_BUCKET_WAIT delays: calls queued together in one bucket get waits
+ * 1/rate apart (their tokens are taken in the same loop turn, microseconds
+ * apart), so the spacing of a batch measures the rate without any clock. */
+struct waits {
+	uint64_t delay_us[16];
+	size_t n;
+	unsigned retries;
+	char retry_code[64];
+};
+
+static void record_waits(const awc_event *ev, void *arg)
+{
+	struct waits *w = arg;
+	if (ev->kind == AWC_EV_BUCKET_WAIT && w->n < HK_ARRAY_LEN(w->delay_us))
+		w->delay_us[w->n++] = ev->delay_us;
+	if (ev->kind == AWC_EV_RETRY) {
+		w->retries++;
+		snprintf(w->retry_code, sizeof(w->retry_code), "%s",
+			 ev->aws_code ? ev->aws_code : "");
+	}
+}
+
+static void describe_batch(struct fx *f, int n)
+{
+	int before = f->done;
+	for (int i = 0; i < n; i++) {
+		query_params *q = query_params_new("DescribeSubnets", "2016-11-15");
+		assert_int_equal(query_add(q, "SubnetId.1", "subnet-1"), HK_OK);
+		awc_call_opts opts = {.idempotent = true};
+		assert_int_equal(awc_query(f->c, AWC_SVC_EC2, q, &opts, done_cb, f), HK_OK);
+	}
+	run_until(f, &f->done, before + n);
+	assert_int_equal(f->res.err, HK_OK);
+}
+
+static void awc_bucket_slows_down_after_throttle(void **state)
+{
+	struct fx *f = *state;
+	/* Three answers for the first batch, then one throttle, then success. */
+	fsrv_route first = {
+	    .method = "POST", .path = "/", .status = 200, .body = EC2_OK, .times = 3};
+	fsrv_route throttle = {.method = "POST",
+			       .path = "/",
+			       .status = 503,
+			       .times = 1,
+			       .body = "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
+				       "<Message>Request limit exceeded.</Message></Error></Errors>"
+				       "<RequestID>t1</RequestID></Response>"};
+	fsrv_route ok = {.method = "POST", .path = "/", .status = 200, .body = EC2_OK};
+	fsrv_add(f->srv, &first);
+	fsrv_add(f->srv, &throttle);
+	fsrv_add(f->srv, &ok);
+	env_keys(f);
+	env_set(&f->env, "AWS_REGION", "us-east-1");
+	env_set(&f->env, "AWS_ENDPOINT_URL_EC2", fsrv_url(f->srv));
+	awc_bucket_override o = {.family = "ec2-describe", .burst = 1, .refill_per_s = 10};
+	struct waits w = {0};
+	f->cfg.no_buckets = false;
+	f->cfg.bucket_overrides = &o;
+	f->cfg.n_bucket_overrides = 1;
+	f->cfg.on_event = record_waits;
+	f->cfg.event_arg = &w;
+	start_client(f);
+
+	/* Before: a burst of one, 10 tokens/s: the 2nd and 3rd wait ~100 ms apart. */
+	describe_batch(f, 3);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.retries, 0);
+	assert_true(w.delay_us[1] > w.delay_us[0]);
+	uint64_t gap_before = w.delay_us[1] - w.delay_us[0];
+	assert_true(gap_before <= 100000); /* 1/10 s, less what was earned meanwhile */
+
+	/* One call is throttled (503 RequestLimitExceeded), retried, succeeds. */
+	size_t mark = w.n;
+	describe_batch(f, 1);
+	assert_int_equal(w.retries, 1);
+	assert_string_equal(w.retry_code, "RequestLimitExceeded");
+	assert_int_equal(f->res.attempts, 2);
+	/* The throttle emptied the bucket: the retry waited for a token. */
+	assert_true(w.n > mark);
+
+	/* After: the same batch is paced at about half the rate (5/s plus the 5%/s
+	 * recovery since): its waits are ~200 ms apart. */
+	mark = w.n;
+	describe_batch(f, 3);
+	/* The first may find a token (if the loop was slow); the others wait. */
+	assert_true(w.n >= mark + 2);
+	assert_true(w.delay_us[w.n - 1] > w.delay_us[w.n - 2]);
+	uint64_t gap_after = w.delay_us[w.n - 1] - w.delay_us[w.n - 2];
+	assert_true(gap_after > gap_before + gap_before / 2);
+	assert_true(gap_after <= 200000);
+	assert_int_equal(fsrv_n_seen(f->srv), 8);
+}
+
 static void awc_free_with_calls_pending(void **state)
 {
 	struct fx *f = *state;
@@ -661,6 +757,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(awc_no_region, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_region_from_imds, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_bucket_paces_calls, setup, teardown),
+    cmocka_unit_test_setup_teardown(awc_bucket_slows_down_after_throttle, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_free_with_calls_pending, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_free_inside_callback, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_bad_arguments, setup, teardown),
