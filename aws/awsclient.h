@@ -2,7 +2,10 @@
  *
  *   awc.h       the client core: configuration, credentials, signing, transport,
  *               retries and rate limits, awc_result;
- *   awscalls.h  one typed asynchronous function per AWS action.
+ *   awscalls.h  one typed asynchronous function per AWS action;
+ *   httpc.h     the plain asynchronous HTTPS client underneath (curl multi on
+ *               libevent), for the few non-AWS-API fetches hook/ makes (SNS
+ *               signing certificates and subscription confirmations).
  *
  * Create the client with awsclient_new() and free it with awsclient_free(): they
  * wrap awc_client_new()/awc_client_free() and also manage what the typed calls
@@ -13,6 +16,7 @@
 #include "awc.h"
 #include "awscalls.h"
 #include "hk_common.h"
+#include "httpc.h"
 
 struct event_base;
 

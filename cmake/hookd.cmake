@@ -66,14 +66,20 @@ function(hookd_unit_test name)
       ENVIRONMENT "HK_TEST_FILTER=${c};${T_ENV}" LABELS unit)
   endforeach()
   set_property(GLOBAL APPEND PROPERTY HOOKD_UNIT_TESTS ${name})
-  # The same binary from the sanitizer-free build `make test` prepares, under
-  # valgrind: one ctest per binary so they run in parallel.
+  hookd_valgrind_test(${name} "${T_ENV}")
+endfunction()
+
+# hookd_valgrind_test(<binary> [env]): the same test binary from the
+# sanitizer-free build `make test` prepares (HOOKD_VALGRIND_BUILD), run whole
+# under valgrind as ctest valgrind.<binary> (one per binary, so they run in
+# parallel). Call it from the CMakeLists that defines the binary.
+function(hookd_valgrind_test name env)
   if(HOOKD_VALGRIND_BUILD)
     file(RELATIVE_PATH rel ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR})
     add_test(NAME valgrind.${name}
              COMMAND ${CMAKE_SOURCE_DIR}/scripts/valgrind-unit.sh --one
                      ${HOOKD_VALGRIND_BUILD}/${rel}/${name})
-    set_tests_properties(valgrind.${name} PROPERTIES LABELS valgrind ENVIRONMENT "${T_ENV}")
+    set_tests_properties(valgrind.${name} PROPERTIES LABELS valgrind ENVIRONMENT "${env}")
   endif()
 endfunction()
 

@@ -23,7 +23,7 @@
  * hook_sns_free() drops waiters before the intake frees the connections. */
 #include "intake_ext.h"
 
-#include "httpc.h"
+#include "awsclient.h"
 
 #include <stdio.h>
 #include <stdlib.h>
