@@ -18,4 +18,26 @@ for b in "${bins[@]}"; do
     fail=1
   fi
 done
+
+# --- End-to-end throughput: the daemon against the AWS simulator ----------------
+# test/bench/bench_burst.py: an ASG scaled 0 -> N (BENCH_BURST_COUNT, default 200)
+# with the simulator's token buckets at AWS's sizes and BENCH_BURST_LATENCY_MS
+# (default 30) per call; prints a table. Needs python3 with boto3 + moto, and the
+# build's multus-hookd (make bench passes the release build). Skipped, not
+# failed, when those are missing; a wrong result (missing ENI, duplicate
+# address, action not completed once) fails it.
+hookd="$build/hook/multus-hookd"
+bench_py="$(dirname "$0")/../test/bench/bench_burst.py"
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import boto3, moto' 2>/dev/null; then
+  echo "== bench_burst.py: skipped (python3 with boto3 and moto not found)"
+elif [ ! -x "$hookd" ]; then
+  echo "== bench_burst.py: skipped ($hookd not built)"
+else
+  echo "== bench_burst.py"
+  if ! python3 "$bench_py" --hookd "$hookd" --count "${BENCH_BURST_COUNT:-200}" \
+      --latency-ms "${BENCH_BURST_LATENCY_MS:-30}"; then
+    echo "bench: bench_burst.py FAILED" >&2
+    fail=1
+  fi
+fi
 exit $fail
