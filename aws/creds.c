@@ -25,6 +25,7 @@
 
 #include "awsconf.h"
 #include "awsxml.h"
+#include "calls_internal.h"
 #include "hk_caps.h"
 #include "query.h"
 
@@ -592,24 +593,34 @@ static void web_identity_done(const httpc_response *r, void *arg)
 		fetch_finish(f, HK_ERR_PARSE, NULL, "web identity: STS answer: %s", ei.text);
 		return;
 	}
+	/* The one AssumeRoleWithWebIdentity reader (sts.c), shared with the typed call. */
+	sts_credentials_out *out = NULL;
+	hk_err err = sts_read_assume_role_web_identity(doc, &out, &ei);
 	xmlNode *c =
 	    awsxml_path(awsxml_root(doc), "AssumeRoleWithWebIdentityResult", "Credentials", NULL);
-	int64_t expiration = 0;
-	const char *exp = awsxml_child_text(c, "Expiration");
-	creds_value *v = NULL;
-	if (!exp || creds_parse_time(exp, &expiration) != HK_OK)
-		v = NULL;
-	else
-		v = creds_make(awsxml_child_text(c, "AccessKeyId"),
-			       awsxml_child_text(c, "SecretAccessKey"),
-			       awsxml_child_text(c, "SessionToken"), expiration, "web-identity");
 	wipe_xml_text(awsxml_child(c, "SecretAccessKey"));
 	wipe_xml_text(awsxml_child(c, "SessionToken"));
 	xmlFreeDoc(doc);
-	if (!v)
+	if (err != HK_OK) {
+		fetch_finish(f, err == HK_ERR_NOMEM ? err : HK_ERR_PARSE, NULL,
+			     "web identity: STS answer: %s", ei.text);
+		return;
+	}
+	creds_value *v = NULL;
+	int64_t expiration = 0;
+	err = creds_parse_time(out->expiration, &expiration);
+	if (err == HK_OK) {
+		v = creds_make(out->access_key_id, out->secret_access_key, out->session_token,
+			       expiration, "web-identity");
+		if (!v)
+			err = HK_ERR_NOMEM;
+	}
+	awscalls_free(out); /* wiped: the result is marked sensitive */
+	if (err == HK_ERR_NOMEM)
+		fetch_finish(f, err, NULL, "web identity: out of memory");
+	else if (err != HK_OK)
 		fetch_finish(f, HK_ERR_PARSE, NULL,
-			     "web identity: STS answer lacks Credentials (AccessKeyId, "
-			     "SecretAccessKey, SessionToken, Expiration)");
+			     "web identity: STS answer has a bad Expiration");
 	else
 		fetch_finish(f, HK_OK, v, NULL);
 }

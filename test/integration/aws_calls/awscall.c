@@ -410,6 +410,12 @@ DONE(done_groups, asg_describe_groups_out, j_groups(out))
 DONE(done_identity, sts_caller_identity_out,
      json_pack("{s:o,s:o,s:o}", "account", js(out->account), "arn", js(out->arn), "user_id",
 	       js(out->user_id)))
+/* Never the secret or the session token: only whether they came and how long. */
+DONE(done_web_identity, sts_credentials_out,
+     json_pack("{s:o,s:I,s:I,s:o,s:o}", "access_key_id", js(out->access_key_id), "secret_len",
+	       (json_int_t)strlen(out->secret_access_key), "session_token_len",
+	       (json_int_t)strlen(out->session_token), "expiration", js(out->expiration),
+	       "assumed_role_arn", js(out->assumed_role_arn)))
 DONE(done_receive, sqs_receive_out, j_messages(out))
 DONE(done_sqs_empty, sqs_empty_out, json_pack("{s:b}", "ok", out->ok))
 
@@ -585,6 +591,15 @@ static hk_err c_identity(void)
 	return sts_get_caller_identity(g.client, done_identity, NULL);
 }
 
+static hk_err c_web_identity(void)
+{
+	sts_assume_role_web_identity_req r = {.role_arn = astr("role_arn"),
+					      .session_name = astr("session_name"),
+					      .web_identity_token = astr("web_identity_token"),
+					      .duration_s = (unsigned)aint("duration_s", 0)};
+	return sts_assume_role_with_web_identity(g.client, &r, done_web_identity, NULL);
+}
+
 static hk_err c_receive(void)
 {
 	sqs_receive_req r = {.queue_url = astr("queue_url"),
@@ -632,6 +647,7 @@ static const struct {
     {"describe-lifecycle-hooks", c_hooks},
     {"describe-auto-scaling-groups", c_groups},
     {"get-caller-identity", c_identity},
+    {"assume-role-with-web-identity", c_web_identity},
     {"sqs-receive-message", c_receive},
     {"sqs-delete-message", c_sqs_delete},
     {"sqs-change-message-visibility", c_sqs_visibility},

@@ -370,6 +370,45 @@ static void web_identity_error_does_not_fall_through(void **state)
 	assert_null(strstr(g.errtext, "jwt"));
 }
 
+/* A 200 from STS that is not a complete answer: the shared reader (sts.c) names
+ * what is missing; a bad Expiration is refused too; no secret in the text. */
+static void web_identity_bad_answer(void **state)
+{
+	struct fx *f = *state;
+	fsrv_route no_token = {
+	    .method = "POST",
+	    .path = "/",
+	    .status = 200,
+	    .times = 1,
+	    .body = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+		    "<Credentials><AccessKeyId>ASIAWEBID</AccessKeyId><SecretAccessKey>w-secret"
+		    "</SecretAccessKey><Expiration>" EXP_2030 "</Expiration></Credentials>"
+		    "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"};
+	fsrv_route bad_exp = {
+	    .method = "POST",
+	    .path = "/",
+	    .status = 200,
+	    .body = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+		    "<Credentials><AccessKeyId>ASIAWEBID</AccessKeyId><SecretAccessKey>w-secret"
+		    "</SecretAccessKey><SessionToken>w-tok</SessionToken><Expiration>tomorrow"
+		    "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
+		    "</AssumeRoleWithWebIdentityResponse>"};
+	fsrv_add(f->srv, &no_token);
+	fsrv_add(f->srv, &bad_exp);
+	env_set(&f->env, "AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/irsa");
+	env_set(&f->env, "AWS_WEB_IDENTITY_TOKEN_FILE", write_file(f, "token", "jwt"));
+	struct got g = {0};
+	get_once(f, &g);
+	assert_int_equal(g.err, HK_ERR_PARSE);
+	assert_non_null(strstr(g.errtext, "SessionToken"));
+	assert_null(strstr(g.errtext, "w-secret"));
+	get_once(f, &g);
+	assert_int_equal(g.err, HK_ERR_PARSE);
+	assert_non_null(strstr(g.errtext, "Expiration"));
+	assert_null(strstr(g.errtext, "w-tok"));
+	assert_int_equal(fsrv_n_seen(f->srv), 2);
+}
+
 static void container_uri_not_allowed(void **state)
 {
 	struct fx *f = *state;
@@ -554,6 +593,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(chain_nothing_configured, setup, teardown),
     cmocka_unit_test_setup_teardown(chain_imds_unreachable_is_no_credentials, setup, teardown),
     cmocka_unit_test_setup_teardown(web_identity_error_does_not_fall_through, setup, teardown),
+    cmocka_unit_test_setup_teardown(web_identity_bad_answer, setup, teardown),
     cmocka_unit_test_setup_teardown(container_uri_not_allowed, setup, teardown),
     cmocka_unit_test(container_uri_rules),
     cmocka_unit_test(parse_time_forms),
