@@ -11,7 +11,7 @@ TST  := $(BUILD)/test
 VG   := $(BUILD)/valgrind
 FUZ  := $(BUILD)/fuzz
 
-.PHONY: all deps build test demo valgrind valgrind-build fuzz bench lint format check-format clean
+.PHONY: all deps build test demo valgrind valgrind-build fuzz fuzz-build bench lint format check-format clean
 
 all: build
 
@@ -28,11 +28,21 @@ valgrind-build: deps
 	$(CMAKE) -S . -B $(VG) -DCMAKE_BUILD_TYPE=Debug -DHOOKD_WERROR=$(WERROR) >/dev/null
 	$(CMAKE) --build $(VG) -j $(JOBS)
 
+# The libFuzzer binaries (clang), for `make fuzz` and the short fuzz_run.* tests.
+fuzz-build: deps
+	CC=clang $(CMAKE) -S . -B $(FUZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOOKD_FUZZ=ON \
+	  -DHOOKD_TESTS=ON >/dev/null
+	$(CMAKE) --build $(FUZ) -j $(JOBS) --target hookd_fuzzers
+
 # The test build: ASan + UBSan with recovery off; the unit tests also run under
-# valgrind from a sanitizer-free build (ctest tests valgrind.<binary>).
+# valgrind from a sanitizer-free build (ctest tests valgrind.<binary>), and, when
+# clang is installed, every fuzz target runs briefly under libFuzzer (fuzz_run.*).
 test: deps valgrind-build
+	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; \
+	  else echo "test: clang not found: no libFuzzer runs (corpus replays still run)"; fi
 	$(CMAKE) -S . -B $(TST) -DCMAKE_BUILD_TYPE=Debug -DHOOKD_SANITIZE=ON \
-	  -DHOOKD_WERROR=$(WERROR) -DHOOKD_VALGRIND_BUILD=$(abspath $(VG))
+	  -DHOOKD_WERROR=$(WERROR) -DHOOKD_VALGRIND_BUILD=$(abspath $(VG)) \
+	  -DHOOKD_FUZZ_BUILD=$$(command -v clang >/dev/null 2>&1 && echo $(abspath $(FUZ)))
 	$(CMAKE) --build $(TST) -j $(JOBS)
 	cd $(TST) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -44,9 +54,7 @@ valgrind: valgrind-build
 demo: build
 	@scripts/demo.sh $(REL)
 
-fuzz: deps
-	CC=clang $(CMAKE) -S . -B $(FUZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOOKD_FUZZ=ON -DHOOKD_TESTS=ON
-	$(CMAKE) --build $(FUZ) -j $(JOBS)
+fuzz: fuzz-build
 	scripts/fuzz.sh $(FUZ) $(or $(FUZZ_SECONDS),60)
 
 bench: build

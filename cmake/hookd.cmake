@@ -96,11 +96,25 @@ function(hookd_fuzz_target name)
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_compile_definitions(${name} PRIVATE _GNU_SOURCE)
+    if(NOT TARGET hookd_fuzzers)
+      add_custom_target(hookd_fuzzers)
+    endif()
+    add_dependencies(hookd_fuzzers ${name})
   else()
     add_executable(${name}_replay ${F_SOURCES} ${CMAKE_SOURCE_DIR}/test/fuzz/replay_main.c)
     target_link_libraries(${name}_replay PRIVATE ${F_LIBS})
     hookd_target(${name}_replay)
     add_test(NAME fuzz_replay.${name} COMMAND ${name}_replay ${F_CORPUS})
     set_tests_properties(fuzz_replay.${name} PROPERTIES LABELS fuzz)
+    # With a libFuzzer build beside this one (`make test` makes it when clang is
+    # installed), a short real fuzzing run from the seed corpus, every time.
+    if(HOOKD_FUZZ_BUILD)
+      file(RELATIVE_PATH rel ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+      add_test(NAME fuzz_run.${name}
+               COMMAND ${CMAKE_SOURCE_DIR}/scripts/fuzz-smoke.sh
+                       ${HOOKD_FUZZ_BUILD}/${rel}/${name} ${F_CORPUS}
+                       ${CMAKE_CURRENT_BINARY_DIR}/fuzz-run)
+      set_tests_properties(fuzz_run.${name} PROPERTIES LABELS fuzz)
+    endif()
   endif()
 endfunction()
