@@ -10,7 +10,7 @@ import unittest
 import botocore.exceptions
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from simctl import error_of, start_sim  # noqa: E402
+from simctl import error_of, start_sim, wait_until  # noqa: E402
 
 SIM = None
 
@@ -118,14 +118,32 @@ class Kinds(FaultCase):
         self.assertGreater(len(set(first)), 1)
 
     def test_latency_does_not_block_other_requests(self):
-        SIM.add_fault("latency", service="ec2", action="DescribeVpcs", count=1, ms=3000)
-        slow = threading.Thread(target=self.ec2.describe_vpcs)
-        slow.start()
-        self.addCleanup(slow.join)
-        # The slow call is delayed in its own thread without sim.lock: others go through.
+        # The slow call is held 30 s, far longer than the test: it is never waited
+        # for. Its thread is a daemon and tearDownModule's SIM.stop() cuts the
+        # connection. DescribeKeyPairs is used by no other test, so a late log entry
+        # (a module run longer than 30 s) disturbs nothing.
+        rule = SIM.add_fault("latency", service="ec2", action="DescribeKeyPairs", count=1, ms=30000)
+        seq = SIM.last_seq()
+        slow_ec2 = SIM.client("ec2")
+
+        def slow_call():
+            try:
+                slow_ec2.describe_key_pairs()
+            except Exception:  # cut by SIM.stop(): expected, nothing to report
+                pass
+
+        threading.Thread(target=slow_call, daemon=True).start()
+        # The latency event is recorded just before the sleep: from here on the
+        # slow call is inside its delay.
+        wait_until(lambda: [e for e in SIM.events("latency") if e.get("rule_id") == rule["id"]],
+                   what="the slow call inside its delay")
         self.assertIsNone(error_of(self.asg.describe_auto_scaling_groups))
         self.assertIsNone(error_of(SIM.client("ec2").describe_subnets))
-        self.assertTrue(slow.is_alive())
+        # The request log is appended when a call completes (seq = completion
+        # order): both fast calls are there, the slow one is not. Had the delay
+        # blocked them (e.g. under sim.lock), the slow call would come first.
+        done = [(r["action"], r["status"]) for r in SIM.requests(since=seq)]
+        self.assertEqual(done, [("DescribeAutoScalingGroups", 200), ("DescribeSubnets", 200)])
 
     def test_fixed_per_call_latency(self):
         SIM.set_latency(120)
