@@ -246,6 +246,11 @@ static const tbucket_def defs[TBUCKET__COUNT] = {
     [TBUCKET_EC2_CREATE_TAGS] = {"ec2-create-tags", 100, 10},
     [TBUCKET_EC2_CIDR_RESERVATION] = {"ec2-subnet-cidr-reservation", 5, 1},
     [TBUCKET_AUTOSCALING] = {"autoscaling", 20, 2},
+    /* Our choice (AWS publishes no Auto Scaling limits): the two small writes the
+     * hook design expects per instance (one completion, a heartbeat per interval
+     * per action). 20/s lets a burst of launches complete at EC2's ENI pace
+     * (5 ENIs/s) with room for heartbeats; aws.rate_limits can lower it. */
+    [TBUCKET_AUTOSCALING_LIFECYCLE] = {"autoscaling-lifecycle", 100, 20},
     [TBUCKET_STS] = {"sts", 10, 1},
     [TBUCKET_SQS] = {"sqs", 200, 100},
 };
@@ -260,7 +265,10 @@ tbucket_family tbucket_family_of(const char *service, const char *action, bool u
 	if (!service || !action)
 		return TBUCKET_STS;
 	if (!strcmp(service, "autoscaling"))
-		return TBUCKET_AUTOSCALING;
+		return !strcmp(action, "CompleteLifecycleAction") ||
+			       !strcmp(action, "RecordLifecycleActionHeartbeat")
+			   ? TBUCKET_AUTOSCALING_LIFECYCLE
+			   : TBUCKET_AUTOSCALING;
 	if (!strcmp(service, "sqs"))
 		return TBUCKET_SQS;
 	if (strcmp(service, "ec2"))

@@ -109,7 +109,8 @@ typedef enum tbucket_family {
 	TBUCKET_EC2_ASSIGN_IPV6,	  /* AssignIpv6Addresses: 100 / 5 */
 	TBUCKET_EC2_CREATE_TAGS,	  /* CreateTags: 100 / 10 */
 	TBUCKET_EC2_CIDR_RESERVATION,	  /* Create/Get/DeleteSubnetCidrReservation: 5 / 1 */
-	TBUCKET_AUTOSCALING,		  /* every Auto Scaling action: 20 / 2 (our choice) */
+	TBUCKET_AUTOSCALING,		  /* other Auto Scaling actions: 20 / 2 (our choice) */
+	TBUCKET_AUTOSCALING_LIFECYCLE,	  /* Complete/RecordLifecycleAction*: 100 / 20 (ours) */
 	TBUCKET_STS,			  /* every STS action: 10 / 1 (our choice) */
 	TBUCKET_SQS,			  /* every SQS action: 200 / 100 (our choice) */
 	TBUCKET__COUNT
@@ -119,8 +120,10 @@ typedef enum tbucket_family {
  * "sts", "sqs"); `action` the API action ("DescribeSubnets"); `unfiltered` true
  * when a Describe call has no filter, no ids and no MaxResults (see
  * query_is_unfiltered() in query.h). Unknown EC2 actions: DescribeX and GetX ->
- * DESCRIBE, anything else -> MUTATING. Unknown services -> TBUCKET_STS (the
- * smallest non-EC2 bucket). */
+ * DESCRIBE, anything else -> MUTATING. Auto Scaling: CompleteLifecycleAction and
+ * RecordLifecycleActionHeartbeat -> AUTOSCALING_LIFECYCLE (one of each per
+ * action: they must not queue behind Describe calls), anything else ->
+ * AUTOSCALING. Unknown services -> TBUCKET_STS (the smallest non-EC2 bucket). */
 tbucket_family tbucket_family_of(const char *service, const char *action, bool unfiltered);
 
 /* Stable names for config keys and logs ("ec2-describe", "ec2-create-network-

@@ -243,7 +243,10 @@ static void test_family_mapping(void **state)
 	    {"ec2", "DeleteSubnetCidrReservation", false, TBUCKET_EC2_CIDR_RESERVATION},
 	    {"ec2", "GetSubnetCidrReservations", true, TBUCKET_EC2_CIDR_RESERVATION},
 	    {"ec2", "GetSomethingElse", true, TBUCKET_EC2_DESCRIBE},
-	    {"autoscaling", "CompleteLifecycleAction", false, TBUCKET_AUTOSCALING},
+	    {"autoscaling", "CompleteLifecycleAction", false, TBUCKET_AUTOSCALING_LIFECYCLE},
+	    {"autoscaling", "RecordLifecycleActionHeartbeat", false, TBUCKET_AUTOSCALING_LIFECYCLE},
+	    {"autoscaling", "DescribeLifecycleHooks", false, TBUCKET_AUTOSCALING},
+	    {"autoscaling", "CompleteLifecycleActionX", false, TBUCKET_AUTOSCALING},
 	    {"autoscaling", "DescribeAutoScalingGroups", true, TBUCKET_AUTOSCALING},
 	    {"sts", "AssumeRoleWithWebIdentity", false, TBUCKET_STS},
 	    {"sqs", "ReceiveMessage", false, TBUCKET_SQS},
@@ -273,6 +276,8 @@ static void test_family_names_and_sizes(void **state)
 	assert_int_equal(tbucket_family_from_name("ec2-nope", &f), HK_ERR_NOT_FOUND);
 	assert_int_equal(f, TBUCKET_SQS);
 	assert_string_equal(tbucket_family_name(TBUCKET__COUNT), "unknown");
+	assert_int_equal(tbucket_family_from_name("autoscaling-lifecycle", &f), HK_OK);
+	assert_int_equal(f, TBUCKET_AUTOSCALING_LIFECYCLE);
 	/* REFERENCE.md section 3. */
 	static const struct {
 		tbucket_family f;
@@ -287,6 +292,9 @@ static void test_family_names_and_sizes(void **state)
 	    {TBUCKET_EC2_DESCRIBE, 100, 20},
 	    {TBUCKET_EC2_DESCRIBE_UNFILTERED, 50, 10},
 	    {TBUCKET_EC2_CIDR_RESERVATION, 5, 1},
+	    /* our choices (docs/configuration.md) */
+	    {TBUCKET_AUTOSCALING, 20, 2},
+	    {TBUCKET_AUTOSCALING_LIFECYCLE, 100, 20},
 	};
 	for (size_t i = 0; i < HK_ARRAY_LEN(doc); i++) {
 		double b, r;
