@@ -3,6 +3,7 @@
  * always delivered from a zero-delay timer, so a synchronous provider
  * (environment, files) still answers asynchronously. */
 #include "creds.h"
+#include "creds_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -510,8 +511,8 @@ static hk_err http_failure(const httpc_response *r, char *buf, size_t len)
 
 /* Credentials from the container / IMDS JSON shape. Wipes nothing itself: the
  * response body is marked sensitive. */
-static hk_err creds_from_json(const char *body, size_t len, const char *token_key,
-			      const char *source, creds_value **ret, char *errbuf, size_t errlen)
+hk_err creds_from_json(const char *body, size_t len, const char *token_key, const char *source,
+		       creds_value **ret, char *errbuf, size_t errlen)
 {
 	json_error_t je;
 	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
@@ -577,21 +578,14 @@ static void wipe_xml_text(xmlNode *el)
 			OPENSSL_cleanse(c->content, strlen((const char *)c->content));
 }
 
-static void web_identity_done(const httpc_response *r, void *arg)
+hk_err creds_from_sts_xml(const char *body, size_t len, creds_value **ret, char *errbuf,
+			  size_t errlen)
 {
-	struct fetch *f = arg;
-	f->xfer = NULL;
-	char why[300];
-	if (r->err != HK_OK || r->status < 200 || r->status > 299) {
-		hk_err err = http_failure(r, why, sizeof(why));
-		fetch_finish(f, err, NULL, "web identity: STS AssumeRoleWithWebIdentity: %s", why);
-		return;
-	}
 	xmlDocPtr doc = NULL;
 	hk_errinfo ei = {0};
-	if (awsxml_parse(r->body, r->body_len, &doc, &ei) != HK_OK) {
-		fetch_finish(f, HK_ERR_PARSE, NULL, "web identity: STS answer: %s", ei.text);
-		return;
+	if (awsxml_parse(body, len, &doc, &ei) != HK_OK) {
+		snprintf(errbuf, errlen, "%s", ei.text);
+		return HK_ERR_PARSE;
 	}
 	/* The one AssumeRoleWithWebIdentity reader (sts.c), shared with the typed call. */
 	sts_credentials_out *out = NULL;
@@ -602,25 +596,40 @@ static void web_identity_done(const httpc_response *r, void *arg)
 	wipe_xml_text(awsxml_child(c, "SessionToken"));
 	xmlFreeDoc(doc);
 	if (err != HK_OK) {
-		fetch_finish(f, err == HK_ERR_NOMEM ? err : HK_ERR_PARSE, NULL,
-			     "web identity: STS answer: %s", ei.text);
+		snprintf(errbuf, errlen, "%s", ei.text);
+		return err == HK_ERR_NOMEM ? err : HK_ERR_PARSE;
+	}
+	int64_t expiration = 0;
+	creds_value *v = NULL;
+	err = creds_parse_time(out->expiration, &expiration);
+	if (err != HK_OK)
+		snprintf(errbuf, errlen, "bad Expiration");
+	else if (!(v = creds_make(out->access_key_id, out->secret_access_key, out->session_token,
+				  expiration, "web-identity"))) {
+		snprintf(errbuf, errlen, "out of memory");
+		err = HK_ERR_NOMEM;
+	}
+	awscalls_free(out); /* wiped: the result is marked sensitive */
+	if (err != HK_OK)
+		return err == HK_ERR_NOMEM ? err : HK_ERR_PARSE;
+	*ret = v;
+	return HK_OK;
+}
+
+static void web_identity_done(const httpc_response *r, void *arg)
+{
+	struct fetch *f = arg;
+	f->xfer = NULL;
+	char why[300];
+	if (r->err != HK_OK || r->status < 200 || r->status > 299) {
+		hk_err err = http_failure(r, why, sizeof(why));
+		fetch_finish(f, err, NULL, "web identity: STS AssumeRoleWithWebIdentity: %s", why);
 		return;
 	}
 	creds_value *v = NULL;
-	int64_t expiration = 0;
-	err = creds_parse_time(out->expiration, &expiration);
-	if (err == HK_OK) {
-		v = creds_make(out->access_key_id, out->secret_access_key, out->session_token,
-			       expiration, "web-identity");
-		if (!v)
-			err = HK_ERR_NOMEM;
-	}
-	awscalls_free(out); /* wiped: the result is marked sensitive */
-	if (err == HK_ERR_NOMEM)
-		fetch_finish(f, err, NULL, "web identity: out of memory");
-	else if (err != HK_OK)
-		fetch_finish(f, HK_ERR_PARSE, NULL,
-			     "web identity: STS answer has a bad Expiration");
+	hk_err err = creds_from_sts_xml(r->body, r->body_len, &v, why, sizeof(why));
+	if (err != HK_OK)
+		fetch_finish(f, err, NULL, "web identity: STS answer: %s", why);
 	else
 		fetch_finish(f, HK_OK, v, NULL);
 }
