@@ -349,6 +349,63 @@ size_t hook_engine_dhcp_uncovered(const cidr_prefix *subnet, const cidr_range *r
 	return bad;
 }
 
+/* ---- single-flight cache slots ---------------------------------------- */
+
+eng_sf_next eng_sf_join(eng_sf *f, void *waiter, int64_t now_ms, int64_t ttl_ms)
+{
+	if (f->have && now_ms >= f->fetched_ms && now_ms - f->fetched_ms < ttl_ms)
+		return ENG_SF_HIT;
+	if (f->n_waiters >= ENG_SF_MAX_WAITERS)
+		return ENG_SF_ALONE;
+	if (f->n_waiters == f->cap_waiters) {
+		size_t nc = f->cap_waiters ? f->cap_waiters * 2 : 8;
+		if (nc > ENG_SF_MAX_WAITERS)
+			nc = ENG_SF_MAX_WAITERS;
+		void **v = realloc(f->waiters, nc * sizeof(*v));
+		if (!v)
+			return ENG_SF_ALONE;
+		f->waiters = v;
+		f->cap_waiters = nc;
+	}
+	f->waiters[f->n_waiters++] = waiter;
+	if (f->inflight)
+		return ENG_SF_WAIT;
+	f->inflight = true;
+	return ENG_SF_FETCH;
+}
+
+void eng_sf_done(eng_sf *f, bool ok, int64_t now_ms)
+{
+	f->inflight = false;
+	if (ok) {
+		f->have = true;
+		f->fetched_ms = now_ms;
+	}
+}
+
+size_t eng_sf_take(eng_sf *f, void ***ret)
+{
+	size_t n = f->n_waiters;
+	*ret = n ? f->waiters : NULL;
+	if (!n)
+		free(f->waiters);
+	f->waiters = NULL;
+	f->n_waiters = f->cap_waiters = 0;
+	return n;
+}
+
+void eng_sf_forget(eng_sf *f)
+{
+	f->have = false;
+}
+
+void eng_sf_clear(eng_sf *f)
+{
+	free(f->waiters);
+	f->waiters = NULL;
+	f->n_waiters = f->cap_waiters = 0;
+}
+
 /* ======================================================================
  * Engine services
  * ====================================================================== */
@@ -920,37 +977,51 @@ static void arm_timers(eng_action *a)
 static eng_hookinfo *hook_cached(hook_eng *e, const char *asg, const char *hook)
 {
 	for (size_t i = 0; i < e->n_hooks; i++) {
-		eng_hookinfo *h = &e->hooks[i];
+		eng_hookinfo *h = e->hooks[i];
 		if (strcmp(h->asg, asg) == 0 && strcmp(h->hook, hook) == 0)
 			return h;
 	}
 	return NULL;
 }
 
-static void hook_cache_put(hook_eng *e, const char *asg, const char *hook, unsigned hb,
-			   unsigned global)
+/* The cache entry of group + hook, made when missing (NULL: 4096 entries or
+ * no memory; the caller then fetches without the cache). */
+static eng_hookinfo *hook_entry(hook_eng *e, const char *asg, const char *hook)
 {
 	eng_hookinfo *h = hook_cached(e, asg, hook);
-	if (!h) {
-		if (e->n_hooks >= 4096)
-			return;
-		eng_hookinfo *v = realloc(e->hooks, (e->n_hooks + 1) * sizeof(*v));
-		if (!v)
-			return;
-		e->hooks = v;
-		h = &v[e->n_hooks];
-		h->asg = strdup(asg);
-		h->hook = strdup(hook);
-		if (!h->asg || !h->hook) {
-			free(h->asg);
-			free(h->hook);
-			return;
-		}
-		e->n_hooks++;
+	if (h || e->n_hooks >= 4096)
+		return h;
+	eng_hookinfo **v = realloc(e->hooks, (e->n_hooks + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	e->hooks = v;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->eng = e;
+	h->asg = strdup(asg);
+	h->hook = strdup(hook);
+	if (!h->asg || !h->hook) {
+		free(h->asg);
+		free(h->hook);
+		free(h);
+		return NULL;
 	}
-	h->heartbeat_s = hb;
-	h->global_s = global;
-	h->fetched_ms = hook_now_ms();
+	e->hooks[e->n_hooks++] = h;
+	return h;
+}
+
+static void hook_cache_free(hook_eng *e)
+{
+	for (size_t i = 0; i < e->n_hooks; i++) {
+		free(e->hooks[i]->asg);
+		free(e->hooks[i]->hook);
+		eng_sf_clear(&e->hooks[i]->sf);
+		free(e->hooks[i]);
+	}
+	free(e->hooks);
+	e->hooks = NULL;
+	e->n_hooks = 0;
 }
 
 static void set_timing(eng_action *a, unsigned hb, unsigned global)
@@ -985,29 +1056,37 @@ static void dispatch(eng_action *a)
 		eng_terminate_run(a);
 }
 
-static void hooks_cb(const awc_result *res, const asg_describe_lifecycle_hooks_out *out, void *arg)
+/* The hook named `hook` in a DescribeLifecycleHooks answer. */
+static bool hooks_scan(const asg_describe_lifecycle_hooks_out *out, const char *hook, unsigned *hb,
+		       unsigned *global)
 {
-	eng_action *a = arg;
-	eng_health_from(a->eng, res);
+	bool found = false;
+	for (size_t i = 0; out && i < out->n_hooks; i++) {
+		const asg_lifecycle_hook *h = &out->hooks[i];
+		if (h->hook_name && strcmp(h->hook_name, hook) == 0) {
+			*hb = h->heartbeat_timeout_s;
+			*global = h->global_timeout_s;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* One action's share of a DescribeLifecycleHooks answer (its own call, or
+ * the one it waited on). a->inflight was raised for it. */
+static void hooks_apply(eng_action *a, const awc_result *res, bool found, unsigned hb,
+			unsigned global)
+{
 	if (!eng_enter(a))
 		return;
-	unsigned hb = 3600, global = 0;
 	if (res->err == HK_OK) {
-		bool found = false;
-		for (size_t i = 0; i < out->n_hooks; i++) {
-			const asg_lifecycle_hook *h = &out->hooks[i];
-			if (h->hook_name && strcmp(h->hook_name, a->rec.hook) == 0) {
-				hb = h->heartbeat_timeout_s;
-				global = h->global_timeout_s;
-				found = true;
-			}
-		}
-		if (found)
-			hook_cache_put(a->eng, a->rec.asg, a->rec.hook, hb, global);
-		else
+		if (!found) {
+			hb = 3600;
+			global = 0;
 			eng_log(a, HOOK_LOG_WARN,
 				"lifecycle hook not found: assuming a 3600 s heartbeat timeout",
 				NULL);
+		}
 	} else {
 		hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
 		if (f == ENG_FAULT_RETRY) {
@@ -1020,9 +1099,54 @@ static void hooks_cb(const awc_result *res, const asg_describe_lifecycle_hooks_o
 		    a, HOOK_LOG_WARN,
 		    "cannot describe the lifecycle hook: assuming a 3600 s heartbeat timeout",
 		    "DescribeLifecycleHooks", res);
+		hb = 3600;
+		global = 0;
 	}
 	set_timing(a, hb, global);
 	dispatch(a);
+}
+
+/* An uncached call (the cache is full): arg is the action. */
+static void hooks_cb(const awc_result *res, const asg_describe_lifecycle_hooks_out *out, void *arg)
+{
+	eng_action *a = arg;
+	eng_health_from(a->eng, res);
+	unsigned hb = 3600, global = 0;
+	bool found = res->err == HK_OK && hooks_scan(out, a->rec.hook, &hb, &global);
+	hooks_apply(a, res, found, hb, global);
+}
+
+/* The single-flight call of a cache entry: every action waiting on it gets
+ * the answer, a failure included (each then retries or assumes 3600 s). */
+static void hooks_flight_cb(const awc_result *res, const asg_describe_lifecycle_hooks_out *out,
+			    void *arg)
+{
+	eng_hookinfo *h = arg;
+	eng_health_from(h->eng, res);
+	unsigned hb = 3600, global = 0;
+	bool found = res->err == HK_OK && hooks_scan(out, h->hook, &hb, &global);
+	if (found) {
+		h->heartbeat_s = hb;
+		h->global_s = global;
+	}
+	eng_sf_done(&h->sf, found, hook_now_ms());
+	void **w = NULL;
+	size_t n = eng_sf_take(&h->sf, &w);
+	for (size_t i = 0; i < n; i++)
+		hooks_apply(w[i], res, found, hb, global);
+	free(w);
+}
+
+/* DescribeLifecycleHooks could not even be sent: every waiter goes on with
+ * 3600 s (as before the cache was single-flight). */
+static void hooks_not_sent(eng_action *a)
+{
+	a->inflight--;
+	set_timing(a, 3600, 0);
+	if (a->failing)
+		eng_settle(a);
+	else
+		dispatch(a);
 }
 
 /* Start (or restart) an action from its resume point. */
@@ -1050,8 +1174,10 @@ static void begin(eng_action *a)
 			 a->rec.last_error && *a->rec.last_error ? a->rec.last_error
 								 : "resumed cleanup");
 	}
-	eng_hookinfo *h = hook_cached(e, a->rec.asg, a->rec.hook);
-	if (h && hook_now_ms() - h->fetched_ms < ENG_HOOK_CACHE_MS) {
+	eng_hookinfo *h = hook_entry(e, a->rec.asg, a->rec.hook);
+	eng_sf_next next =
+	    h ? eng_sf_join(&h->sf, a, hook_now_ms(), ENG_HOOK_CACHE_MS) : ENG_SF_ALONE;
+	if (next == ENG_SF_HIT) {
 		set_timing(a, h->heartbeat_s, h->global_s);
 		if (a->failing) {
 			a->cleanup_started = false;
@@ -1062,23 +1188,31 @@ static void begin(eng_action *a)
 		return;
 	}
 	eng_action_set_step(a, ENG_STEP_HOOK);
-	const char *names[1] = {a->rec.hook};
-	asg_describe_lifecycle_hooks_req req = {
-	    .group_name = a->rec.asg, .hook_names = names, .n_hook_names = 1};
 	a->inflight++;
 	if (a->failing) {
 		/* resumed cleanup: describe the hook for heartbeats, then clean */
 		a->cleanup_started = false;
 	}
-	hk_err err = asg_describe_lifecycle_hooks(e->aws, &req, hooks_cb, a);
-	if (err) {
-		a->inflight--;
-		set_timing(a, 3600, 0);
-		if (a->failing)
-			eng_settle(a);
-		else
-			dispatch(a);
+	if (next == ENG_SF_WAIT)
+		return; /* hooks_flight_cb wakes it */
+	const char *names[1] = {a->rec.hook};
+	asg_describe_lifecycle_hooks_req req = {
+	    .group_name = a->rec.asg, .hook_names = names, .n_hook_names = 1};
+	hk_err err = next == ENG_SF_FETCH
+			 ? asg_describe_lifecycle_hooks(e->aws, &req, hooks_flight_cb, h)
+			 : asg_describe_lifecycle_hooks(e->aws, &req, hooks_cb, a);
+	if (!err)
+		return;
+	if (next != ENG_SF_FETCH) {
+		hooks_not_sent(a);
+		return;
 	}
+	eng_sf_done(&h->sf, false, hook_now_ms());
+	void **w = NULL;
+	size_t n = eng_sf_take(&h->sf, &w);
+	for (size_t i = 0; i < n; i++)
+		hooks_not_sent(w[i]);
+	free(w);
 }
 
 /* ---- queue ------------------------------------------------------------ */
@@ -1269,11 +1403,8 @@ static void op_free(void *impl)
 		action_free(z);
 	}
 	eng_alloc_free(e->alloc);
-	for (size_t i = 0; i < e->n_hooks; i++) {
-		free(e->hooks[i].asg);
-		free(e->hooks[i].hook);
-	}
-	free(e->hooks);
+	hook_cache_free(e);
+	eng_subnet_cache_free(e);
 	free(e->queue);
 	if (e->pump_ev)
 		event_free(e->pump_ev);

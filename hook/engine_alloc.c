@@ -335,6 +335,8 @@ static void part_done(eng_pool *p)
 static void part_fail(eng_pool *p, const char *call, const awc_result *res)
 {
 	eng_health_from(p->al->e, res);
+	if (res->aws_code && strcmp(res->aws_code, "InvalidSubnetID.NotFound") == 0)
+		eng_subnet_forget(p->al->e, p->subnet_id); /* the launch cache's choice is gone */
 	if (p->part_err == HK_OK) {
 		p->part_err = res->err ? res->err : HK_ERR_INTERNAL;
 		snprintf(p->why, sizeof(p->why), "%s %s: %s", call, p->subnet_id,
@@ -402,6 +404,9 @@ static void subnet_cb(const awc_result *res, const ec2_describe_subnets_out *out
 	eng_pool *p = arg;
 	eng_health_from(p->al->e, res);
 	if (res->err || out->n_subnets == 0 || !out->subnets[0].cidr) {
+		if ((res->aws_code && strcmp(res->aws_code, "InvalidSubnetID.NotFound") == 0) ||
+		    (!res->err && out->n_subnets == 0))
+			eng_subnet_forget(p->al->e, p->subnet_id);
 		p->refreshing = false;
 		snprintf(p->why, sizeof(p->why), "DescribeSubnets %s: %s", p->subnet_id,
 			 res->err ? (res->aws_code ? res->aws_code : hk_err_str(res->err))

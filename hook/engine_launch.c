@@ -358,14 +358,13 @@ static void subnets_maybe_done(eng_action *a)
 	step_capacity(a);
 }
 
-static void subnets_cb(const awc_result *res, const ec2_describe_subnets_out *out, void *arg)
+/* One network's share of a DescribeSubnets answer: `id` is the choice (NULL:
+ * none in the AZ, or the call failed: `f`). a->inflight was raised for it. */
+static void subnet_apply(eng_slot *s, const awc_result *res, hook_engine_fault f, const char *id)
 {
-	eng_slot *s = arg;
 	eng_action *a = s->act;
-	eng_health_from(a->eng, res);
 	if (!eng_enter(a))
 		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
 	if (f == ENG_FAULT_RETRY) {
 		eng_action_retry_later(a, "DescribeSubnets failed", 1000);
 		return;
@@ -376,10 +375,100 @@ static void subnets_cb(const awc_result *res, const ec2_describe_subnets_out *ou
 				res->aws_code ? res->aws_code : hk_err_str(res->err));
 		return;
 	}
-	const char *id = hook_engine_pick_subnet(s->net, a->az, out->subnets, out->n_subnets);
 	if (id)
 		set_str(&s->subnet_id, id);
 	subnets_maybe_done(a);
+}
+
+/* An uncached call (the cache is full): arg is the slot. */
+static void subnets_cb(const awc_result *res, const ec2_describe_subnets_out *out, void *arg)
+{
+	eng_slot *s = arg;
+	eng_action *a = s->act;
+	eng_health_from(a->eng, res);
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	const char *id = f == ENG_FAULT_NONE
+			     ? hook_engine_pick_subnet(s->net, a->az, out->subnets, out->n_subnets)
+			     : NULL;
+	subnet_apply(s, res, f, id);
+}
+
+/* The single-flight call of a cache entry: every slot waiting on it gets the
+ * answer. Only a choice is cached: "none in the AZ" and failures are not. */
+static void subnets_flight_cb(const awc_result *res, const ec2_describe_subnets_out *out, void *arg)
+{
+	eng_subnetinfo *c = arg;
+	eng_health_from(c->eng, res);
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	const char *id = f == ENG_FAULT_NONE
+			     ? hook_engine_pick_subnet(c->net, c->az, out->subnets, out->n_subnets)
+			     : NULL;
+	bool ok = false;
+	if (id) {
+		char *v = eng_strdup(id);
+		if (v) {
+			free(c->subnet_id);
+			c->subnet_id = v;
+			ok = true;
+		}
+	}
+	eng_sf_done(&c->sf, ok, hook_now_ms());
+	void **w = NULL;
+	size_t n = eng_sf_take(&c->sf, &w);
+	for (size_t i = 0; i < n; i++)
+		subnet_apply(w[i], res, f, id);
+	free(w);
+}
+
+/* The cache entry of (network, AZ), made when missing (NULL: full, no memory:
+ * the caller then asks without the cache). */
+static eng_subnetinfo *subnet_entry(hook_eng *e, const hook_network *net, const char *az)
+{
+	for (size_t i = 0; i < e->n_subnets; i++) {
+		eng_subnetinfo *c = e->subnets[i];
+		if (c->net == net && strcmp(c->az, az) == 0)
+			return c;
+	}
+	if (e->n_subnets >= ENG_SUBNET_CACHE_MAX)
+		return NULL;
+	eng_subnetinfo **v = realloc(e->subnets, (e->n_subnets + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	e->subnets = v;
+	eng_subnetinfo *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->eng = e;
+	c->net = net;
+	c->az = eng_strdup(az);
+	if (!c->az) {
+		free(c);
+		return NULL;
+	}
+	e->subnets[e->n_subnets++] = c;
+	return c;
+}
+
+void eng_subnet_forget(hook_eng *e, const char *subnet_id)
+{
+	for (size_t i = 0; subnet_id && i < e->n_subnets; i++) {
+		eng_subnetinfo *c = e->subnets[i];
+		if (c->sf.have && c->subnet_id && strcmp(c->subnet_id, subnet_id) == 0)
+			eng_sf_forget(&c->sf);
+	}
+}
+
+void eng_subnet_cache_free(hook_eng *e)
+{
+	for (size_t i = 0; i < e->n_subnets; i++) {
+		free(e->subnets[i]->az);
+		free(e->subnets[i]->subnet_id);
+		eng_sf_clear(&e->subnets[i]->sf);
+		free(e->subnets[i]);
+	}
+	free(e->subnets);
+	e->subnets = NULL;
+	e->n_subnets = 0;
 }
 
 static void step_subnets(eng_action *a)
@@ -395,6 +484,16 @@ static void step_subnets(eng_action *a)
 			set_str(&s->subnet_id, id ? id : "");
 			continue;
 		}
+		eng_subnetinfo *c = subnet_entry(a->eng, s->net, a->az);
+		eng_sf_next next =
+		    c ? eng_sf_join(&c->sf, s, hook_now_ms(), ENG_SUBNET_CACHE_MS) : ENG_SF_ALONE;
+		if (next == ENG_SF_HIT) {
+			set_str(&s->subnet_id, c->subnet_id);
+			continue;
+		}
+		a->inflight++;
+		if (next == ENG_SF_WAIT)
+			continue; /* subnets_flight_cb wakes it */
 		ec2_filter fl[32];
 		const char *vals[32];
 		size_t nf = 0;
@@ -413,11 +512,25 @@ static void step_subnets(eng_action *a)
 		fl[nf].n_values = 1;
 		nf++;
 		ec2_describe_subnets_req req = {.filters = fl, .n_filters = nf};
-		a->inflight++;
-		if (ec2_describe_subnets(eng_aws(a), &req, subnets_cb, s) != HK_OK) {
-			a->inflight--;
-			eng_action_retry_later(a, "cannot start DescribeSubnets", 1000);
+		/* The shared call carries the leader's retry window (eng_aws): a
+		 * waiter gets its answer no later than the leader's give-up. */
+		hk_err err = next == ENG_SF_FETCH
+				 ? ec2_describe_subnets(eng_aws(a), &req, subnets_flight_cb, c)
+				 : ec2_describe_subnets(eng_aws(a), &req, subnets_cb, s);
+		if (err == HK_OK)
+			continue;
+		void **w = NULL;
+		size_t n = 1;
+		if (next == ENG_SF_FETCH) {
+			eng_sf_done(&c->sf, false, hook_now_ms());
+			n = eng_sf_take(&c->sf, &w); /* only this slot: nobody joined since */
 		}
+		for (size_t k = 0; k < n; k++) {
+			eng_slot *ws = w ? w[k] : s;
+			ws->act->inflight--;
+			eng_action_retry_later(ws->act, "cannot start DescribeSubnets", 1000);
+		}
+		free(w);
 	}
 	if (!eng_enter(a))
 		return;
@@ -722,6 +835,8 @@ static void create_cb(const awc_result *res, const ec2_create_network_interface_
 	eng_slot *s = arg;
 	eng_action *a = s->act;
 	eng_health_from(a->eng, res);
+	if (res->aws_code && strcmp(res->aws_code, "InvalidSubnetID.NotFound") == 0)
+		eng_subnet_forget(a->eng, s->subnet_id); /* the cached choice is gone */
 	if (!slot_enter(s))
 		return;
 	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine_internal.h"
@@ -476,6 +477,127 @@ static void config_testing_time_scale(void **state)
 	hook_problems_cleanup(&pr);
 }
 
+/* ---- single-flight cache slots (eng_sf_*) ----------------------------- */
+
+static void sf_first_fetches_others_wait_in_order(void **state)
+{
+	(void)state;
+	eng_sf f = {0};
+	int a, b, c;
+	assert_int_equal(eng_sf_join(&f, &a, 1000, 600000), ENG_SF_FETCH);
+	assert_true(f.inflight);
+	assert_int_equal(eng_sf_join(&f, &b, 1001, 600000), ENG_SF_WAIT);
+	assert_int_equal(eng_sf_join(&f, &c, 1002, 600000), ENG_SF_WAIT);
+	eng_sf_done(&f, true, 1030);
+	assert_false(f.inflight);
+	void **w = NULL;
+	assert_int_equal(eng_sf_take(&f, &w), 3);
+	assert_ptr_equal(w[0], &a);
+	assert_ptr_equal(w[1], &b);
+	assert_ptr_equal(w[2], &c);
+	free(w);
+	assert_int_equal(f.n_waiters, 0);
+	/* the answer is reused without queueing while it is young */
+	assert_int_equal(eng_sf_join(&f, &a, 1030 + 599999, 600000), ENG_SF_HIT);
+	assert_int_equal(f.n_waiters, 0);
+	assert_false(f.inflight);
+	eng_sf_clear(&f);
+}
+
+static void sf_ttl_expiry_and_clock_backwards_refetch(void **state)
+{
+	(void)state;
+	eng_sf f = {0};
+	int a;
+	void **w = NULL;
+	assert_int_equal(eng_sf_join(&f, &a, 5000, 60000), ENG_SF_FETCH);
+	eng_sf_done(&f, true, 5000);
+	assert_int_equal(eng_sf_take(&f, &w), 1);
+	free(w);
+	assert_int_equal(eng_sf_join(&f, &a, 5000 + 59999, 60000), ENG_SF_HIT);
+	/* exactly the TTL old: expired, one new fetch */
+	assert_int_equal(eng_sf_join(&f, &a, 5000 + 60000, 60000), ENG_SF_FETCH);
+	eng_sf_done(&f, true, 70000);
+	assert_int_equal(eng_sf_take(&f, &w), 1);
+	free(w);
+	/* a clock gone backwards does not make an old answer young */
+	assert_int_equal(eng_sf_join(&f, &a, 69999, 60000), ENG_SF_FETCH);
+	eng_sf_done(&f, false, 69999);
+	assert_int_equal(eng_sf_take(&f, &w), 1);
+	free(w);
+	eng_sf_clear(&f);
+}
+
+static void sf_failure_wakes_every_waiter_and_caches_nothing(void **state)
+{
+	(void)state;
+	eng_sf f = {0};
+	int ws[5];
+	assert_int_equal(eng_sf_join(&f, &ws[0], 100, 60000), ENG_SF_FETCH);
+	for (size_t i = 1; i < 5; i++)
+		assert_int_equal(eng_sf_join(&f, &ws[i], 101, 60000), ENG_SF_WAIT);
+	eng_sf_done(&f, false, 130);
+	assert_false(f.have);
+	void **w = NULL;
+	assert_int_equal(eng_sf_take(&f, &w), 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_ptr_equal(w[i], &ws[i]);
+	free(w);
+	/* nothing cached: the next caller leads a new fetch */
+	assert_int_equal(eng_sf_join(&f, &ws[0], 131, 60000), ENG_SF_FETCH);
+	/* a waiter woken may join again while the old list is walked */
+	eng_sf_done(&f, false, 140);
+	assert_int_equal(eng_sf_take(&f, &w), 1);
+	assert_int_equal(eng_sf_join(&f, &ws[1], 141, 60000), ENG_SF_FETCH);
+	free(w);
+	assert_int_equal(eng_sf_take(&f, &w), 1);
+	assert_ptr_equal(w[0], &ws[1]);
+	free(w);
+	/* take with nobody waiting */
+	assert_int_equal(eng_sf_take(&f, &w), 0);
+	assert_null(w);
+	eng_sf_clear(&f);
+}
+
+static void sf_waiter_list_is_bounded(void **state)
+{
+	(void)state;
+	eng_sf f = {0};
+	static char ws[ENG_SF_MAX_WAITERS + 1];
+	assert_int_equal(eng_sf_join(&f, &ws[0], 0, 1000), ENG_SF_FETCH);
+	for (size_t i = 1; i < ENG_SF_MAX_WAITERS; i++)
+		assert_int_equal(eng_sf_join(&f, &ws[i], 0, 1000), ENG_SF_WAIT);
+	assert_int_equal(f.n_waiters, ENG_SF_MAX_WAITERS);
+	/* one more: not queued, fetches on its own */
+	assert_int_equal(eng_sf_join(&f, &ws[ENG_SF_MAX_WAITERS], 0, 1000), ENG_SF_ALONE);
+	assert_int_equal(f.n_waiters, ENG_SF_MAX_WAITERS);
+	eng_sf_done(&f, true, 10);
+	void **w = NULL;
+	assert_int_equal(eng_sf_take(&f, &w), ENG_SF_MAX_WAITERS);
+	assert_ptr_equal(w[ENG_SF_MAX_WAITERS - 1], &ws[ENG_SF_MAX_WAITERS - 1]);
+	free(w);
+	assert_int_equal(eng_sf_join(&f, &ws[0], 11, 1000), ENG_SF_HIT);
+	eng_sf_clear(&f);
+}
+
+static void sf_forget_refetches(void **state)
+{
+	(void)state;
+	eng_sf f = {0};
+	int a;
+	void **w = NULL;
+	assert_int_equal(eng_sf_join(&f, &a, 0, 60000), ENG_SF_FETCH);
+	eng_sf_done(&f, true, 0);
+	assert_int_equal(eng_sf_take(&f, &w), 1);
+	free(w);
+	assert_int_equal(eng_sf_join(&f, &a, 10, 60000), ENG_SF_HIT);
+	eng_sf_forget(&f); /* InvalidSubnetID.NotFound */
+	assert_int_equal(eng_sf_join(&f, &a, 20, 60000), ENG_SF_FETCH);
+	eng_sf_clear(&f);
+	assert_int_equal(f.n_waiters, 0);
+	assert_null(f.waiters);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(token_deterministic_and_short),
     cmocka_unit_test(token_depends_on_every_input),
@@ -498,6 +620,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(dhcp_uncovered_per_subnet),
     cmocka_unit_test(config_sweep_interval),
     cmocka_unit_test(config_testing_time_scale),
+    cmocka_unit_test(sf_first_fetches_others_wait_in_order),
+    cmocka_unit_test(sf_ttl_expiry_and_clock_backwards_refetch),
+    cmocka_unit_test(sf_failure_wakes_every_waiter_and_caches_nothing),
+    cmocka_unit_test(sf_waiter_list_is_bounded),
+    cmocka_unit_test(sf_forget_refetches),
 };
 
 HK_TEST_MAIN(tests)
