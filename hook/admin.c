@@ -1,8 +1,10 @@
 /* The admin listener (default 127.0.0.1:9901, no auth: bind it to loopback or
  * a private address only):
  *   GET /healthz           200 while the process runs its loop
- *   GET /readyz            200 when the store is writable now and no health
- *                          flag is "no"; 503 otherwise or while draining
+ *   GET /readyz            200 when the store is writable now, the region is
+ *                          resolved and neither credentials nor AWS
+ *                          reachability is "no"; 503 otherwise or while
+ *                          draining
  *   GET /v1/actions        ?state=<state>&limit=<1..1000, default 100>
  *   GET /v1/actions/<id>   one action with its ENI rows
  * Lifecycle tokens are shown as a short prefix only. */
@@ -208,6 +210,11 @@ static void handle_one(hook_admin *ad, struct evhttp_request *req, const char *i
 	hook_http_reply_json(req, 200, o);
 }
 
+/* Readiness (docs/operations.md): the store writable now, not draining, the
+ * region resolved, and neither the credentials nor AWS's reachability found
+ * failing by the last check (probe.c every 30 s, and every engine call).
+ * "unknown" credentials/reachability count as ready: that is only the moment
+ * between start and the first probe's answer. */
 static void handle_ready(hook_admin *ad, struct evhttp_request *req)
 {
 	hk_err serr = hook_store_check_writable(ad->store);
@@ -218,9 +225,13 @@ static void handle_ready(hook_admin *ad, struct evhttp_request *req)
 				    json_string(serr == HK_OK ? "ok" : hk_err_str(serr)));
 		for (int f = 0; f < HOOK_HEALTH__COUNT; f++) {
 			hook_tristate t = ad->health->flag[f];
-			if (t == HOOK_NO)
+			bool ok = f == HOOK_HEALTH_REGION ? t == HOOK_YES : t != HOOK_NO;
+			if (!ok)
 				ready = false;
-			json_t *c = json_pack("{s:s}", "state", tristate_str(t));
+			char when[40];
+			format_ms(ad->health->checked_ms[f], when, sizeof(when));
+			json_t *c = json_pack("{s:s,s:b,s:o}", "state", tristate_str(t), "ok", ok,
+					      "checked", str_or_null(when));
 			if (c && ad->health->detail[f][0])
 				json_object_set_new(c, "detail",
 						    json_string(ad->health->detail[f]));

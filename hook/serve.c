@@ -12,6 +12,7 @@
 #include "hook.h"
 #include "hook_internal.h"
 #include "intake_ext.h"
+#include "probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,6 +206,7 @@ typedef struct server {
 	hook_intake *intake;
 	hook_sqs *sqs; /* SQS consumer (sqs.queue_url), or NULL */
 	hook_admin *admin;
+	hook_probe *probe; /* the AWS readiness probe (probe.c) */
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *grace;
 	bool stopping;
@@ -240,6 +242,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	hook_log_json(HOOK_LOG_INFO, "stopping: intake closed, draining", f);
 	hook_intake_stop(sv->intake);
 	hook_sqs_stop(sv->sqs);
+	hook_probe_stop(sv->probe);
 	struct timeval tv = {(time_t)(sv->cfg->shutdown_grace_ms / 1000),
 			     (suseconds_t)((sv->cfg->shutdown_grace_ms % 1000) * 1000)};
 	evtimer_add(sv->grace, &tv);
@@ -325,6 +328,7 @@ static void server_cleanup(server *sv)
 	hook_intake_free(sv->intake);
 	hook_sqs_free(sv->sqs);
 	hook_admin_free(sv->admin);
+	hook_probe_free(sv->probe);
 	hook_engine_free(&sv->engine);
 	hook_store_close(sv->store);
 	if (sv->sig_term)
@@ -432,6 +436,12 @@ int hook_cmd_serve(int argc, char **argv)
 	if ((err = make_engine(&sv))) {
 		hook_log(HOOK_LOG_ERROR, "cannot create the engine", "error", hk_err_str(err),
 			 NULL);
+		goto out;
+	}
+	/* Readiness needs AWS checked whichever engine runs (also the noop one). */
+	if ((err = hook_probe_new(sv.base, sv.cfg, &sv.health, &sv.probe))) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the readiness probe", "error",
+			 hk_err_str(err), NULL);
 		goto out;
 	}
 	unsigned intake_port = 0, admin_port = 0;

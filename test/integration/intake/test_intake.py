@@ -49,14 +49,26 @@ def eventbridge(event_id="e-1", token=TOKEN, instance="i-1234567890abcdef0",
     }
 
 
+# AWS for these tests is a loopback port bound but never listening: every
+# connection is refused at once. The readiness probe (GetCallerIdentity, run
+# whichever engine is wired) then finds AWS unreachable: /readyz must say 503.
+_CLOSED = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+_CLOSED.bind(("127.0.0.1", 0))  # held for the whole run: nobody else gets the port
+CLOSED_URL = "http://127.0.0.1:%d" % _CLOSED.getsockname()[1]
+AWS_SECRET = "intake-test-aws-secret-value"
+
+
 def daemon_env():
     """These tests cover intake, state and admin alone: run the placeholder
-    engine (actions stay pending) so nothing reaches for AWS or IMDS."""
-    env = dict(os.environ)
+    engine (actions stay pending). The readiness probe still runs: it gets
+    test credentials and the closed port above, never real AWS or IMDS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["MULTUS_HOOKD_ENGINE"] = "noop"
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        env.pop(k, None)
+    env["AWS_ACCESS_KEY_ID"] = "AKIAINTAKETEST000000"
+    env["AWS_SECRET_ACCESS_KEY"] = AWS_SECRET
     env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env["AWS_CONFIG_FILE"] = "/nonexistent/aws-config"
+    env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/aws-credentials"
     return env
 
 
@@ -72,6 +84,9 @@ class Daemon:
             f.write(API_KEY + "\n")
         os.chmod(key, 0o600)
         cfg = {
+            "aws": {"region": "us-east-1",
+                    "endpoints": {"ec2": CLOSED_URL, "autoscaling": CLOSED_URL,
+                                  "sts": CLOSED_URL}},
             "listeners": {"intake": {"address": "127.0.0.1", "port": 0},
                           "admin": {"address": "127.0.0.1", "port": 0}},
             "auth": {"type": "api_key", "header": "x-api-key", "value_file": key},
@@ -189,6 +204,7 @@ class IntakeTests(unittest.TestCase):
         # No secret in the logs: neither the API key nor a whole lifecycle token.
         assert API_KEY not in logs, "API key leaked into the log"
         assert TOKEN not in logs, "lifecycle token leaked into the log"
+        assert AWS_SECRET not in logs, "AWS secret key leaked into the log"
 
     def count(self):
         return len(self.d.db_rows())
@@ -355,10 +371,27 @@ class IntakeTests(unittest.TestCase):
     def test_admin_endpoints(self):
         status, doc, _ = self.d.request("GET", "/healthz", admin=True)
         self.assertEqual((status, doc["status"]), (200, "ok"))
-        status, doc, _ = self.d.request("GET", "/readyz", admin=True)
-        self.assertEqual(status, 200, doc)
+        # Until the first probe answers, reachability is "unknown"; then the
+        # refused connections make it "no" and readiness 503 (store fine).
+        deadline = time.monotonic() + 30
+        while True:
+            status, doc, _ = self.d.request("GET", "/readyz", admin=True)
+            if doc["checks"]["aws_reachable"]["state"] != "unknown":
+                break
+            self.assertLess(time.monotonic(), deadline, doc)
+            time.sleep(0.1)
+        self.assertEqual(status, 503, doc)
+        self.assertEqual(doc["status"], "not ready")
         self.assertEqual(doc["checks"]["store"], "ok")
+        self.assertFalse(doc["checks"]["draining"])
+        self.assertEqual(doc["checks"]["region"], {"state": "yes", "ok": True,
+                                                   "checked": doc["checks"]["region"]["checked"]})
+        self.assertEqual(doc["checks"]["aws_reachable"]["state"], "no")
+        self.assertFalse(doc["checks"]["aws_reachable"]["ok"])
+        self.assertTrue(doc["checks"]["aws_reachable"]["detail"])
+        # nothing was signed and answered: the credentials are not judged
         self.assertEqual(doc["checks"]["credentials"]["state"], "unknown")
+        self.assertTrue(doc["checks"]["credentials"]["ok"])
         status, doc, _ = self.d.request("GET", "/v1/actions?state=bogus", admin=True)
         self.assertEqual(status, 400)
         status, doc, _ = self.d.request("GET", "/v1/actions?limit=0", admin=True)

@@ -1,0 +1,30 @@
+/* hook/: the periodic AWS readiness probe (probe.c), behind GET /readyz.
+ *
+ * At start and every HOOK_PROBE_INTERVAL_S, one STS GetCallerIdentity on an
+ * AWS client of its own (the configuration's region, aws.endpoints.sts and
+ * credential chain, like the engine's). Its outcome sets the health flags
+ * region, credentials and aws_reachable (docs/operations.md, "Readiness").
+ * It runs whichever engine is wired (also MULTUS_HOOKD_ENGINE=noop). */
+#ifndef HOOK_PROBE_H
+#define HOOK_PROBE_H
+
+#include "hook_internal.h"
+
+#define HOOK_PROBE_INTERVAL_S 30u
+/* The probe's retry window: a probe still failing after it reports. */
+#define HOOK_PROBE_WINDOW_S 10u
+
+typedef struct hook_probe hook_probe;
+
+/* Create the probe (its AWS client from cfg) and send the first check on the
+ * next loop turn. cfg and health are borrowed and must outlive the probe.
+ * Errors: those of hook_aws_client_new(), HK_ERR_NOMEM. */
+HK_MUST_CHECK hk_err hook_probe_new(struct event_base *base, const hook_config *cfg,
+				    hook_health *health, hook_probe **ret);
+/* No further checks (SIGTERM); a check in flight still reports. NULL-safe. */
+void hook_probe_stop(hook_probe *p);
+/* Frees everything; a check in flight is cancelled without a report.
+ * NULL-safe. */
+void hook_probe_free(hook_probe *p);
+
+#endif
