@@ -2,7 +2,12 @@
  * limits.sweep_interval_s (default 600 s; 0 = no sweep),
  * delete the `available` ENIs tagged multus-hookd/instance-id whose instance
  * no longer exists (DescribeInstances: terminated, or not listed). Never an
- * ENI whose instance has an action in flight or unfinished in the store. */
+ * ENI whose instance has an action in flight or unfinished in the store.
+ *
+ * Costs per sweep: one DescribeNetworkInterfaces (all pages), one
+ * DescribeInstances per ENG_SWEEP_BATCH distinct instance ids (one at a time,
+ * every id examined), and one read of the unfinished actions from the store
+ * (a sorted set, searched per candidate). */
 #include "engine_internal.h"
 
 #include <stdlib.h>
@@ -16,9 +21,13 @@
 typedef struct eng_sweep {
 	hook_eng *e;
 	ec2_describe_network_interfaces_out *enis; /* kept */
-	const char **ids;			   /* distinct instance ids (borrowed from enis) */
+	const char **ids;			   /* distinct instance ids, sorted (borrowed) */
 	size_t n_ids;
-	bool *alive;
+	size_t next;	/* first id of the next DescribeInstances batch */
+	size_t in_call; /* ids in the batch in flight */
+	bool *alive;	/* per id; true until shown otherwise */
+	char **busy;	/* instance ids with an unfinished action, sorted (owned) */
+	size_t n_busy;
 	unsigned pending;
 	unsigned deleted;
 } eng_sweep;
@@ -39,6 +48,17 @@ static void sweep_end_soon(eng_sweep *sw)
 		hook_log(HOOK_LOG_ERROR, "orphan sweep: cannot schedule its end", NULL);
 }
 
+static void sweep_free(eng_sweep *sw)
+{
+	awscalls_free(sw->enis);
+	free(sw->ids);
+	free(sw->alive);
+	for (size_t i = 0; i < sw->n_busy; i++)
+		free(sw->busy[i]);
+	free(sw->busy);
+	free(sw);
+}
+
 static void sweep_end(eng_sweep *sw)
 {
 	hook_eng *e = sw->e;
@@ -46,14 +66,53 @@ static void sweep_end(eng_sweep *sw)
 		json_t *f = json_pack("{s:I}", "deleted", (json_int_t)sw->deleted);
 		hook_log_json(HOOK_LOG_INFO, "orphan sweep deleted ENIs", f);
 	}
-	awscalls_free(sw->enis);
-	free(sw->ids);
-	free(sw->alive);
-	free(sw);
+	sweep_free(sw);
 	e->sweep = NULL;
 	e->sweep_running = false;
 	if (!e->draining)
 		sweep_arm(e, e->sweep_interval_s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool in_sorted(const char *const *v, size_t n, const char *s, size_t *ret_at)
+{
+	const char *const *hit = n ? bsearch(&s, v, n, sizeof(*v), cmp_str) : NULL;
+	if (hit && ret_at)
+		*ret_at = (size_t)(hit - v);
+	return hit != NULL;
+}
+
+/* The instance ids with an action running in the engine or unfinished in the
+ * store, once per sweep, sorted. false when the store cannot tell (then the
+ * sweep deletes nothing). */
+static bool load_busy(eng_sweep *sw)
+{
+	hook_eng *e = sw->e;
+	hook_action *v = NULL;
+	size_t n = 0;
+	if (hook_store_action_list_unfinished(e->store, &v, &n) != HK_OK)
+		return false;
+	size_t n_active = 0;
+	for (eng_action *a = e->active; a; a = a->next)
+		n_active++;
+	bool ok = true;
+	sw->busy = calloc(n + n_active + 1, sizeof(*sw->busy));
+	if (!sw->busy)
+		ok = false;
+	for (size_t i = 0; ok && i < n; i++)
+		if (!(sw->busy[sw->n_busy++] = eng_strdup(v[i].instance_id)))
+			ok = false;
+	for (eng_action *a = e->active; ok && a; a = a->next)
+		if (!(sw->busy[sw->n_busy++] = eng_strdup(a->rec.instance_id)))
+			ok = false;
+	hook_actions_free(v, n);
+	if (ok)
+		qsort(sw->busy, sw->n_busy, sizeof(*sw->busy), cmp_str);
+	return ok;
 }
 
 bool eng_instance_busy(hook_eng *e, const char *instance_id)
@@ -87,35 +146,26 @@ static void del_cb(const awc_result *res, const ec2_return_out *out, void *arg)
 		sweep_end(sw);
 }
 
-static void inst_cb(const awc_result *res, const ec2_describe_instances_out *out, void *arg)
+/* Every id examined: delete the available ENIs of gone, idle instances. */
+static void sweep_delete(eng_sweep *sw)
 {
-	eng_sweep *sw = arg;
 	hook_eng *e = sw->e;
-	eng_health_from(e, res);
-	if (res->err) {
-		json_t *f = json_pack("{s:s}", "error",
-				      res->aws_code ? res->aws_code : hk_err_str(res->err));
-		hook_log_json(HOOK_LOG_WARN, "orphan sweep: DescribeInstances failed", f);
-		sw->pending = 1;
-		if (--sw->pending == 0)
-			sweep_end(sw);
+	if (!load_busy(sw)) {
+		hook_log(HOOK_LOG_WARN, "orphan sweep: cannot read the unfinished actions: skipped",
+			 NULL);
+		sweep_end_soon(sw);
 		return;
-	}
-	for (size_t i = 0; i < sw->n_ids; i++) {
-		const ec2_instance *in = ec2_instances_find(out, sw->ids[i]);
-		sw->alive[i] = in && (!in->state || strcmp(in->state, "terminated") != 0);
 	}
 	sw->pending = 1; /* hold */
 	for (size_t i = 0; i < sw->enis->n_enis && !e->draining; i++) {
 		const ec2_eni *ni = &sw->enis->enis[i];
 		const char *inst = ec2_eni_tag(ni, HOOK_TAG_INSTANCE);
-		if (!inst || !ni->status || strcmp(ni->status, "available") != 0 || ni->attached)
+		if (!inst || !*inst || !ni->status || strcmp(ni->status, "available") != 0 ||
+		    ni->attached)
 			continue;
-		bool alive = true;
-		for (size_t k = 0; k < sw->n_ids; k++)
-			if (strcmp(sw->ids[k], inst) == 0)
-				alive = sw->alive[k];
-		if (alive || eng_instance_busy(e, inst))
+		size_t at = 0;
+		if (!in_sorted(sw->ids, sw->n_ids, inst, &at) || sw->alive[at] ||
+		    in_sorted((const char *const *)sw->busy, sw->n_busy, inst, NULL))
 			continue;
 		json_t *f = json_pack("{s:s,s:s,s:s}", "eni", ni->eni_id, "instance", inst,
 				      "subnet", ni->subnet_id ? ni->subnet_id : "");
@@ -128,7 +178,56 @@ static void inst_cb(const awc_result *res, const ec2_describe_instances_out *out
 			eng_alloc_stale(e->alloc, ni->subnet_id);
 	}
 	if (--sw->pending == 0)
-		sweep_end(sw);
+		sweep_end_soon(sw);
+}
+
+static void inst_next(eng_sweep *sw);
+
+static void inst_cb(const awc_result *res, const ec2_describe_instances_out *out, void *arg)
+{
+	eng_sweep *sw = arg;
+	hook_eng *e = sw->e;
+	eng_health_from(e, res);
+	size_t from = sw->next, n = sw->in_call;
+	sw->next += n;
+	sw->in_call = 0;
+	if (res->err) {
+		/* this batch stays "alive" (kept); the others are still examined */
+		json_t *f = json_pack("{s:s,s:I}", "error",
+				      res->aws_code ? res->aws_code : hk_err_str(res->err),
+				      "instances", (json_int_t)n);
+		hook_log_json(HOOK_LOG_WARN, "orphan sweep: DescribeInstances failed", f);
+	} else {
+		for (size_t i = from; i < from + n; i++) {
+			const ec2_instance *in = ec2_instances_find(out, sw->ids[i]);
+			sw->alive[i] = in && (!in->state || strcmp(in->state, "terminated") != 0);
+		}
+	}
+	if (e->draining) {
+		sweep_end_soon(sw);
+		return;
+	}
+	inst_next(sw);
+}
+
+/* DescribeInstances for the next ENG_SWEEP_BATCH ids, one batch at a time;
+ * after the last, the deletions. */
+static void inst_next(eng_sweep *sw)
+{
+	hook_eng *e = sw->e;
+	if (sw->next >= sw->n_ids) {
+		sweep_delete(sw);
+		return;
+	}
+	size_t n = sw->n_ids - sw->next;
+	if (n > ENG_SWEEP_BATCH)
+		n = ENG_SWEEP_BATCH;
+	sw->in_call = n;
+	/* a filter, not InstanceId.N: unknown ids must not fail the call */
+	ec2_filter fl = {.name = "instance-id", .values = sw->ids + sw->next, .n_values = n};
+	ec2_describe_instances_req req = {.filters = &fl, .n_filters = 1};
+	if (ec2_describe_instances(e->aws, &req, inst_cb, sw) != HK_OK)
+		sweep_end_soon(sw);
 }
 
 static void enis_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
@@ -151,25 +250,24 @@ static void enis_cb(const awc_result *res, const ec2_describe_network_interfaces
 		sweep_end_soon(sw);
 		return;
 	}
-	for (size_t i = 0; i < out->n_enis && sw->n_ids < ENG_SWEEP_BATCH; i++) {
+	for (size_t i = 0; i < out->n_enis; i++) {
 		const char *inst = ec2_eni_tag(&out->enis[i], HOOK_TAG_INSTANCE);
-		if (!inst || !*inst)
-			continue;
-		bool dup = false;
-		for (size_t k = 0; k < sw->n_ids && !dup; k++)
-			dup = strcmp(sw->ids[k], inst) == 0;
-		if (!dup)
+		if (inst && *inst)
 			sw->ids[sw->n_ids++] = inst;
 	}
+	qsort(sw->ids, sw->n_ids, sizeof(*sw->ids), cmp_str);
+	size_t w = 0;
+	for (size_t i = 0; i < sw->n_ids; i++)
+		if (!w || strcmp(sw->ids[w - 1], sw->ids[i]) != 0)
+			sw->ids[w++] = sw->ids[i];
+	sw->n_ids = w;
+	for (size_t i = 0; i < sw->n_ids; i++)
+		sw->alive[i] = true;
 	if (!sw->n_ids) {
 		sweep_end_soon(sw);
 		return;
 	}
-	/* a filter, not InstanceId.N: unknown ids must not fail the call */
-	ec2_filter fl = {.name = "instance-id", .values = sw->ids, .n_values = sw->n_ids};
-	ec2_describe_instances_req req = {.filters = &fl, .n_filters = 1};
-	if (ec2_describe_instances(e->aws, &req, inst_cb, sw) != HK_OK)
-		sweep_end_soon(sw);
+	inst_next(sw);
 }
 
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
@@ -221,10 +319,7 @@ void eng_sweep_stop(hook_eng *e)
 		evtimer_del(e->sweep_ev);
 	/* a sweep in flight ends by itself; at free, the client is gone first */
 	if (e->sweep && !e->aws) {
-		awscalls_free(e->sweep->enis);
-		free(e->sweep->ids);
-		free(e->sweep->alive);
-		free(e->sweep);
+		sweep_free(e->sweep);
 		e->sweep = NULL;
 	}
 }

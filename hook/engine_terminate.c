@@ -16,11 +16,18 @@
 #define ENG_POLL_MS	  1000u
 #define ENG_POLL_MAX	  90u /* about a minute and a half of waiting for `available` */
 #define ENG_CLEANUP_TRIES 8u
+#define ENG_DETACH_TRIES  4u /* DetachNetworkInterface sends per ENI and cleanup */
+#define ENG_DETACH_EVERY  5u /* polls between re-sends while an ENI stays attached */
 
 typedef struct cl_state {
 	void (*done)(eng_action *);
 	unsigned tries;
 	unsigned polls;
+	unsigned detach_failed; /* detaches that failed since the last poll */
+	size_t n_detach_sent;
+	/* per victim: DetachNetworkInterface sent (one allocation with the
+	 * state: engine.c frees a->cl with free()) */
+	unsigned detach_sent[];
 } cl_state;
 
 /* One cleanup per action at a time; its continuation lives here. */
@@ -36,19 +43,46 @@ static bool cl_enter(eng_action *a)
 	return !a->finished;
 }
 
+static void cl_free(eng_action *a)
+{
+	free(a->cl);
+	a->cl = NULL;
+}
+
 static void cl_finish(eng_action *a)
 {
 	cl_state *c = cl_of(a);
 	void (*done)(eng_action *) = c ? c->done : NULL;
-	for (size_t i = 0; i < a->n_victims; i++)
+	size_t left = 0;
+	const char *first = NULL;
+	for (size_t i = 0; i < a->n_victims; i++) {
 		eng_alloc_stale(a->eng->alloc, a->victims[i].subnet_id);
+		if (!a->victims[i].gone) {
+			left++;
+			if (!first)
+				first = a->victims[i].eni_id;
+		}
+	}
+	if (left) {
+		/* Completing anyway (never hold an instance forever): say so in
+		 * the record. The orphan sweep deletes them once they are
+		 * available and the instance is gone (EC2 detaches them when it
+		 * terminates the instance). */
+		char why[256];
+		snprintf(why, sizeof(why),
+			 "cleanup incomplete: %zu ENI(s) left (first %s); left to the orphan sweep",
+			 left, first ? first : "?");
+		eng_action_store_state(a, a->failing ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
+				       why);
+		free(a->rec.last_error);
+		a->rec.last_error = eng_strdup(why);
+	}
 	for (size_t i = 0; i < a->n_slots; i++) {
 		eng_slot *s = &a->slots[i];
 		if (*s->eni_id || s->state != ENG_ENI_NONE)
 			ENG_IGNORE(eng_slot_save(a, s, ENG_ENI_DELETED));
 	}
-	free(a->cl);
-	a->cl = NULL;
+	cl_free(a);
 	if (done)
 		done(a);
 }
@@ -81,7 +115,41 @@ static bool victims_all_gone(eng_action *a)
 }
 
 static void delete_cb(const awc_result *res, const ec2_return_out *out, void *arg);
+static void detach_cb(const awc_result *res, const ec2_return_out *out, void *arg);
 static void poll_start(eng_action *a);
+
+/* Send DetachNetworkInterface for victim i (counted per victim). true when
+ * sent; its callback then polls once nothing else is in flight. */
+static bool detach_send(eng_action *a, size_t i, const char *attachment_id, bool force)
+{
+	cl_state *c = cl_of(a);
+	ec2_detach_network_interface_req req = {.attachment_id = attachment_id, .force = force};
+	a->inflight++;
+	if (ec2_detach_network_interface(a->eng->aws, &req, detach_cb, a) != HK_OK) {
+		a->inflight--;
+		return false;
+	}
+	if (c && i < c->n_detach_sent)
+		c->detach_sent[i]++;
+	return true;
+}
+
+/* A victim still attached after its detach: the detach failed (logged by
+ * detach_cb) or was lost. Send it again, with Force, at most ENG_DETACH_TRIES
+ * times per ENI: at once after a failure, else every ENG_DETACH_EVERY polls
+ * (a detach that succeeded shows "detaching", never "attached"). */
+static bool redetach_due(eng_action *a, size_t i, const ec2_eni *found)
+{
+	cl_state *c = cl_of(a);
+	if (!found->attached || !found->attachment.attachment_id || i >= c->n_detach_sent)
+		return false;
+	const char *st = found->attachment.status;
+	if (st && strcmp(st, "attached") != 0 && strcmp(st, "attaching") != 0)
+		return false;
+	if (c->detach_sent[i] >= ENG_DETACH_TRIES)
+		return false;
+	return c->detach_failed || (c->polls + 1) % ENG_DETACH_EVERY == 0;
+}
 
 static void delete_ready(eng_action *a)
 {
@@ -135,6 +203,7 @@ static void poll_cb(const awc_result *res, const ec2_describe_network_interfaces
 		return;
 	}
 	bool any_ready = false;
+	unsigned resent = 0;
 	for (size_t i = 0; i < a->n_victims; i++) {
 		eng_victim *v = &a->victims[i];
 		const ec2_eni *found = NULL;
@@ -149,13 +218,28 @@ static void poll_cb(const awc_result *res, const ec2_describe_network_interfaces
 		v->detached = found->status && strcmp(found->status, "available") == 0;
 		if (v->detached)
 			any_ready = true;
+		else if (redetach_due(a, i, found)) {
+			json_t *fl =
+			    json_pack("{s:I,s:s,s:s,s:I}", "action_id", (json_int_t)a->rec.id,
+				      "instance", a->rec.instance_id, "eni", v->eni_id, "try",
+				      (json_int_t)c->detach_sent[i] + 1);
+			hook_log_json(HOOK_LOG_INFO, "ENI still attached: detaching again (force)",
+				      fl);
+			if (detach_send(a, i, found->attachment.attachment_id, true))
+				resent++;
+		}
 	}
+	c->detach_failed = 0;
 	if (victims_all_gone(a)) {
 		cl_finish(a);
 		return;
 	}
 	if (any_ready) {
 		delete_ready(a);
+		return;
+	}
+	if (resent) {
+		c->polls++; /* the detach callbacks poll again */
 		return;
 	}
 	if (++c->polls > ENG_POLL_MAX || eng_action_past_giveup(a)) {
@@ -201,9 +285,12 @@ static void detach_cb(const awc_result *res, const ec2_return_out *out, void *ar
 	if (!cl_enter(a))
 		return;
 	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-	if (f != ENG_FAULT_NONE && f != ENG_FAULT_NOT_FOUND)
+	if (f != ENG_FAULT_NONE && f != ENG_FAULT_NOT_FOUND) {
 		eng_log_aws(a, HOOK_LOG_WARN, "DetachNetworkInterface failed",
 			    "DetachNetworkInterface", res);
+		if (cl_of(a))
+			cl_of(a)->detach_failed++;
+	}
 	if (a->inflight)
 		return;
 	poll_start(a);
@@ -258,16 +345,21 @@ static void find_cb(const awc_result *res, const ec2_describe_network_interfaces
 	}
 	eng_action_set_step(a, a->rec.transition == HOOK_TRANSITION_LAUNCHING ? ENG_STEP_CLEANUP
 									      : ENG_STEP_T_DETACH);
+	cl_state *c = realloc(a->cl, sizeof(cl_state) + a->n_victims * sizeof(unsigned));
+	if (c) {
+		a->cl = c;
+		c->n_detach_sent = a->n_victims;
+		memset(c->detach_sent, 0, a->n_victims * sizeof(unsigned));
+	} else {
+		cl_of(a)->n_detach_sent = 0; /* no re-sends; the rest works */
+	}
+	cl_of(a)->detach_failed = 0;
 	for (size_t i = 0; i < a->n_victims; i++) {
 		eng_victim *v = &a->victims[i];
 		if (v->detached || !v->attachment_id || !v->eni_id)
 			continue;
-		ec2_detach_network_interface_req req = {.attachment_id = v->attachment_id,
-							.force = a->rec.transition ==
-								 HOOK_TRANSITION_LAUNCHING};
-		a->inflight++;
-		if (ec2_detach_network_interface(a->eng->aws, &req, detach_cb, a) != HK_OK)
-			a->inflight--;
+		(void)detach_send(a, i, v->attachment_id,
+				  a->rec.transition == HOOK_TRANSITION_LAUNCHING);
 	}
 	if (!a->inflight)
 		delete_ready(a);
@@ -289,7 +381,7 @@ static void cl_find(eng_action *a)
 
 void eng_cleanup_run(eng_action *a, void (*done)(eng_action *))
 {
-	free(a->cl);
+	cl_free(a);
 	a->cl = calloc(1, sizeof(cl_state));
 	if (!a->cl) {
 		done(a);

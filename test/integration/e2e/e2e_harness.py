@@ -401,9 +401,19 @@ class World:
     # --- teardown --------------------------------------------------------------
     def close(self) -> None:
         """Stop every daemon and the simulator; remove the temp dir (kept with E2E_KEEP=1).
-        Then raise AssertionError if a daemon did not exit 0 on SIGTERM or its log
-        holds a sanitizer report (the test build runs it under ASan/UBSan)."""
+        Then raise AssertionError if a daemon did not exit 0 on SIGTERM, its log
+        holds a sanitizer report (the test build runs it under ASan/UBSan), or
+        (E2E_SECRET_SCAN, on unless "0") its log holds a secret: a whole
+        lifecycle token of any action the simulator knows, or the daemon's API
+        key (docs/operations.md: tokens appear as an 8-character prefix only)."""
         problems = []
+        secrets_: list[tuple[str, str]] = []
+        if os.environ.get("E2E_SECRET_SCAN", "1") != "0" and self.sim is not None:
+            try:
+                secrets_ = [("lifecycle token", a["token"]) for a in self.lifecycle()
+                            if a.get("token")]
+            except Exception as e:  # the scan must not hide the teardown
+                problems.append(f"secret scan: cannot list the simulator's tokens: {e!r}")
         for d in self.daemons:
             try:
                 was_running = d.running
@@ -416,9 +426,15 @@ class World:
                 problems.append(f"daemon {d.name}: stop failed: {e!r}")
                 if d.proc is not None and d.proc.poll() is None:
                     d.proc.kill()
-            bad = [ln for ln in d.log_lines() if any(m in ln for m in SANITIZER_MARKS)]
+            lines = d.log_lines()
+            bad = [ln for ln in lines if any(m in ln for m in SANITIZER_MARKS)]
             if bad:
                 problems.append(f"daemon {d.name}: sanitizer report:\n" + "".join(bad[:5]) + d.log_tail(60))
+            if os.environ.get("E2E_SECRET_SCAN", "1") != "0":
+                leaks = _secret_leaks(lines, secrets_ + [("API key", d.api_key)])
+                if leaks:
+                    problems.append(f"daemon {d.name}: secrets in its log (E2E_SECRET_SCAN):\n"
+                                    + "\n".join(leaks[:5]))
             elif problems and problems[-1].startswith(f"daemon {d.name}"):
                 problems[-1] += "\n" + d.log_tail(20)
         if self.sim is not None:
@@ -696,6 +712,18 @@ class World:
         except Exception as e:
             parts.append(f"sim: {e!r}")
         return "\n".join(parts)
+
+
+def _secret_leaks(lines: list[str], secrets_: list[tuple[str, str]]) -> list[str]:
+    """One description per log line that holds a whole secret; the secret itself
+    is shown as its first 8 characters only (test output is a log too)."""
+    out = []
+    for n, ln in enumerate(lines, 1):
+        for kind, value in secrets_:
+            if value and value in ln:
+                shown = ln.replace(value, value[:8] + "...<redacted>")
+                out.append(f"  line {n}: whole {kind} {value[:8]}...: {shown.strip()[:400]}")
+    return out
 
 
 # --------------------------------------------------------------------------
