@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 #include <openssl/evp.h>
@@ -55,6 +56,40 @@ void hook_engine_client_token(const char *instance_id, const char *network, unsi
 		out[4 + 2 * i] = hex[md[i] & 15];
 	}
 	out[43] = '\0';
+}
+
+char *hook_engine_redact_token(const char *text, const char *token)
+{
+	if (!text)
+		return NULL;
+	size_t tlen = token ? strlen(token) : 0;
+	size_t len = strlen(text);
+	if (!tlen)
+		return strdup(text);
+	char tp[12];
+	hook_token_prefix(token, tp);
+	size_t plen = strlen(tp);
+	/* each match of tlen >= 1 characters grows by at most plen */
+	size_t cap = len + (len / tlen + 1) * plen + 1;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		size_t left = len - i;
+		size_t m = left < tlen ? left : tlen;
+		/* the whole token, or (at the very end) a truncated part of it
+		 * longer than what the prefix shows anyway */
+		if ((m == tlen || m > 8) && strncasecmp(text + i, token, m) == 0) {
+			memcpy(out + o, tp, plen);
+			o += plen;
+			i += m;
+			continue;
+		}
+		out[o++] = text[i++];
+	}
+	out[o] = '\0';
+	return out;
 }
 
 static bool is_engine_tag(const char *key)
@@ -497,8 +532,13 @@ void eng_log_aws(eng_action *a, hook_log_level lvl, const char *msg, const char 
 			json_object_set_new(f, "aws_code", json_string(res->aws_code));
 		if (res->request_id)
 			json_object_set_new(f, "aws_request_id", json_string(res->request_id));
-		if (res->errtext)
-			json_object_set_new(f, "detail", json_string(res->errtext));
+		if (res->errtext) {
+			/* ValidationError texts quote the whole lifecycle token */
+			char *safe = hook_engine_redact_token(res->errtext, a->rec.token);
+			json_object_set_new(f, "detail",
+					    json_string(safe ? safe : "(detail withheld)"));
+			free(safe);
+		}
 		json_object_set_new(f, "attempts", json_integer(res->attempts));
 	}
 	eng_log(a, lvl, msg, f);

@@ -64,6 +64,15 @@ void hook_engine_client_token(const char *instance_id, const char *network, unsi
 size_t hook_engine_build_tags(const char *instance_id, const hook_network *net, char devidx_buf[12],
 			      ec2_tag *out, size_t max);
 
+/* AWS error text made safe to log: every occurrence of the lifecycle action
+ * token `token` in `text` (case-insensitive: AWS echoes it in ValidationError
+ * messages) is replaced by its hook_token_prefix() form, and so is a token
+ * cut short at the end of `text` (the client truncates long error bodies)
+ * when more than the prefix's 8 characters of it remain. A NULL or empty
+ * token copies the text. Returns a new string (free() it); NULL when `text`
+ * is NULL or memory runs out. */
+char *hook_engine_redact_token(const char *text, const char *token);
+
 /* Steps of an action, recorded in the store (hook_action.step) as it enters
  * them. A restart resumes at hook_engine_resume_step(). */
 typedef enum hook_engine_step {

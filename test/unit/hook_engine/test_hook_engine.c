@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine_internal.h"
 
@@ -598,6 +599,100 @@ static void sf_forget_refetches(void **state)
 	assert_null(f.waiters);
 }
 
+/* ---- token redaction in logged AWS text ------------------------------------ */
+
+#define TOK "4bac1ffe-9c1e-4a3b-8b2d-0123456789ab"
+
+static void redact_replaces_every_occurrence(void **state)
+{
+	(void)state;
+	char *r = hook_engine_redact_token(
+	    "No active Lifecycle Action found with token " TOK " (again: " TOK ")", TOK);
+	assert_non_null(r);
+	assert_string_equal(r, "No active Lifecycle Action found with token 4bac1ffe... "
+			       "(again: 4bac1ffe...)");
+	free(r);
+	/* case-insensitive, and the token alone */
+	r = hook_engine_redact_token("4BAC1FFE-9C1E-4A3B-8B2D-0123456789AB", TOK);
+	assert_non_null(r);
+	assert_string_equal(r, "4bac1ffe...");
+	free(r);
+}
+
+static void redact_truncated_token_at_end(void **state)
+{
+	(void)state;
+	/* the client cut the body in the middle of the token */
+	char *r = hook_engine_redact_token("found with token 4bac1ffe-9c1e-4a", TOK);
+	assert_non_null(r);
+	assert_string_equal(r, "found with token 4bac1ffe...");
+	free(r);
+	/* no more than the prefix shows: left as is */
+	r = hook_engine_redact_token("x 4bac1ffe", TOK);
+	assert_non_null(r);
+	assert_string_equal(r, "x 4bac1ffe");
+	free(r);
+	/* a partial match in the middle is not the token */
+	r = hook_engine_redact_token("4bac1ffe-9c1e-4a3b tail", TOK);
+	assert_non_null(r);
+	assert_string_equal(r, "4bac1ffe-9c1e-4a3b tail");
+	free(r);
+}
+
+static void redact_edge_inputs(void **state)
+{
+	(void)state;
+	assert_null(hook_engine_redact_token(NULL, TOK));
+	char *r = hook_engine_redact_token("", TOK);
+	assert_non_null(r);
+	assert_string_equal(r, "");
+	free(r);
+	r = hook_engine_redact_token("plain text " TOK, NULL);
+	assert_non_null(r);
+	assert_string_equal(r, "plain text " TOK);
+	free(r);
+	r = hook_engine_redact_token("plain text", "");
+	assert_non_null(r);
+	assert_string_equal(r, "plain text");
+	free(r);
+	/* a one-character token: every match grows the text */
+	r = hook_engine_redact_token("aaaa", "a");
+	assert_non_null(r);
+	assert_string_equal(r, "a...a...a...a...");
+	free(r);
+}
+
+static void log_aws_detail_has_no_token(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/hook_engine_log_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(hook_log_open(path, HOOK_LOG_DEBUG), HK_OK);
+	eng_action a;
+	memset(&a, 0, sizeof(a));
+	a.rec.id = 7;
+	a.rec.token = (char *)TOK;
+	a.rec.instance_id = (char *)"i-0123";
+	a.rec.asg = (char *)"asg";
+	awc_result res = {.err = HK_ERR_INVALID,
+			  .aws_code = "ValidationError",
+			  .errtext = "autoscaling CompleteLifecycleAction: HTTP 400: No active "
+				     "Lifecycle Action found with token " TOK};
+	eng_log_aws(&a, HOOK_LOG_WARN, "x", "CompleteLifecycleAction", &res);
+	hook_log_close();
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	char buf[4096];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	unlink(path);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "found with token 4bac1ffe..."));
+	assert_null(strstr(buf, "4bac1ffe-9c1e"));
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(token_deterministic_and_short),
     cmocka_unit_test(token_depends_on_every_input),
@@ -625,6 +720,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sf_failure_wakes_every_waiter_and_caches_nothing),
     cmocka_unit_test(sf_waiter_list_is_bounded),
     cmocka_unit_test(sf_forget_refetches),
+    cmocka_unit_test(redact_replaces_every_occurrence),
+    cmocka_unit_test(redact_truncated_token_at_end),
+    cmocka_unit_test(redact_edge_inputs),
+    cmocka_unit_test(log_aws_detail_has_no_token),
 };
 
 HK_TEST_MAIN(tests)
