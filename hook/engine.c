@@ -729,6 +729,21 @@ static void complete_send(eng_action *a)
 	}
 }
 
+/* Until when a failed completion is sent again: the hook's global deadline.
+ * The stored deadline_ms is created_ms + global (set_timing); a record from
+ * before the deadline was known falls back on the timing, else 48 h (AWS's
+ * longest: the retries end with a ValidationError then). */
+static int64_t complete_deadline_ms(const eng_action *a)
+{
+	if (a->rec.deadline_ms > 0)
+		return a->rec.deadline_ms;
+	if (a->timing_known)
+		return a->rec.created_ms + a->timing.global_ms;
+	return a->rec.created_ms + (int64_t)48 * 3600 * 1000;
+}
+
+static void arm_timers(eng_action *a);
+
 static void complete_cb(const awc_result *res, const asg_empty_out *out, void *arg)
 {
 	eng_action *a = arg;
@@ -756,11 +771,14 @@ static void complete_cb(const awc_result *res, const asg_empty_out *out, void *a
 			      "no active lifecycle action at completion");
 		return;
 	}
-	if (f == ENG_FAULT_RETRY && hook_now_ms() < a->rec.created_ms + a->timing.global_ms) {
+	if (f == ENG_FAULT_RETRY && hook_now_ms() < complete_deadline_ms(a)) {
 		eng_log_aws(a, HOOK_LOG_WARN, "CompleteLifecycleAction failed: retrying",
 			    "CompleteLifecycleAction", res);
 		unsigned d = a->complete_tries < 6 ? 500u << a->complete_tries : 30000u;
 		eng_action_after(a, d, complete_send);
+		/* heartbeats go on between the attempts: the action must not
+		 * time out on its heartbeat while the completion is retried */
+		arm_timers(a);
 		return;
 	}
 	eng_log_aws(a, HOOK_LOG_ERROR, "CompleteLifecycleAction failed", "CompleteLifecycleAction",
@@ -946,7 +964,8 @@ static void beat_cb(const awc_result *res, const asg_empty_out *out, void *arg)
 static void beat_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	eng_action *a = arg;
-	if (a->finished || a->completing || a->beat_inflight)
+	/* while completing, only between attempts (complete_cb re-arms) */
+	if (a->finished || a->beat_inflight || (a->completing && a->inflight))
 		return;
 	asg_lifecycle_action_req req = {.hook_name = a->rec.hook,
 					.group_name = a->rec.asg,
@@ -998,7 +1017,7 @@ static void arm_timers(eng_action *a)
 	if (!a->giveup_ev)
 		a->giveup_ev = evtimer_new(e->base, giveup_timer_cb, a);
 	struct timeval tv;
-	if (a->beat_ev && !a->completing) {
+	if (a->beat_ev && (!a->completing || !a->inflight)) {
 		int64_t base =
 		    a->last_beat_ms > a->rec.created_ms ? a->last_beat_ms : a->rec.created_ms;
 		tv_ms(&tv, base + a->timing.interval_ms - now);
@@ -1076,7 +1095,7 @@ static void set_timing(eng_action *a, unsigned hb, unsigned global)
 		hook_action_update u = {.state =
 					    a->failing ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
 					.deadline_ms = deadline};
-		if (a->completing)
+		if (a->completing || a->resume_complete)
 			u.state = HOOK_ACTION_COMPLETING;
 		if (hook_store_action_update(a->eng->store, a->rec.id, &u) == HK_OK)
 			a->rec.deadline_ms = deadline;
@@ -1086,6 +1105,16 @@ static void set_timing(eng_action *a, unsigned hb, unsigned global)
 
 static void dispatch(eng_action *a)
 {
+	if (a->resume_complete) {
+		/* the work was done before the restart: complete even when
+		 * late (AWS answers ValidationError if the action is over) */
+		a->resume_complete = false;
+		a->completing = true;
+		eng_action_complete(a, a->rec.result && strcmp(a->rec.result, "ABANDON") == 0
+					   ? HOOK_RESULT_ABANDON
+					   : HOOK_RESULT_CONTINUE);
+		return;
+	}
 	if (eng_action_past_giveup(a)) {
 		eng_action_fail(a, "deadline already passed at start");
 		return;
@@ -1117,32 +1146,40 @@ static bool hooks_scan(const asg_describe_lifecycle_hooks_out *out, const char *
 static void hooks_apply(eng_action *a, const awc_result *res, bool found, unsigned hb,
 			unsigned global)
 {
-	if (!eng_enter(a))
+	if (a->finished) {
+		(void)eng_enter(a);
 		return;
-	if (res->err == HK_OK) {
-		if (!found) {
-			hb = 3600;
-			global = 0;
-			eng_log(a, HOOK_LOG_WARN,
-				"lifecycle hook not found: assuming a 3600 s heartbeat timeout",
-				NULL);
-		}
-	} else {
-		hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-		if (f == ENG_FAULT_RETRY) {
-			eng_log_aws(a, HOOK_LOG_WARN, "cannot describe the lifecycle hook",
-				    "DescribeLifecycleHooks", res);
-			eng_action_retry_later(a, "DescribeLifecycleHooks failed", 1000);
-			return;
-		}
+	}
+	/* A resumed cleanup (a->failing) cannot retry the description: it goes
+	 * on with an assumed timeout, like a permanent failure. */
+	bool retry = res->err != HK_OK && !a->failing &&
+		     hook_engine_classify(res->err, res->aws_code) == ENG_FAULT_RETRY;
+	if (retry) {
+		eng_log_aws(a, HOOK_LOG_WARN, "cannot describe the lifecycle hook",
+			    "DescribeLifecycleHooks", res);
+	} else if (res->err != HK_OK) {
 		eng_log_aws(
 		    a, HOOK_LOG_WARN,
 		    "cannot describe the lifecycle hook: assuming a 3600 s heartbeat timeout",
 		    "DescribeLifecycleHooks", res);
 		hb = 3600;
 		global = 0;
+	} else if (!found) {
+		hb = 3600;
+		global = 0;
+		eng_log(a, HOOK_LOG_WARN,
+			"lifecycle hook not found: assuming a 3600 s heartbeat timeout", NULL);
 	}
-	set_timing(a, hb, global);
+	/* The timing first: eng_enter() starts a resumed cleanup at once
+	 * (a->failing), and it needs its heartbeats and give-up time. */
+	if (!retry)
+		set_timing(a, hb, global);
+	if (!eng_enter(a))
+		return;
+	if (retry) {
+		eng_action_retry_later(a, "DescribeLifecycleHooks failed", 1000);
+		return;
+	}
 	dispatch(a);
 }
 
@@ -1201,13 +1238,10 @@ static void begin(eng_action *a)
 		action_finish(a, a->rec.state, a->rec.result, NULL);
 		return;
 	}
-	if (s == ENG_STEP_COMPLETE) {
-		a->completing = true;
-		eng_action_complete(a, a->rec.result && strcmp(a->rec.result, "ABANDON") == 0
-					   ? HOOK_RESULT_ABANDON
-					   : HOOK_RESULT_CONTINUE);
-		return;
-	}
+	/* A resumed completion learns the hook's timing first (cache or
+	 * DescribeLifecycleHooks): its retries run until the global deadline
+	 * and it heartbeats between them. The record stays COMPLETING. */
+	a->resume_complete = s == ENG_STEP_COMPLETE && !a->failing;
 	if (s == ENG_STEP_CLEANUP && !a->failing) {
 		a->failing = true;
 		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s",
@@ -1227,7 +1261,8 @@ static void begin(eng_action *a)
 		dispatch(a);
 		return;
 	}
-	eng_action_set_step(a, ENG_STEP_HOOK);
+	if (!a->resume_complete)
+		eng_action_set_step(a, ENG_STEP_HOOK);
 	a->inflight++;
 	if (a->failing) {
 		/* resumed cleanup: describe the hook for heartbeats, then clean */

@@ -324,7 +324,8 @@ struct eng_action {
 	bool cleanup_started;
 	bool restarting; /* a retry was decided: re-run once inflight == 0 */
 	unsigned restart_delay_ms;
-	bool completing;		 /* CompleteLifecycleAction decided */
+	bool completing;      /* CompleteLifecycleAction decided */
+	bool resume_complete; /* resumed in COMPLETING: learn the timing, then complete */
 	void (*after_fn)(eng_action *a); /* what retry_ev runs */
 	char fail_reason[256];
 	bool finished;
