@@ -92,6 +92,21 @@ char *hook_engine_redact_token(const char *text, const char *token)
 	return out;
 }
 
+unsigned hook_engine_token_gen(const char *instance_id, const char *network, unsigned device_index,
+			       const char *lifecycle_token, const char *client_token)
+{
+	if (!client_token || !*client_token)
+		return 0;
+	for (unsigned g = 0; g < HOOK_TOKEN_GEN_MAX; g++) {
+		char tok[HOOK_CLIENT_TOKEN_LEN];
+		hook_engine_client_token(instance_id, network, device_index, lifecycle_token, g,
+					 tok);
+		if (strcmp(tok, client_token) == 0)
+			return g;
+	}
+	return HOOK_TOKEN_GEN_MAX;
+}
+
 static bool is_engine_tag(const char *key)
 {
 	return strcmp(key, HOOK_TAG_NO_MANAGE) == 0 || strcmp(key, HOOK_TAG_INSTANCE) == 0 ||
@@ -175,6 +190,38 @@ hook_engine_step hook_engine_resume_step(hook_action_state state, const char *st
 	/* Everything else starts from the top: the hook, the instance, then
 	 * adoption of what exists. */
 	return ENG_STEP_HOOK;
+}
+
+unsigned hook_engine_progress(hook_engine_step step, unsigned eni_progress)
+{
+	static const unsigned rank[ENG_STEP__COUNT] = {
+	    [ENG_STEP_NONE] = 0,  [ENG_STEP_HOOK] = 1,	  [ENG_STEP_INSTANCE] = 2,
+	    [ENG_STEP_ADOPT] = 3, [ENG_STEP_SUBNETS] = 4, [ENG_STEP_CAPACITY] = 5,
+	    [ENG_STEP_ENIS] = 6,  [ENG_STEP_CLEANUP] = 7, [ENG_STEP_COMPLETE] = 8,
+	    [ENG_STEP_DONE] = 9,  [ENG_STEP_T_FIND] = 2,  [ENG_STEP_T_DETACH] = 3,
+	};
+	unsigned r = (unsigned)step < ENG_STEP__COUNT ? rank[step] : 0;
+	return r * 1024u + (eni_progress < 1023u ? eni_progress : 1023u);
+}
+
+bool hook_engine_retry_next(hook_engine_retry *r, unsigned progress, unsigned base_ms,
+			    unsigned *ret_delay_ms)
+{
+	if (progress > r->best) {
+		r->best = progress;
+		r->count = 0;
+	}
+	if (r->count >= HOOK_ENGINE_RETRY_MAX)
+		return false;
+	r->count++;
+	/* exponential, capped: base, 2 x base, 4 x base ... */
+	unsigned d = base_ms ? base_ms : 1;
+	for (unsigned i = 1; i < r->count && d < HOOK_ENGINE_RETRY_DELAY_MAX; i++)
+		d *= 2;
+	if (d > HOOK_ENGINE_RETRY_DELAY_MAX)
+		d = HOOK_ENGINE_RETRY_DELAY_MAX;
+	*ret_delay_ms = d;
+	return true;
 }
 
 static const char *const eni_state_names[ENG_ENI__COUNT] = {
@@ -891,21 +938,23 @@ void eng_action_retry_later(eng_action *a, const char *why, unsigned delay_ms)
 {
 	if (a->failing || a->completing || a->finished || a->restarting)
 		return;
-	a->retries++;
-	if (a->retries > 12) {
-		eng_action_fail(a, "giving up after %u retries: %s", a->retries - 1, why);
+	/* forward progress (a step or an ENI further than ever) restarts the
+	 * count: a long burst of throttling spread over many steps is not
+	 * one step failing 12 times */
+	unsigned eni = 0;
+	for (size_t i = 0; i < a->n_slots; i++)
+		if (a->slots[i].state <= ENG_ENI_CONFIGURED)
+			eni += (unsigned)a->slots[i].state;
+	unsigned d = 0;
+	if (!hook_engine_retry_next(&a->retry, hook_engine_progress(a->step, eni), delay_ms, &d)) {
+		eng_action_fail(a, "giving up after %u retries without progress: %s",
+				a->retry.count, why);
 		return;
 	}
-	/* exponential, capped: 1 s, 2 s, 4 s ... 30 s */
-	unsigned d = delay_ms;
-	for (unsigned i = 1; i < a->retries && d < 30000; i++)
-		d *= 2;
-	if (d > 30000)
-		d = 30000;
 	a->restarting = true;
 	a->restart_delay_ms = d;
 	json_t *f = json_pack("{s:s,s:i,s:i}", "reason", why, "retry_in_ms", (int)d, "retries",
-			      (int)a->retries);
+			      (int)a->retry.count);
 	eng_log(a, HOOK_LOG_WARN, "transient trouble: retrying the action", f);
 	eng_settle(a);
 }
@@ -1362,7 +1411,6 @@ static void start_one(hook_eng *e, int64_t id)
 	}
 	a->eng = e;
 	a->group = find_group(e->cfg, &a->rec);
-	a->warm_pool_dest = strcmp(a->rec.destination, "WarmPool") == 0;
 	a->next = e->active;
 	e->active = a;
 	e->n_active++;

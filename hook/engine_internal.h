@@ -57,6 +57,16 @@ void hook_engine_client_token(const char *instance_id, const char *network, unsi
 			      const char *lifecycle_token, unsigned gen,
 			      char out[HOOK_CLIENT_TOKEN_LEN]);
 
+/* How many generations hook_engine_token_gen() tries. */
+#define HOOK_TOKEN_GEN_MAX 256u
+
+/* The generation `client_token` (a recorded ClientToken) was derived with by
+ * hook_engine_client_token() for these inputs: 0 for NULL or "" (nothing
+ * recorded yet), HOOK_TOKEN_GEN_MAX when none below it matches (a token from
+ * elsewhere: the next token is then one never sent). */
+unsigned hook_engine_token_gen(const char *instance_id, const char *network, unsigned device_index,
+			       const char *lifecycle_token, const char *client_token);
+
 /* The tags of a new ENI: the four engine tags, then the network's own tags
  * (an own tag with an engine key is skipped: ours win). `devidx_buf` holds the
  * device index text and must outlive the tags. Writes at most `max` tags to
@@ -103,6 +113,34 @@ hook_engine_step hook_engine_step_parse(const char *s);
  * exist makes the replay idempotent. */
 hook_engine_step hook_engine_resume_step(hook_action_state state, const char *step,
 					 hook_transition transition);
+
+/* Transient-retry budget: an action re-runs from the top at most
+ * HOOK_ENGINE_RETRY_MAX times in a row without forward progress; progress
+ * (a step or an ENI further than ever before) starts the count again. */
+#define HOOK_ENGINE_RETRY_MAX	    12u
+#define HOOK_ENGINE_RETRY_DELAY_MAX 30000u
+
+typedef struct hook_engine_retry {
+	unsigned count; /* retries since the last forward progress */
+	unsigned best;	/* the furthest progress seen (hook_engine_progress) */
+} hook_engine_retry;
+
+/* How far an action got, as one number that only grows while it moves
+ * forward: the step's place in its machine (launch: describe-hook <
+ * describe-instance < adopt < subnets < capacity < enis < cleanup <
+ * complete; terminate: describe-hook < find-enis < detach-delete < complete)
+ * times 1024, plus `eni_progress` (the sum of the ENI slot states, each
+ * PLANNED 1 .. CONFIGURED 4; capped at 1023). */
+unsigned hook_engine_progress(hook_engine_step step, unsigned eni_progress);
+
+/* A transient failure at `progress`: progress beyond r->best resets the
+ * count first. Returns true with the delay before the re-run in
+ * *ret_delay_ms (base_ms doubled per retry since the last progress, at most
+ * HOOK_ENGINE_RETRY_DELAY_MAX), or false when HOOK_ENGINE_RETRY_MAX retries
+ * without progress are spent (then *ret_delay_ms is untouched and the action
+ * should fail). */
+bool hook_engine_retry_next(hook_engine_retry *r, unsigned progress, unsigned base_ms,
+			    unsigned *ret_delay_ms);
 
 /* ENI row states (hook_eni_row.state). */
 typedef enum hook_eni_state {
@@ -318,7 +356,7 @@ struct eng_action {
 	struct event *giveup_ev; /* deadline timer */
 	struct event *retry_ev;	 /* delayed retry / poll timer */
 	unsigned inflight;	 /* AWS or allocator calls in flight (not heartbeats) */
-	unsigned retries;	 /* transient retries of the current step */
+	hook_engine_retry retry; /* transient retries since the last progress */
 	bool beat_inflight;	 /* a heartbeat is out: a finished action is freed after it */
 	bool failing;		 /* a failure was decided: cleanup once inflight == 0 */
 	bool cleanup_started;
@@ -329,7 +367,6 @@ struct eng_action {
 	void (*after_fn)(eng_action *a); /* what retry_ev runs */
 	char fail_reason[256];
 	bool finished;
-	bool warm_pool_dest; /* Destination WarmPool */
 	/* launch */
 	char *az;
 	char *instance_type;
@@ -406,6 +443,12 @@ void eng_action_after(eng_action *a, unsigned delay_ms, void (*fn)(eng_action *)
 
 /* engine_launch.c */
 void eng_launch_run(eng_action *a);
+/* EC2 no longer shows the ENI recorded for slot `s`: start the slot over with
+ * the next ClientToken generation, and record that token in the row (state
+ * none, no address) before anything else, so a restart derives the same new
+ * token (hook_engine_token_gen) instead of resending the old one, for which
+ * EC2 would return the deleted ENI. HK_OK when recorded. */
+HK_MUST_CHECK hk_err eng_slot_forget(eng_action *a, eng_slot *s);
 void eng_launch_release(eng_action *a); /* give back pending addresses */
 
 /* The subnet cache (engine_launch.c): forget every choice of `subnet_id`

@@ -76,18 +76,11 @@ static hk_err slots_init(eng_action *a)
 			set_str(&s->client_token, rows[r].client_token);
 			set_str(&s->eni_id, rows[r].eni_id);
 			set_str(&s->attachment_id, rows[r].attachment_id);
-			/* find the generation the recorded token was made with */
-			for (unsigned g = 0; g < 256 && *s->client_token; g++) {
-				char tok[HOOK_CLIENT_TOKEN_LEN];
-				hook_engine_client_token(a->rec.instance_id, net_name(s),
-							 s->net->device_index, a->rec.token, g,
-							 tok);
-				if (strcmp(tok, s->client_token) == 0) {
-					s->gen = g;
-					break;
-				}
-				s->gen = g + 1;
-			}
+			/* the generation the recorded token was made with (a
+			 * reset row records the next generation's token) */
+			s->gen = hook_engine_token_gen(a->rec.instance_id, net_name(s),
+						       s->net->device_index, a->rec.token,
+						       s->client_token);
 		}
 	}
 	hook_eni_rows_free(rows, n_rows);
@@ -136,7 +129,7 @@ static void instance_cb(const awc_result *res, const ec2_describe_instances_out 
 	    f == ENG_FAULT_NONE ? ec2_instances_find(out, a->rec.instance_id) : NULL;
 	if (f == ENG_FAULT_NONE && !in)
 		f = ENG_FAULT_NOT_FOUND;
-	if (f == ENG_FAULT_NOT_FOUND && a->retries < 3) {
+	if (f == ENG_FAULT_NOT_FOUND && a->retry.count < 3) {
 		/* a fresh instance may not be visible yet (eventual consistency) */
 		eng_action_retry_later(a, "instance not visible yet", 1000);
 		return;
@@ -254,6 +247,21 @@ static bool adopt_eni(eng_action *a, eng_slot *s, const ec2_eni *ni, char *why, 
 	return true;
 }
 
+hk_err eng_slot_forget(eng_action *a, eng_slot *s)
+{
+	s->gen++;
+	char tok[HOOK_CLIENT_TOKEN_LEN];
+	hook_engine_client_token(a->rec.instance_id, net_name(s), s->net->device_index,
+				 a->rec.token, s->gen, tok);
+	set_str(&s->eni_id, "");
+	set_str(&s->attachment_id, "");
+	set_str(&s->client_token, tok);
+	set_str(&s->ipv4, "");
+	set_str(&s->ipv6, "");
+	s->state = ENG_ENI_NONE;
+	return eng_slot_save(a, s, ENG_ENI_NONE);
+}
+
 static void adopt_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
 		     void *arg)
 {
@@ -305,14 +313,11 @@ static void adopt_cb(const awc_result *res, const ec2_describe_network_interface
 		if (i < 64 && !seen[i] && s->state >= ENG_ENI_CREATED &&
 		    s->state <= ENG_ENI_CONFIGURED) {
 			slot_log(s, HOOK_LOG_WARN, "recorded ENI no longer exists: creating anew");
-			s->gen++;
-			set_str(&s->eni_id, "");
-			set_str(&s->attachment_id, "");
-			set_str(&s->client_token, "");
-			set_str(&s->ipv4, "");
-			set_str(&s->ipv6, "");
-			s->state = ENG_ENI_NONE;
-			ENG_IGNORE(eng_slot_save(a, s, ENG_ENI_NONE));
+			if (eng_slot_forget(a, s) != HK_OK) {
+				/* the old token must not be sent again */
+				eng_action_retry_later(a, "cannot record the ENI", 1000);
+				return;
+			}
 		}
 	}
 	step_subnets(a);

@@ -693,6 +693,175 @@ static void log_aws_detail_has_no_token(void **state)
 	assert_null(strstr(buf, "4bac1ffe-9c1e"));
 }
 
+/* ---- ClientToken generation recovery (restart) ------------------------------ */
+
+static void token_gen_recovered_from_recorded_token(void **state)
+{
+	(void)state;
+	char tok[HOOK_CLIENT_TOKEN_LEN];
+	assert_int_equal(hook_engine_token_gen("i-1", "sig", 1, "lt", NULL), 0);
+	assert_int_equal(hook_engine_token_gen("i-1", "sig", 1, "lt", ""), 0);
+	for (unsigned g = 0; g < 6; g++) {
+		hook_engine_client_token("i-1", "sig", 1, "lt", g, tok);
+		assert_int_equal(hook_engine_token_gen("i-1", "sig", 1, "lt", tok), g);
+	}
+	hook_engine_client_token("i-1", "sig", 1, "lt", HOOK_TOKEN_GEN_MAX - 1, tok);
+	assert_int_equal(hook_engine_token_gen("i-1", "sig", 1, "lt", tok), HOOK_TOKEN_GEN_MAX - 1);
+	/* another action's (or instance's) token: beyond every generation tried */
+	hook_engine_client_token("i-1", "sig", 1, "other-action", 0, tok);
+	assert_int_equal(hook_engine_token_gen("i-1", "sig", 1, "lt", tok), HOOK_TOKEN_GEN_MAX);
+	assert_int_equal(hook_engine_token_gen("i-1", "sig", 1, "lt", "mh-junk"),
+			 HOOK_TOKEN_GEN_MAX);
+}
+
+/* The "recorded ENI no longer exists" reset records the next generation's
+ * token (engine_launch.c eng_slot_forget): a restart reading the row back
+ * derives generation 1, never the old token whose ENI EC2 deleted. */
+static void slot_forget_persists_the_bumped_token(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/hook_engine_store_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	hook_store *st = NULL;
+	hk_errinfo ei = {0};
+	assert_int_equal(hook_store_open(dir, &st, &ei), HK_OK);
+	static char inst[] = "i-0abc", grp[] = "g", asg[] = "asg", hk[] = "launch",
+		    lt[] = "4bac1ffe-9c1e-4a3b-8b2d-0123456789ab", src[] = "eventbridge",
+		    origin[] = "EC2", dest[] = "AutoScalingGroup", md[] = "";
+	hook_action in = {.instance_id = inst,
+			  .group = grp,
+			  .asg = asg,
+			  .hook = hk,
+			  .token = lt,
+			  .transition = HOOK_TRANSITION_LAUNCHING,
+			  .origin = origin,
+			  .destination = dest,
+			  .metadata = md,
+			  .source = src};
+	int64_t id = 0;
+	bool created = false;
+	assert_int_equal(hook_store_action_insert(st, &in, &id, &created), HK_OK);
+	assert_true(created);
+
+	hook_eng eng;
+	memset(&eng, 0, sizeof(eng));
+	eng.store = st;
+	eng_action a;
+	memset(&a, 0, sizeof(a));
+	a.eng = &eng;
+	a.rec = in;
+	a.rec.id = id;
+	static char netname[] = "sig";
+	hook_network net = {.name = netname, .device_index = 1};
+	char tok0[HOOK_CLIENT_TOKEN_LEN], tok1[HOOK_CLIENT_TOKEN_LEN];
+	hook_engine_client_token(inst, "sig", 1, lt, 0, tok0);
+	hook_engine_client_token(inst, "sig", 1, lt, 1, tok1);
+	eng_slot sl = {.act = &a, .net = &net, .gen = 0};
+	sl.subnet_id = strdup("subnet-1");
+	sl.ipv4 = strdup("10.0.0.4");
+	sl.ipv6 = strdup("");
+	sl.client_token = strdup(tok0);
+	sl.eni_id = strdup("eni-gone");
+	sl.attachment_id = strdup("eni-attach-1");
+	assert_int_equal(eng_slot_save(&a, &sl, ENG_ENI_ATTACHED), HK_OK);
+
+	assert_int_equal(eng_slot_forget(&a, &sl), HK_OK);
+	assert_int_equal(sl.gen, 1);
+	assert_string_equal(sl.client_token, tok1);
+
+	/* what a restart reads back */
+	hook_eni_row *rows = NULL;
+	size_t n = 0;
+	assert_int_equal(hook_store_eni_list(st, id, &rows, &n), HK_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].client_token, tok1);
+	assert_string_equal(rows[0].eni_id, "");
+	assert_string_equal(rows[0].ipv4, "");
+	assert_int_equal(hook_eni_state_parse(rows[0].state), ENG_ENI_NONE);
+	assert_int_equal(hook_engine_token_gen(inst, "sig", 1, lt, rows[0].client_token), 1);
+	hook_eni_rows_free(rows, n);
+
+	free(sl.subnet_id);
+	free(sl.ipv4);
+	free(sl.ipv6);
+	free(sl.client_token);
+	free(sl.eni_id);
+	free(sl.attachment_id);
+	hook_store_close(st);
+	char p[128];
+	const char *names[] = {HOOK_STORE_FILE, HOOK_STORE_FILE "-wal", HOOK_STORE_FILE "-shm",
+			       HOOK_STORE_LOCK_FILE};
+	for (size_t i = 0; i < HK_ARRAY_LEN(names); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/* ---- transient-retry budget ---------------------------------------------- */
+
+static void progress_orders_steps_then_enis(void **state)
+{
+	(void)state;
+	assert_true(hook_engine_progress(ENG_STEP_INSTANCE, 0) >
+		    hook_engine_progress(ENG_STEP_HOOK, 0));
+	assert_true(hook_engine_progress(ENG_STEP_ENIS, 0) >
+		    hook_engine_progress(ENG_STEP_CAPACITY, 5000));
+	assert_true(hook_engine_progress(ENG_STEP_ENIS, 3) >
+		    hook_engine_progress(ENG_STEP_ENIS, 2));
+	assert_true(hook_engine_progress(ENG_STEP_T_DETACH, 0) >
+		    hook_engine_progress(ENG_STEP_T_FIND, 0));
+	assert_true(hook_engine_progress(ENG_STEP_T_FIND, 0) >
+		    hook_engine_progress(ENG_STEP_HOOK, 0));
+	assert_int_equal(hook_engine_progress((hook_engine_step)99, 0), 0);
+}
+
+static void retry_budget_without_progress(void **state)
+{
+	(void)state;
+	hook_engine_retry r = {0};
+	unsigned p = hook_engine_progress(ENG_STEP_ENIS, 2);
+	const unsigned want[HOOK_ENGINE_RETRY_MAX] = {1000,  2000,  4000,  8000,  16000, 30000,
+						      30000, 30000, 30000, 30000, 30000, 30000};
+	for (unsigned i = 0; i < HOOK_ENGINE_RETRY_MAX; i++) {
+		unsigned d = 0;
+		assert_true(hook_engine_retry_next(&r, p, 1000, &d));
+		assert_int_equal(d, want[i]);
+	}
+	unsigned d = 7;
+	assert_false(hook_engine_retry_next(&r, p, 1000, &d));
+	assert_int_equal(d, 7); /* untouched */
+	/* a re-run failing at an earlier step is no progress either */
+	assert_false(hook_engine_retry_next(&r, hook_engine_progress(ENG_STEP_HOOK, 0), 1000, &d));
+}
+
+static void retry_budget_resets_on_progress(void **state)
+{
+	(void)state;
+	hook_engine_retry r = {0};
+	unsigned d = 0;
+	for (unsigned i = 0; i < HOOK_ENGINE_RETRY_MAX; i++)
+		assert_true(
+		    hook_engine_retry_next(&r, hook_engine_progress(ENG_STEP_ENIS, 1), 1000, &d));
+	/* one ENI further: the count and the backoff start again */
+	assert_true(hook_engine_retry_next(&r, hook_engine_progress(ENG_STEP_ENIS, 2), 1000, &d));
+	assert_int_equal(d, 1000);
+	assert_int_equal(r.count, 1);
+	/* a burst: 100 throttles, forward progress every 5: never gives up */
+	hook_engine_retry b = {0};
+	unsigned eni = 0;
+	for (unsigned i = 0; i < 100; i++) {
+		if (i % 5 == 4)
+			eni++;
+		assert_true(
+		    hook_engine_retry_next(&b, hook_engine_progress(ENG_STEP_ENIS, eni), 1000, &d));
+		/* a re-run throttled at an earlier step in between */
+		assert_true(hook_engine_retry_next(&b, hook_engine_progress(ENG_STEP_SUBNETS, 0),
+						   1000, &d));
+	}
+	assert_true(b.count <= HOOK_ENGINE_RETRY_MAX);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(token_deterministic_and_short),
     cmocka_unit_test(token_depends_on_every_input),
@@ -724,6 +893,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(redact_truncated_token_at_end),
     cmocka_unit_test(redact_edge_inputs),
     cmocka_unit_test(log_aws_detail_has_no_token),
+    cmocka_unit_test(token_gen_recovered_from_recorded_token),
+    cmocka_unit_test(slot_forget_persists_the_bumped_token),
+    cmocka_unit_test(progress_orders_steps_then_enis),
+    cmocka_unit_test(retry_budget_without_progress),
+    cmocka_unit_test(retry_budget_resets_on_progress),
 };
 
 HK_TEST_MAIN(tests)
