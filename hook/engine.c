@@ -753,6 +753,19 @@ static void action_finish(eng_action *a, hook_action_state st, const char *resul
 	pump_soon(e);
 }
 
+#define ENG_CLEANUP_INCOMPLETE "cleanup incomplete"
+
+const char *hook_engine_final_error(bool failing_launch, const char *fail_reason,
+				    const char *last_error)
+{
+	if (failing_launch)
+		return fail_reason ? fail_reason : "";
+	if (last_error &&
+	    strncmp(last_error, ENG_CLEANUP_INCOMPLETE, strlen(ENG_CLEANUP_INCOMPLETE)) == 0)
+		return last_error;
+	return "";
+}
+
 static void complete_cb(const awc_result *res, const asg_empty_out *out, void *arg);
 
 static void complete_send(eng_action *a)
@@ -803,9 +816,9 @@ static void complete_cb(const awc_result *res, const asg_empty_out *out, void *a
 				      res->request_id ? res->request_id : "");
 		eng_log(a, HOOK_LOG_INFO, "lifecycle action completed", x);
 		action_finish(a, HOOK_ACTION_DONE, result,
-			      a->failing && a->rec.transition == HOOK_TRANSITION_LAUNCHING
-				  ? a->fail_reason
-				  : "");
+			      hook_engine_final_error(a->failing && a->rec.transition ==
+									HOOK_TRANSITION_LAUNCHING,
+						      a->fail_reason, a->rec.last_error));
 		return;
 	}
 	if (f == ENG_FAULT_NO_ACTIVE_ACTION) {

@@ -83,6 +83,14 @@ size_t hook_engine_build_tags(const char *instance_id, const hook_network *net, 
  * is NULL or memory runs out. */
 char *hook_engine_redact_token(const char *text, const char *token);
 
+/* The last_error an action keeps once its completion succeeded: a failed
+ * launch keeps why it failed (`fail_reason`); an action whose cleanup ended
+ * with ENIs left keeps that note (`last_error` starting "cleanup incomplete");
+ * anything else (transient trouble that was overcome) is cleared (""). Never
+ * NULL; the result points into one of the arguments or a literal. */
+const char *hook_engine_final_error(bool failing_launch, const char *fail_reason,
+				    const char *last_error);
+
 /* Steps of an action, recorded in the store (hook_action.step) as it enters
  * them. A restart resumes at hook_engine_resume_step(). */
 typedef enum hook_engine_step {

@@ -599,6 +599,24 @@ static void sf_forget_refetches(void **state)
 	assert_null(f.waiters);
 }
 
+/* ---- last_error kept after a successful completion ------------------------ */
+
+static void final_error_rules(void **state)
+{
+	(void)state;
+	/* a failed launch keeps its reason */
+	assert_string_equal(hook_engine_final_error(true, "no subnet in us-east-1a", "x"),
+			    "no subnet in us-east-1a");
+	assert_string_equal(hook_engine_final_error(true, NULL, "x"), "");
+	/* a cleanup that left ENIs keeps its note, for /v1/actions */
+	const char *note = "cleanup incomplete: 1 ENI(s) left (first eni-1); left to the "
+			   "orphan sweep";
+	assert_ptr_equal(hook_engine_final_error(false, NULL, note), note);
+	/* trouble that was overcome is cleared */
+	assert_string_equal(hook_engine_final_error(false, NULL, "Throttling: retrying"), "");
+	assert_string_equal(hook_engine_final_error(false, "ignored", NULL), "");
+}
+
 /* ---- token redaction in logged AWS text ------------------------------------ */
 
 #define TOK "4bac1ffe-9c1e-4a3b-8b2d-0123456789ab"
@@ -889,6 +907,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sf_failure_wakes_every_waiter_and_caches_nothing),
     cmocka_unit_test(sf_waiter_list_is_bounded),
     cmocka_unit_test(sf_forget_refetches),
+    cmocka_unit_test(final_error_rules),
     cmocka_unit_test(redact_replaces_every_occurrence),
     cmocka_unit_test(redact_truncated_token_at_end),
     cmocka_unit_test(redact_edge_inputs),
