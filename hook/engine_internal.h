@@ -475,6 +475,18 @@ void eng_sweep_start(hook_eng *e);
 void eng_sweep_stop(hook_eng *e);
 bool eng_instance_busy(hook_eng *e, const char *instance_id);
 
+/* Instance ids per DescribeInstances of the orphan sweep (its filter takes at
+ * most 200 values). */
+#define ENG_SWEEP_BATCH 200u
+/* Sort ids[0..n) (borrowed strings, NULL not allowed) and drop repeats in
+ * place; returns the number of distinct ids now at the front. Pure. */
+size_t eng_sweep_distinct(const char **ids, size_t n);
+/* How many ids the sweep's DescribeInstances batch starting at `next` takes
+ * out of n_ids: min(n_ids - next, batch_max); 0 when next >= n_ids (no batch
+ * left) or batch_max is 0. Batches from next = 0, advancing by the result,
+ * cover every id exactly once. Pure. */
+size_t eng_sweep_batch_len(size_t n_ids, size_t next, size_t batch_max);
+
 /* ======================================================================
  * The allocator cache (engine_alloc.c)
  * ====================================================================== */

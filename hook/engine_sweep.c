@@ -16,7 +16,6 @@
 #include <event2/event.h>
 
 #define ENG_SWEEP_FIRST_S 5u
-#define ENG_SWEEP_BATCH	  200u /* instance ids per DescribeInstances filter */
 
 typedef struct eng_sweep {
 	hook_eng *e;
@@ -76,6 +75,26 @@ static void sweep_end(eng_sweep *sw)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t eng_sweep_distinct(const char **ids, size_t n)
+{
+	if (n < 2)
+		return n;
+	qsort(ids, n, sizeof(*ids), cmp_str);
+	size_t w = 1;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(ids[w - 1], ids[i]) != 0)
+			ids[w++] = ids[i];
+	return w;
+}
+
+size_t eng_sweep_batch_len(size_t n_ids, size_t next, size_t batch_max)
+{
+	if (next >= n_ids)
+		return 0;
+	size_t n = n_ids - next;
+	return n < batch_max ? n : batch_max;
 }
 
 static bool in_sorted(const char *const *v, size_t n, const char *s, size_t *ret_at)
@@ -219,9 +238,7 @@ static void inst_next(eng_sweep *sw)
 		sweep_delete(sw);
 		return;
 	}
-	size_t n = sw->n_ids - sw->next;
-	if (n > ENG_SWEEP_BATCH)
-		n = ENG_SWEEP_BATCH;
+	size_t n = eng_sweep_batch_len(sw->n_ids, sw->next, ENG_SWEEP_BATCH);
 	sw->in_call = n;
 	/* a filter, not InstanceId.N: unknown ids must not fail the call */
 	ec2_filter fl = {.name = "instance-id", .values = sw->ids + sw->next, .n_values = n};
@@ -255,12 +272,7 @@ static void enis_cb(const awc_result *res, const ec2_describe_network_interfaces
 		if (inst && *inst)
 			sw->ids[sw->n_ids++] = inst;
 	}
-	qsort(sw->ids, sw->n_ids, sizeof(*sw->ids), cmp_str);
-	size_t w = 0;
-	for (size_t i = 0; i < sw->n_ids; i++)
-		if (!w || strcmp(sw->ids[w - 1], sw->ids[i]) != 0)
-			sw->ids[w++] = sw->ids[i];
-	sw->n_ids = w;
+	sw->n_ids = eng_sweep_distinct(sw->ids, sw->n_ids);
 	for (size_t i = 0; i < sw->n_ids; i++)
 		sw->alive[i] = true;
 	if (!sw->n_ids) {

@@ -150,7 +150,7 @@ class MismatchAdoptsTaggedEni(unittest.TestCase):
 
     def test_the_pre_created_eni_is_attached_at_the_network_device_index(self):
         enis = self.w.enis_of(self.iid)
-        self.assertEqual(sorted((e["tags"].get(TAG_NETWORK), e["device_index"]) for e in enis),
+        self.assertEqual(sorted((e["tags"].get(TAG_NETWORK), e["device_index"] or -1) for e in enis),
                          sorted(NETS.items()), enis)
         mine = [e for e in enis if e["tags"].get(TAG_NETWORK) == self.held_net]
         self.assertEqual(len(mine), 1, enis)
