@@ -12,32 +12,15 @@ struct dg_out {
 	size_t cap;
 };
 
-static bool set(const char *s)
-{
-	return s && *s;
-}
-
-static hk_err bad(hk_errinfo *ei, const char *action, const char *what)
-{
-	return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: %s", action, what);
-}
-
+/* Finish a builder (cq_built): on error free the list and name the problem. */
 static hk_err built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action)
 {
-	if (err) {
-		cq_params_free(p);
-		if (err == HK_ERR_INVALID)
-			return bad(ei, action, "an empty name or list entry");
-		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
-	}
-	*ret = p;
-	return HK_OK;
+	return cq_built(err, p, ret, ei, action, "an empty name or list entry");
 }
 
 static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
 {
-	*ret = cq_params_new(action, CQ_ASG_VERSION);
-	return *ret ? HK_OK : hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+	return cq_new_params(action, CQ_ASG_VERSION, ret, ei);
 }
 
 /* ---- CompleteLifecycleAction / RecordLifecycleActionHeartbeat ---------------- */
@@ -45,12 +28,12 @@ static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
 static hk_err build_action(const char *action, const asg_lifecycle_action_req *req,
 			   bool with_result, cq_params **ret, hk_errinfo *ei)
 {
-	if (!req || !set(req->hook_name) || !set(req->group_name))
-		return bad(ei, action, "hook_name and group_name are required");
-	if (!set(req->token) && !set(req->instance_id))
-		return bad(ei, action, "a token or an instance id is required");
+	if (!req || !cq_set(req->hook_name) || !cq_set(req->group_name))
+		return cq_bad(ei, action, "hook_name and group_name are required");
+	if (!cq_set(req->token) && !cq_set(req->instance_id))
+		return cq_bad(ei, action, "a token or an instance id is required");
 	if (with_result && req->result != ASG_RESULT_CONTINUE && req->result != ASG_RESULT_ABANDON)
-		return bad(ei, action, "result must be CONTINUE or ABANDON");
+		return cq_bad(ei, action, "result must be CONTINUE or ABANDON");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -58,12 +41,12 @@ static hk_err build_action(const char *action, const asg_lifecycle_action_req *r
 	err = cq_add(p, "LifecycleHookName", req->hook_name);
 	if (!err)
 		err = cq_add(p, "AutoScalingGroupName", req->group_name);
-	if (!err && set(req->token))
+	if (!err && cq_set(req->token))
 		err = cq_add(p, "LifecycleActionToken", req->token);
 	if (!err && with_result)
 		err = cq_add(p, "LifecycleActionResult",
 			     req->result == ASG_RESULT_ABANDON ? "ABANDON" : "CONTINUE");
-	if (!err && set(req->instance_id))
+	if (!err && cq_set(req->instance_id))
 		err = cq_add(p, "InstanceId", req->instance_id);
 	return built(err, p, ret, ei, action);
 }
@@ -147,8 +130,8 @@ hk_err asg_build_describe_lifecycle_hooks(const asg_describe_lifecycle_hooks_req
 					  cq_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "DescribeLifecycleHooks";
-	if (!req || !set(req->group_name))
-		return bad(ei, action, "group_name is required");
+	if (!req || !cq_set(req->group_name))
+		return cq_bad(ei, action, "group_name is required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -228,7 +211,7 @@ hk_err asg_build_describe_groups(const asg_describe_groups_req *req, cq_params *
 {
 	static const char action[] = "DescribeAutoScalingGroups";
 	if (!req)
-		return bad(ei, action, "no request");
+		return cq_bad(ei, action, "no request");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)

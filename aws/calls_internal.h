@@ -57,6 +57,23 @@ void *cq_vec_grow(cq_arena *a, const void *items, size_t n, size_t *cap, size_t 
 typedef struct cq_params cq_params;
 
 cq_params *cq_params_new(const char *action, const char *version);
+/* A new parameter list for `action` at API `version`; HK_ERR_NOMEM names itself
+ * in `ei`. */
+HK_MUST_CHECK hk_err cq_new_params(const char *action, const char *version, cq_params **ret,
+				   hk_errinfo *ei);
+/* HK_ERR_INVALID with "<action>: <what>" in `ei`: a request field is missing or
+ * contradictory. */
+hk_err cq_bad(hk_errinfo *ei, const char *action, const char *what);
+/* Finish a request builder: on `err` free `p` and name the problem in `ei`
+ * (HK_ERR_INVALID from the list helpers means an empty entry, described by
+ * `empty_what`); else hand `p` over in *ret. */
+HK_MUST_CHECK hk_err cq_built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei,
+			      const char *action, const char *empty_what);
+/* A request string that is present and not empty. */
+static inline bool cq_set(const char *s)
+{
+	return s && *s;
+}
 void cq_params_free(cq_params *p);
 size_t cq_params_count(const cq_params *p);
 const char *cq_params_name(const cq_params *p, size_t i);

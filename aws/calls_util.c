@@ -1091,3 +1091,27 @@ void awsclient_free(awc_client *c)
 	cq_client_forget(c);
 	awc_client_free(c);
 }
+
+hk_err cq_new_params(const char *action, const char *version, cq_params **ret, hk_errinfo *ei)
+{
+	*ret = cq_params_new(action, version);
+	return *ret ? HK_OK : hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+}
+
+hk_err cq_bad(hk_errinfo *ei, const char *action, const char *what)
+{
+	return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: %s", action, what);
+}
+
+hk_err cq_built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action,
+		const char *empty_what)
+{
+	if (err) {
+		cq_params_free(p);
+		if (err == HK_ERR_INVALID)
+			return cq_bad(ei, action, empty_what);
+		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
+	}
+	*ret = p;
+	return HK_OK;
+}

@@ -32,28 +32,15 @@ struct gscr_out {
 	size_t cap;
 };
 
-static hk_err bad(hk_errinfo *ei, const char *action, const char *what)
-{
-	return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: %s", action, what);
-}
-
 static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
 {
-	*ret = cq_params_new(action, CQ_EC2_VERSION);
-	return *ret ? HK_OK : hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+	return cq_new_params(action, CQ_EC2_VERSION, ret, ei);
 }
 
-/* Finish a builder: on error free the list and name the problem. */
+/* Finish a builder (cq_built): on error free the list and name the problem. */
 static hk_err built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action)
 {
-	if (err) {
-		cq_params_free(p);
-		if (err == HK_ERR_INVALID)
-			return bad(ei, action, "an empty id, filter, tag key or list entry");
-		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
-	}
-	*ret = p;
-	return HK_OK;
+	return cq_built(err, p, ret, ei, action, "an empty id, filter, tag key or list entry");
 }
 
 static bool ids_ok(const char *const *ids, size_t n)
@@ -73,7 +60,7 @@ hk_err ec2_build_describe_instances(const ec2_describe_instances_req *req, cq_pa
 {
 	static const char action[] = "DescribeInstances";
 	if (!req || !ids_ok(req->instance_ids, req->n_instance_ids))
-		return bad(ei, action, "bad instance id list");
+		return cq_bad(ei, action, "bad instance id list");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -200,7 +187,7 @@ hk_err ec2_build_describe_instance_types(const ec2_describe_instance_types_req *
 	static const char action[] = "DescribeInstanceTypes";
 	if (!req || req->n_instance_types == 0 ||
 	    !ids_ok(req->instance_types, req->n_instance_types))
-		return bad(ei, action, "no instance type, or an empty one");
+		return cq_bad(ei, action, "no instance type, or an empty one");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -444,7 +431,7 @@ hk_err ec2_build_describe_subnets(const ec2_describe_subnets_req *req, cq_params
 {
 	static const char action[] = "DescribeSubnets";
 	if (!req || !ids_ok(req->subnet_ids, req->n_subnet_ids))
-		return bad(ei, action, "bad subnet id list");
+		return cq_bad(ei, action, "bad subnet id list");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -544,9 +531,9 @@ hk_err ec2_build_describe_network_interfaces(const ec2_describe_network_interfac
 {
 	static const char action[] = "DescribeNetworkInterfaces";
 	if (!req || !ids_ok(req->eni_ids, req->n_eni_ids))
-		return bad(ei, action, "bad network interface id list");
+		return cq_bad(ei, action, "bad network interface id list");
 	if (req->max_results && (req->max_results < 5 || req->max_results > 1000))
-		return bad(ei, action, "max_results must be 5..1000");
+		return cq_bad(ei, action, "max_results must be 5..1000");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -683,7 +670,7 @@ hk_err ec2_build_get_subnet_cidr_reservations(const ec2_get_subnet_cidr_reservat
 {
 	static const char action[] = "GetSubnetCidrReservations";
 	if (!req || !req->subnet_id || !*req->subnet_id)
-		return bad(ei, action, "subnet_id is required");
+		return cq_bad(ei, action, "subnet_id is required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)

@@ -7,32 +7,15 @@
 #include "awsxml.h"
 #include "hk_caps.h"
 
-static hk_err bad(hk_errinfo *ei, const char *action, const char *what)
-{
-	return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: %s", action, what);
-}
-
-static bool set(const char *s)
-{
-	return s && *s;
-}
-
 static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
 {
-	*ret = cq_params_new(action, CQ_EC2_VERSION);
-	return *ret ? HK_OK : hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+	return cq_new_params(action, CQ_EC2_VERSION, ret, ei);
 }
 
+/* Finish a builder (cq_built): on error free the list and name the problem. */
 static hk_err built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action)
 {
-	if (err) {
-		cq_params_free(p);
-		if (err == HK_ERR_INVALID)
-			return bad(ei, action, "an empty id, tag key or list entry");
-		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
-	}
-	*ret = p;
-	return HK_OK;
+	return cq_built(err, p, ret, ei, action, "an empty id, tag key or list entry");
 }
 
 /* The root of a write's response: <ActionResponse>. */
@@ -49,10 +32,10 @@ hk_err ec2_build_create_subnet_cidr_reservation(const ec2_create_subnet_cidr_res
 						cq_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "CreateSubnetCidrReservation";
-	if (!req || !set(req->subnet_id) || !set(req->cidr))
-		return bad(ei, action, "subnet_id and cidr are required");
+	if (!req || !cq_set(req->subnet_id) || !cq_set(req->cidr))
+		return cq_bad(ei, action, "subnet_id and cidr are required");
 	if (req->type != EC2_RESERVATION_EXPLICIT && req->type != EC2_RESERVATION_PREFIX)
-		return bad(ei, action, "bad reservation type");
+		return cq_bad(ei, action, "bad reservation type");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -63,7 +46,7 @@ hk_err ec2_build_create_subnet_cidr_reservation(const ec2_create_subnet_cidr_res
 	if (!err)
 		err = cq_add(p, "ReservationType",
 			     req->type == EC2_RESERVATION_PREFIX ? "prefix" : "explicit");
-	if (!err && set(req->description))
+	if (!err && cq_set(req->description))
 		err = cq_add(p, "Description", req->description);
 	if (!err && req->n_tags) {
 		err = cq_add(p, "TagSpecification.1.ResourceType", "subnet-cidr-reservation");
@@ -77,8 +60,8 @@ hk_err ec2_build_delete_subnet_cidr_reservation(const ec2_delete_subnet_cidr_res
 						cq_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "DeleteSubnetCidrReservation";
-	if (!req || !set(req->reservation_id))
-		return bad(ei, action, "reservation_id is required");
+	if (!req || !cq_set(req->reservation_id))
+		return cq_bad(ei, action, "reservation_id is required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -160,23 +143,23 @@ hk_err ec2_build_create_network_interface(const ec2_create_network_interface_req
 					  cq_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "CreateNetworkInterface";
-	if (!req || !set(req->subnet_id))
-		return bad(ei, action, "subnet_id is required");
+	if (!req || !cq_set(req->subnet_id))
+		return cq_bad(ei, action, "subnet_id is required");
 	if (req->ipv6_count && req->n_ipv6_addresses)
-		return bad(ei, action, "ipv6_count and ipv6_addresses are exclusive");
+		return cq_bad(ei, action, "ipv6_count and ipv6_addresses are exclusive");
 	if (req->client_token && strlen(req->client_token) > 64)
-		return bad(ei, action, "client_token longer than 64 characters");
+		return cq_bad(ei, action, "client_token longer than 64 characters");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
 	err = cq_add(p, "SubnetId", req->subnet_id);
-	if (!err && set(req->description))
+	if (!err && cq_set(req->description))
 		err = cq_add(p, "Description", req->description);
 	if (!err)
 		err = cq_add_list(p, "SecurityGroupId", req->security_group_ids,
 				  req->n_security_group_ids);
-	if (!err && set(req->private_ip))
+	if (!err && cq_set(req->private_ip))
 		err = cq_add(p, "PrivateIpAddress", req->private_ip);
 	if (!err && req->secondary_ip_count)
 		err = cq_add_uint(p, "SecondaryPrivateIpAddressCount", req->secondary_ip_count);
@@ -184,7 +167,7 @@ hk_err ec2_build_create_network_interface(const ec2_create_network_interface_req
 		err = cq_add_uint(p, "Ipv6AddressCount", req->ipv6_count);
 	for (size_t i = 0; !err && i < req->n_ipv6_addresses; i++)
 		err =
-		    req->ipv6_addresses && set(req->ipv6_addresses[i])
+		    req->ipv6_addresses && cq_set(req->ipv6_addresses[i])
 			? cq_addf(p, req->ipv6_addresses[i], "Ipv6Addresses.%zu.Ipv6Address", i + 1)
 			: HK_ERR_INVALID;
 	if (!err && req->n_tags) {
@@ -192,7 +175,7 @@ hk_err ec2_build_create_network_interface(const ec2_create_network_interface_req
 		if (!err)
 			err = cq_add_tags(p, "TagSpecification.1.Tag", req->tags, req->n_tags);
 	}
-	if (!err && set(req->client_token))
+	if (!err && cq_set(req->client_token))
 		err = cq_add(p, "ClientToken", req->client_token);
 	return built(err, p, ret, ei, action);
 }
@@ -242,8 +225,8 @@ hk_err ec2_create_network_interface(awc_client *c, const ec2_create_network_inte
 	hk_err err = ec2_build_create_network_interface(req, &p, NULL);
 	if (err)
 		return err;
-	const cq_spec *spec = set(req->client_token) ? &ec2_spec_create_network_interface_token
-						     : &ec2_spec_create_network_interface;
+	const cq_spec *spec = cq_set(req->client_token) ? &ec2_spec_create_network_interface_token
+							: &ec2_spec_create_network_interface;
 	return cq_start_query(c, spec, p, 0, NULL, NULL, (cq_generic_fn)done, arg);
 }
 
@@ -253,8 +236,8 @@ hk_err ec2_build_attach_network_interface(const ec2_attach_network_interface_req
 					  cq_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "AttachNetworkInterface";
-	if (!req || !set(req->eni_id) || !set(req->instance_id))
-		return bad(ei, action, "eni_id and instance_id are required");
+	if (!req || !cq_set(req->eni_id) || !cq_set(req->instance_id))
+		return cq_bad(ei, action, "eni_id and instance_id are required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -343,8 +326,8 @@ hk_err ec2_build_detach_network_interface(const ec2_detach_network_interface_req
 					  cq_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "DetachNetworkInterface";
-	if (!req || !set(req->attachment_id))
-		return bad(ei, action, "attachment_id is required");
+	if (!req || !cq_set(req->attachment_id))
+		return cq_bad(ei, action, "attachment_id is required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -370,8 +353,8 @@ hk_err ec2_build_delete_network_interface(const ec2_delete_network_interface_req
 					  cq_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "DeleteNetworkInterface";
-	if (!req || !set(req->eni_id))
-		return bad(ei, action, "eni_id is required");
+	if (!req || !cq_set(req->eni_id))
+		return cq_bad(ei, action, "eni_id is required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -395,8 +378,8 @@ hk_err ec2_build_modify_source_dest_check(const char *eni_id, bool enabled, cq_p
 					  hk_errinfo *ei)
 {
 	static const char action[] = "ModifyNetworkInterfaceAttribute";
-	if (!set(eni_id))
-		return bad(ei, action, "eni_id is required");
+	if (!cq_set(eni_id))
+		return cq_bad(ei, action, "eni_id is required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -411,8 +394,8 @@ hk_err ec2_build_modify_delete_on_termination(const char *eni_id, const char *at
 					      bool enabled, cq_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "ModifyNetworkInterfaceAttribute";
-	if (!set(eni_id) || !set(attachment_id))
-		return bad(ei, action, "eni_id and attachment_id are required");
+	if (!cq_set(eni_id) || !cq_set(attachment_id))
+		return cq_bad(ei, action, "eni_id and attachment_id are required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -453,7 +436,7 @@ hk_err ec2_build_create_tags(const ec2_create_tags_req *req, cq_params **ret, hk
 {
 	static const char action[] = "CreateTags";
 	if (!req || req->n_resource_ids == 0 || req->n_tags == 0)
-		return bad(ei, action, "at least one resource and one tag are required");
+		return cq_bad(ei, action, "at least one resource and one tag are required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
@@ -479,10 +462,10 @@ hk_err ec2_build_assign_ipv6_addresses(const ec2_assign_ipv6_addresses_req *req,
 				       hk_errinfo *ei)
 {
 	static const char action[] = "AssignIpv6Addresses";
-	if (!req || !set(req->eni_id))
-		return bad(ei, action, "eni_id is required");
+	if (!req || !cq_set(req->eni_id))
+		return cq_bad(ei, action, "eni_id is required");
 	if ((req->count == 0) == (req->n_addresses == 0))
-		return bad(ei, action, "exactly one of count and addresses is required");
+		return cq_bad(ei, action, "exactly one of count and addresses is required");
 	cq_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
