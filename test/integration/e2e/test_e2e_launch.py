@@ -88,6 +88,37 @@ class LaunchAndTerminate(unittest.TestCase):
             groups = sorted(v for k, v in r["params"].items() if k.startswith("SecurityGroupId."))
             self.assertEqual(groups, [self.w.net.multus_sg], r["params"])
 
+    def test_enis_tagged_at_creation_never_afterwards(self):
+        # Issue 5 section 4: the tags travel in the CreateNetworkInterface call
+        # itself (TagSpecification), so the VPC CNI never sees one of our ENIs
+        # untagged (the sample Lambdas tag after attach, and the CNI grabs it).
+        w = self.w
+        sig = set(w.subnets_of("sig").values())
+        media = set(w.subnets_of("media").values())
+        creates = [r for r in w.requests("CreateNetworkInterface") if r["status"] == 200]
+        self.assertGreaterEqual(len(creates), 2 * N)
+        seen_instances = set()
+        for r in creates:
+            p = r["params"]
+            self.assertEqual(p.get("TagSpecification.1.ResourceType"), "network-interface", p)
+            self.assertNotIn("TagSpecification.2.ResourceType", p, p)
+            tags = {}
+            m = 1
+            while f"TagSpecification.1.Tag.{m}.Key" in p:
+                tags[p[f"TagSpecification.1.Tag.{m}.Key"]] = p.get(f"TagSpecification.1.Tag.{m}.Value")
+                m += 1
+            net, idx = ("sig", "1") if p.get("SubnetId") in sig else ("media", "2")
+            self.assertIn(p.get("SubnetId"), sig | media, p)
+            self.assertEqual(set(tags), {TAG_NO_MANAGE, TAG_INSTANCE, TAG_NETWORK, TAG_DEVICE_INDEX}, p)
+            self.assertEqual(tags[TAG_NO_MANAGE], "true", p)
+            self.assertIn(tags[TAG_INSTANCE], self.instances, p)
+            self.assertEqual((tags[TAG_NETWORK], tags[TAG_DEVICE_INDEX]), (net, idx), p)
+            seen_instances.add(tags[TAG_INSTANCE])
+        self.assertEqual(seen_instances, set(self.instances))
+        # Nothing is tagged afterwards: no CreateTags at all (the test's own
+        # setup never calls it either, so the whole log must have none).
+        self.assertEqual(w.requests("CreateTags"), [])
+
     def test_multi_az_each_instance_uses_its_own_az_subnets(self):
         w = self.w
         self.assertEqual(sorted({i["az"] for i in self.instances.values()}), AZS)
