@@ -339,6 +339,20 @@ void hook_engine_timing_make(unsigned heartbeat_s, unsigned global_s, unsigned m
 	hook_engine_timing_scaled(heartbeat_s, global_s, margin_cfg_ms, 1.0, t);
 }
 
+int64_t hook_engine_keep_deadline(hook_engine_timing *t, int64_t created_ms, int64_t stored_ms,
+				  unsigned margin_cfg_ms)
+{
+	if (stored_ms <= created_ms)
+		return created_ms + t->global_ms;
+	int64_t global = stored_ms - created_ms;
+	int64_t gmargin = margin_cfg_ms;
+	if (gmargin > global / 4)
+		gmargin = global / 4;
+	t->global_ms = global;
+	t->global_margin_ms = gmargin;
+	return stored_ms;
+}
+
 int64_t hook_engine_giveup_ms(const hook_engine_timing *t, int64_t started_ms, int64_t last_beat_ms)
 {
 	int64_t g = started_ms + t->global_ms - t->global_margin_ms;
@@ -1152,7 +1166,10 @@ static void set_timing(eng_action *a, unsigned hb, unsigned global)
 	a->timing_known = true;
 	if (!a->last_beat_ms)
 		a->last_beat_ms = a->rec.created_ms;
-	int64_t deadline = a->rec.created_ms + a->timing.global_ms;
+	/* The deadline the first run recorded stays (a resumed action that
+	 * could only assume 3600 s must not move it); a new one is recorded. */
+	int64_t deadline = hook_engine_keep_deadline(
+	    &a->timing, a->rec.created_ms, a->rec.deadline_ms, a->eng->cfg->heartbeat_margin_ms);
 	if (deadline != a->rec.deadline_ms) {
 		hook_action_update u = {.state =
 					    a->failing ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
@@ -1541,6 +1558,7 @@ static void op_free(void *impl)
 	eng_alloc_free(e->alloc);
 	hook_cache_free(e);
 	eng_subnet_cache_free(e);
+	eng_type_cache_free(e);
 	free(e->queue);
 	if (e->pump_ev)
 		event_free(e->pump_ev);

@@ -204,6 +204,17 @@ void hook_engine_timing_make(unsigned heartbeat_s, unsigned global_s, unsigned m
 void hook_engine_timing_scaled(unsigned heartbeat_s, unsigned global_s, unsigned margin_cfg_ms,
 			       double scale, hook_engine_timing *t);
 
+/* The global deadline an action keeps (epoch ms) once its timing `t` is
+ * known: the stored one (`stored_ms`, actions.deadline_ms) when it exists
+ * (later than `created_ms`): the first run recorded it from the hook's real
+ * timeout, and it stays authoritative after a restart even when this run
+ * could only assume 3600 s (DescribeLifecycleHooks failed); `t` then takes its
+ * global timeout from it (global = stored - created, global margin =
+ * min(margin_cfg_ms, global/4)), so the give-up agrees. Else (0: none yet, or
+ * not after created_ms) created_ms + t->global_ms, and `t` is unchanged. */
+int64_t hook_engine_keep_deadline(hook_engine_timing *t, int64_t created_ms, int64_t stored_ms,
+				  unsigned margin_cfg_ms);
+
 /* When the action must stop working and clean up (epoch ms): the earlier of
  * the global deadline minus the global margin (started_ms + global -
  * global_margin) and the heartbeat expiry minus the margin (last_beat_ms +
@@ -339,6 +350,20 @@ typedef struct eng_subnetinfo {
 #define ENG_SUBNET_CACHE_MS  60000
 #define ENG_SUBNET_CACHE_MAX 4096u
 
+/* DescribeInstanceTypes per instance type (engine_launch.c), single-flight
+ * (sf.waiters are eng_action *): the launches that miss at once share one
+ * call. The answer is cached by aws/ (per client), so the entry keeps no
+ * value: it is joined with a TTL of 0 (never a HIT) and only coalesces
+ * concurrent misses; a later lookup is answered from aws/'s cache. */
+typedef struct eng_typeinfo {
+	hook_eng *eng;
+	char *type;
+	eng_sf sf;
+} eng_typeinfo;
+
+/* How many instance types get an entry (beyond: uncoalesced calls). */
+#define ENG_TYPE_CACHE_MAX 4096u
+
 /* An ENI found for cleanup (terminate, failed launch, sweep). */
 typedef struct eng_victim {
 	char *eni_id;
@@ -409,6 +434,8 @@ struct hook_eng {
 	size_t n_hooks;
 	eng_subnetinfo **subnets; /* likewise */
 	size_t n_subnets;
+	eng_typeinfo **types; /* likewise */
+	size_t n_types;
 	eng_alloc *alloc;
 	struct event *sweep_ev;
 	bool sweep_running;
@@ -463,6 +490,9 @@ void eng_launch_release(eng_action *a); /* give back pending addresses */
  * (EC2 said InvalidSubnetID.NotFound), and free the cache (engine shutdown). */
 void eng_subnet_forget(hook_eng *e, const char *subnet_id);
 void eng_subnet_cache_free(hook_eng *e);
+/* The DescribeInstanceTypes single-flight entries (engine_launch.c): free
+ * them (engine shutdown; the waiters are freed elsewhere). */
+void eng_type_cache_free(hook_eng *e);
 
 /* engine_terminate.c */
 void eng_terminate_run(eng_action *a);

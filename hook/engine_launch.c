@@ -544,10 +544,11 @@ static void step_subnets(eng_action *a)
 
 /* ---- capacity --------------------------------------------------------- */
 
-static void types_cb(const awc_result *res, const ec2_describe_instance_types_out *out, void *arg)
+/* One action's share of a DescribeInstanceTypes answer (its own call, or
+ * the one it waited on). a->inflight was raised for it. */
+static void types_apply(eng_action *a, const awc_result *res,
+			const ec2_describe_instance_types_out *out)
 {
-	eng_action *a = arg;
-	eng_health_from(a->eng, res);
 	if (!eng_enter(a))
 		return;
 	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
@@ -606,6 +607,68 @@ static void types_cb(const awc_result *res, const ec2_describe_instance_types_ou
 	step_enis(a);
 }
 
+/* An uncached call (no entry: full, no memory): arg is the action. */
+static void types_cb(const awc_result *res, const ec2_describe_instance_types_out *out, void *arg)
+{
+	eng_action *a = arg;
+	eng_health_from(a->eng, res);
+	types_apply(a, res, out);
+}
+
+/* The single-flight call of a type entry: every action waiting on it gets
+ * the answer, a failure included (each retries or fails as if the call were
+ * its own). */
+static void types_flight_cb(const awc_result *res, const ec2_describe_instance_types_out *out,
+			    void *arg)
+{
+	eng_typeinfo *c = arg;
+	eng_health_from(c->eng, res);
+	eng_sf_done(&c->sf, res->err == HK_OK, hook_now_ms());
+	void **w = NULL;
+	size_t n = eng_sf_take(&c->sf, &w);
+	for (size_t i = 0; i < n; i++)
+		types_apply(w[i], res, out);
+	free(w);
+}
+
+/* The entry of an instance type, made when missing (NULL: full, no memory:
+ * the caller then asks on its own). */
+static eng_typeinfo *type_entry(hook_eng *e, const char *type)
+{
+	for (size_t i = 0; i < e->n_types; i++)
+		if (strcmp(e->types[i]->type, type) == 0)
+			return e->types[i];
+	if (e->n_types >= ENG_TYPE_CACHE_MAX)
+		return NULL;
+	eng_typeinfo **v = realloc(e->types, (e->n_types + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	e->types = v;
+	eng_typeinfo *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->eng = e;
+	c->type = eng_strdup(type);
+	if (!c->type) {
+		free(c);
+		return NULL;
+	}
+	e->types[e->n_types++] = c;
+	return c;
+}
+
+void eng_type_cache_free(hook_eng *e)
+{
+	for (size_t i = 0; i < e->n_types; i++) {
+		free(e->types[i]->type);
+		eng_sf_clear(&e->types[i]->sf);
+		free(e->types[i]);
+	}
+	free(e->types);
+	e->types = NULL;
+	e->n_types = 0;
+}
+
 static void step_capacity(eng_action *a)
 {
 	bool need = false;
@@ -619,11 +682,31 @@ static void step_capacity(eng_action *a)
 	eng_action_set_step(a, ENG_STEP_CAPACITY);
 	const char *types[1] = {a->instance_type};
 	ec2_describe_instance_types_req req = {.instance_types = types, .n_instance_types = 1};
+	/* TTL 0: aws/ caches the answer; the entry only coalesces the misses */
+	eng_typeinfo *c = type_entry(a->eng, a->instance_type);
+	eng_sf_next next = c ? eng_sf_join(&c->sf, a, hook_now_ms(), 0) : ENG_SF_ALONE;
 	a->inflight++;
-	if (ec2_describe_instance_types(eng_aws(a), &req, types_cb, a) != HK_OK) {
-		a->inflight--;
-		eng_action_retry_later(a, "cannot start DescribeInstanceTypes", 1000);
+	if (next == ENG_SF_WAIT)
+		return; /* types_flight_cb wakes it */
+	/* The shared call carries the leader's retry window (eng_aws), as the
+	 * subnet lookup does. */
+	hk_err err = next == ENG_SF_FETCH
+			 ? ec2_describe_instance_types(eng_aws(a), &req, types_flight_cb, c)
+			 : ec2_describe_instance_types(eng_aws(a), &req, types_cb, a);
+	if (err == HK_OK)
+		return;
+	void **w = NULL;
+	size_t n = 1;
+	if (next == ENG_SF_FETCH) {
+		eng_sf_done(&c->sf, false, hook_now_ms());
+		n = eng_sf_take(&c->sf, &w); /* only this action: nobody joined since */
 	}
+	for (size_t k = 0; k < n; k++) {
+		eng_action *wa = w ? w[k] : a;
+		wa->inflight--;
+		eng_action_retry_later(wa, "cannot start DescribeInstanceTypes", 1000);
+	}
+	free(w);
 }
 
 /* ---- enis ------------------------------------------------------------- */

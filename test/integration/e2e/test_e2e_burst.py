@@ -82,6 +82,20 @@ class Burst50(unittest.TestCase):
         failed = [a for a in self.daemon.actions() if a["state"] != "done" or a["result"] != "CONTINUE"]
         self.assertEqual(failed, [])
 
+    def test_instance_type_looked_up_once_not_per_launch(self):
+        # The launches that reach the capacity step together share one
+        # DescribeInstanceTypes (single-flight in the engine); later ones are
+        # answered from aws/'s per-client cache. Every HTTP attempt is counted
+        # (a throttled one and its retry are two): one type, so at most a few,
+        # never one per launch (about 15 per burst before the coalescing).
+        w = self.w
+        types = {r["params"].get("InstanceType.1") for r in w.requests("DescribeInstanceTypes")}
+        calls = w.requests("DescribeInstanceTypes")
+        print(f"\nburst: DescribeInstanceTypes calls {len(calls)} for types {sorted(types)}",
+              file=sys.stderr)
+        self.assertEqual(types, {"m5.large"}, calls[:3])
+        self.assertLessEqual(len(calls), len(types) + 3, [(r["seq"], r["status"]) for r in calls])
+
     def test_every_action_completed_once(self):
         w = self.w
         acts = w.lifecycle(group=ASG, transition=LAUNCHING)

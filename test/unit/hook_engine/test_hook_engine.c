@@ -327,6 +327,86 @@ static void giveup_global_margin_not_clamped_by_heartbeat(void **state)
 	assert_int_equal(t.global_margin_ms, 10000);
 }
 
+/* ---- the stored global deadline wins (a resumed action) ------------------- */
+
+static void keep_deadline_stored_wins_over_assumed_timing(void **state)
+{
+	(void)state;
+	/* first run: a 60 s hook with a 600 s global timeout, created at 1 000 000 */
+	hook_engine_timing real;
+	hook_engine_timing_make(60, 600, 10000, &real);
+	hook_engine_timing t = real;
+	int64_t stored = hook_engine_keep_deadline(&t, 1000000, 0, 10000);
+	assert_int_equal(stored, 1000000 + 600000);
+	assert_int_equal(t.global_ms, 600000); /* nothing recorded: t unchanged */
+	/* the restart could not describe the hook: 3600 s assumed (global 100 x
+	 * that, capped at 48 h); the recorded deadline stays and so does the
+	 * give-up's global part */
+	hook_engine_timing_make(3600, 0, 10000, &t);
+	assert_int_equal(t.global_ms, (int64_t)48 * 3600 * 1000);
+	assert_int_equal(hook_engine_keep_deadline(&t, 1000000, stored, 10000), stored);
+	assert_int_equal(t.global_ms, 600000);
+	assert_int_equal(t.global_margin_ms, 10000);
+	assert_int_equal(t.heartbeat_ms, 3600000); /* only the global part is the record's */
+	/* no heartbeat ever: the heartbeat expiry (assumed 3600 s) is later than
+	 * the recorded global deadline, which now decides */
+	assert_int_equal(hook_engine_giveup_ms(&t, 1000000, 1000000), stored - 10000);
+	/* the same hook described again: nothing changes */
+	t = real;
+	assert_int_equal(hook_engine_keep_deadline(&t, 1000000, stored, 10000), stored);
+	assert_int_equal(t.global_ms, real.global_ms);
+	assert_int_equal(t.global_margin_ms, real.global_margin_ms);
+	/* a short remaining global timeout: the margin is at most a quarter */
+	hook_engine_timing_make(3600, 0, 10000, &t);
+	assert_int_equal(hook_engine_keep_deadline(&t, 1000000, 1000000 + 20000, 10000),
+			 1000000 + 20000);
+	assert_int_equal(t.global_ms, 20000);
+	assert_int_equal(t.global_margin_ms, 5000);
+}
+
+static void keep_deadline_none_or_nonsense_uses_timing(void **state)
+{
+	(void)state;
+	hook_engine_timing t;
+	hook_engine_timing_scaled(60, 0, 1000, 0.05, &t); /* global 300 s */
+	hook_engine_timing u = t;
+	/* 0: none recorded yet */
+	assert_int_equal(hook_engine_keep_deadline(&t, 5000, 0, 1000), 5000 + 300000);
+	/* a deadline not after the creation cannot be the hook's: recomputed */
+	assert_int_equal(hook_engine_keep_deadline(&t, 5000, 5000, 1000), 5000 + 300000);
+	assert_int_equal(hook_engine_keep_deadline(&t, 5000, 4000, 1000), 5000 + 300000);
+	assert_int_equal(hook_engine_keep_deadline(&t, 5000, -1, 1000), 5000 + 300000);
+	assert_memory_equal(&t, &u, sizeof(t));
+}
+
+/* ---- single-flight with a TTL of 0 (the instance-type lookup) ------------- */
+
+static void sf_ttl_zero_coalesces_only_concurrent_misses(void **state)
+{
+	(void)state;
+	eng_sf f = {0};
+	int a, b, c, d;
+	/* three misses at once: one fetch, two waiters */
+	assert_int_equal(eng_sf_join(&f, &a, 1000, 0), ENG_SF_FETCH);
+	assert_int_equal(eng_sf_join(&f, &b, 1000, 0), ENG_SF_WAIT);
+	assert_int_equal(eng_sf_join(&f, &c, 1001, 0), ENG_SF_WAIT);
+	eng_sf_done(&f, true, 1002);
+	void **w = NULL;
+	assert_int_equal(eng_sf_take(&f, &w), 3);
+	assert_ptr_equal(w[0], &a);
+	assert_ptr_equal(w[1], &b);
+	assert_ptr_equal(w[2], &c);
+	free(w);
+	/* the value lives elsewhere (aws/'s cache): a later lookup, even at the
+	 * same millisecond, is never a HIT but asks (and is answered from there) */
+	assert_int_equal(eng_sf_join(&f, &d, 1002, 0), ENG_SF_FETCH);
+	eng_sf_done(&f, false, 1003);
+	assert_int_equal(eng_sf_take(&f, &w), 1);
+	assert_ptr_equal(w[0], &d);
+	free(w);
+	eng_sf_clear(&f);
+}
+
 /* ---- dhcp: pod ranges vs explicit reservations --------------------------- */
 
 static cidr_prefix pfx(const char *s)
@@ -898,6 +978,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(pod_range_parse),
     cmocka_unit_test(timing_scaled_by_test_factor),
     cmocka_unit_test(giveup_global_margin_not_clamped_by_heartbeat),
+    cmocka_unit_test(keep_deadline_stored_wins_over_assumed_timing),
+    cmocka_unit_test(keep_deadline_none_or_nonsense_uses_timing),
+    cmocka_unit_test(sf_ttl_zero_coalesces_only_concurrent_misses),
     cmocka_unit_test(dhcp_range_covered_by_union),
     cmocka_unit_test(dhcp_uncovered_per_subnet),
     cmocka_unit_test(config_sweep_interval),
