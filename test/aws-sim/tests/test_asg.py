@@ -64,14 +64,16 @@ class AsgCase(unittest.TestCase):
         return self.name
 
     @staticmethod
-    def launch_hook(name="launch", timeout=300, result="ABANDON", **kw):
+    # Default 7200 s (72 s real at time scale 0.01): long enough that no test
+    # that is not about timeouts can see one expire on a loaded machine.
+    def launch_hook(name="launch", timeout=7200, result="ABANDON", **kw):
         h = {"LifecycleHookName": name, "LifecycleTransition": LAUNCHING,
              "HeartbeatTimeout": timeout, "DefaultResult": result}
         h.update(kw)
         return h
 
     @staticmethod
-    def terminate_hook(name="terminate", timeout=300, result="CONTINUE"):
+    def terminate_hook(name="terminate", timeout=7200, result="CONTINUE"):
         return {"LifecycleHookName": name, "LifecycleTransition": TERMINATING,
                 "HeartbeatTimeout": timeout, "DefaultResult": result}
 

@@ -25,6 +25,9 @@ from simctl import (  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM = None
+# Hooks that outlive any test on a loaded machine: 7200 s is 72 s at time scale 0.01
+# (the builders' default 300 s would be 3 s, shorter than a slow test).
+LONG = 7200
 
 
 def setUpModule():
@@ -46,7 +49,8 @@ class Builders(unittest.TestCase):
     def test_build_scenario_makes_the_multus_layout(self):
         with EventSink() as sink:
             sc = build_scenario(SIM, asg_name="scn-a", networks=("sig", "oam"), delivery_url=sink.url,
-                                auth=api_key_auth("x-k", "v"), desired=2)
+                                auth=api_key_auth("x-k", "v"), desired=2,
+                                heartbeat_timeout=LONG)
             ec2 = SIM.client("ec2")
             self.assertEqual(sc.azs, ["us-east-1a", "us-east-1b"])
             for net in ("sig", "oam"):
@@ -81,7 +85,8 @@ class Builders(unittest.TestCase):
             self.assertEqual({i["state"] for i in asg_instances(SIM, "scn-a")}, {"InService"})
 
     def test_hooks_via_put_lifecycle_hook(self):
-        sc = build_scenario(SIM, asg_name="scn-b", networks=("sig",), hooks_via="put", desired=1)
+        sc = build_scenario(SIM, asg_name="scn-b", networks=("sig",), hooks_via="put", desired=1,
+                            heartbeat_timeout=LONG)
         (a,) = wait_lifecycle(SIM, 1, group="scn-b")
         self.assertEqual(a["hook"], sc.launch_hook)
         self.assertEqual(complete_all(SIM, "scn-b", by="instance"), 1)
@@ -89,7 +94,8 @@ class Builders(unittest.TestCase):
 
 
     def test_reset_forgets_lifecycle_and_delivery_state(self):
-        build_scenario(SIM, asg_name="scn-z", networks=("sig",), desired=1, delivery_url="http://127.0.0.1:9/x")
+        build_scenario(SIM, asg_name="scn-z", networks=("sig",), desired=1, delivery_url="http://127.0.0.1:9/x",
+                       heartbeat_timeout=LONG)
         wait_lifecycle(SIM, 1, group="scn-z")
         SIM.reset()
         self.assertEqual(lifecycle(SIM), [])
