@@ -1241,10 +1241,84 @@ static void parse_network(vctx *v, const char *path, json_t *o, size_t pos, hook
 		net->description = xstrdup(v, d);
 }
 
+/* AWS's LifecycleHookName: 1-255 of [A-Za-z0-9-_/]. */
+static bool hook_name_ok(const char *s)
+{
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '/'))
+			return false;
+	return true;
+}
+
+/* hook_names: the exact names of this daemon's own lifecycle hooks. A group
+ * usually carries other tools' hooks too (node drainers, bootstrap checks):
+ * their events must be left alone, so the list is required. */
+static void parse_hook_names(vctx *v, const char *path, json_t *o, hook_node_group *g)
+{
+	char hp[PATH_MAX_LEN];
+	kpath(hp, path, "hook_names");
+	json_t *hooks = json_object_get(o, "hook_names");
+	if (!hooks) {
+		hook_problems_add(v->p,
+				  "%s: missing (required): list this daemon's own lifecycle hook "
+				  "names, e.g. [\"multus-launch\", \"multus-terminate\"]; a group "
+				  "may carry other tools' hooks, whose events must be left alone",
+				  hp);
+		return;
+	}
+	json_t *arr = get_arr(v, path, o, "hook_names", true, true);
+	if (!arr)
+		return;
+	size_t n = json_array_size(arr);
+	if (n > HOOK_MAX_HOOK_NAMES) {
+		hook_problems_add(v->p, "%s: at most %u hook names per group", hp,
+				  HOOK_MAX_HOOK_NAMES);
+		return;
+	}
+	g->hook_names = calloc(n, sizeof(char *));
+	if (!g->hook_names) {
+		v->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char ep[PATH_MAX_LEN];
+		ipath(ep, hp, i);
+		json_t *e = json_array_get(arr, i);
+		if (!json_is_string(e) || json_string_length(e) == 0 ||
+		    json_string_length(e) > 255 ||
+		    strlen(json_string_value(e)) != json_string_length(e)) {
+			hook_problems_add(
+			    v->p,
+			    "%s: must be a non-empty string of at most 255 characters "
+			    "(a lifecycle hook name)",
+			    ep);
+			continue;
+		}
+		const char *name = json_string_value(e);
+		if (!hook_name_ok(name)) {
+			hook_problems_add(v->p,
+					  "%s: \"%s\": a lifecycle hook name uses letters, digits, "
+					  "'-', '_' and '/' only (exact names, not globs)",
+					  ep, name);
+			continue;
+		}
+		bool dup = false;
+		for (size_t j = 0; j < g->n_hook_names; j++)
+			dup = dup || strcmp(g->hook_names[j], name) == 0;
+		if (dup) {
+			hook_problems_add(v->p, "%s: \"%s\": listed twice", ep, name);
+			continue;
+		}
+		g->hook_names[g->n_hook_names++] = xstrdup(v, name);
+	}
+}
+
 static void parse_group(vctx *v, const char *path, json_t *o, hook_node_group *g)
 {
-	static const char *const keys[] = {
-	    "name", "asg_names", "metadata_match", "networks", "failure_result", "terminate", NULL};
+	static const char *const keys[] = {"name",	     "asg_names", "hook_names",
+					   "metadata_match", "networks",  "failure_result",
+					   "terminate",	     NULL};
 	check_keys(v, path, o, keys);
 	const char *name = get_str(v, path, o, "name", true, 64, NULL);
 	if (name && !name_ok(name))
@@ -1277,6 +1351,8 @@ static void parse_group(vctx *v, const char *path, json_t *o, hook_node_group *g
 			g->asg_names[g->n_asg_names++] = xstrdup(v, json_string_value(e));
 		}
 	}
+
+	parse_hook_names(v, path, o, g);
 
 	json_t *mm = json_object_get(o, "metadata_match");
 	char mp[PATH_MAX_LEN];
@@ -1369,6 +1445,7 @@ static void group_cleanup(hook_node_group *g)
 {
 	free(g->name);
 	strv_free(g->asg_names, g->n_asg_names);
+	strv_free(g->hook_names, g->n_hook_names);
 	free(g->metadata_glob);
 	kv_free(g->metadata_match, g->n_metadata_match);
 	for (size_t i = 0; i < g->n_networks; i++)
@@ -1624,20 +1701,54 @@ static bool metadata_matches(const hook_node_group *g, const char *metadata)
 	return ok;
 }
 
+static bool group_wants(const hook_node_group *g, const char *asg, const char *metadata)
+{
+	bool name_hit = false;
+	for (size_t j = 0; j < g->n_asg_names && !name_hit; j++)
+		name_hit = fnmatch(g->asg_names[j], asg, 0) == 0;
+	return name_hit && metadata_matches(g, metadata);
+}
+
+bool hook_group_owns_hook(const hook_node_group *g, const char *hook)
+{
+	for (size_t i = 0; g && hook && i < g->n_hook_names; i++)
+		if (strcmp(g->hook_names[i], hook) == 0)
+			return true;
+	return false;
+}
+
 const hook_node_group *hook_config_match_group(const hook_config *cfg, const char *asg,
 					       const char *metadata)
 {
 	if (!cfg || !asg)
 		return NULL;
+	for (size_t i = 0; i < cfg->n_groups; i++)
+		if (group_wants(&cfg->groups[i], asg, metadata))
+			return &cfg->groups[i];
+	return NULL;
+}
+
+hook_match hook_config_match_event(const hook_config *cfg, const char *asg, const char *hook,
+				   const char *metadata, const hook_node_group **ret)
+{
+	if (!cfg || !asg)
+		return HOOK_MATCH_NO_GROUP;
+	const hook_node_group *first = NULL;
 	for (size_t i = 0; i < cfg->n_groups; i++) {
 		const hook_node_group *g = &cfg->groups[i];
-		bool name_hit = false;
-		for (size_t j = 0; j < g->n_asg_names && !name_hit; j++)
-			name_hit = fnmatch(g->asg_names[j], asg, 0) == 0;
-		if (name_hit && metadata_matches(g, metadata))
-			return g;
+		if (!group_wants(g, asg, metadata))
+			continue;
+		if (!first)
+			first = g;
+		if (hook_group_owns_hook(g, hook)) {
+			*ret = g;
+			return HOOK_MATCH_OK;
+		}
 	}
-	return NULL;
+	if (!first)
+		return HOOK_MATCH_NO_GROUP;
+	*ret = first;
+	return HOOK_MATCH_FOREIGN_HOOK;
 }
 
 hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg, awc_client **ret)

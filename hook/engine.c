@@ -502,6 +502,48 @@ void eng_sf_clear(eng_sf *f)
 	f->n_waiters = f->cap_waiters = 0;
 }
 
+/* ---- one instance, one plan -------------------------------------------- */
+
+bool hook_engine_same_episode(const hook_action *a, const hook_action *b)
+{
+	return a->transition == b->transition && strcmp(a->instance_id, b->instance_id) == 0 &&
+	       strcmp(a->origin ? a->origin : "", b->origin ? b->origin : "") == 0 &&
+	       strcmp(a->destination ? a->destination : "", b->destination ? b->destination : "") ==
+		   0;
+}
+
+hook_engine_verdict hook_engine_sibling_verdict(const hook_action *self, const hook_action *others,
+						size_t n, int64_t *ret_by)
+{
+	if (self->transition != HOOK_TRANSITION_LAUNCHING)
+		return ENG_VERDICT_RUN;
+	for (size_t i = 0; i < n; i++) {
+		const hook_action *o = &others[i];
+		if (o->id == self->id || strcmp(o->instance_id, self->instance_id) != 0)
+			continue;
+		/* An instance going back to the warm pool comes out again with
+		 * a new launch; any other terminate is final. */
+		if (o->transition == HOOK_TRANSITION_TERMINATING &&
+		    strcmp(o->destination ? o->destination : "", "WarmPool") != 0) {
+			if (ret_by)
+				*ret_by = o->id;
+			return ENG_VERDICT_LEAVING;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const hook_action *o = &others[i];
+		if (o->id == self->id || !hook_engine_same_episode(self, o))
+			continue;
+		if (o->state == HOOK_ACTION_DONE && o->result &&
+		    strcmp(o->result, "ABANDON") == 0) {
+			if (ret_by)
+				*ret_by = o->id;
+			return ENG_VERDICT_ABANDONED;
+		}
+	}
+	return ENG_VERDICT_RUN;
+}
+
 /* ======================================================================
  * Engine services
  * ====================================================================== */
@@ -728,6 +770,87 @@ static void pump_soon(hook_eng *e)
 		event_active(e->pump_ev, 0, 0);
 }
 
+/* ---- one instance, one plan --------------------------------------------
+ * At most one action per instance has the turn: works on its ENIs (launch
+ * steps, terminate, cleanup). Any other action of the instance that reaches
+ * that point waits parked, heartbeating its own hook, until the turn ends.
+ * A terminate that finds a launch at work stops it (the instance is leaving:
+ * the launch cleans up and completes); then the terminate runs. */
+
+static eng_action *turn_holder(const eng_action *a)
+{
+	for (eng_action *o = a->eng->active; o; o = o->next)
+		if (o != a && o->had_turn && !o->finished &&
+		    strcmp(o->rec.instance_id, a->rec.instance_id) == 0)
+			return o;
+	return NULL;
+}
+
+/* true: `a` must wait (parked; `then` runs when it is woken). false: `a` has
+ * the turn. */
+static bool wait_turn(eng_action *a, void (*then)(eng_action *))
+{
+	if (a->had_turn)
+		return false;
+	eng_action *h = turn_holder(a);
+	if (!h) {
+		a->had_turn = true;
+		a->parked = false;
+		a->park_then = NULL;
+		return false;
+	}
+	a->parked = true;
+	a->park_then = then;
+	json_t *f = json_pack("{s:I,s:s,s:s}", "waits_for", (json_int_t)h->rec.id, "hook",
+			      a->rec.hook, "transition", hook_transition_str(a->rec.transition));
+	eng_log(a, HOOK_LOG_INFO, "another action of this instance is at work: waiting for it", f);
+	if (a->rec.transition == HOOK_TRANSITION_TERMINATING &&
+	    h->rec.transition == HOOK_TRANSITION_LAUNCHING)
+		eng_action_fail(h, "the instance is terminating (action %lld): launch stopped",
+				(long long)a->rec.id);
+	return true;
+}
+
+static hook_result result_of(const char *s)
+{
+	return s && strcmp(s, "ABANDON") == 0 ? HOOK_RESULT_ABANDON : HOOK_RESULT_CONTINUE;
+}
+
+/* `done` (just finished, unlinked) ends its turn: the parked actions of its
+ * instance go on, oldest first. One of the same transition (another of our
+ * hooks on the same launch or terminate) takes done's result: one piece of
+ * work completes both. */
+static void wake_siblings(hook_eng *e, const eng_action *done, hook_action_state st,
+			  const char *result)
+{
+	for (;;) {
+		eng_action *w = NULL;
+		for (eng_action *o = e->active; o; o = o->next)
+			if (o->parked && strcmp(o->rec.instance_id, done->rec.instance_id) == 0 &&
+			    (!w || o->rec.id < w->rec.id))
+				w = o;
+		if (!w)
+			return;
+		w->parked = false;
+		void (*then)(eng_action *) = w->park_then;
+		w->park_then = NULL;
+		if (st == HOOK_ACTION_DONE && result && *result && !w->failing &&
+		    hook_engine_same_episode(&w->rec, &done->rec)) {
+			json_t *f = json_pack("{s:I,s:s}", "same_as", (json_int_t)done->rec.id,
+					      "result", result);
+			eng_log(w, HOOK_LOG_INFO,
+				"one piece of work: completing with the result of the same "
+				"transition's other hook",
+				f);
+			w->completing = true;
+			eng_action_complete(w, result_of(result));
+			continue;
+		}
+		if (then)
+			eng_action_after(w, 0, then);
+	}
+}
+
 static void action_finish(eng_action *a, hook_action_state st, const char *result,
 			  const char *last_error)
 {
@@ -764,6 +887,7 @@ static void action_finish(eng_action *a, hook_action_state st, const char *resul
 	e->n_active--;
 	a->next = e->zombies;
 	e->zombies = a;
+	wake_siblings(e, a, st, result);
 	pump_soon(e);
 }
 
@@ -903,6 +1027,17 @@ static void after_cleanup(eng_action *a)
 
 static void start_cleanup(eng_action *a)
 {
+	if (!a->had_turn && !a->resumed_cleanup) {
+		/* It failed before its turn (parked behind a sibling, or before
+		 * any ENI work): nothing of its own to undo, and the instance's
+		 * ENIs belong to the sibling's plan. */
+		a->parked = false;
+		a->park_then = NULL;
+		after_cleanup(a);
+		return;
+	}
+	if (wait_turn(a, start_cleanup))
+		return;
 	if (a->rec.transition == HOOK_TRANSITION_LAUNCHING)
 		eng_launch_release(a);
 	eng_action_set_step(a, ENG_STEP_CLEANUP);
@@ -1182,6 +1317,38 @@ static void set_timing(eng_action *a, unsigned hb, unsigned global)
 	arm_timers(a);
 }
 
+/* A launch whose instance is leaving, or whose same launch another of our
+ * hooks' actions abandoned, completes ABANDON without ENI work (the store
+ * holds every action of the instance, also those of earlier runs). */
+static bool settled_by_siblings(eng_action *a)
+{
+	if (a->rec.transition != HOOK_TRANSITION_LAUNCHING)
+		return false;
+	hook_action *v = NULL;
+	size_t n = 0;
+	if (hook_store_action_list_instance(a->eng->store, a->rec.instance_id, 64, &v, &n) != HK_OK)
+		return false; /* run: adoption keeps a repeat idempotent */
+	int64_t by = 0;
+	hook_engine_verdict verdict = hook_engine_sibling_verdict(&a->rec, v, n, &by);
+	hook_actions_free(v, n);
+	if (verdict == ENG_VERDICT_RUN)
+		return false;
+	char why[160];
+	snprintf(why, sizeof(why),
+		 verdict == ENG_VERDICT_LEAVING
+		     ? "the instance is terminating (action %lld): no ENIs for it"
+		     : "the same launch was abandoned by action %lld: abandoned too",
+		 (long long)by);
+	json_t *f = json_pack("{s:s,s:I}", "reason", why, "decided_by", (json_int_t)by);
+	eng_log(a, HOOK_LOG_WARN, "launch settled without ENI work", f);
+	eng_action_store_state(a, HOOK_ACTION_RUNNING, why);
+	free(a->rec.last_error);
+	a->rec.last_error = eng_strdup(why);
+	a->completing = true;
+	eng_action_complete(a, HOOK_RESULT_ABANDON);
+	return true;
+}
+
 static void dispatch(eng_action *a)
 {
 	if (a->resume_complete) {
@@ -1198,6 +1365,10 @@ static void dispatch(eng_action *a)
 		eng_action_fail(a, "deadline already passed at start");
 		return;
 	}
+	if (settled_by_siblings(a))
+		return;
+	if (wait_turn(a, dispatch))
+		return;
 	if (a->rec.transition == HOOK_TRANSITION_LAUNCHING)
 		eng_launch_run(a);
 	else
@@ -1322,6 +1493,7 @@ static void begin(eng_action *a)
 	 * and it heartbeats between them. The record stays COMPLETING. */
 	a->resume_complete = s == ENG_STEP_COMPLETE && !a->failing;
 	if (s == ENG_STEP_CLEANUP && !a->failing) {
+		a->resumed_cleanup = true;
 		a->failing = true;
 		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s",
 			 a->rec.last_error && *a->rec.last_error ? a->rec.last_error
@@ -1451,6 +1623,7 @@ static void start_one(hook_eng *e, int64_t id)
 	if (!a->group && a->rec.transition == HOOK_TRANSITION_LAUNCHING) {
 		/* The configuration changed since intake: no networks to give. */
 		a->failing = true;
+		a->resumed_cleanup = true; /* an earlier run may have left ENIs */
 		snprintf(a->fail_reason, sizeof(a->fail_reason),
 			 "no node group matches %s any more", a->rec.asg);
 	}

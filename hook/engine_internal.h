@@ -57,6 +57,28 @@ void hook_engine_client_token(const char *instance_id, const char *network, unsi
 			      const char *lifecycle_token, unsigned gen,
 			      char out[HOOK_CLIENT_TOKEN_LEN]);
 
+/* One instance, one plan (docs/engine.md "Several hooks, one instance").
+ * Two actions are one piece of work when they are the same transition of the
+ * same instance between the same places (Origin and Destination): two of our
+ * own hooks on one transition. */
+bool hook_engine_same_episode(const hook_action *a, const hook_action *b);
+
+typedef enum hook_engine_verdict {
+	ENG_VERDICT_RUN = 0,   /* run its own plan (adoption makes a repeat cheap) */
+	ENG_VERDICT_ABANDONED, /* the same launch was abandoned by another of our
+				* actions: complete ABANDON too, no ENI work */
+	ENG_VERDICT_LEAVING,   /* a terminate (destination not the warm pool) of the
+				* instance was seen: the launch is moot, ABANDON,
+				* no ENI work */
+} hook_engine_verdict;
+
+/* What a launch or terminate `self` should do, given the other recorded
+ * actions of its instance (`others`, any order; self may be among them).
+ * *ret_by (may be NULL) receives the id of the action that decided a verdict
+ * other than RUN. Terminates always RUN. */
+hook_engine_verdict hook_engine_sibling_verdict(const hook_action *self, const hook_action *others,
+						size_t n, int64_t *ret_by);
+
 /* How many generations hook_engine_token_gen() tries. */
 #define HOOK_TOKEN_GEN_MAX 256u
 
@@ -397,7 +419,13 @@ struct eng_action {
 	unsigned restart_delay_ms;
 	bool completing;      /* CompleteLifecycleAction decided */
 	bool resume_complete; /* resumed in COMPLETING: learn the timing, then complete */
-	void (*after_fn)(eng_action *a); /* what retry_ev runs */
+	/* one instance, one plan: at most one action per instance has the turn
+	 * (ENI work or cleanup); the others wait parked, heartbeating */
+	bool had_turn;			  /* it got the turn in this run */
+	bool resumed_cleanup;		  /* resumed in CLEANUP: its cleanup needs the turn */
+	bool parked;			  /* waiting for a sibling's turn to end */
+	void (*park_then)(eng_action *a); /* what runs when it is woken */
+	void (*after_fn)(eng_action *a);  /* what retry_ev runs */
 	char fail_reason[256];
 	bool finished;
 	/* launch */

@@ -88,10 +88,17 @@ typedef struct hook_network {
 	char *description; /* ENI description, may be NULL */
 } hook_network;
 
+/* Most hook_names entries per node group. */
+#define HOOK_MAX_HOOK_NAMES 16
+
 typedef struct hook_node_group {
 	char *name;
 	char **asg_names; /* exact names or fnmatch(3) globs */
 	size_t n_asg_names;
+	/* The exact LifecycleHookNames this daemon owns on those groups; events
+	 * of any other hook belong to other tools and are left alone. */
+	char **hook_names;
+	size_t n_hook_names;
 	/* NotificationMetadata match: a glob on the whole string, or key -> glob on a
 	 * metadata JSON object; neither set = any metadata. */
 	char *metadata_glob;
@@ -206,6 +213,21 @@ HK_MUST_CHECK hk_err hook_aws_client_new(struct event_base *base, const hook_con
 const hook_node_group *hook_config_match_group(const hook_config *cfg, const char *asg,
 					       const char *metadata);
 
+/* Whether `hook` is one of the group's hook_names (exact match). */
+bool hook_group_owns_hook(const hook_node_group *g, const char *hook);
+
+typedef enum hook_match {
+	HOOK_MATCH_OK = 0,	 /* *ret: the first group matching and owning the hook */
+	HOOK_MATCH_NO_GROUP,	 /* no group's asg_names + metadata_match accept it */
+	HOOK_MATCH_FOREIGN_HOOK, /* groups match, none owns the hook: *ret the first */
+} hook_match;
+
+/* Which node group an event belongs to: the first group (file order) whose
+ * asg_names and metadata_match accept it and whose hook_names hold `hook`.
+ * *ret is written for OK and FOREIGN_HOOK only. */
+hook_match hook_config_match_event(const hook_config *cfg, const char *asg, const char *hook,
+				   const char *metadata, const hook_node_group **ret);
+
 /* Strict syntax checks shared with tests: IPv4/IPv6 CIDR with host bits zero
  * ("10.0.0.0/24"), and "first-last" ranges of one family with first <= last.
  * On failure `why` (may be NULL) receives a short reason. */
@@ -307,7 +329,7 @@ typedef struct hook_store hook_store;
 
 #define HOOK_STORE_FILE		  "multus-hookd.db"
 #define HOOK_STORE_LOCK_FILE	  "multus-hookd.lock"
-#define HOOK_STORE_SCHEMA_VERSION 2
+#define HOOK_STORE_SCHEMA_VERSION 3
 
 typedef enum hook_action_state {
 	HOOK_ACTION_PENDING = 0, /* committed, not yet picked up by the engine */
@@ -425,6 +447,12 @@ HK_MUST_CHECK hk_err hook_store_action_list(hook_store *s, hook_action_state sta
 /* Every action not in a final state, oldest first (to resume at start). */
 HK_MUST_CHECK hk_err hook_store_action_list_unfinished(hook_store *s, hook_action **ret_v,
 						       size_t *ret_n);
+
+/* The actions of one instance, newest first, at most `limit` (any state).
+ * HK_ERR_INVALID for an empty instance id. */
+HK_MUST_CHECK hk_err hook_store_action_list_instance(hook_store *s, const char *instance_id,
+						     size_t limit, hook_action **ret_v,
+						     size_t *ret_n);
 
 /* Insert or replace the ENI row (row->action_id, row->network). */
 HK_MUST_CHECK hk_err hook_store_eni_put(hook_store *s, const hook_eni_row *row);

@@ -320,6 +320,15 @@ static void handle_event(hook_intake *in, struct evhttp_request *req)
 	case HOOK_COMMIT_IGNORED:
 		hook_http_reply_reason(req, 200, "ignored", "test notification acknowledged");
 		break;
+	case HOOK_COMMIT_FOREIGN_HOOK: {
+		char reason[400];
+		snprintf(reason, sizeof(reason),
+			 "lifecycle hook \"%.255s\" is not one of this daemon's hook_names: left "
+			 "to its owner",
+			 ev.hook);
+		hook_http_reply_reason(req, 200, "ignored", reason);
+		break;
+	}
 	case HOOK_COMMIT_NO_GROUP: {
 		char reason[400];
 		snprintf(reason, sizeof(reason),
@@ -358,13 +367,24 @@ hook_commit_result hook_intake_commit(const hook_config *cfg, hook_store *store,
 		hook_log(HOOK_LOG_INFO, "intake test notification acknowledged", "via", via, NULL);
 		return HOOK_COMMIT_IGNORED;
 	}
-	const hook_node_group *g = hook_config_match_group(cfg, ev->asg, ev->metadata);
+	const hook_node_group *g = NULL;
+	hook_match m = hook_config_match_event(cfg, ev->asg, ev->hook, ev->metadata, &g);
 	char tok[12];
 	hook_token_prefix(ev->token, tok);
-	if (!g) {
+	if (m == HOOK_MATCH_NO_GROUP) {
 		hook_log(HOOK_LOG_WARN, "intake event matches no node group", "asg", ev->asg,
 			 "instance", ev->instance_id, "via", via, NULL);
 		return HOOK_COMMIT_NO_GROUP;
+	}
+	if (m == HOOK_MATCH_FOREIGN_HOOK) {
+		/* Another tool's hook on a group we serve (a node drainer, a
+		 * bootstrap check): its owner completes it. Acknowledged so the
+		 * sender does not retry; nothing is stored. */
+		hook_log(HOOK_LOG_INFO, "event for another tool's lifecycle hook: ignored", "hook",
+			 ev->hook, "node_group", g->name, "asg", ev->asg, "instance",
+			 ev->instance_id, "transition", hook_transition_str(ev->transition), "via",
+			 via, NULL);
+		return HOOK_COMMIT_FOREIGN_HOOK;
 	}
 	char source[16];
 	snprintf(source, sizeof(source), "%s", hook_store_source_str(ev->source));

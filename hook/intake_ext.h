@@ -34,6 +34,7 @@ typedef enum hook_commit_result {
 	HOOK_COMMIT_ACCEPTED = 0, /* a new action was committed (engine told) */
 	HOOK_COMMIT_DUPLICATE,	  /* same token+instance or event id: nothing changed */
 	HOOK_COMMIT_IGNORED,	  /* TEST_NOTIFICATION: nothing to do */
+	HOOK_COMMIT_FOREIGN_HOOK, /* another tool's hook on a group we serve: not stored */
 	HOOK_COMMIT_NO_GROUP,	  /* no node group matches: permanent, not stored */
 	HOOK_COMMIT_STORE_FAILED, /* the store could not commit: retry later */
 } hook_commit_result;

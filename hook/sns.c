@@ -548,6 +548,11 @@ static void finish_notification(hook_sns *s, pending *p)
 	case HOOK_COMMIT_IGNORED:
 		hook_http_reply_reason(p->req, 200, "ignored", "test notification acknowledged");
 		break;
+	case HOOK_COMMIT_FOREIGN_HOOK:
+		hook_http_reply_reason(p->req, 200, "ignored",
+				       "the lifecycle hook is not one of this daemon's hook_names: "
+				       "left to its owner");
+		break;
 	case HOOK_COMMIT_NO_GROUP:
 		hook_http_reply_reason(p->req, 400, "bad request",
 				       "no node_groups entry matches the AutoScalingGroupName and "

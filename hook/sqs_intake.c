@@ -150,6 +150,7 @@ static bool handle_message(hook_sqs *q, const sqs_message *m)
 	case HOOK_COMMIT_ACCEPTED:
 	case HOOK_COMMIT_DUPLICATE:
 	case HOOK_COMMIT_IGNORED:
+	case HOOK_COMMIT_FOREIGN_HOOK:
 		delete_message(q, m); /* committed (or nothing to keep): now it may go */
 		return true;
 	case HOOK_COMMIT_NO_GROUP:

@@ -74,6 +74,9 @@ static const char *const migrations[HOOK_STORE_SCHEMA_VERSION] = {
     " PRIMARY KEY (action_id, network));"
     "CREATE INDEX action_enis_subnet ON action_enis(subnet_id);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 3: the actions of one instance (one instance, one plan: the engine
+     * looks at an instance's other actions before working on it) */
+    "CREATE INDEX actions_instance ON actions(instance_id, id);",
 };
 
 #define ACTION_COLS                                                                                \
@@ -92,6 +95,7 @@ enum stmt_id {
 	ST_LIST_STATE,
 	ST_LIST_ALL,
 	ST_LIST_UNFINISHED,
+	ST_LIST_INSTANCE,
 	ST_ENI_PUT,
 	ST_ENI_LIST,
 	ST_ENI_HELD,
@@ -116,6 +120,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LIST_ALL] = "SELECT " ACTION_COLS " FROM actions ORDER BY id DESC LIMIT ?1",
     [ST_LIST_UNFINISHED] = "SELECT " ACTION_COLS " FROM actions"
 			   " WHERE state NOT IN ('done', 'failed') ORDER BY id",
+    [ST_LIST_INSTANCE] = "SELECT " ACTION_COLS " FROM actions WHERE instance_id = ?1"
+			 " ORDER BY id DESC LIMIT ?2",
     [ST_ENI_PUT] = "INSERT INTO action_enis (action_id, network, device_index,"
 		   " network_card_index, subnet_id, ipv4, ipv6, client_token, eni_id,"
 		   " attachment_id, state, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
@@ -662,6 +668,18 @@ hk_err hook_store_action_list(hook_store *s, hook_action_state state, size_t lim
 hk_err hook_store_action_list_unfinished(hook_store *s, hook_action **ret_v, size_t *ret_n)
 {
 	return collect_actions(s->st[ST_LIST_UNFINISHED], ret_v, ret_n);
+}
+
+hk_err hook_store_action_list_instance(hook_store *s, const char *instance_id, size_t limit,
+				       hook_action **ret_v, size_t *ret_n)
+{
+	if (!instance_id || !*instance_id)
+		return HK_ERR_INVALID;
+	sqlite3_stmt *st = s->st[ST_LIST_INSTANCE];
+	sqlite3_int64 lim = limit > (size_t)INT32_MAX ? INT32_MAX : (sqlite3_int64)limit;
+	bind_text(st, 1, instance_id);
+	sqlite3_bind_int64(st, 2, lim);
+	return collect_actions(st, ret_v, ret_n);
 }
 
 /* ------------------------------------------------------------------- ENIs */

@@ -282,11 +282,14 @@ def create_asg(
     role_arn: str | None = None,
     hooks_via: str = "spec",
     region: str | None = None,
+    extra_hooks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """An ASG over subnet_ids with launch/terminate hooks, made either in the
     CreateAutoScalingGroup call (hooks_via="spec": LifecycleHookSpecificationList,
     which applies to the first instances) or by PutLifecycleHook afterwards
-    (hooks_via="put": the group is created empty, hooks added, then scaled to desired)."""
+    (hooks_via="put": the group is created empty, hooks added, then scaled to desired).
+    extra_hooks: more hook specifications (other tools' hooks: a node drainer, a
+    bootstrap check), added as given."""
     asg = sim.client("autoscaling", region)
     hooks = []
     for hname, tr in ((launch_hook, LAUNCHING), (terminate_hook, TERMINATING)):
@@ -301,6 +304,7 @@ def create_asg(
         if role_arn:
             h["RoleARN"] = role_arn
         hooks.append(h)
+    hooks.extend(dict(h) for h in (extra_hooks or []))
     kw: dict[str, Any] = dict(
         AutoScalingGroupName=name,
         LaunchTemplate={"LaunchTemplateId": launch_template} if launch_template.startswith("lt-")

@@ -171,7 +171,11 @@ class TestStacks(unittest.TestCase):
         self.assertTrue(all("NotificationMetadata" not in s for s in bare))
 
     def test_service_stack_sqs_mode(self):
+        # LifecycleHookNames passed although it has a default: moto's CloudFormation
+        # does not split a CommaDelimitedList *default* into a list (AWS does) and
+        # the rule's pattern then fails its validation.
         p = {"NodeGroupAsgNames": "multus-workers,plain-workers", "AsgNamePattern": "*-workers",
+             "LifecycleHookNames": "multus-launch,multus-terminate",
              "TrustMode": "pod-identity", "DeliveryMode": "sqs", "VpcId": self.vpc}
         out = self.create("svc-sqs", "multus-hookd-service.yaml", p)
         self.assertEqual(set(out), {"DaemonRoleArn", "LifecycleRuleArn", "EventQueueUrl", "DeadLetterQueueUrl"})
@@ -181,6 +185,7 @@ class TestStacks(unittest.TestCase):
         rule = ev.describe_rule(Name=out["LifecycleRuleArn"].split("/")[-1])
         pat = json.loads(rule["EventPattern"])
         self.assertEqual(pat["detail"]["AutoScalingGroupName"], ["multus-workers", "plain-workers"])
+        self.assertEqual(pat["detail"]["LifecycleHookName"], ["multus-launch", "multus-terminate"])
         (t,) = ev.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         sqs = self.sim.client("sqs")
         qarn = sqs.get_queue_attributes(QueueUrl=out["EventQueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -224,6 +224,12 @@ class TestEventDelivery(unittest.TestCase):
         self.assertEqual(sorted(pat["detail-type"]), ["EC2 Instance-launch Lifecycle Action",
                                                       "EC2 Instance-terminate Lifecycle Action"])
         self.assertEqual(pat["detail"]["AutoScalingGroupName"], {"Ref": "NodeGroupAsgNames"})
+        # only the daemon's own hooks: other tools' hooks on the groups stay theirs
+        self.assertEqual(pat["detail"]["LifecycleHookName"], {"Ref": "LifecycleHookNames"})
+        svc = load(SERVICE)["Parameters"]["LifecycleHookNames"]
+        ng = load("multus-nodegroup.yaml")["Parameters"]
+        self.assertEqual(svc["Default"].split(","), [ng["LaunchHookName"]["Default"],
+                                                     ng["TerminateHookName"]["Default"]])
         (t,) = rule["Targets"]
         self.assertIn("DeadLetterConfig", t)
         self.assertIn("MaximumRetryAttempts", t["RetryPolicy"])

@@ -234,6 +234,19 @@ class Completion(AsgCase):
         self.complete(acts[1])
         self.assertEqual(self.states()[acts[0]["instance_id"]], "InService")
 
+    def test_two_launch_hooks_abandon_after_both(self):
+        # AWS: the instance moves on only once every hook's action is done; one
+        # ABANDON then terminates it (and the group replaces it)
+        self.group(desired=1, hooks=[self.launch_hook("a"), self.launch_hook("b")])
+        acts = self.waiting(2)
+        iid = acts[0]["instance_id"]
+        self.complete(acts[0], result="ABANDON")
+        self.assertEqual(self.states()[iid], "Pending:Wait")
+        self.assertEqual(self.ec2_state(iid), "running")
+        self.complete(acts[1])
+        self.assertEqual(self.ec2_state(iid), "terminated")
+        self.assertNotIn(iid, self.states())
+
     def test_delete_hook_abandons_waiting_launch(self):
         self.group(desired=1, hooks=[self.launch_hook()])
         (a,) = self.waiting()
@@ -356,6 +369,25 @@ class ScaleIn(AsgCase):
         self.assertEqual(self.ec2_state(t["instance_id"]), "terminated")
         self.assertNotIn(t["instance_id"], self.states())
         self.assertEqual(len(self.states()), 1)
+
+    def test_two_terminate_hooks_run_at_once_both_must_complete(self):
+        # every terminate hook's action starts together; the instance stays in
+        # Terminating:Wait (EC2 running) until the last one is completed
+        self.in_service(2, [self.launch_hook(), self.terminate_hook("ours"),
+                            self.terminate_hook("drain")])
+        self.asg.set_desired_capacity(AutoScalingGroupName=self.name, DesiredCapacity=1)
+        acts = self.waiting(2, transition=TERMINATING)
+        self.assertEqual(sorted(a["hook"] for a in acts), ["drain", "ours"])
+        self.assertEqual(len({a["instance_id"] for a in acts}), 1)
+        self.assertEqual(len({a["token"] for a in acts}), 2)
+        iid = acts[0]["instance_id"]
+        ours = next(a for a in acts if a["hook"] == "ours")
+        drain = next(a for a in acts if a["hook"] == "drain")
+        self.complete(ours)
+        self.assertEqual(self.states()[iid], "Terminating:Wait")
+        self.assertEqual(self.ec2_state(iid), "running")
+        self.complete(drain)
+        self.assertEqual(self.ec2_state(iid), "terminated")
 
     def test_update_auto_scaling_group_scales_in_through_wait(self):
         self.in_service(2, [self.launch_hook(), self.terminate_hook(timeout=30, result="ABANDON")])

@@ -62,6 +62,10 @@ from sim_scenario import (  # noqa: E402
 REGION = "us-east-1"
 AZS = ["us-east-1a", "us-east-1b"]
 API_KEY_HEADER = "x-hookd-key"
+# The daemon's own lifecycle hooks on every test ASG (sim_scenario.create_asg).
+LAUNCH_HOOK = "multus-launch"
+TERMINATE_HOOK = "multus-terminate"
+DEFAULT_HOOKS = (LAUNCH_HOOK, TERMINATE_HOOK)
 LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 
@@ -531,7 +535,8 @@ class World:
     @staticmethod
     def group_cfg(name: str, asg_names: list[str], networks: list[dict[str, Any]],
                   **extra: Any) -> dict[str, Any]:
-        g = {"name": name, "asg_names": asg_names, "networks": networks}
+        g = {"name": name, "asg_names": asg_names, "hook_names": list(DEFAULT_HOOKS),
+             "networks": networks}
         g.update(extra)
         return g
 
@@ -574,7 +579,8 @@ class World:
     def asg(self, name: str, desired: int = 0, azs: list[str] | None = None,
             instance_type: str = "m5.large", heartbeat_timeout: int = 3600,
             terminate_hook: bool = True, max_size: int = 60, default_result: str = "ABANDON",
-            metadata: str | None = None) -> dict[str, Any]:
+            metadata: str | None = None,
+            extra_hooks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """An ASG over the node subnets of `azs` (default both) with a launch hook
         and (unless terminate_hook=False) a terminate hook. Delivery is refreshed
         first, so its first events already reach the daemons."""
@@ -585,7 +591,8 @@ class World:
         r = create_asg(self.sim, name, lt, [self.net.node_subnets[az] for az in (azs or AZS)],
                        desired=desired, max_size=max_size, heartbeat_timeout=heartbeat_timeout,
                        default_result=default_result, metadata=metadata,
-                       terminate_hook="multus-terminate" if terminate_hook else None)
+                       terminate_hook="multus-terminate" if terminate_hook else None,
+                       extra_hooks=extra_hooks)
         self.asgs[name].update(r)
         return r
 

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from engine_e2e import World, daemon, wait_for  # noqa: E402
 from e2e_harness import http  # noqa: E402
 
-GROUP = {"name": "workers", "asg_names": ["e2e-ready-*"],
+GROUP = {"name": "workers", "asg_names": ["e2e-ready-*"], "hook_names": ["multus-launch", "multus-terminate"],
          "networks": [{"name": "sig", "subnet": {"tags": {"multus.io/network": "sig"}}}]}
 
 

@@ -95,6 +95,7 @@ class Daemon:
                        "shutdown_grace_ms": 3000, **(limits or {})},
             "node_groups": [{
                 "name": "workers", "asg_names": ["asg-workers-*"],
+                "hook_names": ["multus-launch", "multus-terminate"],
                 "networks": [{"name": "sig", "subnet": {"tags": {"multus.io/network": "sig"}}}],
             }],
         }
@@ -324,6 +325,26 @@ class IntakeTests(unittest.TestCase):
         status, doc, _ = self.d.post(eventbridge(event_id="nogroup", asg="someone-else"))
         self.assertEqual(status, 400, doc)
         self.assertIn("no node_groups entry", doc["reason"])
+        self.assertEqual(self.count(), before)
+
+    def test_foreign_hook_acknowledged_not_stored(self):
+        # another tool's hook on a group we serve: 200 ignored, nothing stored,
+        # also when it repeats, and whatever the transition
+        before = self.count()
+        for i, (dt, tr) in enumerate((
+                ("EC2 Instance-launch Lifecycle Action", "autoscaling:EC2_INSTANCE_LAUNCHING"),
+                ("EC2 Instance-terminate Lifecycle Action", "autoscaling:EC2_INSTANCE_TERMINATING"),
+                ("EC2 Instance-terminate Lifecycle Action", "autoscaling:EC2_INSTANCE_TERMINATING"))):
+            status, doc, _ = self.d.post(eventbridge(
+                event_id=f"foreign-{i}", token=f"c613620e-07e2-4ed2-a9e2-ef82589110{i:02d}",
+                dt=dt, transition=tr, LifecycleHookName="drain"))
+            self.assertEqual(status, 200, doc)
+            self.assertEqual(doc["status"], "ignored")
+            self.assertIn('"drain"', doc["reason"])
+        # a near miss of our own name is not ours either (exact names)
+        status, doc, _ = self.d.post(eventbridge(event_id="foreign-case",
+                                                 LifecycleHookName="Multus-Launch"))
+        self.assertEqual((status, doc["status"]), (200, "ignored"))
         self.assertEqual(self.count(), before)
 
     def test_unknown_fields_accepted(self):

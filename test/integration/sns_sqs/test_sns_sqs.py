@@ -120,7 +120,7 @@ class Daemon:
             "auth": {"type": "api_key", "value_file": key},
             "state_dir": os.path.join(self.tmp, "state"),
             "limits": {"shutdown_grace_ms": 3000},
-            "node_groups": [{"name": "workers", "asg_names": ["asg-workers-*"],
+            "node_groups": [{"name": "workers", "asg_names": ["asg-workers-*"], "hook_names": ["multus-launch", "multus-terminate"],
                              "networks": [{"name": "sig", "subnet": {"tags": {"n": "sig"}}}]}],
         }
         cfg.update(extra)
@@ -433,6 +433,9 @@ class SqsIntake(unittest.TestCase):
             self.send(note)
         self.send(eventbridge(insts[-1]))
         self.send(notification(None, test=True))
+        # Another tool's hook on the same group: deleted, nothing stored.
+        foreign = "i-0%016x" % 0x2fff
+        self.send(dict(notification(foreign), LifecycleHookName="drain"))
         # Redelivered copies of the first notification (same token + instance).
         self.send(notes[0])
         self.send(notes[0])
@@ -445,6 +448,7 @@ class SqsIntake(unittest.TestCase):
         self.assertEqual(by[insts[-1]]["source"], "eventbridge")
         self.assertEqual(len([a for a in self.daemon.actions() if a["instance_id"] in insts]),
                          len(insts))
+        self.assertEqual(self.daemon.action_for(foreign), [])
 
     def test_garbage_is_left_for_the_redrive_policy(self):
         dlq_arn = self.sqs.get_queue_attributes(QueueUrl=self.dlq, AttributeNames=["QueueArn"])[

@@ -44,7 +44,7 @@
 	}
 #define GROUP_OK                                                                                   \
 	{                                                                                          \
-		"name" : "g", "asg_names" : ["asg-a"], "networks" : [NET_OK]                       \
+		"name" : "g", "asg_names" : ["asg-a"], "hook_names" : ["h"], "networks" : [NET_OK] \
 	}
 
 static hook_problems P;
@@ -133,14 +133,17 @@ static void test_device_index_defaults_to_position(void **state)
 {
 	(void)state;
 	hook_config *c;
-	expect_valid(
-	    J({
-		    AUTH_OK,
-		    "state_dir" : "/s",
-		    "node_groups" :
-			[ {"name" : "g", "asg_names" : ["a"], "networks" : [ NET_OK, NET2_OK ]} ]
-	    }),
-	    &c);
+	expect_valid(J({
+			     AUTH_OK,
+			     "state_dir" : "/s",
+			     "node_groups" : [ {
+				     "name" : "g",
+				     "asg_names" : ["a"],
+				     "hook_names" : ["h"],
+				     "networks" : [ NET_OK, NET2_OK ]
+			     } ]
+		     }),
+		     &c);
 	assert_int_equal(c->groups[0].networks[0].device_index, 1);
 	assert_int_equal(c->groups[0].networks[1].device_index, 2);
 	assert_string_equal(c->groups[0].networks[1].subnet_ids[0].value,
@@ -330,6 +333,7 @@ static void test_unknown_key_nested_path(void **state)
 			       "node_groups" : [ {
 				       "name" : "g",
 				       "asg_names" : ["a"],
+				       "hook_names" : ["h"],
 				       "networks" : [
 					       NET_OK, {
 						       "name" : "m",
@@ -361,6 +365,7 @@ static void test_wrong_types(void **state)
 			       "node_groups" : [ {
 				       "name" : "g",
 				       "asg_names" : ["a"],
+				       "hook_names" : ["h"],
 				       "networks" : [ {
 					       "name" : "n",
 					       "source_dest_check" : "no",
@@ -396,6 +401,7 @@ static void test_bad_enum_ip_mode_path(void **state)
 			       "node_groups" : [ {
 				       "name" : "g",
 				       "asg_names" : ["a"],
+				       "hook_names" : ["h"],
 				       "networks" : [
 					       NET_OK, {
 						       "name" : "m",
@@ -417,6 +423,7 @@ static void test_bad_failure_result_and_terminate(void **state)
 			       "node_groups" : [ {
 				       "name" : "g",
 				       "asg_names" : ["a"],
+				       "hook_names" : ["h"],
 				       "failure_result" : "abandon",
 				       "terminate" : "keep",
 				       "networks" : [NET_OK]
@@ -430,8 +437,12 @@ static void test_bad_failure_result_and_terminate(void **state)
 	J({                                                                                        \
 		AUTH_OK,                                                                           \
 		"state_dir" : "/s",                                                                \
-		"node_groups" :                                                                    \
-		    [ {"name" : "g", "asg_names" : ["a"], "networks" : [__VA_ARGS__]} ]            \
+		"node_groups" : [ {                                                                \
+			"name" : "g",                                                              \
+			"asg_names" : ["a"],                                                       \
+			"hook_names" : ["h"],                                                      \
+			"networks" : [__VA_ARGS__]                                                 \
+		} ]                                                                                \
 	})
 
 static void test_cidr_host_bits(void **state)
@@ -626,12 +637,14 @@ static void test_empty_arrays_and_strings(void **state)
 	expect_problem(J({AUTH_OK, "state_dir" : "", "node_groups" : []}),
 		       "state_dir: must not be empty");
 	assert_true(has_problem("node_groups: must not be empty"));
-	expect_problem(J({
-			       AUTH_OK,
-			       "state_dir" : "/s",
-			       "node_groups" : [ {"name" : "g", "asg_names" : [], "networks" : []} ]
-		       }),
-		       "node_groups[0].asg_names: must not be empty");
+	expect_problem(
+	    J({
+		    AUTH_OK,
+		    "state_dir" : "/s",
+		    "node_groups" :
+			[ {"name" : "g", "asg_names" : [], "hook_names" : ["h"], "networks" : []} ]
+	    }),
+	    "node_groups[0].asg_names: must not be empty");
 	assert_true(has_problem("node_groups[0].networks: must not be empty"));
 }
 
@@ -645,6 +658,7 @@ static void test_many_problems_all_reported(void **state)
 			       "node_groups" : [ {
 				       "name" : "g",
 				       "asg_names" : ["a"],
+				       "hook_names" : ["h"],
 				       "networks" : [ {
 					       "name" : "n",
 					       "ip_mode" : "x",
@@ -670,6 +684,7 @@ static void test_metadata_match_type(void **state)
 			       "node_groups" : [ {
 				       "name" : "g",
 				       "asg_names" : ["a"],
+				       "hook_names" : ["h"],
 				       "metadata_match" : 3,
 				       "networks" : [NET_OK]
 			       } ]
@@ -811,27 +826,33 @@ static void test_match_group(void **state)
 {
 	(void)state;
 	hook_config *c;
-	expect_valid(
-	    J({
-		    AUTH_OK,
-		    "state_dir" : "/s",
-		    "node_groups" : [
-			    {
-				    "name" : "meta",
-				    "asg_names" : ["eks-*"],
-				    "metadata_match" : {"role" : "sig*"},
-				    "networks" : [NET_OK]
-			    },
-			    {
-				    "name" : "glob",
-				    "asg_names" : ["eks-*"],
-				    "metadata_match" : "plain=*",
-				    "networks" : [NET_OK]
-			    },
-			    {"name" : "exact", "asg_names" : ["workers"], "networks" : [NET_OK]}
-		    ]
-	    }),
-	    &c);
+	expect_valid(J({
+			     AUTH_OK,
+			     "state_dir" : "/s",
+			     "node_groups" : [
+				     {
+					     "name" : "meta",
+					     "asg_names" : ["eks-*"],
+					     "hook_names" : ["h"],
+					     "metadata_match" : {"role" : "sig*"},
+					     "networks" : [NET_OK]
+				     },
+				     {
+					     "name" : "glob",
+					     "asg_names" : ["eks-*"],
+					     "hook_names" : ["h"],
+					     "metadata_match" : "plain=*",
+					     "networks" : [NET_OK]
+				     },
+				     {
+					     "name" : "exact",
+					     "asg_names" : ["workers"],
+					     "hook_names" : ["h"],
+					     "networks" : [NET_OK]
+				     }
+			     ]
+		     }),
+		     &c);
 	const hook_node_group *g;
 	g = hook_config_match_group(c, "eks-a", "{\"role\":\"signal\"}");
 	assert_non_null(g);
@@ -862,6 +883,104 @@ static void test_syntax_helpers(void **state)
 	assert_false(hook_range_syntax_ok("10.0.0.1-::1", why, sizeof(why)));
 	assert_true(hook_json_depth_ok("[[[\"[[[[\"]]]", 12, 3));
 	assert_false(hook_json_depth_ok("[[[[]]]]", 8, 3));
+}
+
+#define GROUP_HOOKS(...)                                                                           \
+	J({                                                                                        \
+		AUTH_OK,                                                                           \
+		"state_dir" : "/s",                                                                \
+		"node_groups" :                                                                    \
+		    [ {"name" : "g", "asg_names" : ["a"], __VA_ARGS__ "networks" : [NET_OK]} ]     \
+	})
+
+static void test_hook_names_required_and_checked(void **state)
+{
+	(void)state;
+	/* missing: the message says why it is required */
+	expect_problem(GROUP_HOOKS(), "node_groups[0].hook_names: missing (required)");
+	expect_problem(GROUP_HOOKS(), "other tools' hooks");
+	expect_problem(GROUP_HOOKS("hook_names"
+				   : [], ),
+		       "node_groups[0].hook_names: must not be empty");
+	expect_problem(GROUP_HOOKS("hook_names"
+				   : "multus-launch", ),
+		       "node_groups[0].hook_names: must be an array");
+	expect_problem(GROUP_HOOKS("hook_names"
+				   : [ "ok", 7 ], ),
+		       "node_groups[0].hook_names[1]: must be a non-empty string");
+	expect_problem(GROUP_HOOKS("hook_names"
+				   : ["multus-*"], ),
+		       "node_groups[0].hook_names[0]: \"multus-*\": a lifecycle hook name uses");
+	expect_problem(GROUP_HOOKS("hook_names" : ["a.b"], ), "hook_names[0]: \"a.b\"");
+	expect_problem(GROUP_HOOKS("hook_names"
+				   : [ "x", "y", "x" ], ),
+		       "node_groups[0].hook_names[2]: \"x\": listed twice");
+	expect_problem(GROUP_HOOKS("hook_names"
+				   :
+				   [
+					   "h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9",
+					   "h10", "h11", "h12", "h13", "h14", "h15", "h16", "h17"
+				   ], ),
+		       "node_groups[0].hook_names: at most 16 hook names per group");
+	hook_config *c = NULL;
+	expect_valid(GROUP_HOOKS("hook_names" : [ "multus-launch", "a/b_c-9" ], ), &c);
+	assert_int_equal(c->groups[0].n_hook_names, 2);
+	assert_string_equal(c->groups[0].hook_names[0], "multus-launch");
+	assert_string_equal(c->groups[0].hook_names[1], "a/b_c-9");
+	assert_true(hook_group_owns_hook(&c->groups[0], "a/b_c-9"));
+	assert_false(hook_group_owns_hook(&c->groups[0], "multus-launc"));
+	assert_false(hook_group_owns_hook(&c->groups[0], "MULTUS-LAUNCH"));
+	assert_false(hook_group_owns_hook(&c->groups[0], NULL));
+	hook_config_free(c);
+}
+
+static void test_match_event_by_hook(void **state)
+{
+	(void)state;
+	hook_config *c = NULL;
+	expect_valid(J({
+			     AUTH_OK,
+			     "state_dir" : "/s",
+			     "node_groups" : [
+				     {
+					     "name" : "sig",
+					     "asg_names" : ["eks-*"],
+					     "hook_names" : [ "sig-launch", "sig-terminate" ],
+					     "networks" : [NET_OK]
+				     },
+				     {
+					     "name" : "oam",
+					     "asg_names" : ["eks-*"],
+					     "hook_names" : ["oam-launch"],
+					     "networks" : [NET_OK]
+				     }
+			     ]
+		     }),
+		     &c);
+	const hook_node_group *g = NULL;
+	assert_int_equal(hook_config_match_event(c, "eks-a", "sig-terminate", NULL, &g),
+			 HOOK_MATCH_OK);
+	assert_string_equal(g->name, "sig");
+	g = NULL;
+	assert_int_equal(hook_config_match_event(c, "eks-a", "oam-launch", NULL, &g),
+			 HOOK_MATCH_OK);
+	assert_string_equal(g->name, "oam");
+	/* another tool's hook on a group we serve: foreign, *ret the first group */
+	g = NULL;
+	assert_int_equal(hook_config_match_event(c, "eks-a", "drain", NULL, &g),
+			 HOOK_MATCH_FOREIGN_HOOK);
+	assert_non_null(g);
+	assert_string_equal(g->name, "sig");
+	/* no group serves the ASG: NO_GROUP, *ret untouched */
+	g = NULL;
+	assert_int_equal(hook_config_match_event(c, "other", "sig-launch", NULL, &g),
+			 HOOK_MATCH_NO_GROUP);
+	assert_null(g);
+	assert_int_equal(hook_config_match_event(c, NULL, "sig-launch", NULL, &g),
+			 HOOK_MATCH_NO_GROUP);
+	assert_int_equal(hook_config_match_event(c, "eks-a", NULL, NULL, &g),
+			 HOOK_MATCH_FOREIGN_HOOK);
+	hook_config_free(c);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -904,6 +1023,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_basic_expectation),
     cmocka_unit_test(test_match_group),
     cmocka_unit_test(test_syntax_helpers),
+    cmocka_unit_test(test_hook_names_required_and_checked),
+    cmocka_unit_test(test_match_event_by_hook),
 };
 
 HK_TEST_MAIN(tests)

@@ -484,11 +484,13 @@ static void dhcp_uncovered_per_subnet(void **state)
 static hook_config *cfg_parse(const char *extra, hook_problems *pr)
 {
 	char buf[2048];
-	snprintf(buf, sizeof(buf),
-		 "{\"auth\": {\"type\": \"api_key\", \"value_file\": \"k\"}, \"state_dir\": \"s\","
-		 " \"node_groups\": [{\"name\": \"g\", \"asg_names\": [\"a\"], \"networks\": "
-		 "[{\"name\": \"n\", \"subnet\": {\"tags\": {\"t\": \"v\"}}}]}]%s}",
-		 extra);
+	snprintf(
+	    buf, sizeof(buf),
+	    "{\"auth\": {\"type\": \"api_key\", \"value_file\": \"k\"}, \"state_dir\": \"s\","
+	    " \"node_groups\": [{\"name\": \"g\", \"asg_names\": [\"a\"], \"hook_names\": [\"h\"], "
+	    "\"networks\": "
+	    "[{\"name\": \"n\", \"subnet\": {\"tags\": {\"t\": \"v\"}}}]}]%s}",
+	    extra);
 	hook_config *c = NULL;
 	if (hook_config_parse(buf, strlen(buf), NULL, HOOK_CONFIG_NO_FILES, &c, pr) != HK_OK)
 		return NULL;
@@ -960,6 +962,146 @@ static void retry_budget_resets_on_progress(void **state)
 	assert_true(b.count <= HOOK_ENGINE_RETRY_MAX);
 }
 
+/* ---- one instance, one plan ------------------------------------------ */
+
+static hook_action sib(int64_t id, const char *inst, hook_transition tr, const char *origin,
+		       const char *dest, hook_action_state st, const char *result)
+{
+	hook_action a;
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.instance_id = (char *)(uintptr_t)inst;
+	a.transition = tr;
+	a.origin = (char *)(uintptr_t)origin;
+	a.destination = (char *)(uintptr_t)dest;
+	a.state = st;
+	a.result = (char *)(uintptr_t)result;
+	return a;
+}
+
+static void same_episode_rules(void **state)
+{
+	(void)state;
+	hook_action a = sib(1, "i-1", HOOK_TRANSITION_LAUNCHING, "EC2", "AutoScalingGroup",
+			    HOOK_ACTION_PENDING, "");
+	hook_action b = sib(2, "i-1", HOOK_TRANSITION_LAUNCHING, "EC2", "AutoScalingGroup",
+			    HOOK_ACTION_DONE, "CONTINUE");
+	assert_true(hook_engine_same_episode(&a, &b));
+	b.instance_id = (char *)"i-2";
+	assert_false(hook_engine_same_episode(&a, &b));
+	b = sib(2, "i-1", HOOK_TRANSITION_TERMINATING, "EC2", "AutoScalingGroup", HOOK_ACTION_DONE,
+		"");
+	assert_false(hook_engine_same_episode(&a, &b));
+	/* warm pool: entering the pool and leaving it are two launches */
+	b = sib(2, "i-1", HOOK_TRANSITION_LAUNCHING, "EC2", "WarmPool", HOOK_ACTION_DONE, "");
+	assert_false(hook_engine_same_episode(&a, &b));
+	b = sib(2, "i-1", HOOK_TRANSITION_LAUNCHING, "WarmPool", "AutoScalingGroup",
+		HOOK_ACTION_DONE, "");
+	assert_false(hook_engine_same_episode(&a, &b));
+	/* NULL origin/destination count as "" */
+	hook_action c = sib(3, "i-1", HOOK_TRANSITION_LAUNCHING, NULL, NULL, HOOK_ACTION_DONE, "");
+	hook_action d = sib(4, "i-1", HOOK_TRANSITION_LAUNCHING, "", "", HOOK_ACTION_DONE, "");
+	assert_true(hook_engine_same_episode(&c, &d));
+}
+
+static void sibling_verdicts(void **state)
+{
+	(void)state;
+	hook_action self = sib(5, "i-1", HOOK_TRANSITION_LAUNCHING, "EC2", "AutoScalingGroup",
+			       HOOK_ACTION_PENDING, "");
+	int64_t by = -1;
+	/* alone (itself in the list): run */
+	assert_int_equal(hook_engine_sibling_verdict(&self, &self, 1, &by), ENG_VERDICT_RUN);
+	assert_int_equal(by, -1);
+	assert_int_equal(hook_engine_sibling_verdict(&self, NULL, 0, NULL), ENG_VERDICT_RUN);
+	hook_action v[4];
+	/* the same launch continued by another hook's action: run (adoption) */
+	v[0] = sib(3, "i-1", HOOK_TRANSITION_LAUNCHING, "EC2", "AutoScalingGroup", HOOK_ACTION_DONE,
+		   "CONTINUE");
+	assert_int_equal(hook_engine_sibling_verdict(&self, v, 1, &by), ENG_VERDICT_RUN);
+	/* ... abandoned: abandoned too */
+	v[0].result = (char *)"ABANDON";
+	assert_int_equal(hook_engine_sibling_verdict(&self, v, 1, &by), ENG_VERDICT_ABANDONED);
+	assert_int_equal(by, 3);
+	/* an abandoned action of another instance or another launch: run */
+	v[0].instance_id = (char *)"i-2";
+	assert_int_equal(hook_engine_sibling_verdict(&self, v, 1, NULL), ENG_VERDICT_RUN);
+	v[0] = sib(3, "i-1", HOOK_TRANSITION_LAUNCHING, "EC2", "WarmPool", HOOK_ACTION_DONE,
+		   "ABANDON");
+	assert_int_equal(hook_engine_sibling_verdict(&self, v, 1, NULL), ENG_VERDICT_RUN);
+	/* a still running sibling abandoning decides nothing yet */
+	v[0] = sib(3, "i-1", HOOK_TRANSITION_LAUNCHING, "EC2", "AutoScalingGroup",
+		   HOOK_ACTION_COMPLETING, "ABANDON");
+	assert_int_equal(hook_engine_sibling_verdict(&self, v, 1, NULL), ENG_VERDICT_RUN);
+	/* a terminate to EC2, in any state and whatever its order: leaving */
+	v[1] = sib(9, "i-1", HOOK_TRANSITION_TERMINATING, "AutoScalingGroup", "EC2",
+		   HOOK_ACTION_PENDING, "");
+	by = -1;
+	assert_int_equal(hook_engine_sibling_verdict(&self, v, 2, &by), ENG_VERDICT_LEAVING);
+	assert_int_equal(by, 9);
+	/* a terminate into the warm pool: the instance comes back, run */
+	v[1].destination = (char *)"WarmPool";
+	assert_int_equal(hook_engine_sibling_verdict(&self, v, 2, NULL), ENG_VERDICT_RUN);
+	/* a terminate always runs its own plan */
+	hook_action t = sib(9, "i-1", HOOK_TRANSITION_TERMINATING, "AutoScalingGroup", "EC2",
+			    HOOK_ACTION_PENDING, "");
+	v[0].state = HOOK_ACTION_DONE;
+	assert_int_equal(hook_engine_sibling_verdict(&t, v, 1, NULL), ENG_VERDICT_RUN);
+}
+
+/* The store lists an instance's actions newest first, bounded. */
+static void store_lists_an_instances_actions(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/hook_engine_store_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	hook_store *st = NULL;
+	hk_errinfo ei = {0};
+	assert_int_equal(hook_store_open(dir, &st, &ei), HK_OK);
+	static const char *const insts[] = {"i-a", "i-b", "i-a", "i-a"};
+	static const char *const hooks[] = {"launch", "launch", "launch-2", "terminate"};
+	for (size_t i = 0; i < 4; i++) {
+		char tok[40];
+		snprintf(tok, sizeof(tok), "tok-%zu", i);
+		hook_action in = {.instance_id = (char *)(uintptr_t)insts[i],
+				  .group = (char *)"g",
+				  .asg = (char *)"asg",
+				  .hook = (char *)(uintptr_t)hooks[i],
+				  .token = tok,
+				  .transition = i == 3 ? HOOK_TRANSITION_TERMINATING
+						       : HOOK_TRANSITION_LAUNCHING,
+				  .source = (char *)"eventbridge"};
+		int64_t id = 0;
+		bool created = false;
+		assert_int_equal(hook_store_action_insert(st, &in, &id, &created), HK_OK);
+		assert_true(created);
+	}
+	hook_action *v = NULL;
+	size_t n = 0;
+	assert_int_equal(hook_store_action_list_instance(st, "i-a", 10, &v, &n), HK_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].hook, "terminate");
+	assert_string_equal(v[1].hook, "launch-2");
+	assert_string_equal(v[2].hook, "launch");
+	hook_actions_free(v, n);
+	assert_int_equal(hook_store_action_list_instance(st, "i-a", 2, &v, &n), HK_OK);
+	assert_int_equal(n, 2);
+	hook_actions_free(v, n);
+	assert_int_equal(hook_store_action_list_instance(st, "i-none", 10, &v, &n), HK_OK);
+	assert_int_equal(n, 0);
+	hook_actions_free(v, n);
+	assert_int_equal(hook_store_action_list_instance(st, "", 10, &v, &n), HK_ERR_INVALID);
+	hook_store_close(st);
+	char p[128];
+	const char *names[] = {HOOK_STORE_FILE, HOOK_STORE_FILE "-wal", HOOK_STORE_FILE "-shm",
+			       HOOK_STORE_LOCK_FILE};
+	for (size_t i = 0; i < HK_ARRAY_LEN(names); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(token_deterministic_and_short),
     cmocka_unit_test(token_depends_on_every_input),
@@ -1000,6 +1142,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(progress_orders_steps_then_enis),
     cmocka_unit_test(retry_budget_without_progress),
     cmocka_unit_test(retry_budget_resets_on_progress),
+    cmocka_unit_test(same_episode_rules),
+    cmocka_unit_test(sibling_verdicts),
+    cmocka_unit_test(store_lists_an_instances_actions),
 };
 
 HK_TEST_MAIN(tests)

@@ -659,7 +659,8 @@ static void test_verify_confirmation(void **state)
 
 #define CFG_HEAD                                                                                   \
 	"{\"auth\":{\"type\":\"api_key\",\"value_file\":\"k\"},\"state_dir\":\"/s\","              \
-	"\"node_groups\":[{\"name\":\"g\",\"asg_names\":[\"a\"],\"networks\":[{\"name\":\"n\","    \
+	"\"node_groups\":[{\"name\":\"g\",\"asg_names\":[\"a\"],\"hook_names\":[\"h\"],"           \
+	"\"networks\":[{\"name\":\"n\","                                                           \
 	"\"subnet\":{\"tags\":{\"t\":\"v\"}}}]}]"
 
 static hk_err cfg_parse(const char *tail, hook_config **ret, hook_problems *p)
