@@ -1,0 +1,43 @@
+/* Small utilities every module needs: capped whole-file read, environment
+ * lookup, hex digits, clocks. Depends on hk_common.h only. */
+#ifndef HK_UTIL_H
+#define HK_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hk_common.h"
+
+/* Read the regular file `path` whole into a NUL-terminated malloc'd buffer
+ * (*ret, length *ret_len; the NUL is not counted). Synchronous by design: it
+ * is for local configuration and token files, never for anything network-fed.
+ * HK_ERR_NOT_FOUND when the file does not exist, HK_ERR_IO when it cannot be
+ * opened or read or is not a regular file, HK_ERR_TOO_LARGE when it holds more
+ * than `cap` bytes (checked while reading, so a growing file or a pipe cannot
+ * exceed it), HK_ERR_NOMEM. `ei` (may be NULL) names the path and the reason.
+ * On error *ret is NULL. */
+hk_err hk_file_read(const char *path, size_t cap, char **ret, size_t *ret_len,
+		    hk_errinfo *ei) HK_MUST_CHECK;
+
+/* An environment lookup function (tests inject one); NULL means getenv. */
+typedef const char *(*hk_getenv_fn)(const char *name, void *arg);
+
+/* `name` from `fn` (or the process environment when fn is NULL); an unset or
+ * empty variable gives NULL. */
+const char *hk_env_get(hk_getenv_fn fn, void *arg, const char *name);
+
+/* The value of one hex digit (0-15), or -1 when `c` is not one. */
+int hk_hexval(int c);
+
+/* Milliseconds on CLOCK_MONOTONIC (for deadlines and ages) and on the wall
+ * clock (CLOCK_REALTIME, for stored timestamps and AWS times). */
+int64_t hk_mono_ms(void);
+int64_t hk_wall_ms(void);
+
+/* Overwrite `len` bytes at `p` in a way the compiler keeps (secrets). */
+void hk_wipe(void *p, size_t len);
+/* hk_wipe() the string (when not NULL) then free it. */
+void hk_free_secret(char *s);
+
+#endif
