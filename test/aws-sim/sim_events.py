@@ -134,7 +134,7 @@ def _redact_cfg(cfg):
 
 
 # --------------------------------------------------------------------------
-# Message shapes (REFERENCE.md section 2)
+# Message shapes (docs/aws-facts.md, "Lifecycle events")
 # --------------------------------------------------------------------------
 def eventbridge_event(info, event_id=None, time_iso=None):
     """The aws.autoscaling lifecycle event as EventBridge delivers it."""

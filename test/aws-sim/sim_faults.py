@@ -18,7 +18,7 @@ seed and request order). Rules are tried in order; latency rules add up, the fir
 rule that fires decides.
 
 Token buckets (POST /_sim/throttle) model AWS's per-account, per-Region, per-API
-request-rate limits with the documented sizes (REFERENCE.md section 3), burst and refill
+request-rate limits with the documented sizes (docs/aws-facts.md, "Rate limits"), burst and refill
 multiplied by a scale factor. A request finding its bucket empty is throttled as above.
 """
 

@@ -68,7 +68,7 @@ def main() -> int:
                     help="limits.max_concurrent_actions (0: the daemon's default)")
     ap.add_argument("--source-dest-check-off", action="store_true",
                     help="source_dest_check false on both networks: two ModifyNetworkInterfaceAttribute "
-                         "per ENI (REFERENCE.md's 2.5 ENIs/s case) instead of one")
+                         "per ENI (the 2.5 ENIs/s account ceiling of docs/aws-facts.md) instead of one")
     ap.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
     args = ap.parse_args()
     if args.hookd:

@@ -58,7 +58,7 @@ def tearDownModule():
 
 
 def string_to_sign(env):
-    """REFERENCE.md section 2, written independently of the simulator."""
+    """docs/aws-facts.md, "SNS HTTP(S) subscriptions", written independently of the simulator."""
     if env["Type"] == "Notification":
         keys = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
     else:

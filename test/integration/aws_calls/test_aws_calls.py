@@ -6,7 +6,7 @@ a free loopback port. moto verifies signatures after the first set-up calls
 (INITIAL_NO_AUTH_ACTION_COUNT): an IAM user with an allow-all policy and an
 access key are created first, and everything afterwards (boto3 and the driver)
 is signed with that key. Each result is checked against what boto3 reads back.
-moto 5.2.1 gaps (REFERENCE.md section 5) are noted where a check is weaker.
+moto 5.2.1 gaps (docs/aws-facts.md, "The local AWS simulator and moto") are noted where a check is weaker.
 """
 import datetime
 import json

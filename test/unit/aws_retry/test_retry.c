@@ -278,7 +278,7 @@ static void test_family_names_and_sizes(void **state)
 	assert_string_equal(tbucket_family_name(TBUCKET__COUNT), "unknown");
 	assert_int_equal(tbucket_family_from_name("autoscaling-lifecycle", &f), HK_OK);
 	assert_int_equal(f, TBUCKET_AUTOSCALING_LIFECYCLE);
-	/* REFERENCE.md section 3. */
+	/* docs/aws-facts.md, "Rate limits". */
 	static const struct {
 		tbucket_family f;
 		double burst, refill;
