@@ -1,6 +1,6 @@
 """Custom::SubnetCidrReservation for multus-hookd: SubnetId, Cidr,
 ReservationType (explicit|prefix), Description. PhysicalResourceId is the
-reservation id. Same text as the ZipFile in cfn/subnet-cidr-reservations.yaml
+reservation id. Same text as the ZipFile in cfn/subnet-cidr-reservations-lambda.yaml
 (test/cfn checks). Standard library and boto3 only."""
 import ipaddress
 import json
@@ -60,6 +60,28 @@ def delete(ec2, pid):
             raise  # NotFound: already gone (or its subnet is)
 
 
+def update(ec2, ev, pid, p, o):
+    """EC2 cannot modify a reservation. A Description-only change keeps the
+    reservation and its id (the description stays as created). Otherwise the
+    new one is created before the old one is deleted, so the pod range is never
+    unprotected; only when the two overlap in the same subnet (EC2 refuses
+    overlapping reservations) is the old one deleted first."""
+    if all(p.get(k) == o.get(k) for k in KEYS if k != "Description"):
+        return pid
+    s, c, _, _ = props(p)
+    try:
+        os_, oc = str(o.get("SubnetId", "")), ipaddress.ip_network(str(o.get("Cidr", "")))
+        overlap = os_ == s and oc.version == ipaddress.ip_network(c).version and oc.overlaps(ipaddress.ip_network(c))
+    except ValueError:
+        overlap = True
+    if overlap:
+        delete(ec2, pid)
+        return create(ec2, ev, p)
+    new = create(ec2, ev, p)
+    delete(ec2, pid)
+    return new
+
+
 def send(ev, st, why, pid, data):
     body = json.dumps({"Status": st, "Reason": why[:2000], "PhysicalResourceId": pid,
                        "StackId": ev["StackId"], "RequestId": ev["RequestId"],
@@ -87,9 +109,7 @@ def handler(ev, ctx):
         elif rt == "Update":
             props(p)  # a bad new value fails before the old one is deleted
             o = ev.get("OldResourceProperties") or {}
-            if any(p.get(k) != o.get(k) for k in KEYS):
-                delete(ec2, pid)  # no modify API: delete, then recreate
-                pid = create(ec2, ev, p)
+            pid = update(ec2, ev, pid, p, o)
         else:
             delete(ec2, pid)
         if rt != "Delete":

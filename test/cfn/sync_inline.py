@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Keep the inline ZipFile of cfn/subnet-cidr-reservations.yaml equal to
+"""Keep the inline ZipFile of cfn/subnet-cidr-reservations-lambda.yaml equal to
 cfn/lambda/subnet_cidr_reservation.py.
 
     python3 test/cfn/sync_inline.py           # exit 1 (and say so) when they differ
@@ -13,7 +13,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TEMPLATE = os.path.join(ROOT, "cfn", "subnet-cidr-reservations.yaml")
+TEMPLATE = os.path.join(ROOT, "cfn", "subnet-cidr-reservations-lambda.yaml")
 HANDLER = os.path.join(ROOT, "cfn", "lambda", "subnet_cidr_reservation.py")
 
 def split_template(text):
@@ -60,7 +60,7 @@ def main(argv):
     if argv[1:] == ["--write"]:
         write()
     if inline_code() != handler_code():
-        print("cfn/subnet-cidr-reservations.yaml ZipFile differs from cfn/lambda/subnet_cidr_reservation.py;"
+        print("cfn/subnet-cidr-reservations-lambda.yaml ZipFile differs from cfn/lambda/subnet_cidr_reservation.py;"
               " run: python3 test/cfn/sync_inline.py --write")
         return 1
     return 0

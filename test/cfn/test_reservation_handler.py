@@ -266,6 +266,34 @@ class TestReservationHandler(unittest.TestCase):
         self.assertEqual((body["Status"], body["PhysicalResourceId"]), ("SUCCESS", pid))
         self.assertEqual(len(self.sim.requests(service="ec2")), before)
 
+    def test_update_description_only_keeps_it(self):
+        """EC2 cannot modify a reservation: a Description-only change keeps the
+        reservation and its id (the description stays as created); no EC2 write."""
+        old = self.props()
+        pid = self.call(self.event("Create", old))["PhysicalResourceId"]
+        before = len(self.sim.requests(service="ec2"))
+        body = self.call(self.event("Update", self.props(desc="renamed"), pid=pid, old=old))
+        self.assertEqual((body["Status"], body["PhysicalResourceId"]), ("SUCCESS", pid))
+        (r,) = self.reservations()
+        self.assertEqual((r["SubnetCidrReservationId"], r["Description"]), (pid, "sig pods"))
+        writes = [q["action"] for q in self.sim.requests(service="ec2")[before:]
+                  if not q["action"].startswith(("Get", "Describe"))]
+        self.assertEqual(writes, [])
+
+    def test_update_to_a_disjoint_range_creates_first(self):
+        """The pod range is never unprotected: the new reservation exists before
+        the old one is deleted."""
+        old = self.props()
+        pid = self.call(self.event("Create", old))["PhysicalResourceId"]
+        before = len(self.sim.requests(service="ec2"))
+        body = self.call(self.event("Update", self.props(cidr="10.0.16.0/26"), pid=pid, old=old))
+        self.assertEqual(body["Status"], "SUCCESS", body["Reason"])
+        acts = [q["action"] for q in self.sim.requests(service="ec2")[before:]
+                if q["action"] in ("CreateSubnetCidrReservation", "DeleteSubnetCidrReservation")]
+        self.assertEqual(acts, ["CreateSubnetCidrReservation", "DeleteSubnetCidrReservation"])
+        (r,) = self.reservations()
+        self.assertEqual((r["SubnetCidrReservationId"], r["Cidr"]), (body["PhysicalResourceId"], "10.0.16.0/26"))
+
     def test_update_to_bad_cidr_keeps_the_old(self):
         old = self.props()
         pid = self.call(self.event("Create", old))["PhysicalResourceId"]

@@ -16,11 +16,12 @@ import sync_inline
 
 SERVICE = "multus-hookd-service.yaml"
 RESERVATIONS = "subnet-cidr-reservations.yaml"
+RESERVATIONS_LAMBDA = "subnet-cidr-reservations-lambda.yaml"
 
 # Actions of aws/ that the daemon's role deliberately does not get, and why.
 NOT_FOR_THE_DAEMON = {
     # Operator-side (the plan tooling, this repo's custom resource): the daemon
-    # only reads reservations. Granted to cfn/subnet-cidr-reservations.yaml's provider.
+    # only reads reservations. Granted to cfn/subnet-cidr-reservations-lambda.yaml's provider.
     "ec2:CreateSubnetCidrReservation",
     "ec2:DeleteSubnetCidrReservation",
     # No permission exists / needed: any principal may call it.
@@ -71,7 +72,7 @@ class TestLint(unittest.TestCase):
     def test_cfn_lint_clean(self):
         """cfn-lint reports nothing (every ignored check is in the template's Metadata
         with its reason)."""
-        self.assertEqual(len(TEMPLATES), 3, TEMPLATES)
+        self.assertEqual(len(TEMPLATES), 4, TEMPLATES)
         exe = shutil.which("cfn-lint")
         self.assertIsNotNone(exe, "cfn-lint is not installed")
         r = subprocess.run([exe, *TEMPLATES],
@@ -94,12 +95,28 @@ class TestLint(unittest.TestCase):
             "multus-nodegroup.yaml:Net1SubnetAz2": ["W1030"],
             "multus-nodegroup.yaml:Net2SubnetAz1": ["W1030"],
             "multus-nodegroup.yaml:Net2SubnetAz2": ["W1030"],
+            # the native type postdates the installed cfn-lint (1.51.0)
+            "subnet-cidr-reservations.yaml:Reservation1": ["E3006"],
+            "subnet-cidr-reservations.yaml:Reservation2": ["E3006"],
         })
 
-    def test_no_subnet_cidr_reservation_resource_type(self):
+    def test_native_reservation_type_only_in_the_native_template(self):
+        """The default template uses AWS::EC2::SubnetCidrReservation with exactly
+        its properties; the Lambda variant and the other templates do not."""
         for path in TEMPLATES:
-            for name, res in load(os.path.basename(path))["Resources"].items():
-                self.assertNotEqual(res["Type"], "AWS::EC2::SubnetCidrReservation", f"{path}:{name}")
+            name = os.path.basename(path)
+            for logical, res in load(name)["Resources"].items():
+                if name == RESERVATIONS:
+                    self.assertEqual(res["Type"], "AWS::EC2::SubnetCidrReservation", logical)
+                    self.assertEqual(set(res["Properties"]),
+                                     {"SubnetId", "Cidr", "ReservationType", "Description", "Tags"})
+                else:
+                    self.assertNotEqual(res["Type"], "AWS::EC2::SubnetCidrReservation", f"{path}:{logical}")
+        lam = load(RESERVATIONS_LAMBDA)["Resources"]
+        self.assertEqual(lam["Reservation1"]["Type"], "Custom::SubnetCidrReservation")
+        # both templates take the same parameters, so a stack can move between them
+        self.assertEqual(set(load(RESERVATIONS)["Parameters"]) | {"LogRetentionInDays"},
+                         set(load(RESERVATIONS_LAMBDA)["Parameters"]))
 
     def test_inline_lambda_equals_file(self):
         code = sync_inline.inline_code()
@@ -251,7 +268,7 @@ class TestEventDelivery(unittest.TestCase):
 
 class TestReservationProviderPolicy(unittest.TestCase):
     def test_provider_role_least_privilege(self):
-        tpl = load(RESERVATIONS)
+        tpl = load(RESERVATIONS_LAMBDA)
         stmts = tpl["Resources"]["ProviderRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         acts = {}
         for s in stmts:
