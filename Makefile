@@ -11,7 +11,8 @@ TST  := $(BUILD)/test
 VG   := $(BUILD)/valgrind
 FUZ  := $(BUILD)/fuzz
 
-.PHONY: all deps build test demo valgrind valgrind-build fuzz fuzz-build bench lint format check-format clean
+.PHONY: all deps build test demo valgrind valgrind-build fuzz fuzz-build bench lint format check-format clean \
+        install package
 
 all: build
 
@@ -59,6 +60,17 @@ fuzz: fuzz-build
 
 bench: build
 	scripts/bench.sh $(REL)
+
+# The files as the Debian package lays them out (binary in $(PREFIX)/sbin, the
+# unit in /lib/systemd/system, the example configuration in /etc/multus-hookd):
+#   make install DESTDIR=/tmp/root
+PREFIX ?= /usr
+install: build
+	DESTDIR=$(DESTDIR) $(CMAKE) --install $(REL) --prefix $(PREFIX)
+
+# The .deb (CPack DEB generator): $(REL)/multus-hookd_<version>-1_<arch>.deb
+package: build
+	cd $(REL) && cpack -G DEB
 
 lint:
 	scripts/lint.sh

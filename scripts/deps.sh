@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libevent-dev libcurl4-openssl-dev libssl-dev
       libjansson-dev libxml2-dev libsqlite3-dev libcmocka-dev clang valgrind
-      prometheus python3-prometheus-client)
+      prometheus python3-prometheus-client lintian libsystemd-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
