@@ -11,6 +11,8 @@ hook list through the API, where the simulator validates it as AWS would."""
 import base64
 import json
 import os
+import subprocess
+import tempfile
 import unittest
 
 from cfn_common import CFN, condition_values, load, parameter_defaults, resolve
@@ -195,6 +197,85 @@ class TestStacks(unittest.TestCase):
         # moto has no CloudFormation support for AWS::SQS::QueuePolicy (skipped, no
         # Policy attribute): the policies are checked statically in test_templates.
         self.assertIn("No Moto CloudFormation support for AWS::SQS::QueuePolicy", self.sim.stderr_text())
+
+    def test_service_stack_ec2_runtime(self):
+        """Runtime ec2 with the default sqs delivery: the daemon's own group,
+        instances with the role's profile, a user data script installing the
+        package and writing a configuration the daemon accepts, no inbound
+        traffic, a dead-letter alarm."""
+        p = {"NodeGroupAsgNames": "multus-workers", "AsgNamePattern": "multus-workers",
+             "LifecycleHookNames": "multus-launch,multus-terminate",
+             "TrustMode": "ec2", "Runtime": "ec2", "VpcId": self.vpc,
+             "DaemonPackageS3Uri": "s3://hookd-artifacts/multus-hookd_0.1.0-1_arm64.deb",
+             "DaemonSubnetIds": ",".join(self.node_subnets), "DaemonAmiId": self.ami,
+             "DaemonDesiredCapacity": "2", "DaemonMaxSize": "3",
+             "Network1Name": "sig", "Network1PodRanges": "10.0.16.192/26,10.0.17.192/26",
+             "Network2Name": "oam", "Network2IpMode": "dhcp", "Network2PodRanges": ""}
+        out = self.create("svc-ec2", "multus-hookd-service.yaml", p)
+        self.assertLessEqual({"DaemonGroupName", "EventQueueUrl", "DaemonInstanceProfileArn"}, set(out))
+        (g,) = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[out["DaemonGroupName"]])["AutoScalingGroups"]
+        self.assertEqual((g["MinSize"], g["MaxSize"], g["DesiredCapacity"]), (1, 3, 2))
+        self.assertEqual(set(g["VPCZoneIdentifier"].split(",")), set(self.node_subnets))
+        lt = g["LaunchTemplate"]
+        data = self.ec2.describe_launch_template_versions(LaunchTemplateId=lt["LaunchTemplateId"])[
+            "LaunchTemplateVersions"][-1]["LaunchTemplateData"]
+        self.assertEqual(data["IamInstanceProfile"]["Arn"], out["DaemonInstanceProfileArn"])
+        self.assertEqual(data["MetadataOptions"]["HttpTokens"], "required")
+        self.assertEqual(data["ImageId"], self.ami)
+        (sg_id,) = data["SecurityGroupIds"]
+        (sg,) = self.ec2.describe_security_groups(GroupIds=[sg_id])["SecurityGroups"]
+        self.assertEqual(sg["IpPermissions"], [])  # sqs delivery: nothing inbound
+        script = base64.b64decode(data["UserData"]).decode()
+        self.assertIn('aws s3 cp "s3://hookd-artifacts/multus-hookd_0.1.0-1_arm64.deb"', script)
+        self.assertIn("systemctl enable --now multus-hookd", script)
+        cfg_text = script.split("<<'CONFIG'\n", 1)[1].split("\nCONFIG\n", 1)[0]
+        cfg = json.loads(cfg_text)
+        self.assertEqual(cfg["sqs"]["queue_url"], out["EventQueueUrl"])
+        self.assertEqual(cfg["listeners"]["intake"]["address"], "127.0.0.1")
+        (ng,) = cfg["node_groups"]
+        self.assertEqual(ng["asg_names"], ["multus-workers"])
+        self.assertEqual(ng["hook_names"], ["multus-launch", "multus-terminate"])
+        self.assertEqual([(n["name"], n["ip_mode"], n["pod_ranges"]) for n in ng["networks"]],
+                         [("sig", "first-free", ["10.0.16.192/26", "10.0.17.192/26"]), ("oam", "dhcp", [])])
+        # the daemon itself accepts the configuration the stack writes
+        hookd = os.environ.get("HOOKD_BIN")
+        self.assertTrue(hookd, "HOOKD_BIN (the multus-hookd binary) is not set")
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(cfg_text)
+        try:
+            r = subprocess.run([hookd, "check-config", "--config", f.name, "--no-files"],
+                               capture_output=True, text=True, timeout=30)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # the package may be read, by this role only
+        role = out["DaemonInstanceProfileArn"]
+        iam = self.sim.client("iam")
+        prof = iam.get_instance_profile(InstanceProfileName=role.split("/")[-1])["InstanceProfile"]
+        (rname,) = [r["RoleName"] for r in prof["Roles"]]
+        pol = iam.get_role_policy(RoleName=rname, PolicyName="multus-hookd-runtime")["PolicyDocument"]
+        if isinstance(pol, str):
+            pol = json.loads(pol)
+        (st,) = pol["Statement"]
+        self.assertEqual((st["Action"], st["Resource"]),
+                         ("s3:GetObject", "arn:aws:s3:::hookd-artifacts/multus-hookd_0.1.0-1_arm64.deb"))
+        # moto's CloudFormation skips AWS::CloudWatch::Alarm: create it from the
+        # template's resolved properties, as CloudFormation would, and check it
+        self.assertIn("No Moto CloudFormation support for AWS::CloudWatch::Alarm", self.sim.stderr_text())
+        tpl = load("multus-hookd-service.yaml")
+        params = parameter_defaults(tpl)
+        params.update(p)
+        conds = condition_values(tpl, params)
+        props = resolve(tpl["Resources"]["DeadLetterAlarm"], params, conds)["Properties"]
+        dlq = out["DeadLetterQueueUrl"].rsplit("/", 1)[-1]
+        self.assertEqual(props["Dimensions"], [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}])
+        props["Dimensions"] = [{"Name": "QueueName", "Value": dlq}]
+        self.assertNotIn("AlarmActions", props)  # no AlarmTopicArn given
+        cw = self.sim.client("cloudwatch")
+        cw.put_metric_alarm(AlarmName="svc-ec2-dlq", **{k: v for k, v in props.items()})
+        (alarm,) = cw.describe_alarms(AlarmNames=["svc-ec2-dlq"])["MetricAlarms"]
+        self.assertEqual((alarm["Namespace"], alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]),
+                         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", 0.0, "GreaterThanThreshold"))
 
     # api-destination mode cannot be created in moto: it skips the Connection and
     # the ApiDestination, then fails the stack on the Fn::GetAtt to them

@@ -12,6 +12,12 @@ import unittest
 
 from cfn_common import ROOT, TEMPLATES, condition_values, load, parameter_defaults, resolve
 
+
+def condition_values_lists(tpl, params):
+    """condition_values with list parameters compared as CloudFormation joins them."""
+    flat = {k: (",".join(v) if isinstance(v, list) else v) for k, v in params.items()}
+    return condition_values(tpl, flat)
+
 import sync_inline
 
 SERVICE = "multus-hookd-service.yaml"
@@ -91,6 +97,8 @@ class TestLint(unittest.TestCase):
         self.assertEqual(seen, {
             "multus-hookd-service.yaml:Connection": ["W1031"],
             "multus-hookd-service.yaml:ApiDestination": ["W1031"],
+            "multus-hookd-service.yaml:DaemonApiKeyPolicy": ["W1031"],
+            "multus-hookd-service.yaml:DaemonSecurityGroup": ["W1031"],
             "multus-nodegroup.yaml:Net1SubnetAz1": ["W1030"],
             "multus-nodegroup.yaml:Net1SubnetAz2": ["W1030"],
             "multus-nodegroup.yaml:Net2SubnetAz1": ["W1030"],
@@ -264,6 +272,40 @@ class TestEventDelivery(unittest.TestCase):
     def test_api_key_never_in_plain_parameter_echo(self):
         p = load(SERVICE)["Parameters"]["ApiKeyValue"]
         self.assertTrue(p["NoEcho"])
+
+
+class TestEc2Runtime(unittest.TestCase):
+    def resolved(self, **over):
+        tpl = load(SERVICE)
+        params = parameter_defaults(tpl)
+        params.update({"NodeGroupAsgNames": ["multus-workers"], "AsgNamePattern": "multus-*",
+                       "VpcId": "vpc-0123456789abcdef0", "TrustMode": "ec2", "Runtime": "ec2",
+                       "DaemonPackageS3Uri": "s3://b/k.deb", "DaemonSubnetIds": ["subnet-0123456789abcdef0"],
+                       "Network1PodRanges": [""], "Network2PodRanges": [""]})
+        params.update(over)
+        conds = condition_values_lists(tpl, params)
+        return {k: resolve(v, params, conds) for k, v in tpl["Resources"].items()
+                if "Condition" not in v or conds[v["Condition"]]}, conds
+
+    def test_sqs_mode_no_inbound(self):
+        res, conds = self.resolved()
+        self.assertNotIn("SecurityGroupIngress", res["DaemonSecurityGroup"]["Properties"])
+        self.assertNotIn("DaemonApiKeyPolicy", res)
+        self.assertEqual(parameter_defaults(load(SERVICE))["DeliveryMode"], "sqs")
+        self.assertEqual(parameter_defaults(load(SERVICE))["Runtime"], "none")
+
+    def test_api_destination_mode_intake_from_the_balancer_only(self):
+        res, conds = self.resolved(DeliveryMode="api-destination", IntakeAllowedCidr="10.0.0.0/24",
+                                   ApiKeySecretArn="arn:aws:secretsmanager:us-east-1:111122223333:secret:k-AbCdEf")
+        (rule,) = res["DaemonSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+        self.assertEqual((rule["IpProtocol"], rule["FromPort"], rule["ToPort"]), ("tcp", 8080, 8080))
+        self.assertEqual(rule["CidrIp"], {"Fn::Sub": "${IntakeAllowedCidr}"})
+        (st,) = res["DaemonApiKeyPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        self.assertEqual(st["Action"], "secretsmanager:GetSecretValue")
+        # the key is read at boot from Secrets Manager, never put in user data
+        ud = json.dumps(res["DaemonLaunchTemplate"])
+        self.assertIn("secretsmanager get-secret-value", ud)
+        self.assertNotIn("ApiKeyValue", ud)
 
 
 class TestReservationProviderPolicy(unittest.TestCase):
