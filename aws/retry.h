@@ -96,7 +96,7 @@ uint64_t retry_backoff_us(const retry_policy *p, retry_class cls, unsigned retry
 /* ---- client-side token buckets ------------------------------------------ */
 
 /* EC2 throttles per account, per Region, per API, with token buckets whose sizes
- * AWS documents (REFERENCE.md section 3). The daemon shares them with every
+ * AWS documents (docs/aws-facts.md, "Rate limits"). The daemon shares them with every
  * other tool in the account, so it paces itself with buckets of the same size
  * (times a scale factor), one per family of actions. */
 typedef enum tbucket_family {

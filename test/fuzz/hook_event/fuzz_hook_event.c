@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hook_internal.h"
+#include "hook_intake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "intake_ext.h"
+#include "intake_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -63,7 +63,6 @@ def daemon_env():
     engine (actions stay pending). The readiness probe still runs: it gets
     test credentials and the closed port above, never real AWS or IMDS."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["MULTUS_HOOKD_ENGINE"] = "noop"
     env["AWS_ACCESS_KEY_ID"] = "AKIAINTAKETEST000000"
     env["AWS_SECRET_ACCESS_KEY"] = AWS_SECRET
     env["AWS_EC2_METADATA_DISABLED"] = "true"

@@ -132,7 +132,7 @@ class Daemon:
 
     def start(self):
         env = dict(os.environ)
-        env.update({"MULTUS_HOOKD_ENGINE": "noop", "AWS_EC2_METADATA_DISABLED": "true",
+        env.update({"AWS_EC2_METADATA_DISABLED": "true",
                     "AWS_ACCESS_KEY_ID": SIM.access_key, "AWS_SECRET_ACCESS_KEY": SIM.secret_key})
         env.pop("AWS_SESSION_TOKEN", None)
         self.log = open(self.log_path, "ab")

@@ -11,7 +11,8 @@
 #include <event2/event.h>
 
 #include "awsclient.h"
-#include "hook_internal.h"
+#include "hk_json.h"
+#include "hook_config.h"
 
 /* JSON written as C tokens; the second level expands the macros below. */
 #define J_(...) #__VA_ARGS__
@@ -881,8 +882,8 @@ static void test_syntax_helpers(void **state)
 	assert_false(hook_cidr_syntax_ok("10.0.0.0", why, sizeof(why)));
 	assert_true(hook_range_syntax_ok("10.0.0.1-10.0.0.1", why, sizeof(why)));
 	assert_false(hook_range_syntax_ok("10.0.0.1-::1", why, sizeof(why)));
-	assert_true(hook_json_depth_ok("[[[\"[[[[\"]]]", 12, 3));
-	assert_false(hook_json_depth_ok("[[[[]]]]", 8, 3));
+	assert_true(hk_json_depth_ok("[[[\"[[[[\"]]]", 12, 3));
+	assert_false(hk_json_depth_ok("[[[[]]]]", 8, 3));
 }
 
 #define GROUP_HOOKS(...)                                                                           \

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hook_internal.h"
+#include "hook_intake.h"
 
 #define TOKEN	 "c613620e-07e2-4ed2-a9e2-ef8258911ade"
 #define INSTANCE "i-1234567890abcdef0"

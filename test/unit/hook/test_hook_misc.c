@@ -9,7 +9,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "hook_internal.h"
+#include "hook_intake.h"
+#include "noop_engine.h"
 
 static void test_secret_equal(void **state)
 {

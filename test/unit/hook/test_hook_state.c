@@ -12,7 +12,7 @@
 
 #include <sqlite3.h>
 
-#include "hook_internal.h"
+#include "hook_store.h"
 
 static char dir[64];
 

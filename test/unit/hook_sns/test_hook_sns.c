@@ -18,7 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "intake_ext.h"
+#include "intake_internal.h"
 
 /* ------------------------------------------------------------- fixtures */
 

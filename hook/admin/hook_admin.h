@@ -1,15 +1,30 @@
-/* hook/: the periodic AWS readiness probe (probe.c), behind GET /readyz.
+/* hook/admin: the admin listener (/healthz, /readyz, /v1/actions) and the
+ * readiness probe that keeps the health flags fresh. Uses store/, config/,
+ * core/, aws/. */
+#ifndef HOOK_ADMIN_H
+#define HOOK_ADMIN_H
+
+#include "hook_config.h"
+#include "hook_store.h"
+
+typedef struct hook_admin hook_admin;
+
+HK_MUST_CHECK hk_err hook_admin_new(struct event_base *base, const hook_config *cfg,
+				    hook_store *store, const hook_health *health, hook_admin **ret,
+				    unsigned *ret_port);
+void hook_admin_free(hook_admin *ad);
+
+/* ======================================================================
+ * The readiness probe (probe.c)
+ * ====================================================================== */
+
+/* The periodic AWS readiness probe behind GET /readyz.
  *
  * At start and every HOOK_PROBE_INTERVAL_S, one STS GetCallerIdentity on an
  * AWS client of its own (the configuration's region, aws.endpoints.sts and
  * credential chain, like the engine's). Its outcome sets the health flags
  * region, credentials and aws_reachable (docs/operations.md, "Readiness").
- * It runs whichever engine is wired (also MULTUS_HOOKD_ENGINE=noop). */
-#ifndef HOOK_PROBE_H
-#define HOOK_PROBE_H
-
-#include "hook_internal.h"
-
+ * It runs whichever engine is wired. */
 #define HOOK_PROBE_INTERVAL_S 30u
 /* The probe's retry window: a probe still failing after it reports. */
 #define HOOK_PROBE_WINDOW_S 10u

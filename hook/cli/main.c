@@ -1,5 +1,5 @@
 /* multus-hookd: entry point. Dispatches to the subcommands of hook.h. */
-#include "hook.h"
+#include "hook_cli.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -8,11 +8,12 @@
  *                    limits.shutdown_grace_ms, exit 0
  *   SIGHUP           reopen the log file (--log-file)
  * Exit codes: 0 clean stop, 1 runtime failure, 2 usage or invalid config. */
-#include "engine_internal.h"
-#include "hook.h"
-#include "hook_internal.h"
-#include "intake_ext.h"
-#include "probe.h"
+#include "hook_admin.h"
+#include "hook_cli.h"
+#include "hook_engine.h"
+#include "hook_intake.h"
+
+#include "awsclient.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,105 +27,6 @@
 #include <event2/event.h>
 
 /* ------------------------------------------------------- engine dispatch */
-
-void hook_engine_start(hook_engine *e)
-{
-	if (e && e->ops && e->ops->start_fn)
-		e->ops->start_fn(e->impl);
-}
-
-void hook_engine_submit(hook_engine *e, int64_t action_id)
-{
-	if (e && e->ops && e->ops->submit_fn)
-		e->ops->submit_fn(e->impl, action_id);
-}
-
-void hook_engine_drain(hook_engine *e, hook_engine_drained_fn done, void *arg)
-{
-	if (e && e->ops && e->ops->drain_fn)
-		e->ops->drain_fn(e->impl, done, arg);
-}
-
-void hook_engine_free(hook_engine *e)
-{
-	if (e && e->ops && e->ops->free_fn)
-		e->ops->free_fn(e->impl);
-	if (e) {
-		e->ops = NULL;
-		e->impl = NULL;
-	}
-}
-
-/* The placeholder engine: nothing in flight, so draining is immediate (on the
- * next loop turn, as callbacks are never synchronous). */
-typedef struct noop_engine {
-	struct event_base *base;
-	struct event *done_ev;
-	hook_engine_drained_fn done;
-	void *done_arg;
-} noop_engine;
-
-static void noop_start(void *impl)
-{
-	(void)impl;
-	hook_log(HOOK_LOG_WARN,
-		 "lifecycle engine not built in: accepted actions stay pending in the store", NULL);
-}
-
-static void noop_submit(void *impl, int64_t action_id)
-{
-	(void)impl;
-	json_t *f = json_pack("{s:I}", "action_id", (json_int_t)action_id);
-	hook_log_json(HOOK_LOG_DEBUG, "action left pending (no engine)", f);
-}
-
-static void noop_done_cb(evutil_socket_t fd, short what, void *arg)
-{
-	noop_engine *ne = arg;
-	if (ne->done)
-		ne->done(ne->done_arg);
-}
-
-static void noop_drain(void *impl, hook_engine_drained_fn done, void *arg)
-{
-	noop_engine *ne = impl;
-	ne->done = done;
-	ne->done_arg = arg;
-	event_active(ne->done_ev, 0, 0);
-}
-
-static void noop_free(void *impl)
-{
-	noop_engine *ne = impl;
-	if (!ne)
-		return;
-	if (ne->done_ev)
-		event_free(ne->done_ev);
-	free(ne);
-}
-
-static const hook_engine_ops noop_ops = {
-    .start_fn = noop_start,
-    .submit_fn = noop_submit,
-    .drain_fn = noop_drain,
-    .free_fn = noop_free,
-};
-
-hk_err hook_engine_noop_new(struct event_base *base, hook_engine *ret)
-{
-	noop_engine *ne = calloc(1, sizeof(*ne));
-	if (!ne)
-		return HK_ERR_NOMEM;
-	ne->base = base;
-	ne->done_ev = event_new(base, -1, 0, noop_done_cb, ne);
-	if (!ne->done_ev) {
-		free(ne);
-		return HK_ERR_NOMEM;
-	}
-	ret->ops = &noop_ops;
-	ret->impl = ne;
-	return HK_OK;
-}
 
 /* ------------------------------------------------------------ check-config */
 
@@ -288,24 +190,21 @@ static hk_err write_ready_file(const char *path, unsigned intake_port, unsigned 
 	return err;
 }
 
-/* The lifecycle engine: the real one on an AWS client made from the config's
- * region and endpoints (else the SDK environment), or the placeholder when
- * MULTUS_HOOKD_ENGINE=noop (tests of intake alone). */
-static hk_err make_engine(server *sv)
+/* The real lifecycle engine, on an AWS client made from the config's region
+ * and endpoints (else the SDK environment). */
+hk_err hook_engine_factory_aws(struct event_base *base, const hook_config *cfg, hook_store *store,
+			       hook_health *health, hook_engine *ret)
 {
-	const char *sel = getenv("MULTUS_HOOKD_ENGINE");
-	if (sel && strcmp(sel, "noop") == 0)
-		return hook_engine_noop_new(sv->base, &sv->engine);
 	awc_client *client = NULL;
-	hk_err err = hook_aws_client_new(sv->base, sv->cfg, &client);
+	hk_err err = hook_aws_client_new(base, cfg, &client);
 	if (err) {
 		hook_log(HOOK_LOG_ERROR, "cannot create the AWS client", "error", hk_err_str(err),
 			 NULL);
 		return err;
 	}
 	const char *region = awc_client_region(client);
-	hook_health_set(&sv->health, HOOK_HEALTH_REGION, region ? HOOK_YES : HOOK_UNKNOWN, NULL);
-	return hook_engine_aws_new(sv->base, sv->cfg, sv->store, &sv->health, client, &sv->engine);
+	hook_health_set(health, HOOK_HEALTH_REGION, region ? HOOK_YES : HOOK_UNKNOWN, NULL);
+	return hook_engine_aws_new(base, cfg, store, health, client, ret);
 }
 
 static void serve_usage(FILE *out)
@@ -346,23 +245,33 @@ static void server_cleanup(server *sv)
 
 int hook_cmd_serve(int argc, char **argv)
 {
+	return hook_cmd_serve_with(argc, argv, hook_engine_factory_aws);
+}
+
+typedef struct serve_args {
+	const char *path, *log_file, *ready_file;
+	hook_log_level level;
+} serve_args;
+
+/* The command line of `serve`: -1 to go on, else the exit code. */
+static int serve_parse_args(int argc, char **argv, serve_args *a)
+{
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 					     {"log-level", required_argument, NULL, 'l'},
 					     {"log-file", required_argument, NULL, 'f'},
 					     {"ready-file", required_argument, NULL, 'r'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	const char *path = NULL, *log_file = NULL, *ready_file = NULL;
-	hook_log_level level = HOOK_LOG_INFO;
+	a->level = HOOK_LOG_INFO;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			path = optarg;
+			a->path = optarg;
 			break;
 		case 'l':
-			if (hook_log_level_parse(optarg, &level) != HK_OK) {
+			if (hook_log_level_parse(optarg, &a->level) != HK_OK) {
 				fprintf(stderr,
 					"multus-hookd serve: --log-level: \"%s\": use "
 					"debug, info, warn or error\n",
@@ -371,10 +280,10 @@ int hook_cmd_serve(int argc, char **argv)
 			}
 			break;
 		case 'f':
-			log_file = optarg;
+			a->log_file = optarg;
 			break;
 		case 'r':
-			ready_file = optarg;
+			a->ready_file = optarg;
 			break;
 		case 'h':
 			serve_usage(stdout);
@@ -384,13 +293,99 @@ int hook_cmd_serve(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!path || optind != argc) {
+	if (!a->path || optind != argc) {
 		serve_usage(stderr);
 		return 2;
 	}
-	if (hook_log_open(log_file, level) != HK_OK) {
-		fprintf(stderr, "multus-hookd serve: --log-file %s: cannot open: %s\n", log_file,
-			strerror(errno));
+	return -1;
+}
+
+/* Everything between a valid configuration and the loop: the store, the
+ * loop and its signals, the engine, the probe, the listeners, the SQS
+ * consumer, the ready file. HK_OK when serving (logged). */
+static hk_err server_start(server *sv, const serve_args *args, hook_engine_factory_fn make_engine)
+{
+	hk_err err = HK_OK;
+	hk_errinfo ei = {0};
+	if ((err = hook_store_open(sv->cfg->state_dir, &sv->store, &ei))) {
+		hook_log(HOOK_LOG_ERROR, "cannot open the state store", "error", hk_err_str(err),
+			 "detail", ei.text, NULL);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	sv->base = event_base_new();
+	if (!sv->base) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the event loop", NULL);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	sv->sig_term = evsignal_new(sv->base, SIGTERM, on_stop_signal, sv);
+	sv->sig_int = evsignal_new(sv->base, SIGINT, on_stop_signal, sv);
+	sv->sig_hup = evsignal_new(sv->base, SIGHUP, on_hup, sv);
+	sv->grace = evtimer_new(sv->base, on_grace, sv);
+	if (!sv->sig_term || !sv->sig_int || !sv->sig_hup || !sv->grace ||
+	    evsignal_add(sv->sig_term, NULL) || evsignal_add(sv->sig_int, NULL) ||
+	    evsignal_add(sv->sig_hup, NULL)) {
+		hook_log(HOOK_LOG_ERROR, "cannot install signal events", NULL);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	if ((err = make_engine(sv->base, sv->cfg, sv->store, &sv->health, &sv->engine))) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the engine", "error", hk_err_str(err),
+			 NULL);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	/* Readiness needs AWS checked whichever engine runs (also the noop one). */
+	if ((err = hook_probe_new(sv->base, sv->cfg, &sv->health, &sv->probe))) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the readiness probe", "error",
+			 hk_err_str(err), NULL);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	unsigned intake_port = 0, admin_port = 0;
+	if ((err = hook_admin_new(sv->base, sv->cfg, sv->store, &sv->health, &sv->admin,
+				  &admin_port))) {
+		json_t *f = json_pack("{s:s,s:I}", "address", sv->cfg->admin.address, "port",
+				      (json_int_t)sv->cfg->admin.port);
+		hook_log_json(HOOK_LOG_ERROR, "cannot bind the admin listener", f);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	if ((err = hook_intake_new(sv->base, sv->cfg, sv->store, &sv->engine, &sv->intake,
+				   &intake_port))) {
+		json_t *f = json_pack("{s:s,s:I}", "address", sv->cfg->intake.address, "port",
+				      (json_int_t)sv->cfg->intake.port);
+		hook_log_json(HOOK_LOG_ERROR, "cannot bind the intake listener", f);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	if (sv->cfg->sqs_queue_url &&
+	    (err = hook_sqs_new(sv->base, sv->cfg, sv->store, &sv->engine, &sv->sqs))) {
+		hook_log(HOOK_LOG_ERROR, "cannot create the SQS consumer", "error", hk_err_str(err),
+			 NULL);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	hook_engine_start(&sv->engine);
+	hook_sqs_start(sv->sqs);
+	json_t *f = json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:i}", "version", HOOKD_VERSION,
+			      "intake_address", sv->cfg->intake.address, "intake_port",
+			      (json_int_t)intake_port, "admin_address", sv->cfg->admin.address,
+			      "admin_port", (json_int_t)admin_port, "state_dir", sv->cfg->state_dir,
+			      "node_groups", (json_int_t)sv->cfg->n_groups, "schema_version",
+			      hook_store_schema_version(sv->store));
+	hook_log_json(HOOK_LOG_INFO, "multus-hookd serving", f);
+	if (args->ready_file &&
+	    write_ready_file(args->ready_file, intake_port, admin_port) != HK_OK) {
+		hook_log(HOOK_LOG_ERROR, "cannot write the ready file", "path", args->ready_file,
+			 NULL);
+		return err ? err : HK_ERR_INTERNAL;
+	}
+	return HK_OK;
+}
+
+int hook_cmd_serve_with(int argc, char **argv, hook_engine_factory_fn make_engine)
+{
+	serve_args args = {0};
+	int prc = serve_parse_args(argc, argv, &args);
+	if (prc >= 0)
+		return prc;
+	if (hook_log_open(args.log_file, args.level) != HK_OK) {
+		fprintf(stderr, "multus-hookd serve: --log-file %s: cannot open: %s\n",
+			args.log_file, strerror(errno));
 		return 2;
 	}
 
@@ -398,11 +393,11 @@ int hook_cmd_serve(int argc, char **argv)
 	memset(&sv, 0, sizeof(sv));
 	int rc = 1;
 	hook_problems probs = {0};
-	hk_err err = hook_config_load(path, 0, &sv.cfg, &probs);
+	hk_err err = hook_config_load(args.path, 0, &sv.cfg, &probs);
 	if (err) {
 		for (size_t i = 0; i < probs.n && i < probs.cap; i++)
-			hook_log(HOOK_LOG_ERROR, "invalid configuration", "config", path, "problem",
-				 probs.msgs[i] ? probs.msgs[i] : "(lost)", NULL);
+			hook_log(HOOK_LOG_ERROR, "invalid configuration", "config", args.path,
+				 "problem", probs.msgs[i] ? probs.msgs[i] : "(lost)", NULL);
 		hook_problems_cleanup(&probs);
 		hook_log_close();
 		return 2;
@@ -412,71 +407,8 @@ int hook_cmd_serve(int argc, char **argv)
 	/* A client closing its socket mid-reply must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 
-	hk_errinfo ei = {0};
-	if ((err = hook_store_open(sv.cfg->state_dir, &sv.store, &ei))) {
-		hook_log(HOOK_LOG_ERROR, "cannot open the state store", "error", hk_err_str(err),
-			 "detail", ei.text, NULL);
+	if (server_start(&sv, &args, make_engine) != HK_OK)
 		goto out;
-	}
-	sv.base = event_base_new();
-	if (!sv.base) {
-		hook_log(HOOK_LOG_ERROR, "cannot create the event loop", NULL);
-		goto out;
-	}
-	sv.sig_term = evsignal_new(sv.base, SIGTERM, on_stop_signal, &sv);
-	sv.sig_int = evsignal_new(sv.base, SIGINT, on_stop_signal, &sv);
-	sv.sig_hup = evsignal_new(sv.base, SIGHUP, on_hup, &sv);
-	sv.grace = evtimer_new(sv.base, on_grace, &sv);
-	if (!sv.sig_term || !sv.sig_int || !sv.sig_hup || !sv.grace ||
-	    evsignal_add(sv.sig_term, NULL) || evsignal_add(sv.sig_int, NULL) ||
-	    evsignal_add(sv.sig_hup, NULL)) {
-		hook_log(HOOK_LOG_ERROR, "cannot install signal events", NULL);
-		goto out;
-	}
-	if ((err = make_engine(&sv))) {
-		hook_log(HOOK_LOG_ERROR, "cannot create the engine", "error", hk_err_str(err),
-			 NULL);
-		goto out;
-	}
-	/* Readiness needs AWS checked whichever engine runs (also the noop one). */
-	if ((err = hook_probe_new(sv.base, sv.cfg, &sv.health, &sv.probe))) {
-		hook_log(HOOK_LOG_ERROR, "cannot create the readiness probe", "error",
-			 hk_err_str(err), NULL);
-		goto out;
-	}
-	unsigned intake_port = 0, admin_port = 0;
-	if ((err = hook_admin_new(sv.base, sv.cfg, sv.store, &sv.health, &sv.admin, &admin_port))) {
-		json_t *f = json_pack("{s:s,s:I}", "address", sv.cfg->admin.address, "port",
-				      (json_int_t)sv.cfg->admin.port);
-		hook_log_json(HOOK_LOG_ERROR, "cannot bind the admin listener", f);
-		goto out;
-	}
-	if ((err = hook_intake_new(sv.base, sv.cfg, sv.store, &sv.engine, &sv.intake,
-				   &intake_port))) {
-		json_t *f = json_pack("{s:s,s:I}", "address", sv.cfg->intake.address, "port",
-				      (json_int_t)sv.cfg->intake.port);
-		hook_log_json(HOOK_LOG_ERROR, "cannot bind the intake listener", f);
-		goto out;
-	}
-	if (sv.cfg->sqs_queue_url &&
-	    (err = hook_sqs_new(sv.base, sv.cfg, sv.store, &sv.engine, &sv.sqs))) {
-		hook_log(HOOK_LOG_ERROR, "cannot create the SQS consumer", "error", hk_err_str(err),
-			 NULL);
-		goto out;
-	}
-	hook_engine_start(&sv.engine);
-	hook_sqs_start(sv.sqs);
-	json_t *f = json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:i}", "version", HOOKD_VERSION,
-			      "intake_address", sv.cfg->intake.address, "intake_port",
-			      (json_int_t)intake_port, "admin_address", sv.cfg->admin.address,
-			      "admin_port", (json_int_t)admin_port, "state_dir", sv.cfg->state_dir,
-			      "node_groups", (json_int_t)sv.cfg->n_groups, "schema_version",
-			      hook_store_schema_version(sv.store));
-	hook_log_json(HOOK_LOG_INFO, "multus-hookd serving", f);
-	if (ready_file && write_ready_file(ready_file, intake_port, admin_port) != HK_OK) {
-		hook_log(HOOK_LOG_ERROR, "cannot write the ready file", "path", ready_file, NULL);
-		goto out;
-	}
 	if (event_base_dispatch(sv.base) < 0) {
 		hook_log(HOOK_LOG_ERROR, "event loop failed", NULL);
 		goto out;

@@ -5,7 +5,7 @@
  * Structure: options (and an optional JSON input) fill a plan_cfg; plan_build() turns
  * it into a pool and a plan_result; plan_print_*() write it. Every input problem
  * becomes ONE message naming the bad value, and exit status 2. */
-#include "hook.h"
+#include "hook_cli.h"
 
 #include "cidr.h"
 
@@ -175,6 +175,154 @@ static plan_status json_string_item(plan_list *l, json_t *v, const char *label, 
 	return list_add(l, json_string_value(v), json_string_length(v), where, kind, err);
 }
 
+/* One element of "reservations": a CIDR string (explicit) or
+ * {"cidr": ..., "type": "explicit" | "prefix"}. */
+static plan_status plan_json_reservation(plan_cfg *cfg, json_t *e, const char *label,
+					 const char *path, char *err)
+{
+	plan_status st = P_OK;
+	char kb[128];
+	if (json_is_string(e)) {
+		return json_string_item(&cfg->resv, e, label, path, CIDR_RESV_EXPLICIT, err);
+	}
+	if (!json_is_object(e)) {
+		st = fail(err, P_USAGE,
+			  "%s: %s: must be a CIDR string or an object "
+			  "{\"cidr\": ..., \"type\": ...}",
+			  label, path);
+		return st;
+	}
+	json_t *cidr = NULL;
+	cidr_resv_kind kind = CIDR_RESV_EXPLICIT;
+	const char *k2;
+	json_t *v2;
+	json_object_foreach(e, k2, v2)
+	{
+		if (!strcmp(k2, "cidr")) {
+			cidr = v2;
+		} else if (!strcmp(k2, "type")) {
+			const char *t = json_string_value(v2);
+			if (t && !strcmp(t, "explicit"))
+				kind = CIDR_RESV_EXPLICIT;
+			else if (t && !strcmp(t, "prefix"))
+				kind = CIDR_RESV_PREFIX;
+			else {
+				st = fail(err, P_USAGE,
+					  "%s: %s.type: must be "
+					  "\"explicit\" or \"prefix\"",
+					  label, path);
+				return st;
+			}
+		} else {
+			st = fail(err, P_USAGE,
+				  "%s: %s: unknown key \"%s\" (expected "
+				  "cidr, type)",
+				  label, path, show(k2, kb, sizeof(kb)));
+			return st;
+		}
+	}
+	if (!cidr) {
+		st = fail(err, P_USAGE, "%s: %s: missing \"cidr\"", label, path);
+		return st;
+	}
+	char p2[80];
+	snprintf(p2, sizeof(p2), "%s.cidr", path);
+	return json_string_item(&cfg->resv, cidr, label, p2, kind, err);
+}
+
+/* One top-level key of the --input JSON. */
+static plan_status plan_json_key(plan_cfg *cfg, const char *key, json_t *v, const char *label,
+				 char *err)
+{
+	plan_status st = P_OK;
+	char path[64];
+	char kb[128];
+	if (!strcmp(key, "subnet_cidr")) {
+		if (!json_is_string(v)) {
+			st = fail(err, P_USAGE, "%s: subnet_cidr: must be a string", label);
+			return st;
+		}
+		if (cfg->subnet)
+			return P_OK; /* --subnet-cidr wins */
+		char where[PLAN_WHERE_LEN];
+		snprintf(where, sizeof(where), "%s: subnet_cidr: ", label);
+		cfg->subnet = strndup(json_string_value(v), json_string_length(v));
+		cfg->subnet_where = strdup(where);
+		if (!cfg->subnet || !cfg->subnet_where) {
+			st = fail(err, P_RUNTIME, "out of memory");
+			return st;
+		}
+	} else if (!strcmp(key, "count")) {
+		if (!json_is_integer(v)) {
+			st = fail(err, P_USAGE, "%s: count: must be an integer", label);
+			return st;
+		}
+		json_int_t n = json_integer_value(v);
+		if (n < 1 || n > (json_int_t)PLAN_COUNT_MAX) {
+			st = fail(err, P_USAGE,
+				  "%s: count: %" JSON_INTEGER_FORMAT ": must be 1 to %u", label, n,
+				  PLAN_COUNT_MAX);
+			return st;
+		}
+		if (!cfg->count)
+			cfg->count = (unsigned long)n;
+	} else if (!strcmp(key, "used")) {
+		if (!json_is_array(v)) {
+			st = fail(err, P_USAGE, "%s: used: must be an array of strings", label);
+			return st;
+		}
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e)
+		{
+			snprintf(path, sizeof(path), "used[%zu]", i);
+			if ((st = json_string_item(&cfg->used, e, label, path, 0, err)))
+				return st;
+		}
+	} else if (!strcmp(key, "reservations")) {
+		if (!json_is_array(v)) {
+			st = fail(err, P_USAGE, "%s: reservations: must be an array", label);
+			return st;
+		}
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e)
+		{
+			snprintf(path, sizeof(path), "reservations[%zu]", i);
+			if ((st = plan_json_reservation(cfg, e, label, path, err)))
+				return st;
+		}
+	} else if (!strcmp(key, "pod_range")) {
+		if (json_is_string(v))
+			return json_string_item(&cfg->pods, v, label, "pod_range", 0, err);
+		if (!json_is_array(v)) {
+			st = fail(err, P_USAGE,
+				  "%s: pod_range: must be a string or an array of strings", label);
+			return st;
+		}
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e)
+		{
+			snprintf(path, sizeof(path), "pod_range[%zu]", i);
+			if ((st = json_string_item(&cfg->pods, e, label, path, 0, err)))
+				return st;
+		}
+	} else if (!strcmp(key, "comment") || !strcmp(key, "description")) {
+		if (!json_is_string(v)) {
+			st = fail(err, P_USAGE, "%s: %s: must be a string", label, key);
+			return st;
+		}
+	} else {
+		st = fail(err, P_USAGE,
+			  "%s: unknown key \"%s\" (expected subnet_cidr, count, used, "
+			  "reservations, pod_range, comment)",
+			  label, show(key, kb, sizeof(kb)));
+		return st;
+	}
+	return P_OK;
+}
+
 /* Parse the JSON text of an --input file into cfg. Keys already set on the command
  * line (subnet, count) win over the file's. */
 static plan_status plan_cfg_from_json(plan_cfg *cfg, const char *text, size_t len,
@@ -194,150 +342,10 @@ static plan_status plan_cfg_from_json(plan_cfg *cfg, const char *text, size_t le
 	}
 	const char *key;
 	json_t *v;
-	char path[64];
 	json_object_foreach(root, key, v)
 	{
-		char kb[128];
-		if (!strcmp(key, "subnet_cidr")) {
-			if (!json_is_string(v)) {
-				st = fail(err, P_USAGE, "%s: subnet_cidr: must be a string", label);
-				goto out;
-			}
-			if (cfg->subnet)
-				continue; /* --subnet-cidr wins */
-			char where[PLAN_WHERE_LEN];
-			snprintf(where, sizeof(where), "%s: subnet_cidr: ", label);
-			cfg->subnet = strndup(json_string_value(v), json_string_length(v));
-			cfg->subnet_where = strdup(where);
-			if (!cfg->subnet || !cfg->subnet_where) {
-				st = fail(err, P_RUNTIME, "out of memory");
-				goto out;
-			}
-		} else if (!strcmp(key, "count")) {
-			if (!json_is_integer(v)) {
-				st = fail(err, P_USAGE, "%s: count: must be an integer", label);
-				goto out;
-			}
-			json_int_t n = json_integer_value(v);
-			if (n < 1 || n > (json_int_t)PLAN_COUNT_MAX) {
-				st = fail(err, P_USAGE,
-					  "%s: count: %" JSON_INTEGER_FORMAT ": must be 1 to %u",
-					  label, n, PLAN_COUNT_MAX);
-				goto out;
-			}
-			if (!cfg->count)
-				cfg->count = (unsigned long)n;
-		} else if (!strcmp(key, "used")) {
-			if (!json_is_array(v)) {
-				st = fail(err, P_USAGE, "%s: used: must be an array of strings",
-					  label);
-				goto out;
-			}
-			size_t i;
-			json_t *e;
-			json_array_foreach(v, i, e)
-			{
-				snprintf(path, sizeof(path), "used[%zu]", i);
-				if ((st = json_string_item(&cfg->used, e, label, path, 0, err)))
-					goto out;
-			}
-		} else if (!strcmp(key, "reservations")) {
-			if (!json_is_array(v)) {
-				st =
-				    fail(err, P_USAGE, "%s: reservations: must be an array", label);
-				goto out;
-			}
-			size_t i;
-			json_t *e;
-			json_array_foreach(v, i, e)
-			{
-				snprintf(path, sizeof(path), "reservations[%zu]", i);
-				if (json_is_string(e)) {
-					st = json_string_item(&cfg->resv, e, label, path,
-							      CIDR_RESV_EXPLICIT, err);
-					if (st)
-						goto out;
-					continue;
-				}
-				if (!json_is_object(e)) {
-					st = fail(err, P_USAGE,
-						  "%s: %s: must be a CIDR string or an object "
-						  "{\"cidr\": ..., \"type\": ...}",
-						  label, path);
-					goto out;
-				}
-				json_t *cidr = NULL;
-				cidr_resv_kind kind = CIDR_RESV_EXPLICIT;
-				const char *k2;
-				json_t *v2;
-				json_object_foreach(e, k2, v2)
-				{
-					if (!strcmp(k2, "cidr")) {
-						cidr = v2;
-					} else if (!strcmp(k2, "type")) {
-						const char *t = json_string_value(v2);
-						if (t && !strcmp(t, "explicit"))
-							kind = CIDR_RESV_EXPLICIT;
-						else if (t && !strcmp(t, "prefix"))
-							kind = CIDR_RESV_PREFIX;
-						else {
-							st = fail(err, P_USAGE,
-								  "%s: %s.type: must be "
-								  "\"explicit\" or \"prefix\"",
-								  label, path);
-							goto out;
-						}
-					} else {
-						st = fail(err, P_USAGE,
-							  "%s: %s: unknown key \"%s\" (expected "
-							  "cidr, type)",
-							  label, path, show(k2, kb, sizeof(kb)));
-						goto out;
-					}
-				}
-				if (!cidr) {
-					st = fail(err, P_USAGE, "%s: %s: missing \"cidr\"", label,
-						  path);
-					goto out;
-				}
-				char p2[80];
-				snprintf(p2, sizeof(p2), "%s.cidr", path);
-				if ((st = json_string_item(&cfg->resv, cidr, label, p2, kind, err)))
-					goto out;
-			}
-		} else if (!strcmp(key, "pod_range")) {
-			if (json_is_string(v)) {
-				if ((st = json_string_item(&cfg->pods, v, label, "pod_range", 0,
-							   err)))
-					goto out;
-				continue;
-			}
-			if (!json_is_array(v)) {
-				st = fail(err, P_USAGE,
-					  "%s: pod_range: must be a string or an array of strings",
-					  label);
-				goto out;
-			}
-			size_t i;
-			json_t *e;
-			json_array_foreach(v, i, e)
-			{
-				snprintf(path, sizeof(path), "pod_range[%zu]", i);
-				if ((st = json_string_item(&cfg->pods, e, label, path, 0, err)))
-					goto out;
-			}
-		} else if (!strcmp(key, "comment") || !strcmp(key, "description")) {
-			if (!json_is_string(v)) {
-				st = fail(err, P_USAGE, "%s: %s: must be a string", label, key);
-				goto out;
-			}
-		} else {
-			st = fail(err, P_USAGE,
-				  "%s: unknown key \"%s\" (expected subnet_cidr, count, used, "
-				  "reservations, pod_range, comment)",
-				  label, show(key, kb, sizeof(kb)));
+		if ((st = plan_json_key(cfg, key, v, label, err)))
 			goto out;
-		}
 	}
 out:
 	json_decref(root);

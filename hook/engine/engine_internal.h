@@ -1,7 +1,7 @@
-/* hook/: the lifecycle engine (launch, terminate, orphan sweep) and its
+/* hook/engine: the lifecycle engine (launch, terminate, orphan sweep) and its
  * per-subnet allocator cache. Shared by the engine_*.c files and their unit
- * tests; other hook files use only hook_engine_aws_new() and the
- * hook_engine_ops of hook_internal.h.
+ * tests; the rest of the daemon uses only hook_engine.h (hook_engine_aws_new()
+ * and the dispatch interface).
  *
  *   engine.c            the engine object: queue, concurrency bound, action
  *                       records, heartbeats and deadlines, completion, the pure
@@ -21,7 +21,7 @@
 
 #include "awsclient.h"
 #include "cidr.h"
-#include "hook_internal.h"
+#include "hook_engine.h"
 
 struct event_base;
 struct event;
@@ -318,13 +318,6 @@ typedef struct hook_eng hook_eng;
 typedef struct eng_action eng_action;
 typedef struct eng_alloc eng_alloc;
 
-/* Create the real engine. `client` is TAKEN (freed with the engine, before
- * the actions, so no callback runs into freed memory); cfg, store and health
- * are borrowed and must outlive the engine. */
-HK_MUST_CHECK hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg,
-					 hook_store *store, hook_health *health, awc_client *client,
-					 hook_engine *ret);
-
 /* One ENI slot of a launch: one network of the node group. */
 typedef struct eng_slot {
 	eng_action *act;
@@ -469,9 +462,13 @@ struct hook_eng {
 	bool sweep_running;
 	struct eng_sweep *sweep; /* the sweep in flight (engine_sweep.c) */
 	unsigned sweep_interval_s;
+	/* What engine_action.c asks engine.c to do (set at creation): run the
+	 * action again from its resume point, and clean up after a failure. */
+	void (*restart_fn)(eng_action *a);
+	void (*cleanup_fn)(eng_action *a);
 };
 
-/* engine.c services for the state machines */
+/* engine_action.c services for the state machines */
 /* First thing in every callback of an action's call: lowers a->inflight and
  * says whether the callback may go on (false: the action is failing,
  * restarting or finished; the pending cleanup/retry was started if due). */
@@ -583,5 +580,27 @@ void eng_alloc_stale(eng_alloc *al, const char *subnet_id);
  * warning for each pod range inside it that explicit reservations do not
  * cover (hook_engine_dhcp_uncovered). Never blocks or fails the launch. */
 void eng_alloc_dhcp_check(eng_alloc *al, const char *subnet_id, const hook_network *net);
+
+/* ---- the action run state (engine_action.c), shared by the machines ---- */
+void eng_action_free(eng_action *a);
+void eng_log(eng_action *a, hook_log_level lvl, const char *msg, json_t *extra);
+void eng_pump_soon(hook_eng *e);
+/* Whether `a` must wait for a sibling's plan on the same instance first (it
+ * then runs `then` when its turn comes). */
+bool eng_wait_turn(eng_action *a, void (*then)(eng_action *));
+void eng_action_finish(eng_action *a, hook_action_state st, const char *result,
+		       const char *last_error);
+void eng_arm_timers(eng_action *a);
+/* The cleanup ended: complete with the group's failure result (CONTINUE on
+ * terminate). */
+void eng_after_cleanup(eng_action *a);
+
+/* ---- shared by engine_launch.c and engine_eni.c ---- */
+bool eng_adopt_eni(eng_action *a, eng_slot *s, const ec2_eni *ni, char *why, size_t why_len);
+const char *eng_net_name(const eng_slot *s);
+void eng_set_str(char **dst, const char *v);
+void eng_slot_log(eng_slot *s, hook_log_level lvl, const char *msg);
+void eng_slot_next(eng_slot *s);
+void eng_step_enis(eng_action *a);
 
 #endif

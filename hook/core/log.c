@@ -1,7 +1,7 @@
 /* JSON log lines: {"time":"2026-01-02T03:04:05.678Z","level":"info","msg":...,
  * fields...}. Strings are escaped by jansson, so a hostile ASG name cannot
  * forge a line. Writes are line-buffered through stdio to stderr or a file. */
-#include "hook_internal.h"
+#include "hook_core.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,8 +16,7 @@
  * clients: evhttp then sees EOF and frees the connection). While the count is
  * at max_connections the listener is disabled: further clients wait in the
  * kernel backlog instead of being refused. */
-#include "hook_internal.h"
-#include "intake_ext.h"
+#include "intake_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,43 +108,6 @@ bool hook_auth_ok(const hook_config *cfg, struct evhttp_request *req)
 }
 
 /* ---------------------------------------------------------------- replies */
-
-void hook_http_reply_json(struct evhttp_request *req, int status, json_t *body)
-{
-	struct evbuffer *buf = evbuffer_new();
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-	evhttp_add_header(oh, "Content-Type", "application/json");
-	evhttp_add_header(oh, "Cache-Control", "no-store");
-	if (buf) {
-		if (text)
-			evbuffer_add_printf(buf, "%s\n", text);
-		else
-			evbuffer_add_printf(buf, "{\"status\":\"error\"}\n");
-	}
-	free(text);
-	evhttp_send_reply(req, status, NULL, buf);
-	if (buf)
-		evbuffer_free(buf);
-}
-
-void hook_http_reply_reason(struct evhttp_request *req, int status, const char *word,
-			    const char *reason)
-{
-	json_t *o = json_object();
-	if (o) {
-		json_object_set_new(o, "status", json_string(word));
-		json_t *r = reason ? json_string(reason) : NULL;
-		/* A reason built from client input truncated mid-UTF-8 is not a valid
-		 * JSON string: fall back to a generic text rather than no reason. */
-		if (reason && !r)
-			r = json_string("request rejected (reason not printable)");
-		if (r)
-			json_object_set_new(o, "reason", r);
-	}
-	hook_http_reply_json(req, status, o);
-}
 
 /* ------------------------------------------------------ connection tracking */
 
@@ -464,21 +426,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 }
 
 /* ------------------------------------------------------------- lifecycle */
-
-hk_err hook_http_bound_port(struct evhttp_bound_socket *sock, unsigned *ret)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sl) != 0)
-		return HK_ERR_IO;
-	if (ss.ss_family == AF_INET)
-		*ret = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	else if (ss.ss_family == AF_INET6)
-		*ret = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	else
-		return HK_ERR_IO;
-	return HK_OK;
-}
 
 hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_store *store,
 		       hook_engine *engine, hook_intake **ret, unsigned *ret_port)

@@ -8,7 +8,7 @@
  *   GET /v1/actions        ?state=<state>&limit=<1..1000, default 100>
  *   GET /v1/actions/<id>   one action with its ENI rows
  * Lifecycle tokens are shown as a short prefix only. */
-#include "hook_internal.h"
+#include "hook_admin.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,28 +33,6 @@ struct hook_admin {
 	const hook_health *health;
 	struct evhttp *http;
 };
-
-static const char *const flag_names[HOOK_HEALTH__COUNT] = {
-    [HOOK_HEALTH_REGION] = "region",
-    [HOOK_HEALTH_CREDENTIALS] = "credentials",
-    [HOOK_HEALTH_AWS_REACHABLE] = "aws_reachable",
-};
-
-const char *hook_health_flag_str(hook_health_flag f)
-{
-	if ((unsigned)f >= HOOK_HEALTH__COUNT)
-		return "unknown";
-	return flag_names[f];
-}
-
-void hook_health_set(hook_health *h, hook_health_flag f, hook_tristate v, const char *detail)
-{
-	if (!h || (unsigned)f >= HOOK_HEALTH__COUNT)
-		return;
-	h->flag[f] = v;
-	h->checked_ms[f] = hook_now_ms();
-	snprintf(h->detail[f], sizeof(h->detail[f]), "%s", detail ? detail : "");
-}
 
 static const char *tristate_str(hook_tristate t)
 {
@@ -235,7 +213,8 @@ static void handle_ready(hook_admin *ad, struct evhttp_request *req)
 			if (c && ad->health->detail[f][0])
 				json_object_set_new(c, "detail",
 						    json_string(ad->health->detail[f]));
-			json_object_set_new(checks, flag_names[f], c ? c : json_null());
+			json_object_set_new(checks, hook_health_flag_str((hook_health_flag)f),
+					    c ? c : json_null());
 		}
 		json_object_set_new(checks, "draining", json_boolean(ad->health->draining));
 	}

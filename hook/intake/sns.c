@@ -1,4 +1,4 @@
-/* POST /v1/sns: SNS HTTP(S) subscriptions (REFERENCE.md section 2).
+/* POST /v1/sns: SNS HTTP(S) subscriptions (docs/aws-facts.md).
  *
  * Nothing in an SNS message is acted on before it is verified, in this order:
  *   1. the body parses as an SNS message with every field signing needs;
@@ -21,7 +21,9 @@
  * keeps its evhttp_request: libevent detaches a request whose connection
  * dies before the reply (it is freed by the reply), so answering late is safe;
  * hook_sns_free() drops waiters before the intake frees the connections. */
-#include "intake_ext.h"
+#include "intake_internal.h"
+
+#include "hk_json.h"
 
 #include "awsclient.h"
 
@@ -48,35 +50,10 @@
 
 /* ------------------------------------------------------------ URL checks */
 
-static bool host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-';
-}
-
 static bool ends_with(const char *s, size_t len, const char *suf)
 {
 	size_t n = strlen(suf);
 	return len >= n && memcmp(s + len - n, suf, n) == 0;
-}
-
-bool hook_sns_host_ok(const char *host, size_t len)
-{
-	if (!host || len < 4 || memcmp(host, "sns.", 4) != 0)
-		return false;
-	size_t mid_end;
-	if (ends_with(host, len, ".amazonaws.com.cn"))
-		mid_end = len - strlen(".amazonaws.com.cn");
-	else if (ends_with(host, len, ".amazonaws.com"))
-		mid_end = len - strlen(".amazonaws.com");
-	else
-		return false;
-	if (mid_end < 4 || mid_end - 4 < 3)
-		return false;
-	for (size_t i = 4; i < mid_end; i++)
-		if (!host_char(host[i]))
-			return false;
-	return true;
 }
 
 hk_err hook_sns_url_check(const char *url, bool cert, hk_errinfo *ei)
@@ -182,7 +159,7 @@ hk_err hook_sns_msg_parse(const char *body, size_t len, hook_sns_msg *ret, hk_er
 	if (!body || len == 0)
 		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "empty body (expected an SNS message)");
 	json_t *root = NULL;
-	hk_err lerr = hook_json_load(body, len, NULL, &root, ei);
+	hk_err lerr = hk_json_load(body, len, NULL, &root, ei);
 	if (lerr)
 		return lerr;
 	hook_sns_msg m;

@@ -1,11 +1,13 @@
-/* Lifecycle event parsing (REFERENCE.md section 2). Three shapes arrive on
+/* Lifecycle event parsing (docs/aws-facts.md). Three shapes arrive on
  * POST /v1/events:
  *   - an EventBridge event (API destination): {"detail-type", "id", "detail"}
  *   - a bare Auto Scaling notification (the SQS/SNS message body format)
  *   - an SNS HTTP envelope {"Type", "MessageId", "Message": "<notification>"}
  * Unknown fields are ignored (AWS adds fields over time); the fields we use
  * are checked for presence, type and shape, and an error names the field. */
-#include "hook_internal.h"
+#include "hook_intake.h"
+
+#include "hk_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,29 +16,6 @@
 #define DT_LAUNCH    "EC2 Instance-launch Lifecycle Action"
 #define DT_TERMINATE "EC2 Instance-terminate Lifecycle Action"
 #define TEST_EVENT   "autoscaling:TEST_NOTIFICATION"
-
-static const char *const transition_names[] = {
-    [HOOK_TRANSITION_LAUNCHING] = "autoscaling:EC2_INSTANCE_LAUNCHING",
-    [HOOK_TRANSITION_TERMINATING] = "autoscaling:EC2_INSTANCE_TERMINATING",
-};
-
-const char *hook_transition_str(hook_transition t)
-{
-	if ((unsigned)t >= HK_ARRAY_LEN(transition_names))
-		return "unknown";
-	return transition_names[t];
-}
-
-hk_err hook_transition_parse(const char *s, hook_transition *ret)
-{
-	for (size_t i = 0; s && i < HK_ARRAY_LEN(transition_names); i++) {
-		if (!strcmp(s, transition_names[i])) {
-			*ret = (hook_transition)i;
-			return HK_OK;
-		}
-	}
-	return HK_ERR_INVALID;
-}
 
 void hook_event_cleanup(hook_event *ev)
 {
@@ -169,7 +148,8 @@ static hk_err parse_notification(json_t *obj, const char *pfx, hook_event *ev, h
 		return hk_errinfo_set(ei, HK_ERR_INVALID, 0,
 				      "%sLifecycleTransition: \"%.64s\": not handled (expected %s "
 				      "or %s)",
-				      pfx, tr, transition_names[0], transition_names[1]);
+				      pfx, tr, hook_transition_str(HOOK_TRANSITION_LAUNCHING),
+				      hook_transition_str(HOOK_TRANSITION_TERMINATING));
 	if ((err = take_str(obj, pfx, "LifecycleActionToken", true, SHAPE_TOKEN, ev->token,
 			    sizeof(ev->token), ei)) ||
 	    (err = take_str(obj, pfx, "AutoScalingGroupName", true, SHAPE_ANY, ev->asg,
@@ -250,7 +230,7 @@ static hk_err parse_eventbridge(json_t *root, hook_event *ev, hk_errinfo *ei)
 		return hk_errinfo_set(ei, HK_ERR_INVALID, 0,
 				      "detail.LifecycleTransition: %s does not match detail-type "
 				      "\"%s\"",
-				      transition_names[ev->transition], dts);
+				      hook_transition_str(ev->transition), dts);
 	ev->source = HOOK_SOURCE_EVENTBRIDGE;
 	snprintf(ev->event_id, sizeof(ev->event_id), "eventbridge:%s", id);
 	return HK_OK;
@@ -287,7 +267,7 @@ static hk_err parse_sns(json_t *root, hook_event *ev, hk_errinfo *ei)
 				      HK_CAP_SNS_MESSAGE);
 	const char *text = json_string_value(msg);
 	json_t *inner = NULL;
-	hk_err jerr = hook_json_load(text, len, "Message", &inner, ei);
+	hk_err jerr = hk_json_load(text, len, "Message", &inner, ei);
 	if (jerr)
 		return jerr;
 	if (!json_is_object(inner)) {
@@ -308,7 +288,7 @@ hk_err hook_event_parse(const char *body, size_t len, hook_event *ret, hk_errinf
 	if (!body || len == 0)
 		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "empty body (expected a JSON event)");
 	json_t *root = NULL;
-	hk_err lerr = hook_json_load(body, len, NULL, &root, ei);
+	hk_err lerr = hk_json_load(body, len, NULL, &root, ei);
 	if (lerr)
 		return lerr;
 	hook_event ev;

@@ -14,7 +14,7 @@
  * and ends in the queue's dead-letter queue through its redrive policy.
  * Failed receives back off (1 s doubling to 60 s); so does a batch that met a
  * store failure. One receive is in flight at a time; deletes run alongside. */
-#include "intake_ext.h"
+#include "intake_internal.h"
 
 #include "awsclient.h"
 

@@ -13,7 +13,7 @@
  *   BEGIN IMMEDIATE ... COMMIT around several).
  * - Schema versions live in PRAGMA user_version; migrations run in order, all
  *   in one transaction, at open. */
-#include "hook_internal.h"
+#include "hook_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -181,13 +181,6 @@ hk_err hook_action_state_parse(const char *s, hook_action_state *ret)
 bool hook_action_state_final(hook_action_state s)
 {
 	return s == HOOK_ACTION_DONE || s == HOOK_ACTION_FAILED;
-}
-
-int64_t hook_now_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 static hk_err map_rc(int rc)

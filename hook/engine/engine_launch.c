@@ -13,13 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void slot_next(eng_slot *s);
 static void step_adopt(eng_action *a);
 static void step_subnets(eng_action *a);
 static void step_capacity(eng_action *a);
-static void step_enis(eng_action *a);
 
-static void set_str(char **dst, const char *v)
+void eng_set_str(char **dst, const char *v)
 {
 	char *n = eng_strdup(v);
 	if (!n)
@@ -28,7 +26,7 @@ static void set_str(char **dst, const char *v)
 	*dst = n;
 }
 
-static const char *net_name(const eng_slot *s)
+const char *eng_net_name(const eng_slot *s)
 {
 	return s->net->name;
 }
@@ -67,18 +65,18 @@ static hk_err slots_init(eng_action *a)
 	for (size_t r = 0; r < n_rows; r++) {
 		for (size_t i = 0; i < n; i++) {
 			eng_slot *s = &a->slots[i];
-			if (strcmp(rows[r].network, net_name(s)) != 0)
+			if (strcmp(rows[r].network, eng_net_name(s)) != 0)
 				continue;
 			s->state = hook_eni_state_parse(rows[r].state);
-			set_str(&s->subnet_id, rows[r].subnet_id);
-			set_str(&s->ipv4, rows[r].ipv4);
-			set_str(&s->ipv6, rows[r].ipv6);
-			set_str(&s->client_token, rows[r].client_token);
-			set_str(&s->eni_id, rows[r].eni_id);
-			set_str(&s->attachment_id, rows[r].attachment_id);
+			eng_set_str(&s->subnet_id, rows[r].subnet_id);
+			eng_set_str(&s->ipv4, rows[r].ipv4);
+			eng_set_str(&s->ipv6, rows[r].ipv6);
+			eng_set_str(&s->client_token, rows[r].client_token);
+			eng_set_str(&s->eni_id, rows[r].eni_id);
+			eng_set_str(&s->attachment_id, rows[r].attachment_id);
 			/* the generation the recorded token was made with (a
 			 * reset row records the next generation's token) */
-			s->gen = hook_engine_token_gen(a->rec.instance_id, net_name(s),
+			s->gen = hook_engine_token_gen(a->rec.instance_id, eng_net_name(s),
 						       s->net->device_index, a->rec.token,
 						       s->client_token);
 		}
@@ -99,7 +97,7 @@ void eng_launch_release(eng_action *a)
 	}
 }
 
-static void slot_log(eng_slot *s, hook_log_level lvl, const char *msg)
+void eng_slot_log(eng_slot *s, hook_log_level lvl, const char *msg)
 {
 	eng_action *a = s->act;
 	char tp[12];
@@ -107,8 +105,8 @@ static void slot_log(eng_slot *s, hook_log_level lvl, const char *msg)
 	json_t *f =
 	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:i}", "action_id", (json_int_t)a->rec.id,
 		      "instance", a->rec.instance_id, "step", hook_engine_step_str(a->step),
-		      "token", tp, "network", net_name(s), "subnet", s->subnet_id, "eni", s->eni_id,
-		      "device_index", (int)s->net->device_index);
+		      "token", tp, "network", eng_net_name(s), "subnet", s->subnet_id, "eni",
+		      s->eni_id, "device_index", (int)s->net->device_index);
 	if (f && *s->ipv4)
 		json_object_set_new(f, "ipv4", json_string(s->ipv4));
 	if (f && *s->ipv6)
@@ -161,8 +159,8 @@ static void instance_cb(const awc_result *res, const ec2_describe_instances_out 
 		eng_action_fail(a, "instance %s: no availability zone or type", a->rec.instance_id);
 		return;
 	}
-	set_str(&a->az, in->az);
-	set_str(&a->instance_type, in->instance_type);
+	eng_set_str(&a->az, in->az);
+	eng_set_str(&a->instance_type, in->instance_type);
 	awscalls_free(a->inst);
 	a->inst = awscalls_keep(out);
 	step_adopt(a);
@@ -194,14 +192,14 @@ void eng_launch_run(eng_action *a)
 static eng_slot *slot_by_network(eng_action *a, const char *name)
 {
 	for (size_t i = 0; name && i < a->n_slots; i++)
-		if (strcmp(net_name(&a->slots[i]), name) == 0)
+		if (strcmp(eng_net_name(&a->slots[i]), name) == 0)
 			return &a->slots[i];
 	return NULL;
 }
 
 /* Take an existing ENI of ours for slot `s`. Returns false on a conflict
  * that needs a person (attached elsewhere or at another index). */
-static bool adopt_eni(eng_action *a, eng_slot *s, const ec2_eni *ni, char *why, size_t why_len)
+bool eng_adopt_eni(eng_action *a, eng_slot *s, const ec2_eni *ni, char *why, size_t why_len)
 {
 	hook_eni_state st = ENG_ENI_CREATED;
 	s->dot_ok = false;
@@ -209,18 +207,18 @@ static bool adopt_eni(eng_action *a, eng_slot *s, const ec2_eni *ni, char *why, 
 	if (ni->attached && ni->attachment.instance_id) {
 		if (strcmp(ni->attachment.instance_id, a->rec.instance_id) != 0) {
 			snprintf(why, why_len, "ENI %s of network %s is attached to %s", ni->eni_id,
-				 net_name(s), ni->attachment.instance_id);
+				 eng_net_name(s), ni->attachment.instance_id);
 			return false;
 		}
 		if (ni->attachment.device_index != s->net->device_index) {
 			snprintf(why, why_len, "ENI %s of network %s is at device index %u, not %u",
-				 ni->eni_id, net_name(s), ni->attachment.device_index,
+				 ni->eni_id, eng_net_name(s), ni->attachment.device_index,
 				 s->net->device_index);
 			return false;
 		}
 		st = ENG_ENI_ATTACHED;
 		s->dot_ok = ni->attachment.delete_on_termination;
-		set_str(&s->attachment_id, ni->attachment.attachment_id);
+		eng_set_str(&s->attachment_id, ni->attachment.attachment_id);
 		if (s->dot_ok && s->sdc_ok)
 			st = ENG_ENI_CONFIGURED;
 	}
@@ -228,12 +226,12 @@ static bool adopt_eni(eng_action *a, eng_slot *s, const ec2_eni *ni, char *why, 
 		eng_alloc_release(a->eng->alloc, s->subnet_id, s->ipv4);
 		s->pool_pending = false;
 	}
-	set_str(&s->eni_id, ni->eni_id);
-	set_str(&s->subnet_id, ni->subnet_id);
+	eng_set_str(&s->eni_id, ni->eni_id);
+	eng_set_str(&s->subnet_id, ni->subnet_id);
 	if (ni->private_ip)
-		set_str(&s->ipv4, ni->private_ip);
+		eng_set_str(&s->ipv4, ni->private_ip);
 	if (ni->n_ipv6_addresses)
-		set_str(&s->ipv6, ni->ipv6_addresses[0]);
+		eng_set_str(&s->ipv6, ni->ipv6_addresses[0]);
 	if (s->pool_pending) {
 		eng_alloc_confirm(a->eng->alloc, s->subnet_id, s->ipv4);
 		s->pool_pending = false;
@@ -251,13 +249,13 @@ hk_err eng_slot_forget(eng_action *a, eng_slot *s)
 {
 	s->gen++;
 	char tok[HOOK_CLIENT_TOKEN_LEN];
-	hook_engine_client_token(a->rec.instance_id, net_name(s), s->net->device_index,
+	hook_engine_client_token(a->rec.instance_id, eng_net_name(s), s->net->device_index,
 				 a->rec.token, s->gen, tok);
-	set_str(&s->eni_id, "");
-	set_str(&s->attachment_id, "");
-	set_str(&s->client_token, tok);
-	set_str(&s->ipv4, "");
-	set_str(&s->ipv6, "");
+	eng_set_str(&s->eni_id, "");
+	eng_set_str(&s->attachment_id, "");
+	eng_set_str(&s->client_token, tok);
+	eng_set_str(&s->ipv4, "");
+	eng_set_str(&s->ipv6, "");
 	s->state = ENG_ENI_NONE;
 	return eng_slot_save(a, s, ENG_ENI_NONE);
 }
@@ -294,25 +292,27 @@ static void adopt_cb(const awc_result *res, const ec2_describe_network_interface
 			/* a second ENI for one network: keep the attached one */
 			if (!(ni->attached && ni->attachment.instance_id &&
 			      strcmp(ni->attachment.instance_id, a->rec.instance_id) == 0)) {
-				slot_log(s, HOOK_LOG_WARN, "extra ENI for the network left alone");
+				eng_slot_log(s, HOOK_LOG_WARN,
+					     "extra ENI for the network left alone");
 				continue;
 			}
 		}
 		char why[256];
-		if (!adopt_eni(a, s, ni, why, sizeof(why))) {
+		if (!eng_adopt_eni(a, s, ni, why, sizeof(why))) {
 			eng_action_fail(a, "%s", why);
 			return;
 		}
 		if (s->index < 64)
 			seen[s->index] = true;
-		slot_log(s, HOOK_LOG_INFO, "adopted an existing ENI");
+		eng_slot_log(s, HOOK_LOG_INFO, "adopted an existing ENI");
 	}
 	/* ENIs the store says exist but EC2 does not show are gone: start over */
 	for (size_t i = 0; i < a->n_slots; i++) {
 		eng_slot *s = &a->slots[i];
 		if (i < 64 && !seen[i] && s->state >= ENG_ENI_CREATED &&
 		    s->state <= ENG_ENI_CONFIGURED) {
-			slot_log(s, HOOK_LOG_WARN, "recorded ENI no longer exists: creating anew");
+			eng_slot_log(s, HOOK_LOG_WARN,
+				     "recorded ENI no longer exists: creating anew");
 			if (eng_slot_forget(a, s) != HK_OK) {
 				/* the old token must not be sent again */
 				eng_action_retry_later(a, "cannot record the ENI", 1000);
@@ -354,7 +354,7 @@ static void subnets_maybe_done(eng_action *a)
 	for (size_t i = 0; i < a->n_slots; i++) {
 		eng_slot *s = &a->slots[i];
 		if (slot_needs_subnet(s) && !*s->subnet_id) {
-			eng_action_fail(a, "network %s: no subnet in %s", net_name(s), a->az);
+			eng_action_fail(a, "network %s: no subnet in %s", eng_net_name(s), a->az);
 			return;
 		}
 		if (*s->subnet_id)
@@ -376,12 +376,12 @@ static void subnet_apply(eng_slot *s, const awc_result *res, hook_engine_fault f
 	}
 	if (f != ENG_FAULT_NONE) {
 		eng_log_aws(a, HOOK_LOG_ERROR, "DescribeSubnets failed", "DescribeSubnets", res);
-		eng_action_fail(a, "network %s: DescribeSubnets: %s", net_name(s),
+		eng_action_fail(a, "network %s: DescribeSubnets: %s", eng_net_name(s),
 				res->aws_code ? res->aws_code : hk_err_str(res->err));
 		return;
 	}
 	if (id)
-		set_str(&s->subnet_id, id);
+		eng_set_str(&s->subnet_id, id);
 	subnets_maybe_done(a);
 }
 
@@ -486,14 +486,14 @@ static void step_subnets(eng_action *a)
 			continue;
 		if (s->net->n_subnet_ids) {
 			const char *id = hook_engine_pick_subnet(s->net, a->az, NULL, 0);
-			set_str(&s->subnet_id, id ? id : "");
+			eng_set_str(&s->subnet_id, id ? id : "");
 			continue;
 		}
 		eng_subnetinfo *c = subnet_entry(a->eng, s->net, a->az);
 		eng_sf_next next =
 		    c ? eng_sf_join(&c->sf, s, hook_now_ms(), ENG_SUBNET_CACHE_MS) : ENG_SF_ALONE;
 		if (next == ENG_SF_HIT) {
-			set_str(&s->subnet_id, c->subnet_id);
+			eng_set_str(&s->subnet_id, c->subnet_id);
 			continue;
 		}
 		a->inflight++;
@@ -575,7 +575,7 @@ static void types_apply(eng_action *a, const awc_result *res,
 			eng_action_fail(a,
 					"attachment limit: %s takes %u ENIs on card %u, network %s "
 					"needs device index %u",
-					a->instance_type, max, card, net_name(s),
+					a->instance_type, max, card, eng_net_name(s),
 					s->net->device_index);
 			return;
 		}
@@ -604,7 +604,7 @@ static void types_apply(eng_action *a, const awc_result *res,
 			return;
 		}
 	}
-	step_enis(a);
+	eng_step_enis(a);
 }
 
 /* An uncached call (no entry: full, no memory): arg is the action. */
@@ -676,7 +676,7 @@ static void step_capacity(eng_action *a)
 		if (a->slots[i].state < ENG_ENI_ATTACHED)
 			need = true;
 	if (!need) {
-		step_enis(a);
+		eng_step_enis(a);
 		return;
 	}
 	eng_action_set_step(a, ENG_STEP_CAPACITY);
@@ -707,417 +707,4 @@ static void step_capacity(eng_action *a)
 		eng_action_retry_later(wa, "cannot start DescribeInstanceTypes", 1000);
 	}
 	free(w);
-}
-
-/* ---- enis ------------------------------------------------------------- */
-
-static void all_done_check(eng_action *a)
-{
-	if (a->inflight || a->failing || a->restarting || a->completing)
-		return;
-	for (size_t i = 0; i < a->n_slots; i++)
-		if (a->slots[i].state != ENG_ENI_CONFIGURED)
-			return;
-	a->completing = true;
-	json_t *f = json_pack("{s:I,s:I,s:s}", "action_id", (json_int_t)a->rec.id, "networks",
-			      (json_int_t)a->n_slots, "instance", a->rec.instance_id);
-	hook_log_json(HOOK_LOG_INFO, "every ENI attached: completing", f);
-	eng_action_complete(a, HOOK_RESULT_CONTINUE);
-}
-
-static void step_enis(eng_action *a)
-{
-	eng_action_set_step(a, ENG_STEP_ENIS);
-	a->inflight++; /* hold while starting the slots */
-	for (size_t i = 0; i < a->n_slots; i++)
-		slot_next(&a->slots[i]);
-	if (!eng_enter(a))
-		return;
-	all_done_check(a);
-}
-
-static bool slot_enter(eng_slot *s)
-{
-	s->busy = false;
-	return eng_enter(s->act);
-}
-
-static void slot_fault(eng_slot *s, const char *call, const awc_result *res, hook_engine_fault f)
-{
-	eng_action *a = s->act;
-	if (f == ENG_FAULT_RETRY) {
-		eng_log_aws(a, HOOK_LOG_WARN, "transient AWS error", call, res);
-		char why[128];
-		snprintf(why, sizeof(why), "%s: %s", call,
-			 res->aws_code ? res->aws_code : hk_err_str(res->err));
-		eng_action_retry_later(a, why, 1000);
-		return;
-	}
-	eng_log_aws(a, HOOK_LOG_ERROR, "AWS call failed", call, res);
-	eng_action_fail(a, "network %s: %s: %s", net_name(s), call,
-			res->aws_code ? res->aws_code : hk_err_str(res->err));
-}
-
-/* configure: DeleteOnTermination, then source/dest check */
-static void configure_next(eng_slot *s);
-
-static void modify_cb(const awc_result *res, const ec2_return_out *out, void *arg)
-{
-	eng_slot *s = arg;
-	eng_action *a = s->act;
-	eng_health_from(a->eng, res);
-	if (!slot_enter(s))
-		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-	if (f == ENG_FAULT_NOT_FOUND) {
-		/* the attachment changed under us: look again from the top */
-		eng_action_retry_later(a, "attachment not found", 500);
-		return;
-	}
-	if (f != ENG_FAULT_NONE) {
-		slot_fault(s, "ModifyNetworkInterfaceAttribute", res, f);
-		return;
-	}
-	if (!s->dot_ok)
-		s->dot_ok = true;
-	else
-		s->sdc_ok = true;
-	configure_next(s);
-}
-
-static void configure_next(eng_slot *s)
-{
-	eng_action *a = s->act;
-	hk_err err = HK_OK;
-	if (!s->dot_ok) {
-		s->busy = true;
-		a->inflight++;
-		err = ec2_modify_eni_delete_on_termination(eng_aws(a), s->eni_id, s->attachment_id,
-							   true, modify_cb, s);
-	} else if (!s->sdc_ok && !s->net->source_dest_check) {
-		s->busy = true;
-		a->inflight++;
-		err = ec2_modify_eni_source_dest_check(eng_aws(a), s->eni_id, false, modify_cb, s);
-	} else {
-		if (eng_slot_save(a, s, ENG_ENI_CONFIGURED) != HK_OK) {
-			eng_action_retry_later(a, "cannot record the ENI", 1000);
-			return;
-		}
-		slot_log(s, HOOK_LOG_INFO, "ENI attached and configured");
-		all_done_check(a);
-		return;
-	}
-	if (err) {
-		a->inflight--;
-		s->busy = false;
-		eng_action_retry_later(a, "cannot start ModifyNetworkInterfaceAttribute", 1000);
-	}
-}
-
-static void attach_cb(const awc_result *res, const ec2_attach_network_interface_out *out, void *arg)
-{
-	eng_slot *s = arg;
-	eng_action *a = s->act;
-	eng_health_from(a->eng, res);
-	if (!slot_enter(s))
-		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-	if (f == ENG_FAULT_ENI_IN_USE) {
-		/* attached already (an earlier attempt): adopt it from the top */
-		eng_action_retry_later(a, "ENI already attached", 500);
-		return;
-	}
-	if (f != ENG_FAULT_NONE) {
-		slot_fault(s, "AttachNetworkInterface", res, f);
-		return;
-	}
-	set_str(&s->attachment_id, out->attachment_id);
-	s->dot_ok = false;
-	s->sdc_ok = s->net->source_dest_check; /* EC2's default is true */
-	if (eng_slot_save(a, s, ENG_ENI_ATTACHED) != HK_OK) {
-		eng_action_retry_later(a, "cannot record the ENI", 1000);
-		return;
-	}
-	configure_next(s);
-}
-
-static void attach_start(eng_slot *s)
-{
-	eng_action *a = s->act;
-	ec2_attach_network_interface_req req = {
-	    .eni_id = s->eni_id,
-	    .instance_id = a->rec.instance_id,
-	    .device_index = s->net->device_index,
-	    .set_network_card_index = s->net->network_card_index != 0,
-	    .network_card_index = s->net->network_card_index,
-	};
-	s->busy = true;
-	a->inflight++;
-	if (ec2_attach_network_interface(eng_aws(a), &req, attach_cb, s) != HK_OK) {
-		a->inflight--;
-		s->busy = false;
-		eng_action_retry_later(a, "cannot start AttachNetworkInterface", 1000);
-	}
-}
-
-static void create_start(eng_slot *s);
-
-static void mismatch_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
-			void *arg)
-{
-	eng_slot *s = arg;
-	eng_action *a = s->act;
-	eng_health_from(a->eng, res);
-	if (!slot_enter(s))
-		return;
-	if (res->err) {
-		slot_fault(s, "DescribeNetworkInterfaces", res,
-			   hook_engine_classify(res->err, res->aws_code));
-		return;
-	}
-	for (size_t i = 0; i < out->n_enis; i++) {
-		const ec2_eni *ni = &out->enis[i];
-		const char *net = ec2_eni_tag(ni, HOOK_TAG_NETWORK);
-		if (!net || strcmp(net, net_name(s)) != 0)
-			continue;
-		char why[256];
-		if (!adopt_eni(a, s, ni, why, sizeof(why))) {
-			eng_action_fail(a, "%s", why);
-			return;
-		}
-		slot_log(s, HOOK_LOG_INFO, "adopted the ENI of a reused ClientToken");
-		slot_next(s);
-		return;
-	}
-	/* not found by its tags: a token from another life; take a fresh one */
-	s->gen++;
-	char tok[HOOK_CLIENT_TOKEN_LEN];
-	hook_engine_client_token(a->rec.instance_id, net_name(s), s->net->device_index,
-				 a->rec.token, s->gen, tok);
-	set_str(&s->client_token, tok);
-	if (eng_slot_save(a, s, ENG_ENI_PLANNED) != HK_OK) {
-		eng_action_retry_later(a, "cannot record the ENI", 1000);
-		return;
-	}
-	create_start(s);
-}
-
-static void choose_again(eng_slot *s)
-{
-	eng_action *a = s->act;
-	s->gen++;
-	if (s->pool_pending)
-		eng_alloc_release(a->eng->alloc, s->subnet_id, s->ipv4);
-	if (s->pool6_pending)
-		eng_alloc_release(a->eng->alloc, s->subnet_id, s->ipv6);
-	s->pool_pending = s->pool6_pending = false;
-	set_str(&s->ipv4, "");
-	set_str(&s->ipv6, "");
-	set_str(&s->client_token, "");
-	s->state = ENG_ENI_NONE;
-	slot_next(s);
-}
-
-static void create_cb(const awc_result *res, const ec2_create_network_interface_out *out, void *arg)
-{
-	eng_slot *s = arg;
-	eng_action *a = s->act;
-	eng_health_from(a->eng, res);
-	if (res->aws_code && strcmp(res->aws_code, "InvalidSubnetID.NotFound") == 0)
-		eng_subnet_forget(a->eng, s->subnet_id); /* the cached choice is gone */
-	if (!slot_enter(s))
-		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-	switch (f) {
-	case ENG_FAULT_NONE:
-		break;
-	case ENG_FAULT_IP_IN_USE:
-		s->conflicts++;
-		slot_log(s, HOOK_LOG_INFO, "address in use: taking the next one");
-		if (*s->ipv4)
-			eng_alloc_conflict(a->eng->alloc, s->subnet_id, s->ipv4);
-		if (*s->ipv6)
-			eng_alloc_conflict(a->eng->alloc, s->subnet_id, s->ipv6);
-		s->pool_pending = s->pool6_pending = false;
-		if (s->conflicts > 64) {
-			eng_action_fail(a, "network %s: 64 address conflicts in a row",
-					net_name(s));
-			return;
-		}
-		choose_again(s);
-		return;
-	case ENG_FAULT_TOKEN_MISMATCH: {
-		slot_log(s, HOOK_LOG_WARN, "IdempotentParameterMismatch: looking for the ENI");
-		const char *vals[1] = {a->rec.instance_id};
-		ec2_filter fl = {.name = "tag:" HOOK_TAG_INSTANCE, .values = vals, .n_values = 1};
-		ec2_describe_network_interfaces_req req = {.filters = &fl, .n_filters = 1};
-		s->busy = true;
-		a->inflight++;
-		if (ec2_describe_network_interfaces(eng_aws(a), &req, mismatch_cb, s) != HK_OK) {
-			a->inflight--;
-			s->busy = false;
-			eng_action_retry_later(a, "cannot start DescribeNetworkInterfaces", 1000);
-		}
-		return;
-	}
-	case ENG_FAULT_SUBNET_FULL:
-		eng_log_aws(a, HOOK_LOG_ERROR, "subnet full", "CreateNetworkInterface", res);
-		eng_action_fail(a, "network %s: subnet %s has no free address", net_name(s),
-				s->subnet_id);
-		return;
-	default:
-		slot_fault(s, "CreateNetworkInterface", res, f);
-		return;
-	}
-	set_str(&s->eni_id, out->eni.eni_id);
-	if (s->pool_pending)
-		eng_alloc_confirm(a->eng->alloc, s->subnet_id, s->ipv4);
-	if (s->pool6_pending)
-		eng_alloc_confirm(a->eng->alloc, s->subnet_id, s->ipv6);
-	s->pool_pending = s->pool6_pending = false;
-	if (out->eni.private_ip)
-		set_str(&s->ipv4, out->eni.private_ip);
-	if (out->eni.n_ipv6_addresses)
-		set_str(&s->ipv6, out->eni.ipv6_addresses[0]);
-	if (eng_slot_save(a, s, ENG_ENI_CREATED) != HK_OK) {
-		/* it exists and carries our tags: adoption finds it on retry */
-		eng_action_retry_later(a, "cannot record the ENI", 1000);
-		return;
-	}
-	slot_log(s, HOOK_LOG_INFO, "ENI created");
-	attach_start(s);
-}
-
-static void create_start(eng_slot *s)
-{
-	eng_action *a = s->act;
-	ec2_tag tags[4 + 50];
-	char devidx[12];
-	size_t nt =
-	    hook_engine_build_tags(a->rec.instance_id, s->net, devidx, tags, HK_ARRAY_LEN(tags));
-	const char *v6[1] = {s->ipv6};
-	ec2_create_network_interface_req req = {
-	    .subnet_id = s->subnet_id,
-	    .security_group_ids = (const char *const *)s->net->security_groups,
-	    .n_security_group_ids = s->net->n_security_groups,
-	    .private_ip = *s->ipv4 ? s->ipv4 : NULL,
-	    .tags = tags,
-	    .n_tags = nt,
-	    .description = s->net->description,
-	    .client_token = s->client_token,
-	};
-	if (s->net->ipv6 == HOOK_IPV6_ONE) {
-		req.ipv6_count = 1;
-	} else if (s->net->ipv6 == HOOK_IPV6_FIRST_FREE && *s->ipv6) {
-		req.ipv6_addresses = v6;
-		req.n_ipv6_addresses = 1;
-	}
-	s->busy = true;
-	a->inflight++;
-	if (ec2_create_network_interface(eng_aws(a), &req, create_cb, s) != HK_OK) {
-		a->inflight--;
-		s->busy = false;
-		eng_action_retry_later(a, "cannot start CreateNetworkInterface", 1000);
-	}
-}
-
-/* Record the plan (address, token) before the create call. */
-static void plan_and_create(eng_slot *s)
-{
-	eng_action *a = s->act;
-	char tok[HOOK_CLIENT_TOKEN_LEN];
-	hook_engine_client_token(a->rec.instance_id, net_name(s), s->net->device_index,
-				 a->rec.token, s->gen, tok);
-	set_str(&s->client_token, tok);
-	if (eng_slot_save(a, s, ENG_ENI_PLANNED) != HK_OK) {
-		eng_action_retry_later(a, "cannot record the planned ENI", 1000);
-		return;
-	}
-	slot_log(s, HOOK_LOG_INFO, "ENI planned");
-	create_start(s);
-}
-
-static void alloc_ready(hk_err err, const char *why, void *arg)
-{
-	eng_slot *s = arg;
-	eng_action *a = s->act;
-	if (!slot_enter(s))
-		return;
-	if (err) {
-		json_t *f = json_pack("{s:s,s:s}", "network", net_name(s), "detail",
-				      why ? why : hk_err_str(err));
-		hook_log_json(HOOK_LOG_WARN, "cannot read the subnet's addresses", f);
-		hook_engine_fault k = hook_engine_classify(err, NULL);
-		if (k == ENG_FAULT_RETRY)
-			eng_action_retry_later(a, why ? why : hk_err_str(err), 1000);
-		else
-			eng_action_fail(a, "network %s: %s", net_name(s),
-					why ? why : hk_err_str(err));
-		return;
-	}
-	char buf[CIDR_ADDR_STRLEN];
-	if (s->net->ip_mode == HOOK_IP_FIRST_FREE && !*s->ipv4) {
-		hk_err e2 = eng_alloc_take(a->eng->alloc, s->subnet_id, 4, buf, sizeof(buf));
-		if (e2) {
-			eng_action_fail(a,
-					"network %s: no free address in %s outside reservations "
-					"and pod ranges",
-					net_name(s), s->subnet_id);
-			return;
-		}
-		set_str(&s->ipv4, buf);
-		s->pool_pending = true;
-	}
-	if (s->net->ipv6 == HOOK_IPV6_FIRST_FREE && !*s->ipv6) {
-		hk_err e2 = eng_alloc_take(a->eng->alloc, s->subnet_id, 6, buf, sizeof(buf));
-		if (e2) {
-			eng_action_fail(a, "network %s: %s", net_name(s),
-					e2 == HK_ERR_NOT_FOUND ? "the subnet has no IPv6 CIDR"
-							       : "no free IPv6 address");
-			return;
-		}
-		set_str(&s->ipv6, buf);
-		s->pool6_pending = true;
-	}
-	plan_and_create(s);
-}
-
-static void slot_next(eng_slot *s)
-{
-	eng_action *a = s->act;
-	if (s->busy)
-		return;
-	switch (s->state) {
-	case ENG_ENI_NONE:
-	case ENG_ENI_DELETED:
-		s->state = ENG_ENI_NONE;
-		if (s->net->ip_mode == HOOK_IP_FIRST_FREE || s->net->ipv6 == HOOK_IPV6_FIRST_FREE) {
-			s->busy = true;
-			a->inflight++;
-			if (eng_alloc_ensure(a->eng->alloc, s->subnet_id, s->net, alloc_ready, s) !=
-			    HK_OK) {
-				a->inflight--;
-				s->busy = false;
-				eng_action_retry_later(a, "out of memory", 1000);
-			}
-			return;
-		}
-		plan_and_create(s);
-		return;
-	case ENG_ENI_PLANNED:
-		/* resend exactly what was recorded; hold the address meanwhile */
-		if (*s->ipv4 && !s->pool_pending)
-			eng_alloc_hold(a->eng->alloc, s->subnet_id, s->ipv4);
-		create_start(s);
-		return;
-	case ENG_ENI_CREATED:
-		attach_start(s);
-		return;
-	case ENG_ENI_ATTACHED:
-		configure_next(s);
-		return;
-	case ENG_ENI_CONFIGURED:
-	default:
-		return;
-	}
 }

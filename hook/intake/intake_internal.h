@@ -1,17 +1,18 @@
-/* hook/: the intake paths besides POST /v1/events (not a public header).
+/* hook/intake: declarations shared by the intake's files (not a public
+ * header: the rest of the daemon includes hook_intake.h).
  *
  *   sns.c         POST /v1/sns: SNS HTTP(S) subscriptions. Every message is
  *                 verified (TopicArn allow-list, SigningCertURL checks, the
  *                 certificate's chain, the RSA signature) before anything acts
  *                 on it; SubscriptionConfirmation GETs the checked SubscribeURL.
- *   sqs_intake.c  the SQS consumer: long-polls a queue, commits lifecycle
+ *   sqs.c         the SQS consumer: long-polls a queue, commits lifecycle
  *                 events, deletes a message only after its commit.
  *   intake.c      hook_intake_commit(), shared by all three paths.
  *
  * docs/intake.md describes both paths for operators. Everything runs on the
  * one loop thread and nothing here blocks it. */
-#ifndef HOOK_INTAKE_EXT_H
-#define HOOK_INTAKE_EXT_H
+#ifndef HOOK_INTAKE_INTERNAL_H
+#define HOOK_INTAKE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +20,7 @@
 
 #include "hk_caps.h"
 #include "hk_common.h"
-#include "hook_internal.h"
+#include "hook_intake.h"
 
 struct event_base;
 struct evhttp_request;
@@ -87,16 +88,12 @@ HK_MUST_CHECK hk_err hook_sns_msg_parse(const char *body, size_t len, hook_sns_m
 					hk_errinfo *ei);
 void hook_sns_msg_cleanup(hook_sns_msg *m);
 
-/* The exact string SNS signs (REFERENCE.md section 2): "Key\nValue\n" for
+/* The exact string SNS signs (docs/aws-facts.md): "Key\nValue\n" for
  * each present key, Notification: Message, MessageId, Subject (if present),
  * Timestamp, TopicArn, Type; confirmations: Message, MessageId, SubscribeURL,
  * Timestamp, Token, TopicArn, Type. *ret is a new NUL-terminated string (free
  * it), *ret_len its length. HK_ERR_INVALID when a required field is missing. */
 HK_MUST_CHECK hk_err hook_sns_string_to_sign(const hook_sns_msg *m, char **ret, size_t *ret_len);
-
-/* Whether `host` (exactly `len` bytes, no port) matches
- * ^sns\.[a-zA-Z0-9-]{3,}\.amazonaws\.com(\.cn)?$ . */
-bool hook_sns_host_ok(const char *host, size_t len);
 
 /* Check an SNS URL before anything is fetched from it: "https://", then a
  * host matching hook_sns_host_ok() with no userinfo, no port, no IP literal,
@@ -141,25 +138,5 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req);
 /* Drop every waiting request without answering (their connections are being
  * freed by the caller right after), cancel fetches, free. NULL-safe. */
 void hook_sns_free(hook_sns *s);
-
-/* ======================================================================
- * SQS (sqs_intake.c)
- * ====================================================================== */
-
-typedef struct hook_sqs hook_sqs;
-
-/* Create the consumer of cfg->sqs_queue_url with its own AWS client (region
- * and aws.endpoints.sqs from cfg, else the SDK environment). Nothing is sent
- * before hook_sqs_start(). Errors: HK_ERR_INVALID, HK_ERR_NOMEM. */
-HK_MUST_CHECK hk_err hook_sqs_new(struct event_base *base, const hook_config *cfg,
-				  hook_store *store, hook_engine *engine, hook_sqs **ret);
-/* Start long-polling. */
-void hook_sqs_start(hook_sqs *q);
-/* SIGTERM: no new receive; messages still arriving are left in the queue
- * (they reappear after their visibility timeout). Deletes in flight finish
- * if the loop still runs. */
-void hook_sqs_stop(hook_sqs *q);
-/* Cancel everything (no callbacks) and free. NULL-safe. */
-void hook_sqs_free(hook_sqs *q);
 
 #endif

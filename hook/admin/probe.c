@@ -7,7 +7,7 @@
  * SigV4 signing and a round trip to AWS. A signature or key AWS rejects comes
  * back as HK_ERR_AUTH; no credentials at all as HK_ERR_NO_CREDENTIALS before
  * anything is sent. Its cost is one small call per 30 s on the STS bucket. */
-#include "probe.h"
+#include "hook_admin.h"
 
 #include <stdlib.h>
 

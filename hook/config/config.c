@@ -1,0 +1,344 @@
+/* The configuration file: one JSON document, validated as a whole. Every
+ * problem gets its own message "path: value: why" and validation goes on
+ * after a problem, so one run of check-config shows them all. Unknown keys
+ * are problems (a typo must not silently fall back to a default).
+ * Key by key documentation: docs/configuration.md. */
+#include "config_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+/* Defaults (documented in docs/configuration.md). */
+
+void hook_config_free(hook_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg->region);
+	free(cfg->endpoint_ec2);
+	free(cfg->endpoint_autoscaling);
+	free(cfg->endpoint_sts);
+	free(cfg->intake.address);
+	free(cfg->admin.address);
+	free(cfg->auth_header);
+	free(cfg->auth_username);
+	if (cfg->auth_secret) {
+		OPENSSL_cleanse(cfg->auth_secret, cfg->auth_secret_len);
+		free(cfg->auth_secret);
+	}
+	if (cfg->auth_basic_expect) {
+		OPENSSL_cleanse(cfg->auth_basic_expect, cfg->auth_basic_expect_len);
+		free(cfg->auth_basic_expect);
+	}
+	free(cfg->state_dir);
+	/* SNS / SQS intake */
+	cfg_strv_free(cfg->sns_topic_arns, cfg->n_sns_topic_arns);
+	free(cfg->sns_test_ca_file);
+	free(cfg->sns_test_connect_to);
+	free(cfg->sqs_queue_url);
+	free(cfg->endpoint_sqs);
+	for (size_t i = 0; i < cfg->n_aws_rate_limits; i++)
+		free(cfg->aws_rate_limits[i].family);
+	free(cfg->aws_rate_limits);
+	for (size_t i = 0; i < cfg->n_groups; i++)
+		cfg_group_cleanup(&cfg->groups[i]);
+	free(cfg->groups);
+	free(cfg);
+}
+
+hk_err hook_config_parse(const char *buf, size_t len, const char *base_dir, unsigned flags,
+			 hook_config **ret_cfg, hook_problems *probs)
+{
+	if (!buf || !ret_cfg)
+		return HK_ERR_INVALID;
+	if (len > HK_CAP_CONFIG_FILE) {
+		hook_problems_add(probs, "config: larger than %u bytes", HK_CAP_CONFIG_FILE);
+		return HK_ERR_TOO_LARGE;
+	}
+	if (!hk_json_depth_ok(buf, len, HK_CAP_JSON_DEPTH)) {
+		hook_problems_add(probs, "config: nested deeper than %u levels", HK_CAP_JSON_DEPTH);
+		return HK_ERR_INVALID;
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		hook_problems_add(probs, "config: line %d column %d: %s", jerr.line, jerr.column,
+				  jerr.text);
+		return HK_ERR_INVALID;
+	}
+	size_t before = probs ? probs->n : 0;
+	hook_problems local = {0};
+	hook_problems *p = probs ? probs : &local;
+	vctx v = {.p = p, .base_dir = base_dir, .flags = flags};
+	hook_config *cfg = calloc(1, sizeof(*cfg));
+	hk_err err = HK_OK;
+	if (!cfg) {
+		err = HK_ERR_NOMEM;
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		hook_problems_add(p, "config: the document must be a JSON object, not %s",
+				  cfg_json_type_name(root));
+		err = HK_ERR_INVALID;
+		goto out;
+	}
+	static const char *const keys[] = {"aws",     "listeners",   "auth", "state_dir",
+					   "limits",  "node_groups", "sns",  "sqs",
+					   "testing", NULL};
+	cfg_check_keys(&v, "", root, keys);
+	cfg_parse_aws(&v, root, cfg);
+
+	json_t *lis = cfg_get_obj(&v, "", root, "listeners", false);
+	json_t *empty = json_object();
+	if (!empty) {
+		err = HK_ERR_NOMEM;
+		goto out;
+	}
+	if (lis) {
+		static const char *const lkeys[] = {"intake", "admin", NULL};
+		cfg_check_keys(&v, "listeners", lis, lkeys);
+	}
+	cfg_parse_listener(&v, lis ? lis : empty, "intake", &cfg->intake, DEF_INTAKE_ADDR,
+			   DEF_INTAKE_PORT);
+	cfg_parse_listener(&v, lis ? lis : empty, "admin", &cfg->admin, DEF_ADMIN_ADDR,
+			   DEF_ADMIN_PORT);
+	json_decref(empty);
+	if (cfg->intake.address && cfg->admin.address && cfg->intake.port != 0 &&
+	    cfg->intake.port == cfg->admin.port && !strcmp(cfg->intake.address, cfg->admin.address))
+		hook_problems_add(p,
+				  "listeners.admin.port: %u: same address and port as "
+				  "listeners.intake",
+				  cfg->admin.port);
+
+	cfg_parse_auth(&v, root, cfg);
+
+	const char *sd = cfg_get_str(&v, "", root, "state_dir", true, 1024, NULL);
+	if (sd)
+		cfg->state_dir = cfg_resolve_path(&v, sd);
+
+	cfg_parse_limits(&v, root, cfg);
+	cfg_parse_sns(&v, root, cfg);
+	cfg_parse_sqs(&v, root, cfg);
+	cfg_parse_testing(&v, root, cfg);
+
+	json_t *groups = cfg_get_arr(&v, "", root, "node_groups", true, true);
+	if (groups) {
+		size_t n = json_array_size(groups);
+		cfg->groups = calloc(n, sizeof(*cfg->groups));
+		if (!cfg->groups) {
+			err = HK_ERR_NOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			char gp[PATH_MAX_LEN];
+			cfg_ipath(gp, "node_groups", i);
+			json_t *e = json_array_get(groups, i);
+			if (!json_is_object(e)) {
+				hook_problems_add(p, "%s: must be an object, not %s", gp,
+						  cfg_json_type_name(e));
+				continue;
+			}
+			hook_node_group *g = &cfg->groups[cfg->n_groups++];
+			cfg_parse_group(&v, gp, e, g);
+			for (size_t j = 0; j + 1 < cfg->n_groups; j++)
+				if (g->name && cfg->groups[j].name &&
+				    !strcmp(g->name, cfg->groups[j].name))
+					hook_problems_add(p, "%s.name: \"%s\": used twice", gp,
+							  g->name);
+		}
+	}
+	if (v.oom)
+		err = HK_ERR_NOMEM;
+	else if (p->n > before)
+		err = HK_ERR_INVALID;
+out:
+	json_decref(root);
+	hook_problems_cleanup(&local);
+	if (err != HK_OK) {
+		hook_config_free(cfg);
+		return err;
+	}
+	*ret_cfg = cfg;
+	return HK_OK;
+}
+
+hk_err hook_config_load(const char *path, unsigned flags, hook_config **ret_cfg,
+			hook_problems *probs)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		hook_problems_add(probs, "%s: cannot open: %s", path, strerror(errno));
+		return HK_ERR_IO;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		hook_problems_add(probs, "%s: not a regular file", path);
+		close(fd);
+		return HK_ERR_IO;
+	}
+	if (st.st_size > (off_t)HK_CAP_CONFIG_FILE) {
+		hook_problems_add(probs, "%s: larger than %u bytes", path, HK_CAP_CONFIG_FILE);
+		close(fd);
+		return HK_ERR_TOO_LARGE;
+	}
+	size_t cap = (size_t)st.st_size + 1, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return HK_ERR_NOMEM;
+	}
+	hk_err err = HK_OK;
+	for (;;) {
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			hook_problems_add(probs, "%s: read failed: %s", path, strerror(errno));
+			err = HK_ERR_IO;
+			break;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len == cap) { /* grew while we read it */
+			hook_problems_add(probs, "%s: changed while being read", path);
+			err = HK_ERR_IO;
+			break;
+		}
+	}
+	close(fd);
+	if (err == HK_OK) {
+		char *dir = strdup(path);
+		if (!dir) {
+			free(buf);
+			return HK_ERR_NOMEM;
+		}
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			dir[0] = '\0';
+		hook_config *cfg = NULL;
+		err = hook_config_parse(buf, len, slash ? (dir[0] ? dir : "/") : NULL, flags, &cfg,
+					probs);
+		free(dir);
+		if (err == HK_OK) {
+			cfg->path = strdup(path);
+			*ret_cfg = cfg;
+		}
+	}
+	free(buf);
+	return err;
+}
+
+/* ----------------------------------------------------------- group match */
+
+static bool metadata_matches(const hook_node_group *g, const char *metadata)
+{
+	if (g->metadata_glob)
+		return metadata && fnmatch(g->metadata_glob, metadata, 0) == 0;
+	if (g->n_metadata_match == 0)
+		return true;
+	if (!metadata)
+		return false;
+	json_t *m = NULL;
+	if (hk_json_depth_ok(metadata, strlen(metadata), HK_CAP_JSON_DEPTH))
+		m = json_loads(metadata, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(m)) {
+		json_decref(m);
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < g->n_metadata_match && ok; i++) {
+		const hook_kv *kv = &g->metadata_match[i];
+		json_t *val = json_object_get(m, kv->key);
+		ok = json_is_string(val) && fnmatch(kv->value, json_string_value(val), 0) == 0;
+	}
+	json_decref(m);
+	return ok;
+}
+
+static bool group_wants(const hook_node_group *g, const char *asg, const char *metadata)
+{
+	bool name_hit = false;
+	for (size_t j = 0; j < g->n_asg_names && !name_hit; j++)
+		name_hit = fnmatch(g->asg_names[j], asg, 0) == 0;
+	return name_hit && metadata_matches(g, metadata);
+}
+
+bool hook_group_owns_hook(const hook_node_group *g, const char *hook)
+{
+	for (size_t i = 0; g && hook && i < g->n_hook_names; i++)
+		if (strcmp(g->hook_names[i], hook) == 0)
+			return true;
+	return false;
+}
+
+const hook_node_group *hook_config_match_group(const hook_config *cfg, const char *asg,
+					       const char *metadata)
+{
+	if (!cfg || !asg)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_groups; i++)
+		if (group_wants(&cfg->groups[i], asg, metadata))
+			return &cfg->groups[i];
+	return NULL;
+}
+
+hook_match hook_config_match_event(const hook_config *cfg, const char *asg, const char *hook,
+				   const char *metadata, const hook_node_group **ret)
+{
+	if (!cfg || !asg)
+		return HOOK_MATCH_NO_GROUP;
+	const hook_node_group *first = NULL;
+	for (size_t i = 0; i < cfg->n_groups; i++) {
+		const hook_node_group *g = &cfg->groups[i];
+		if (!group_wants(g, asg, metadata))
+			continue;
+		if (!first)
+			first = g;
+		if (hook_group_owns_hook(g, hook)) {
+			*ret = g;
+			return HOOK_MATCH_OK;
+		}
+	}
+	if (!first)
+		return HOOK_MATCH_NO_GROUP;
+	*ret = first;
+	return HOOK_MATCH_FOREIGN_HOOK;
+}
+
+hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg, awc_client **ret)
+{
+	awc_bucket_override ov[TBUCKET_OVERRIDES_MAX];
+	size_t n = cfg->n_aws_rate_limits;
+	if (n > HK_ARRAY_LEN(ov))
+		return HK_ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		ov[i].family = cfg->aws_rate_limits[i].family;
+		ov[i].burst = cfg->aws_rate_limits[i].burst;
+		ov[i].refill_per_s = cfg->aws_rate_limits[i].refill_per_s;
+	}
+	awc_config ac;
+	memset(&ac, 0, sizeof(ac));
+	ac.region = cfg->region;
+	ac.endpoint[AWC_SVC_EC2] = cfg->endpoint_ec2;
+	ac.endpoint[AWC_SVC_AUTOSCALING] = cfg->endpoint_autoscaling;
+	ac.endpoint[AWC_SVC_STS] = cfg->endpoint_sts;
+	ac.endpoint[AWC_SVC_SQS] = cfg->endpoint_sqs;
+	ac.bucket_scale = cfg->aws_rate_scale > 0 ? cfg->aws_rate_scale : 1.0;
+	ac.bucket_overrides = n ? ov : NULL;
+	ac.n_bucket_overrides = n;
+	return awsclient_new(base, &ac, ret);
+}

@@ -1,0 +1,482 @@
+/* The configuration's top-level sections: listeners, aws (region,
+ * endpoints, rate limits), auth (and its secret files), limits, testing,
+ * sns, sqs. */
+#include "config_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+void cfg_parse_listener(vctx *v, json_t *parent, const char *name, hook_listener_cfg *out,
+			const char *def_addr, unsigned def_port)
+{
+	char p[PATH_MAX_LEN];
+	cfg_kpath(p, "listeners", name);
+	out->address = NULL;
+	out->port = def_port;
+	json_t *o = cfg_get_obj(v, "listeners", parent, name, false);
+	if (o) {
+		static const char *const keys[] = {"address", "port", NULL};
+		cfg_check_keys(v, p, o, keys);
+		bool bad = false;
+		const char *a = cfg_get_str(v, p, o, "address", false, 63, &bad);
+		if (a) {
+			if (!cfg_addr_ok(a))
+				hook_problems_add(
+				    v->p, "%s.address: \"%s\": not a numeric IPv4 or IPv6 address",
+				    p, a);
+			else
+				out->address = cfg_xstrdup(v, a);
+		}
+		out->port = (unsigned)cfg_get_uint(v, p, o, "port", 0, 65535, def_port);
+	}
+	if (!out->address)
+		out->address = cfg_xstrdup(v, def_addr);
+}
+
+/* A number member in [min, max]; missing = def. */
+static double get_double(vctx *v, const char *path, json_t *obj, const char *key, double min,
+			 double max, double def)
+{
+	char p[PATH_MAX_LEN];
+	cfg_kpath(p, path, key);
+	json_t *j = json_object_get(obj, key);
+	if (!j)
+		return def;
+	if (!json_is_number(j)) {
+		hook_problems_add(v->p, "%s: must be a number, not %s", p, cfg_json_type_name(j));
+		return def;
+	}
+	double d = json_number_value(j);
+	if (!(d >= min && d <= max)) {
+		hook_problems_add(v->p, "%s: %g: out of range (%g to %g)", p, d, min, max);
+		return def;
+	}
+	return d;
+}
+
+/* aws.rate_limits: {"scale": x, "buckets": {"<family>": {"burst", "refill_per_s"}}}. */
+static void parse_rate_limits(vctx *v, json_t *aws, hook_config *cfg)
+{
+	json_t *o = cfg_get_obj(v, "aws", aws, "rate_limits", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"scale", "buckets", NULL};
+	cfg_check_keys(v, "aws.rate_limits", o, keys);
+	cfg->aws_rate_scale = get_double(v, "aws.rate_limits", o, "scale", 0.01, 100.0, 1.0);
+	json_t *b = cfg_get_obj(v, "aws.rate_limits", o, "buckets", false);
+	if (!b)
+		return;
+	size_t n = json_object_size(b);
+	if (n == 0)
+		return;
+	if (n > TBUCKET_OVERRIDES_MAX) {
+		hook_problems_add(v->p, "aws.rate_limits.buckets: more than %u families",
+				  TBUCKET_OVERRIDES_MAX);
+		return;
+	}
+	cfg->aws_rate_limits = calloc(n, sizeof(*cfg->aws_rate_limits));
+	if (!cfg->aws_rate_limits) {
+		hook_problems_add(v->p, "aws.rate_limits.buckets: out of memory");
+		return;
+	}
+	const char *fam;
+	json_t *e;
+	json_object_foreach(b, fam, e)
+	{
+		char path[PATH_MAX_LEN];
+		snprintf(path, sizeof(path), "aws.rate_limits.buckets.%s", fam);
+		if (!awc_bucket_family_known(fam)) {
+			hook_problems_add(v->p,
+					  "%s: unknown token-bucket family (see "
+					  "docs/configuration.md#aws for the names)",
+					  path);
+			continue;
+		}
+		if (!json_is_object(e)) {
+			hook_problems_add(v->p, "%s: must be an object, not %s", path,
+					  cfg_json_type_name(e));
+			continue;
+		}
+		static const char *const bkeys[] = {"burst", "refill_per_s", NULL};
+		cfg_check_keys(v, path, e, bkeys);
+		if (!json_object_get(e, "burst") || !json_object_get(e, "refill_per_s")) {
+			hook_problems_add(v->p, "%s: needs both burst and refill_per_s", path);
+			continue;
+		}
+		hook_rate_limit *r = &cfg->aws_rate_limits[cfg->n_aws_rate_limits];
+		r->burst = get_double(v, path, e, "burst", 1.0, 100000.0, 1.0);
+		r->refill_per_s = get_double(v, path, e, "refill_per_s", 0.01, 100000.0, 1.0);
+		r->family = cfg_xstrdup(v, fam);
+		if (r->family)
+			cfg->n_aws_rate_limits++;
+	}
+}
+
+void cfg_parse_aws(vctx *v, json_t *root, hook_config *cfg)
+{
+	cfg->aws_rate_scale = 1.0;
+	json_t *o = cfg_get_obj(v, "", root, "aws", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"region", "endpoints", "rate_limits", NULL};
+	cfg_check_keys(v, "aws", o, keys);
+	const char *r = cfg_get_str(v, "aws", o, "region", false, 32, NULL);
+	if (r) {
+		bool ok = true;
+		for (const char *c = r; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+				ok = false;
+		if (!ok || !strchr(r, '-'))
+			hook_problems_add(
+			    v->p, "aws.region: \"%s\": not a region name (like us-east-1)", r);
+		else
+			cfg->region = cfg_xstrdup(v, r);
+	}
+	parse_rate_limits(v, o, cfg);
+	json_t *e = cfg_get_obj(v, "aws", o, "endpoints", false);
+	if (!e)
+		return;
+	static const char *const ekeys[] = {"ec2", "autoscaling", "sts", "sqs", NULL};
+	cfg_check_keys(v, "aws.endpoints", e, ekeys);
+	char **dst[] = {&cfg->endpoint_ec2, &cfg->endpoint_autoscaling, &cfg->endpoint_sts,
+			&cfg->endpoint_sqs};
+	for (size_t i = 0; i < HK_ARRAY_LEN(dst); i++) {
+		const char *u = cfg_get_str(v, "aws.endpoints", e, ekeys[i], false, 512, NULL);
+		if (!u)
+			continue;
+		if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) {
+			hook_problems_add(v->p,
+					  "aws.endpoints.%s: \"%s\": must start with https:// "
+					  "or http://",
+					  ekeys[i], u);
+			continue;
+		}
+		*dst[i] = cfg_xstrdup(v, u);
+	}
+}
+
+void cfg_parse_auth(vctx *v, json_t *root, hook_config *cfg)
+{
+	json_t *o = cfg_get_obj(v, "", root, "auth", true);
+	if (!o)
+		return;
+	static const char *const types[] = {"api_key", "basic", NULL};
+	bool bad = false;
+	const char *t = cfg_get_str(v, "auth", o, "type", true, 16, &bad);
+	if (!t)
+		return;
+	if (!strcmp(t, "api_key")) {
+		static const char *const keys[] = {"type", "header", "value_file", NULL};
+		cfg_check_keys(v, "auth", o, keys);
+		cfg->auth_kind = HOOK_AUTH_API_KEY;
+		const char *h = cfg_get_str(v, "auth", o, "header", false, 64, NULL);
+		if (h) {
+			bool ok = true;
+			for (const char *c = h; *c; c++)
+				if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+					ok = false;
+			if (!ok || !strcasecmp(h, "authorization"))
+				hook_problems_add(v->p,
+						  "auth.header: \"%s\": not a usable header name "
+						  "(letters, digits, '-', '_'; not Authorization)",
+						  h);
+			else
+				cfg->auth_header = cfg_xstrdup(v, h);
+		}
+		if (!cfg->auth_header)
+			cfg->auth_header = cfg_xstrdup(v, DEF_API_KEY_HEADER);
+		const char *f = cfg_get_str(v, "auth", o, "value_file", true, 4096, NULL);
+		if (f && !(v->flags & HOOK_CONFIG_NO_FILES))
+			cfg->auth_secret =
+			    cfg_read_secret(v, "auth.value_file", f, &cfg->auth_secret_len);
+	} else if (!strcmp(t, "basic")) {
+		static const char *const keys[] = {"type", "username", "password_file", NULL};
+		cfg_check_keys(v, "auth", o, keys);
+		cfg->auth_kind = HOOK_AUTH_BASIC;
+		const char *u = cfg_get_str(v, "auth", o, "username", true, 128, NULL);
+		if (u && strchr(u, ':'))
+			hook_problems_add(v->p, "auth.username: must not contain ':' (RFC 7617)");
+		else if (u)
+			cfg->auth_username = cfg_xstrdup(v, u);
+		const char *f = cfg_get_str(v, "auth", o, "password_file", true, 4096, NULL);
+		if (f && !(v->flags & HOOK_CONFIG_NO_FILES))
+			cfg->auth_secret =
+			    cfg_read_secret(v, "auth.password_file", f, &cfg->auth_secret_len);
+		if (cfg->auth_username && cfg->auth_secret) {
+			/* Precompute base64("user:password") once; requests are compared
+			 * in constant time against it, nothing untrusted is decoded. */
+			size_t ul = strlen(cfg->auth_username);
+			size_t plain_len = ul + 1 + cfg->auth_secret_len;
+			unsigned char *plain = malloc(plain_len);
+			size_t enc_cap = 4 * ((plain_len + 2) / 3) + 1;
+			char *enc = malloc(enc_cap);
+			if (!plain || !enc) {
+				v->oom = true;
+				free(plain);
+				free(enc);
+				return;
+			}
+			memcpy(plain, cfg->auth_username, ul);
+			plain[ul] = ':';
+			memcpy(plain + ul + 1, cfg->auth_secret, cfg->auth_secret_len);
+			int n = EVP_EncodeBlock((unsigned char *)enc, plain, (int)plain_len);
+			OPENSSL_cleanse(plain, plain_len);
+			free(plain);
+			cfg->auth_basic_expect = enc;
+			cfg->auth_basic_expect_len = n > 0 ? (size_t)n : 0;
+		}
+	} else {
+		hook_problems_add(v->p, "auth.type: \"%s\": must be one of \"%s\", \"%s\"", t,
+				  types[0], types[1]);
+	}
+}
+
+void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)
+{
+	cfg->max_body_bytes = HK_CAP_HTTP_BODY_DEFAULT;
+	cfg->max_header_bytes = HK_CAP_HTTP_HEADERS_SIZE;
+	cfg->max_connections = DEF_MAX_CONNECTIONS;
+	cfg->read_timeout_ms = DEF_READ_TIMEOUT_MS;
+	cfg->request_timeout_ms = DEF_REQUEST_TIMEOUT_MS;
+	cfg->max_concurrent_actions = DEF_MAX_CONCURRENT;
+	cfg->heartbeat_margin_ms = DEF_HEARTBEAT_MARGIN_MS;
+	cfg->shutdown_grace_ms = DEF_SHUTDOWN_GRACE_MS;
+	cfg->sweep_interval_s = DEF_SWEEP_INTERVAL_S;
+	json_t *o = cfg_get_obj(v, "", root, "limits", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"max_body_bytes",	  "max_header_bytes",
+					   "max_connections",	  "read_timeout_ms",
+					   "request_timeout_ms",  "max_concurrent_actions",
+					   "heartbeat_margin_ms", "shutdown_grace_ms",
+					   "sweep_interval_s",	  NULL};
+	cfg_check_keys(v, "limits", o, keys);
+	cfg->max_body_bytes = (size_t)cfg_get_uint(v, "limits", o, "max_body_bytes", 1024,
+						   64ull * 1024 * 1024, HK_CAP_HTTP_BODY_DEFAULT);
+	cfg->max_header_bytes = (size_t)cfg_get_uint(v, "limits", o, "max_header_bytes", 1024,
+						     1024 * 1024, HK_CAP_HTTP_HEADERS_SIZE);
+	cfg->max_connections = (unsigned)cfg_get_uint(v, "limits", o, "max_connections", 1,
+						      HK_CAP_HTTP_CONNECTIONS, DEF_MAX_CONNECTIONS);
+	cfg->read_timeout_ms = (unsigned)cfg_get_uint(v, "limits", o, "read_timeout_ms", 100,
+						      600000, DEF_READ_TIMEOUT_MS);
+	cfg->request_timeout_ms = (unsigned)cfg_get_uint(v, "limits", o, "request_timeout_ms", 100,
+							 600000, DEF_REQUEST_TIMEOUT_MS);
+	cfg->max_concurrent_actions = (unsigned)cfg_get_uint(
+	    v, "limits", o, "max_concurrent_actions", 1, 10000, DEF_MAX_CONCURRENT);
+	cfg->heartbeat_margin_ms = (unsigned)cfg_get_uint(v, "limits", o, "heartbeat_margin_ms",
+							  1000, 3600000, DEF_HEARTBEAT_MARGIN_MS);
+	cfg->shutdown_grace_ms = (unsigned)cfg_get_uint(v, "limits", o, "shutdown_grace_ms", 0,
+							600000, DEF_SHUTDOWN_GRACE_MS);
+	cfg->sweep_interval_s = (unsigned)cfg_get_uint(v, "limits", o, "sweep_interval_s", 0, 86400,
+						       DEF_SWEEP_INTERVAL_S);
+}
+
+/* ---- lifecycle engine: TEST ONLY keys (docs/configuration.md, `testing`) ---- */
+void cfg_parse_testing(vctx *v, json_t *root, hook_config *cfg)
+{
+	cfg->test_time_scale = 1.0;
+	json_t *o = cfg_get_obj(v, "", root, "testing", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"time_scale", NULL};
+	cfg_check_keys(v, "testing", o, keys);
+	json_t *j = json_object_get(o, "time_scale");
+	if (!j)
+		return;
+	double d = json_is_number(j) ? json_number_value(j) : -1.0;
+	if (!json_is_number(j) || !(d >= 0.001 && d <= 1000.0))
+		hook_problems_add(v->p,
+				  "testing.time_scale: must be a number from 0.001 to 1000 "
+				  "(test only: lifecycle hook timeouts are multiplied by it)");
+	else
+		cfg->test_time_scale = d;
+}
+
+/* ---- SNS and SQS intake (docs/intake.md; hook/sns.c, hook/sqs_intake.c) ---- */
+#define DEF_SQS_WAIT_TIME_S	     20u
+#define DEF_SQS_MAX_MESSAGES	     10u
+#define DEF_SQS_VISIBILITY_TIMEOUT_S 60u
+
+/* arn:<partition>:sns:<region>:<12 digits>:<name>, name [A-Za-z0-9_-]{1,256}
+ * with an optional ".fifo". */
+static bool topic_arn_ok(const char *s)
+{
+	const char *p = s;
+	if (strncmp(p, "arn:", 4) != 0)
+		return false;
+	p += 4;
+	size_t n = strcspn(p, ":");
+	if (n == 0 || n > 32 || strncmp(p, "aws", 3) != 0)
+		return false;
+	p += n;
+	if (strncmp(p, ":sns:", 5) != 0)
+		return false;
+	p += 5;
+	n = strcspn(p, ":");
+	if (n < 4 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+			return false;
+	p += n;
+	if (*p++ != ':')
+		return false;
+	for (int i = 0; i < 12; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	p += 12;
+	if (*p++ != ':')
+		return false;
+	n = strlen(p);
+	if (n > 5 && !strcmp(p + n - 5, ".fifo"))
+		n -= 5;
+	if (n == 0 || n > 256)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '-' || p[i] == '_'))
+			return false;
+	return true;
+}
+
+/* curl's CONNECT_TO syntax restricted to what the tests need:
+ * "HOST:PORT:ADDR:PORT" where HOST is empty or an SNS host, the first PORT
+ * empty or 443, ADDR a numeric IPv4 address or a bracketed IPv6 one. */
+static bool connect_to_ok(const char *s)
+{
+	const char *c1 = strchr(s, ':');
+	if (!c1 || (c1 != s && !hook_sns_host_ok(s, (size_t)(c1 - s))))
+		return false;
+	const char *c2 = strchr(c1 + 1, ':');
+	if (!c2 || (c2 != c1 + 1 && !(c2 - c1 == 4 && !strncmp(c1 + 1, "443", 3))))
+		return false;
+	const char *addr = c2 + 1;
+	const char *c3;
+	char ab[64];
+	if (*addr == '[') {
+		const char *rb = strchr(addr, ']');
+		if (!rb || rb[1] != ':' || (size_t)(rb - addr - 1) >= sizeof(ab))
+			return false;
+		memcpy(ab, addr + 1, (size_t)(rb - addr - 1));
+		ab[rb - addr - 1] = '\0';
+		if (!strchr(ab, ':'))
+			return false;
+		c3 = rb + 1;
+	} else {
+		c3 = strchr(addr, ':');
+		if (!c3 || (size_t)(c3 - addr) >= sizeof(ab))
+			return false;
+		memcpy(ab, addr, (size_t)(c3 - addr));
+		ab[c3 - addr] = '\0';
+		if (strchr(ab, ':'))
+			return false;
+	}
+	if (!cfg_addr_ok(ab))
+		return false;
+	const char *port = c3 + 1;
+	if (!*port || strlen(port) > 5)
+		return false;
+	unsigned long pv = 0;
+	for (const char *c = port; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return false;
+		pv = pv * 10 + (unsigned long)(*c - '0');
+	}
+	return pv >= 1 && pv <= 65535;
+}
+
+void cfg_parse_sns(vctx *v, json_t *root, hook_config *cfg)
+{
+	json_t *o = cfg_get_obj(v, "", root, "sns", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"enabled", "topic_arns", "test_ca_file",
+					   "test_connect_to", NULL};
+	cfg_check_keys(v, "sns", o, keys);
+	cfg->sns_enabled = cfg_get_bool(v, "sns", o, "enabled", false);
+	json_t *arns = cfg_get_arr(v, "sns", o, "topic_arns", cfg->sns_enabled, cfg->sns_enabled);
+	if (arns) {
+		size_t n = json_array_size(arns);
+		if (n > HK_CAP_SNS_TOPICS) {
+			hook_problems_add(v->p, "sns.topic_arns: at most %u topics",
+					  HK_CAP_SNS_TOPICS);
+			n = 0;
+		}
+		cfg->sns_topic_arns = n ? calloc(n, sizeof(char *)) : NULL;
+		if (n && !cfg->sns_topic_arns)
+			v->oom = true;
+		for (size_t i = 0; i < n && cfg->sns_topic_arns; i++) {
+			json_t *e = json_array_get(arns, i);
+			const char *a = json_is_string(e) ? json_string_value(e) : NULL;
+			if (!a || strlen(a) != json_string_length(e) || strlen(a) > 512 ||
+			    !topic_arn_ok(a)) {
+				hook_problems_add(v->p,
+						  "sns.topic_arns[%zu]: must be an SNS topic ARN "
+						  "(arn:aws:sns:REGION:ACCOUNT:NAME)",
+						  i);
+				continue;
+			}
+			cfg->sns_topic_arns[cfg->n_sns_topic_arns++] = cfg_xstrdup(v, a);
+		}
+	}
+	const char *ca = cfg_get_str(v, "sns", o, "test_ca_file", false, 4096, NULL);
+	if (ca) {
+		cfg->sns_test_ca_file = cfg_resolve_path(v, ca);
+		if (cfg->sns_test_ca_file && !(v->flags & HOOK_CONFIG_NO_FILES) &&
+		    access(cfg->sns_test_ca_file, R_OK) != 0)
+			hook_problems_add(v->p, "sns.test_ca_file: \"%s\": cannot read: %s", ca,
+					  strerror(errno));
+	}
+	const char *ct = cfg_get_str(v, "sns", o, "test_connect_to", false, 300, NULL);
+	if (ct) {
+		if (!connect_to_ok(ct))
+			hook_problems_add(v->p,
+					  "sns.test_connect_to: \"%s\": expected "
+					  "\"sns.REGION.amazonaws.com:443:ADDRESS:PORT\" (numeric "
+					  "address)",
+					  ct);
+		else
+			cfg->sns_test_connect_to = cfg_xstrdup(v, ct);
+	}
+}
+
+void cfg_parse_sqs(vctx *v, json_t *root, hook_config *cfg)
+{
+	cfg->sqs_wait_time_s = DEF_SQS_WAIT_TIME_S;
+	cfg->sqs_max_messages = DEF_SQS_MAX_MESSAGES;
+	cfg->sqs_visibility_timeout_s = DEF_SQS_VISIBILITY_TIMEOUT_S;
+	json_t *o = cfg_get_obj(v, "", root, "sqs", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"queue_url", "wait_time_s", "max_messages",
+					   "visibility_timeout_s", NULL};
+	cfg_check_keys(v, "sqs", o, keys);
+	const char *u = cfg_get_str(v, "sqs", o, "queue_url", true, 1024, NULL);
+	if (u) {
+		if ((strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) ||
+		    strpbrk(u, " \t\r\n"))
+			hook_problems_add(v->p,
+					  "sqs.queue_url: \"%s\": must be an https:// (or http://) "
+					  "queue URL",
+					  u);
+		else
+			cfg->sqs_queue_url = cfg_xstrdup(v, u);
+	}
+	cfg->sqs_wait_time_s =
+	    (unsigned)cfg_get_uint(v, "sqs", o, "wait_time_s", 1, 20, DEF_SQS_WAIT_TIME_S);
+	cfg->sqs_max_messages =
+	    (unsigned)cfg_get_uint(v, "sqs", o, "max_messages", 1, 10, DEF_SQS_MAX_MESSAGES);
+	cfg->sqs_visibility_timeout_s = (unsigned)cfg_get_uint(
+	    v, "sqs", o, "visibility_timeout_s", 5, 43200, DEF_SQS_VISIBILITY_TIMEOUT_S);
+}

@@ -1,0 +1,129 @@
+/* hook/core: what every room of the daemon shares. JSON log lines (log.c),
+ * the health flags readiness is made of (health.c), HTTP replies and bound
+ * ports (http.c), the lifecycle vocabulary: transitions, event sources,
+ * token prefixes, SNS host names (names.c). Depends on common/ and libevent
+ * only; everything above it may use it. Everything runs on the loop thread. */
+#ifndef HOOK_CORE_H
+#define HOOK_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "hk_caps.h"
+#include "hk_common.h"
+#include "hk_util.h"
+
+struct event_base;
+struct evhttp_request;
+struct evhttp_bound_socket;
+
+/* ======================================================================
+ * Lifecycle vocabulary (names.c)
+ * ====================================================================== */
+
+typedef enum hook_event_source {
+	HOOK_SOURCE_EVENTBRIDGE = 0, /* EventBridge event (API destination) */
+	HOOK_SOURCE_NOTIFICATION,    /* bare ASG notification (SQS body, direct POST) */
+	HOOK_SOURCE_SNS,	     /* SNS Notification envelope around a notification */
+} hook_event_source;
+
+typedef enum hook_transition {
+	HOOK_TRANSITION_LAUNCHING = 0,
+	HOOK_TRANSITION_TERMINATING,
+} hook_transition;
+
+const char *hook_transition_str(hook_transition t); /* "autoscaling:EC2_INSTANCE_..." */
+HK_MUST_CHECK hk_err hook_transition_parse(const char *s, hook_transition *ret);
+
+/* First 8 characters of a lifecycle token followed by "..." (never the whole
+ * token in logs). `out` must hold 12 bytes. */
+void hook_token_prefix(const char *token, char out[12]);
+
+/* Whether `host` (`len` bytes, not NUL-terminated) is an SNS endpoint host:
+ * sns.<region>.amazonaws.com or .amazonaws.com.cn. */
+bool hook_sns_host_ok(const char *host, size_t len);
+
+/* Milliseconds since the Unix epoch (wall clock, for records and logs). */
+static inline int64_t hook_now_ms(void)
+{
+	return hk_wall_ms();
+}
+
+/* ======================================================================
+ * Logging (log.c): one JSON object per line
+ * ====================================================================== */
+
+typedef enum hook_log_level {
+	HOOK_LOG_DEBUG = 0,
+	HOOK_LOG_INFO,
+	HOOK_LOG_WARN,
+	HOOK_LOG_ERROR,
+} hook_log_level;
+
+HK_MUST_CHECK hk_err hook_log_level_parse(const char *s, hook_log_level *ret);
+const char *hook_log_level_str(hook_log_level l);
+
+/* Log to `path` (append, 0600, reopened by hook_log_reopen) or to stderr when
+ * NULL. HK_ERR_IO when the file cannot be opened. Before any call, logging
+ * goes to stderr at INFO. */
+HK_MUST_CHECK hk_err hook_log_open(const char *path, hook_log_level level);
+/* Reopen the log file (SIGHUP, after rotation). No-op for stderr. */
+HK_MUST_CHECK hk_err hook_log_reopen(void);
+void hook_log_close(void);
+bool hook_log_enabled(hook_log_level l);
+
+/* One line {"time","level","msg", then `fields`}. `fields` (may be NULL) is a
+ * JSON object whose reference is STOLEN (json_pack() output can be passed
+ * directly; a NULL from a failed json_pack just drops the fields). Never pass
+ * secrets: log.c cannot know which strings are. */
+void hook_log_json(hook_log_level l, const char *msg, json_t *fields);
+/* Convenience: string fields as "key", "value" pairs, NULL-terminated. */
+void hook_log(hook_log_level l, const char *msg, ...) __attribute__((sentinel));
+
+/* ======================================================================
+ * Health flags (health.c): readiness inputs the engine and the probe report,
+ * the admin listener reads
+ * ====================================================================== */
+
+typedef enum hook_tristate {
+	HOOK_UNKNOWN = 0, /* not checked yet: does not block readiness */
+	HOOK_YES,
+	HOOK_NO,
+} hook_tristate;
+
+typedef enum hook_health_flag {
+	HOOK_HEALTH_REGION = 0,	   /* the region is resolved */
+	HOOK_HEALTH_CREDENTIALS,   /* credentials were obtained */
+	HOOK_HEALTH_AWS_REACHABLE, /* the last AWS call got an answer */
+	HOOK_HEALTH__COUNT
+} hook_health_flag;
+
+/* Readiness inputs the engine reports; admin.c reads them. */
+typedef struct hook_health {
+	hook_tristate flag[HOOK_HEALTH__COUNT];
+	int64_t checked_ms[HOOK_HEALTH__COUNT]; /* when each was last set */
+	char detail[HOOK_HEALTH__COUNT][128];	/* why NO (no secrets) */
+	bool draining;				/* SIGTERM received */
+} hook_health;
+
+const char *hook_health_flag_str(hook_health_flag f);
+/* Set one flag (detail may be NULL; it is copied, truncated). */
+void hook_health_set(hook_health *h, hook_health_flag f, hook_tristate v, const char *detail);
+
+/* ======================================================================
+ * HTTP replies (http.c), shared by the intake and admin listeners
+ * ====================================================================== */
+
+/* Send `status` with a JSON body
+ * {"status": <status_word>, "reason": <reason>} plus `extra` fields (stolen,
+ * may be NULL). */
+void hook_http_reply_json(struct evhttp_request *req, int status, json_t *body);
+void hook_http_reply_reason(struct evhttp_request *req, int status, const char *word,
+			    const char *reason);
+/* The port a bound evhttp socket listens on. HK_ERR_IO if unknown. */
+HK_MUST_CHECK hk_err hook_http_bound_port(struct evhttp_bound_socket *sock, unsigned *ret);
+
+#endif

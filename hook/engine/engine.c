@@ -1,0 +1,562 @@
+/* The lifecycle engine: the queue and its concurrency bound, the hook
+ * timeouts it reads before an action starts, dispatch to the launch and
+ * terminate machines (engine_launch.c, engine_terminate.c), the sweep, and
+ * the dispatch interface ops. The run state of one action is
+ * engine_action.c; the pure rules engine_rules.c. See docs/engine.md. */
+#include "engine_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+/* ---- the hook's timeouts (cached per group + hook) -------------------- */
+
+#define ENG_HOOK_CACHE_MS (10 * 60 * 1000)
+
+static eng_hookinfo *hook_cached(hook_eng *e, const char *asg, const char *hook)
+{
+	for (size_t i = 0; i < e->n_hooks; i++) {
+		eng_hookinfo *h = e->hooks[i];
+		if (strcmp(h->asg, asg) == 0 && strcmp(h->hook, hook) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* The cache entry of group + hook, made when missing (NULL: 4096 entries or
+ * no memory; the caller then fetches without the cache). */
+static eng_hookinfo *hook_entry(hook_eng *e, const char *asg, const char *hook)
+{
+	eng_hookinfo *h = hook_cached(e, asg, hook);
+	if (h || e->n_hooks >= 4096)
+		return h;
+	eng_hookinfo **v = realloc(e->hooks, (e->n_hooks + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	e->hooks = v;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->eng = e;
+	h->asg = strdup(asg);
+	h->hook = strdup(hook);
+	if (!h->asg || !h->hook) {
+		free(h->asg);
+		free(h->hook);
+		free(h);
+		return NULL;
+	}
+	e->hooks[e->n_hooks++] = h;
+	return h;
+}
+
+static void hook_cache_free(hook_eng *e)
+{
+	for (size_t i = 0; i < e->n_hooks; i++) {
+		free(e->hooks[i]->asg);
+		free(e->hooks[i]->hook);
+		eng_sf_clear(&e->hooks[i]->sf);
+		free(e->hooks[i]);
+	}
+	free(e->hooks);
+	e->hooks = NULL;
+	e->n_hooks = 0;
+}
+
+static void set_timing(eng_action *a, unsigned hb, unsigned global)
+{
+	hook_engine_timing_scaled(hb, global, a->eng->cfg->heartbeat_margin_ms,
+				  a->eng->cfg->test_time_scale, &a->timing);
+	a->timing_known = true;
+	if (!a->last_beat_ms)
+		a->last_beat_ms = a->rec.created_ms;
+	/* The deadline the first run recorded stays (a resumed action that
+	 * could only assume 3600 s must not move it); a new one is recorded. */
+	int64_t deadline = hook_engine_keep_deadline(
+	    &a->timing, a->rec.created_ms, a->rec.deadline_ms, a->eng->cfg->heartbeat_margin_ms);
+	if (deadline != a->rec.deadline_ms) {
+		hook_action_update u = {.state =
+					    a->failing ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
+					.deadline_ms = deadline};
+		if (a->completing || a->resume_complete)
+			u.state = HOOK_ACTION_COMPLETING;
+		if (hook_store_action_update(a->eng->store, a->rec.id, &u) == HK_OK)
+			a->rec.deadline_ms = deadline;
+	}
+	eng_arm_timers(a);
+}
+
+/* A launch whose instance is leaving, or whose same launch another of our
+ * hooks' actions abandoned, completes ABANDON without ENI work (the store
+ * holds every action of the instance, also those of earlier runs). */
+static bool settled_by_siblings(eng_action *a)
+{
+	if (a->rec.transition != HOOK_TRANSITION_LAUNCHING)
+		return false;
+	hook_action *v = NULL;
+	size_t n = 0;
+	if (hook_store_action_list_instance(a->eng->store, a->rec.instance_id, 64, &v, &n) != HK_OK)
+		return false; /* run: adoption keeps a repeat idempotent */
+	int64_t by = 0;
+	hook_engine_verdict verdict = hook_engine_sibling_verdict(&a->rec, v, n, &by);
+	hook_actions_free(v, n);
+	if (verdict == ENG_VERDICT_RUN)
+		return false;
+	char why[160];
+	snprintf(why, sizeof(why),
+		 verdict == ENG_VERDICT_LEAVING
+		     ? "the instance is terminating (action %lld): no ENIs for it"
+		     : "the same launch was abandoned by action %lld: abandoned too",
+		 (long long)by);
+	json_t *f = json_pack("{s:s,s:I}", "reason", why, "decided_by", (json_int_t)by);
+	eng_log(a, HOOK_LOG_WARN, "launch settled without ENI work", f);
+	eng_action_store_state(a, HOOK_ACTION_RUNNING, why);
+	free(a->rec.last_error);
+	a->rec.last_error = eng_strdup(why);
+	a->completing = true;
+	eng_action_complete(a, HOOK_RESULT_ABANDON);
+	return true;
+}
+
+static void dispatch(eng_action *a)
+{
+	if (a->resume_complete) {
+		/* the work was done before the restart: complete even when
+		 * late (AWS answers ValidationError if the action is over) */
+		a->resume_complete = false;
+		a->completing = true;
+		eng_action_complete(a, a->rec.result && strcmp(a->rec.result, "ABANDON") == 0
+					   ? HOOK_RESULT_ABANDON
+					   : HOOK_RESULT_CONTINUE);
+		return;
+	}
+	if (eng_action_past_giveup(a)) {
+		eng_action_fail(a, "deadline already passed at start");
+		return;
+	}
+	if (settled_by_siblings(a))
+		return;
+	if (eng_wait_turn(a, dispatch))
+		return;
+	if (a->rec.transition == HOOK_TRANSITION_LAUNCHING)
+		eng_launch_run(a);
+	else
+		eng_terminate_run(a);
+}
+
+/* The hook named `hook` in a DescribeLifecycleHooks answer. */
+static bool hooks_scan(const asg_describe_lifecycle_hooks_out *out, const char *hook, unsigned *hb,
+		       unsigned *global)
+{
+	bool found = false;
+	for (size_t i = 0; out && i < out->n_hooks; i++) {
+		const asg_lifecycle_hook *h = &out->hooks[i];
+		if (h->hook_name && strcmp(h->hook_name, hook) == 0) {
+			*hb = h->heartbeat_timeout_s;
+			*global = h->global_timeout_s;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* One action's share of a DescribeLifecycleHooks answer (its own call, or
+ * the one it waited on). a->inflight was raised for it. */
+static void hooks_apply(eng_action *a, const awc_result *res, bool found, unsigned hb,
+			unsigned global)
+{
+	if (a->finished) {
+		(void)eng_enter(a);
+		return;
+	}
+	/* A resumed cleanup (a->failing) cannot retry the description: it goes
+	 * on with an assumed timeout, like a permanent failure. */
+	bool retry = res->err != HK_OK && !a->failing &&
+		     hook_engine_classify(res->err, res->aws_code) == ENG_FAULT_RETRY;
+	if (retry) {
+		eng_log_aws(a, HOOK_LOG_WARN, "cannot describe the lifecycle hook",
+			    "DescribeLifecycleHooks", res);
+	} else if (res->err != HK_OK) {
+		eng_log_aws(
+		    a, HOOK_LOG_WARN,
+		    "cannot describe the lifecycle hook: assuming a 3600 s heartbeat timeout",
+		    "DescribeLifecycleHooks", res);
+		hb = 3600;
+		global = 0;
+	} else if (!found) {
+		hb = 3600;
+		global = 0;
+		eng_log(a, HOOK_LOG_WARN,
+			"lifecycle hook not found: assuming a 3600 s heartbeat timeout", NULL);
+	}
+	/* The timing first: eng_enter() starts a resumed cleanup at once
+	 * (a->failing), and it needs its heartbeats and give-up time. */
+	if (!retry)
+		set_timing(a, hb, global);
+	if (!eng_enter(a))
+		return;
+	if (retry) {
+		eng_action_retry_later(a, "DescribeLifecycleHooks failed", 1000);
+		return;
+	}
+	dispatch(a);
+}
+
+/* An uncached call (the cache is full): arg is the action. */
+static void hooks_cb(const awc_result *res, const asg_describe_lifecycle_hooks_out *out, void *arg)
+{
+	eng_action *a = arg;
+	eng_health_from(a->eng, res);
+	unsigned hb = 3600, global = 0;
+	bool found = res->err == HK_OK && hooks_scan(out, a->rec.hook, &hb, &global);
+	hooks_apply(a, res, found, hb, global);
+}
+
+/* The single-flight call of a cache entry: every action waiting on it gets
+ * the answer, a failure included (each then retries or assumes 3600 s). */
+static void hooks_flight_cb(const awc_result *res, const asg_describe_lifecycle_hooks_out *out,
+			    void *arg)
+{
+	eng_hookinfo *h = arg;
+	eng_health_from(h->eng, res);
+	unsigned hb = 3600, global = 0;
+	bool found = res->err == HK_OK && hooks_scan(out, h->hook, &hb, &global);
+	if (found) {
+		h->heartbeat_s = hb;
+		h->global_s = global;
+	}
+	eng_sf_done(&h->sf, found, hook_now_ms());
+	void **w = NULL;
+	size_t n = eng_sf_take(&h->sf, &w);
+	for (size_t i = 0; i < n; i++)
+		hooks_apply(w[i], res, found, hb, global);
+	free(w);
+}
+
+/* DescribeLifecycleHooks could not even be sent: every waiter goes on with
+ * 3600 s (as before the cache was single-flight). */
+static void hooks_not_sent(eng_action *a)
+{
+	a->inflight--;
+	set_timing(a, 3600, 0);
+	if (a->failing)
+		eng_settle(a);
+	else
+		dispatch(a);
+}
+
+/* Start (or restart) an action from its resume point. */
+/* The cleanup of a failed action once it has its turn (eng_action.c asks
+ * through hook_eng.cleanup_fn): a launch gives back its held addresses, then
+ * the terminate machine removes what the action made. */
+static void run_cleanup(eng_action *a)
+{
+	if (a->rec.transition == HOOK_TRANSITION_LAUNCHING)
+		eng_launch_release(a);
+	eng_action_set_step(a, ENG_STEP_CLEANUP);
+	/* a gone instance has nothing of ours attached, but leftovers may be
+	 * available: the cleanup finds them by tag */
+	eng_cleanup_run(a, eng_after_cleanup);
+}
+
+static void begin(eng_action *a)
+{
+	hook_eng *e = a->eng;
+	hook_engine_step s = hook_engine_resume_step(a->rec.state, a->rec.step, a->rec.transition);
+	if (a->failing)
+		s = a->rec.transition == HOOK_TRANSITION_LAUNCHING ? ENG_STEP_CLEANUP
+								   : ENG_STEP_T_FIND;
+	if (s == ENG_STEP_DONE) {
+		eng_action_finish(a, a->rec.state, a->rec.result, NULL);
+		return;
+	}
+	/* A resumed completion learns the hook's timing first (cache or
+	 * DescribeLifecycleHooks): its retries run until the global deadline
+	 * and it heartbeats between them. The record stays COMPLETING. */
+	a->resume_complete = s == ENG_STEP_COMPLETE && !a->failing;
+	if (s == ENG_STEP_CLEANUP && !a->failing) {
+		a->resumed_cleanup = true;
+		a->failing = true;
+		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s",
+			 a->rec.last_error && *a->rec.last_error ? a->rec.last_error
+								 : "resumed cleanup");
+	}
+	eng_hookinfo *h = hook_entry(e, a->rec.asg, a->rec.hook);
+	eng_sf_next next =
+	    h ? eng_sf_join(&h->sf, a, hook_now_ms(), ENG_HOOK_CACHE_MS) : ENG_SF_ALONE;
+	if (next == ENG_SF_HIT) {
+		set_timing(a, h->heartbeat_s, h->global_s);
+		if (a->failing) {
+			a->cleanup_started = false;
+			eng_settle(a);
+			return;
+		}
+		dispatch(a);
+		return;
+	}
+	if (!a->resume_complete)
+		eng_action_set_step(a, ENG_STEP_HOOK);
+	a->inflight++;
+	if (a->failing) {
+		/* resumed cleanup: describe the hook for heartbeats, then clean */
+		a->cleanup_started = false;
+	}
+	if (next == ENG_SF_WAIT)
+		return; /* hooks_flight_cb wakes it */
+	const char *names[1] = {a->rec.hook};
+	asg_describe_lifecycle_hooks_req req = {
+	    .group_name = a->rec.asg, .hook_names = names, .n_hook_names = 1};
+	hk_err err = next == ENG_SF_FETCH
+			 ? asg_describe_lifecycle_hooks(e->aws, &req, hooks_flight_cb, h)
+			 : asg_describe_lifecycle_hooks(e->aws, &req, hooks_cb, a);
+	if (!err)
+		return;
+	if (next != ENG_SF_FETCH) {
+		hooks_not_sent(a);
+		return;
+	}
+	eng_sf_done(&h->sf, false, hook_now_ms());
+	void **w = NULL;
+	size_t n = eng_sf_take(&h->sf, &w);
+	for (size_t i = 0; i < n; i++)
+		hooks_not_sent(w[i]);
+	free(w);
+}
+
+/* ---- queue ------------------------------------------------------------ */
+
+static bool queue_push(hook_eng *e, int64_t id)
+{
+	if (e->q_len == e->q_cap) {
+		size_t nc = e->q_cap ? e->q_cap * 2 : 256;
+		int64_t *q = malloc(nc * sizeof(*q));
+		if (!q)
+			return false;
+		for (size_t i = 0; i < e->q_len; i++)
+			q[i] = e->queue[(e->q_head + i) % e->q_cap];
+		free(e->queue);
+		e->queue = q;
+		e->q_cap = nc;
+		e->q_head = 0;
+	}
+	e->queue[(e->q_head + e->q_len) % e->q_cap] = id;
+	e->q_len++;
+	return true;
+}
+
+static bool queue_pop(hook_eng *e, int64_t *id)
+{
+	if (!e->q_len)
+		return false;
+	*id = e->queue[e->q_head];
+	e->q_head = (e->q_head + 1) % e->q_cap;
+	e->q_len--;
+	return true;
+}
+
+static bool is_active(hook_eng *e, int64_t id)
+{
+	for (eng_action *a = e->active; a; a = a->next)
+		if (a->rec.id == id)
+			return true;
+	return false;
+}
+
+static const hook_node_group *find_group(const hook_config *cfg, const hook_action *r)
+{
+	for (size_t i = 0; i < cfg->n_groups; i++)
+		if (cfg->groups[i].name && strcmp(cfg->groups[i].name, r->group) == 0)
+			return &cfg->groups[i];
+	return hook_config_match_group(cfg, r->asg, *r->metadata ? r->metadata : NULL);
+}
+
+static void start_one(hook_eng *e, int64_t id)
+{
+	eng_action *a = calloc(1, sizeof(*a));
+	if (!a) {
+		queue_push(e, id);
+		return;
+	}
+	hk_err err = hook_store_action_get(e->store, id, &a->rec);
+	if (err) {
+		free(a);
+		if (err != HK_ERR_NOT_FOUND) {
+			json_t *f = json_pack("{s:I,s:s}", "action_id", (json_int_t)id, "error",
+					      hk_err_str(err));
+			hook_log_json(HOOK_LOG_ERROR, "cannot read the action: will retry", f);
+			queue_push(e, id);
+		}
+		return;
+	}
+	if (hook_action_state_final(a->rec.state)) {
+		hook_action_cleanup(&a->rec);
+		free(a);
+		return;
+	}
+	a->eng = e;
+	a->group = find_group(e->cfg, &a->rec);
+	a->next = e->active;
+	e->active = a;
+	e->n_active++;
+	json_t *f = json_pack("{s:s,s:s,s:s,s:s}", "transition",
+			      hook_transition_str(a->rec.transition), "origin", a->rec.origin,
+			      "destination", a->rec.destination, "resume_from", a->rec.step);
+	eng_log(a, HOOK_LOG_INFO, "action started", f);
+	if (!a->group && a->rec.transition == HOOK_TRANSITION_LAUNCHING) {
+		/* The configuration changed since intake: no networks to give. */
+		a->failing = true;
+		a->resumed_cleanup = true; /* an earlier run may have left ENIs */
+		snprintf(a->fail_reason, sizeof(a->fail_reason),
+			 "no node group matches %s any more", a->rec.asg);
+	}
+	begin(a);
+}
+
+static void pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+	hook_eng *e = arg;
+	/* a finished action whose heartbeat is still out is freed when it
+	 * answers (beat_cb runs the pump again) */
+	for (eng_action **pp = &e->zombies; *pp;) {
+		eng_action *z = *pp;
+		if (z->beat_inflight) {
+			pp = &z->next;
+			continue;
+		}
+		*pp = z->next;
+		eng_action_free(z);
+	}
+	unsigned max = e->cfg->max_concurrent_actions ? e->cfg->max_concurrent_actions : 32;
+	int64_t id;
+	while (!e->draining && e->started && e->n_active < max && queue_pop(e, &id)) {
+		if (is_active(e, id))
+			continue;
+		start_one(e, id);
+	}
+	if (e->draining && e->n_active == 0 && e->drained) {
+		hook_engine_drained_fn fn = e->drained;
+		e->drained = NULL;
+		fn(e->drained_arg);
+	}
+}
+
+/* ---- ops -------------------------------------------------------------- */
+
+static void op_start(void *impl)
+{
+	hook_eng *e = impl;
+	e->started = true;
+	hook_action *v = NULL;
+	size_t n = 0;
+	hk_err err = hook_store_action_list_unfinished(e->store, &v, &n);
+	if (err) {
+		json_t *f = json_pack("{s:s}", "error", hk_err_str(err));
+		hook_log_json(HOOK_LOG_ERROR, "cannot list unfinished actions", f);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (!queue_push(e, v[i].id))
+				hook_log(HOOK_LOG_ERROR, "out of memory queueing actions", NULL);
+		if (n) {
+			json_t *f = json_pack("{s:I}", "actions", (json_int_t)n);
+			hook_log_json(HOOK_LOG_INFO, "resuming unfinished actions", f);
+		}
+		hook_actions_free(v, n);
+	}
+	eng_sweep_start(e);
+	eng_pump_soon(e);
+}
+
+static void op_submit(void *impl, int64_t action_id)
+{
+	hook_eng *e = impl;
+	if (!queue_push(e, action_id)) {
+		/* stays PENDING in the store: the next start resumes it */
+		json_t *f = json_pack("{s:I}", "action_id", (json_int_t)action_id);
+		hook_log_json(HOOK_LOG_ERROR, "out of memory: action left for the next start", f);
+		return;
+	}
+	eng_pump_soon(e);
+}
+
+static void op_drain(void *impl, hook_engine_drained_fn done, void *arg)
+{
+	hook_eng *e = impl;
+	e->draining = true;
+	e->drained = done;
+	e->drained_arg = arg;
+	eng_sweep_stop(e);
+	json_t *f = json_pack("{s:I,s:I}", "in_flight", (json_int_t)e->n_active, "queued",
+			      (json_int_t)e->q_len);
+	hook_log_json(HOOK_LOG_INFO, "engine draining (queued actions resume at next start)", f);
+	eng_pump_soon(e);
+}
+
+static void op_free(void *impl)
+{
+	hook_eng *e = impl;
+	if (!e)
+		return;
+	/* The client first: its in-flight calls point at our actions. */
+	awsclient_free(e->aws);
+	e->aws = NULL;
+	eng_sweep_stop(e);
+	while (e->active) {
+		eng_action *a = e->active;
+		e->active = a->next;
+		eng_action_free(a);
+	}
+	while (e->zombies) {
+		eng_action *z = e->zombies;
+		e->zombies = z->next;
+		eng_action_free(z);
+	}
+	eng_alloc_free(e->alloc);
+	hook_cache_free(e);
+	eng_subnet_cache_free(e);
+	eng_type_cache_free(e);
+	free(e->queue);
+	if (e->pump_ev)
+		event_free(e->pump_ev);
+	if (e->sweep_ev)
+		event_free(e->sweep_ev);
+	free(e);
+}
+
+static const hook_engine_ops aws_ops = {
+    .start_fn = op_start,
+    .submit_fn = op_submit,
+    .drain_fn = op_drain,
+    .free_fn = op_free,
+};
+
+hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg, hook_store *store,
+			   hook_health *health, awc_client *client, hook_engine *ret)
+{
+	hook_eng *e = calloc(1, sizeof(*e));
+	if (!e) {
+		awsclient_free(client);
+		return HK_ERR_NOMEM;
+	}
+	e->base = base;
+	e->cfg = cfg;
+	e->store = store;
+	e->health = health;
+	e->aws = client;
+	e->sweep_interval_s = cfg->sweep_interval_s;
+	e->restart_fn = begin;
+	e->cleanup_fn = run_cleanup;
+	e->pump_ev = event_new(base, -1, 0, pump_cb, e);
+	hk_err err = e->pump_ev ? eng_alloc_new(e, &e->alloc) : HK_ERR_NOMEM;
+	if (err) {
+		op_free(e);
+		return err;
+	}
+	ret->ops = &aws_ops;
+	ret->impl = e;
+	return HK_OK;
+}

@@ -1,0 +1,60 @@
+/* hook/engine: the lifecycle engine. Its public face is the dispatch
+ * interface below (what intake and serve see) and hook_eng_new(); the
+ * engine's own files share engine_internal.h. Uses store/, config/, core/,
+ * aws/ and cidr/; nothing below it calls into it except through this header. */
+#ifndef HOOK_ENGINE_H
+#define HOOK_ENGINE_H
+
+#include "hook_config.h"
+#include "hook_store.h"
+
+/* ======================================================================
+ * The dispatch interface (dispatch.c)
+ * ====================================================================== */
+
+/* The lifecycle engine as seen by intake and serve: a small interface the
+ * engine (hook_eng_new, below) implements, so that intake can hand it actions
+ * without knowing it (and tests can give intake a stand-in). Every op runs on
+ * the loop thread and must not block; callbacks it makes are asynchronous. */
+typedef void (*hook_engine_drained_fn)(void *arg);
+
+typedef struct hook_engine_ops {
+	/* After listeners are up: resume unfinished actions (the engine reads
+	 * them with hook_store_action_list_unfinished). May be NULL. */
+	void (*start_fn)(void *impl);
+	/* A new action `action_id` was committed (state PENDING) and answered
+	 * 202. The engine takes it from the store. Must not block. */
+	void (*submit_fn)(void *impl, int64_t action_id);
+	/* SIGTERM: start no new work, finish or checkpoint what is in flight,
+	 * then call done(arg) exactly once (possibly later; never synchronously
+	 * from inside drain_fn). serve gives up waiting after shutdown_grace_ms. */
+	void (*drain_fn)(void *impl, hook_engine_drained_fn done, void *arg);
+	/* Free everything; called once, after the loop stopped. May be NULL. */
+	void (*free_fn)(void *impl);
+} hook_engine_ops;
+
+typedef struct hook_engine {
+	const hook_engine_ops *ops;
+	void *impl;
+} hook_engine;
+
+/* Dispatch helpers: NULL-safe on `e` and on each optional op. */
+void hook_engine_start(hook_engine *e);
+void hook_engine_submit(hook_engine *e, int64_t action_id);
+void hook_engine_drain(hook_engine *e, hook_engine_drained_fn done, void *arg);
+void hook_engine_free(hook_engine *e);
+
+/* ======================================================================
+ * The engine (engine.c)
+ * ====================================================================== */
+
+struct awc_client;
+
+/* Create the real engine. `client` is TAKEN (freed with the engine, before
+ * the actions, so no callback runs into freed memory); cfg, store and health
+ * are borrowed and must outlive the engine. */
+HK_MUST_CHECK hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg,
+					 hook_store *store, hook_health *health,
+					 struct awc_client *client, hook_engine *ret);
+
+#endif
