@@ -103,25 +103,26 @@ const cq_spec asg_spec_record_heartbeat = {
 };
 
 hk_err asg_complete_lifecycle_action(awc_client *c, const asg_lifecycle_action_req *req,
-				     asg_empty_fn done, void *arg)
+				     asg_empty_fn done, void *arg, const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = asg_build_complete_lifecycle_action(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &asg_spec_complete_lifecycle_action, p, 0, NULL, NULL,
+	return cq_start_query(c, &asg_spec_complete_lifecycle_action, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
 hk_err asg_record_lifecycle_action_heartbeat(awc_client *c, const asg_lifecycle_action_req *req,
-					     asg_empty_fn done, void *arg)
+					     asg_empty_fn done, void *arg,
+					     const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = asg_build_record_heartbeat(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &asg_spec_record_heartbeat, p, 0, NULL, NULL, (cq_generic_fn)done,
-			      arg);
+	return cq_start_query(c, &asg_spec_record_heartbeat, p, opts, NULL, NULL,
+			      (cq_generic_fn)done, arg);
 }
 
 /* ---- DescribeLifecycleHooks --------------------------------------------------- */
@@ -194,13 +195,14 @@ const cq_spec asg_spec_describe_lifecycle_hooks = {
 };
 
 hk_err asg_describe_lifecycle_hooks(awc_client *c, const asg_describe_lifecycle_hooks_req *req,
-				    asg_describe_lifecycle_hooks_fn done, void *arg)
+				    asg_describe_lifecycle_hooks_fn done, void *arg,
+				    const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = asg_build_describe_lifecycle_hooks(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &asg_spec_describe_lifecycle_hooks, p, 0, NULL, NULL,
+	return cq_start_query(c, &asg_spec_describe_lifecycle_hooks, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -361,12 +363,13 @@ const cq_spec asg_spec_describe_groups = {
 };
 
 hk_err asg_describe_auto_scaling_groups(awc_client *c, const asg_describe_groups_req *req,
-					asg_describe_groups_fn done, void *arg)
+					asg_describe_groups_fn done, void *arg,
+					const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = asg_build_describe_groups(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &asg_spec_describe_groups, p, 0, NULL, NULL, (cq_generic_fn)done,
-			      arg);
+	return cq_start_query(c, &asg_spec_describe_groups, p, opts, NULL, NULL,
+			      (cq_generic_fn)done, arg);
 }

@@ -88,7 +88,8 @@ struct awc_client {
 	struct awc_endpoint ep[AWC_SVC__COUNT];
 	awc_call *calls;
 	size_t n_calls;
-	uint64_t next_deadline_us; /* awc_client_set_next_deadline() */
+	struct cq_client_state *calls_state; /* the typed-call layer's (awc_client_set_calls) */
+	void (*calls_free)(struct cq_client_state *st);
 };
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -663,8 +664,7 @@ static hk_err call_new(awc_client *c, awc_service svc, const char *action,
 	if (k->max_attempts > HK_CAP_AWS_ATTEMPTS * 4)
 		k->max_attempts = HK_CAP_AWS_ATTEMPTS * 4;
 	k->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : c->cfg.request_timeout_ms;
-	k->deadline_us = opts && opts->deadline_us ? opts->deadline_us : c->next_deadline_us;
-	c->next_deadline_us = 0;
+	k->deadline_us = opts ? opts->deadline_us : 0;
 	k->timer = evtimer_new(c->base, timer_step_cb, k);
 	if (!k->timer) {
 		free(k);
@@ -689,19 +689,26 @@ uint64_t awc_now_us(void)
 	return mono_us();
 }
 
-void awc_client_set_next_deadline(awc_client *c, uint64_t deadline_us)
+struct cq_client_state *awc_client_calls(const awc_client *c)
 {
-	if (c)
-		c->next_deadline_us = deadline_us;
+	return c ? c->calls_state : NULL;
 }
 
-uint64_t awc_client_take_next_deadline(awc_client *c)
+void awc_client_set_calls(awc_client *c, struct cq_client_state *st,
+			  void (*free_fn)(struct cq_client_state *st))
 {
-	if (!c)
-		return 0;
-	uint64_t d = c->next_deadline_us;
-	c->next_deadline_us = 0;
-	return d;
+	c->calls_state = st;
+	c->calls_free = free_fn;
+}
+
+struct event_base *awc_client_base(const awc_client *c)
+{
+	return c ? c->base : NULL;
+}
+
+const struct cq_transport *awc_client_call_transport(const awc_client *c)
+{
+	return c ? c->cfg.call_transport : NULL;
 }
 
 hk_err awc_query(awc_client *c, awc_service svc, query_params *params, const awc_call_opts *opts,
@@ -953,6 +960,8 @@ void awc_client_free(awc_client *c)
 {
 	if (!c)
 		return;
+	if (c->calls_free)
+		c->calls_free(c->calls_state); /* typed calls first: they sit on ours */
 	while (c->calls) {
 		awc_call *k = c->calls;
 		call_unlink(k);

@@ -91,6 +91,9 @@ typedef struct awc_config {
 	void *env_arg;
 	awc_event_fn on_event; /* optional observer */
 	void *event_arg;
+	/* The typed-call layer's transport (calls_internal.h): NULL = this client
+	 * (awc_query/awc_json). Tests give a fake, so typed calls run without AWS. */
+	const struct cq_transport *call_transport;
 } awc_config;
 
 /* The outcome of one call, after retries. Everything is borrowed and valid only
@@ -169,16 +172,16 @@ const char *awc_service_name(awc_service svc);
 /* The client's clock for awc_call_opts.deadline_us: CLOCK_MONOTONIC in us. */
 uint64_t awc_now_us(void);
 
-/* Give the NEXT call started on `c` (awc_query(), awc_json(), or any typed call
- * of awscalls.h, all of whose pages share it) the retry window `deadline_us`
- * (as awc_call_opts.deadline_us; opts that carry their own win). The value is
- * consumed by that call; 0 clears it. For typed calls, which take no opts. A
- * typed call refused before it starts (bad request, no memory) leaves it for
- * the call after: set 0 after such a refusal when that matters. */
-void awc_client_set_next_deadline(awc_client *c, uint64_t deadline_us);
-/* Take (and clear) the window set by awc_client_set_next_deadline(); 0 when
- * none. Used by the typed-call driver. */
-uint64_t awc_client_take_next_deadline(awc_client *c);
+/* The typed-call layer's state of this client (calls_driver.c keeps its calls
+ * in flight there): NULL until that layer sets it; `free_fn` runs first thing
+ * in awc_client_free(). */
+struct cq_client_state;
+struct cq_client_state *awc_client_calls(const awc_client *c);
+void awc_client_set_calls(awc_client *c, struct cq_client_state *st,
+			  void (*free_fn)(struct cq_client_state *st));
+/* The loop the client runs on, and its configured typed-call transport. */
+struct event_base *awc_client_base(const awc_client *c);
+const struct cq_transport *awc_client_call_transport(const awc_client *c);
 
 /* Calls queued or in flight. */
 size_t awc_client_pending(const awc_client *c);

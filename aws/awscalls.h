@@ -1,13 +1,16 @@
 /* aws/: the typed AWS calls. One asynchronous function per AWS action, taking a
  * plain C request struct and delivering a plain C result struct. Built on
  * awc_query() (EC2, Auto Scaling, STS: Query protocol, XML) and awc_json() (SQS).
- * Implemented in ec2_describe.c, ec2_eni.c, asg.c, sts.c, sqs.c, calls_util.c.
+ * Implemented in ec2_describe.c, ec2_eni.c, asg.c, sts.c, sqs.c, calls_driver.c.
  * See docs/aws-calls.md.
  *
  * Conventions, the same for every call:
  *
  * - Calling: `hk_err ec2_xxx(awc_client *c, const ec2_xxx_req *req, ec2_xxx_fn done,
- *   void *arg)`. The request and everything it points to are borrowed: they are
+ *   void *arg, const awc_call_opts *opts)`. `opts` (NULL: defaults) are the
+ *   call's own options: its retry window (deadline_us) covers every page, its
+ *   timeout each request; idempotency is the call's own. The request and
+ *   everything it points to are borrowed: they are
  *   copied before the function returns. A non-HK_OK return means the call was not
  *   started (HK_ERR_INVALID names a missing or contradictory request field,
  *   HK_ERR_NOMEM) and `done` will NOT run. HK_OK means `done` runs exactly once,
@@ -118,7 +121,8 @@ typedef void (*ec2_describe_instances_fn)(const awc_result *res,
 					  const ec2_describe_instances_out *out, void *arg);
 /* DescribeInstances (paginated; MaxResults=1000 when no instance ids are given). */
 HK_MUST_CHECK hk_err ec2_describe_instances(awc_client *c, const ec2_describe_instances_req *req,
-					    ec2_describe_instances_fn done, void *arg);
+					    ec2_describe_instances_fn done, void *arg,
+					    const awc_call_opts *opts);
 /* Convenience: the instance with `instance_id` in `out`, or NULL. */
 const ec2_instance *ec2_instances_find(const ec2_describe_instances_out *out,
 				       const char *instance_id);
@@ -165,7 +169,8 @@ typedef void (*ec2_describe_instance_types_fn)(const awc_result *res,
  * client every call asks AWS. */
 HK_MUST_CHECK hk_err ec2_describe_instance_types(awc_client *c,
 						 const ec2_describe_instance_types_req *req,
-						 ec2_describe_instance_types_fn done, void *arg);
+						 ec2_describe_instance_types_fn done, void *arg,
+						 const awc_call_opts *opts);
 const ec2_instance_type *ec2_instance_types_find(const ec2_describe_instance_types_out *out,
 						 const char *instance_type);
 /* The max ENIs on network card `card` (the card's own limit when networkCards is
@@ -210,7 +215,8 @@ typedef void (*ec2_describe_subnets_fn)(const awc_result *res, const ec2_describ
 					void *arg);
 /* DescribeSubnets (paginated; MaxResults=1000 when no subnet ids are given). */
 HK_MUST_CHECK hk_err ec2_describe_subnets(awc_client *c, const ec2_describe_subnets_req *req,
-					  ec2_describe_subnets_fn done, void *arg);
+					  ec2_describe_subnets_fn done, void *arg,
+					  const awc_call_opts *opts);
 
 /* ---- EC2 DescribeNetworkInterfaces (and the ENI shape used by Create) ---- */
 
@@ -277,7 +283,7 @@ typedef void (*ec2_describe_network_interfaces_fn)(const awc_result *res,
 HK_MUST_CHECK hk_err ec2_describe_network_interfaces(awc_client *c,
 						     const ec2_describe_network_interfaces_req *req,
 						     ec2_describe_network_interfaces_fn done,
-						     void *arg);
+						     void *arg, const awc_call_opts *opts);
 /* The value of tag `key` on `eni`, or NULL. */
 const char *ec2_eni_tag(const ec2_eni *eni, const char *key);
 
@@ -315,9 +321,9 @@ typedef void (*ec2_get_subnet_cidr_reservations_fn)(const awc_result *res,
 						    const ec2_get_subnet_cidr_reservations_out *out,
 						    void *arg);
 /* GetSubnetCidrReservations (paginated, MaxResults=1000). */
-HK_MUST_CHECK hk_err
-ec2_get_subnet_cidr_reservations(awc_client *c, const ec2_get_subnet_cidr_reservations_req *req,
-				 ec2_get_subnet_cidr_reservations_fn done, void *arg);
+HK_MUST_CHECK hk_err ec2_get_subnet_cidr_reservations(
+    awc_client *c, const ec2_get_subnet_cidr_reservations_req *req,
+    ec2_get_subnet_cidr_reservations_fn done, void *arg, const awc_call_opts *opts);
 
 typedef struct ec2_create_subnet_cidr_reservation_req {
 	const char *subnet_id; /* required */
@@ -336,18 +342,18 @@ typedef void (*ec2_subnet_cidr_reservation_fn)(const awc_result *res,
 					       const ec2_subnet_cidr_reservation_out *out,
 					       void *arg);
 /* CreateSubnetCidrReservation (not retried after an ambiguous failure). */
-HK_MUST_CHECK hk_err
-ec2_create_subnet_cidr_reservation(awc_client *c, const ec2_create_subnet_cidr_reservation_req *req,
-				   ec2_subnet_cidr_reservation_fn done, void *arg);
+HK_MUST_CHECK hk_err ec2_create_subnet_cidr_reservation(
+    awc_client *c, const ec2_create_subnet_cidr_reservation_req *req,
+    ec2_subnet_cidr_reservation_fn done, void *arg, const awc_call_opts *opts);
 
 typedef struct ec2_delete_subnet_cidr_reservation_req {
 	const char *reservation_id; /* required */
 } ec2_delete_subnet_cidr_reservation_req;
 
 /* DeleteSubnetCidrReservation: `out` describes the deleted reservation. */
-HK_MUST_CHECK hk_err
-ec2_delete_subnet_cidr_reservation(awc_client *c, const ec2_delete_subnet_cidr_reservation_req *req,
-				   ec2_subnet_cidr_reservation_fn done, void *arg);
+HK_MUST_CHECK hk_err ec2_delete_subnet_cidr_reservation(
+    awc_client *c, const ec2_delete_subnet_cidr_reservation_req *req,
+    ec2_subnet_cidr_reservation_fn done, void *arg, const awc_call_opts *opts);
 
 /* ---- EC2 ENI life cycle ------------------------------------------------- */
 
@@ -376,7 +382,8 @@ typedef void (*ec2_create_network_interface_fn)(const awc_result *res,
 						void *arg);
 HK_MUST_CHECK hk_err ec2_create_network_interface(awc_client *c,
 						  const ec2_create_network_interface_req *req,
-						  ec2_create_network_interface_fn done, void *arg);
+						  ec2_create_network_interface_fn done, void *arg,
+						  const awc_call_opts *opts);
 
 typedef struct ec2_attach_network_interface_req {
 	const char *eni_id;	 /* required */
@@ -396,7 +403,8 @@ typedef void (*ec2_attach_network_interface_fn)(const awc_result *res,
 						void *arg);
 HK_MUST_CHECK hk_err ec2_attach_network_interface(awc_client *c,
 						  const ec2_attach_network_interface_req *req,
-						  ec2_attach_network_interface_fn done, void *arg);
+						  ec2_attach_network_interface_fn done, void *arg,
+						  const awc_call_opts *opts);
 
 /* The result of calls that answer only <return>true</return>. AWS's "false"
  * (never seen in practice) is delivered as HK_ERR_AWS with aws_code NULL. */
@@ -412,21 +420,25 @@ typedef struct ec2_detach_network_interface_req {
 } ec2_detach_network_interface_req;
 HK_MUST_CHECK hk_err ec2_detach_network_interface(awc_client *c,
 						  const ec2_detach_network_interface_req *req,
-						  ec2_return_fn done, void *arg);
+						  ec2_return_fn done, void *arg,
+						  const awc_call_opts *opts);
 
 typedef struct ec2_delete_network_interface_req {
 	const char *eni_id; /* required */
 } ec2_delete_network_interface_req;
 HK_MUST_CHECK hk_err ec2_delete_network_interface(awc_client *c,
 						  const ec2_delete_network_interface_req *req,
-						  ec2_return_fn done, void *arg);
+						  ec2_return_fn done, void *arg,
+						  const awc_call_opts *opts);
 
 /* ModifyNetworkInterfaceAttribute changes one attribute per call: two functions. */
 HK_MUST_CHECK hk_err ec2_modify_eni_source_dest_check(awc_client *c, const char *eni_id,
-						      bool enabled, ec2_return_fn done, void *arg);
+						      bool enabled, ec2_return_fn done, void *arg,
+						      const awc_call_opts *opts);
 HK_MUST_CHECK hk_err ec2_modify_eni_delete_on_termination(awc_client *c, const char *eni_id,
 							  const char *attachment_id, bool enabled,
-							  ec2_return_fn done, void *arg);
+							  ec2_return_fn done, void *arg,
+							  const awc_call_opts *opts);
 
 typedef struct ec2_assign_ipv6_addresses_req {
 	const char *eni_id;	      /* required */
@@ -445,7 +457,8 @@ typedef void (*ec2_assign_ipv6_addresses_fn)(const awc_result *res,
 					     const ec2_assign_ipv6_addresses_out *out, void *arg);
 HK_MUST_CHECK hk_err ec2_assign_ipv6_addresses(awc_client *c,
 					       const ec2_assign_ipv6_addresses_req *req,
-					       ec2_assign_ipv6_addresses_fn done, void *arg);
+					       ec2_assign_ipv6_addresses_fn done, void *arg,
+					       const awc_call_opts *opts);
 
 typedef struct ec2_create_tags_req {
 	const char *const *resource_ids; /* ResourceId.N, at least one */
@@ -454,7 +467,7 @@ typedef struct ec2_create_tags_req {
 	size_t n_tags;
 } ec2_create_tags_req;
 HK_MUST_CHECK hk_err ec2_create_tags(awc_client *c, const ec2_create_tags_req *req,
-				     ec2_return_fn done, void *arg);
+				     ec2_return_fn done, void *arg, const awc_call_opts *opts);
 
 /* ---- Auto Scaling ------------------------------------------------------- */
 
@@ -482,11 +495,13 @@ typedef void (*asg_empty_fn)(const awc_result *res, const asg_empty_out *out, vo
  * completion answers ValidationError "No active Lifecycle Action found"). */
 HK_MUST_CHECK hk_err asg_complete_lifecycle_action(awc_client *c,
 						   const asg_lifecycle_action_req *req,
-						   asg_empty_fn done, void *arg);
+						   asg_empty_fn done, void *arg,
+						   const awc_call_opts *opts);
 /* RecordLifecycleActionHeartbeat (`result` ignored; safe to retry). */
 HK_MUST_CHECK hk_err asg_record_lifecycle_action_heartbeat(awc_client *c,
 							   const asg_lifecycle_action_req *req,
-							   asg_empty_fn done, void *arg);
+							   asg_empty_fn done, void *arg,
+							   const awc_call_opts *opts);
 
 typedef struct asg_describe_lifecycle_hooks_req {
 	const char *group_name;	       /* required */
@@ -516,7 +531,8 @@ typedef void (*asg_describe_lifecycle_hooks_fn)(const awc_result *res,
 						void *arg);
 HK_MUST_CHECK hk_err asg_describe_lifecycle_hooks(awc_client *c,
 						  const asg_describe_lifecycle_hooks_req *req,
-						  asg_describe_lifecycle_hooks_fn done, void *arg);
+						  asg_describe_lifecycle_hooks_fn done, void *arg,
+						  const awc_call_opts *opts);
 
 typedef struct asg_describe_groups_req {
 	const char *const *group_names; /* AutoScalingGroupNames.member.N; none = all */
@@ -565,7 +581,8 @@ typedef void (*asg_describe_groups_fn)(const awc_result *res, const asg_describe
 /* DescribeAutoScalingGroups (paginated, MaxRecords=100). */
 HK_MUST_CHECK hk_err asg_describe_auto_scaling_groups(awc_client *c,
 						      const asg_describe_groups_req *req,
-						      asg_describe_groups_fn done, void *arg);
+						      asg_describe_groups_fn done, void *arg,
+						      const awc_call_opts *opts);
 
 /* ---- STS ---------------------------------------------------------------- */
 
@@ -577,7 +594,8 @@ typedef struct sts_caller_identity_out {
 
 typedef void (*sts_caller_identity_fn)(const awc_result *res, const sts_caller_identity_out *out,
 				       void *arg);
-HK_MUST_CHECK hk_err sts_get_caller_identity(awc_client *c, sts_caller_identity_fn done, void *arg);
+HK_MUST_CHECK hk_err sts_get_caller_identity(awc_client *c, sts_caller_identity_fn done, void *arg,
+					     const awc_call_opts *opts);
 
 typedef struct sts_assume_role_web_identity_req {
 	const char *role_arn;		/* required */
@@ -601,7 +619,8 @@ typedef void (*sts_credentials_fn)(const awc_result *res, const sts_credentials_
  * sts_read_assume_role_web_identity() on its own response instead). */
 HK_MUST_CHECK hk_err sts_assume_role_with_web_identity(awc_client *c,
 						       const sts_assume_role_web_identity_req *req,
-						       sts_credentials_fn done, void *arg);
+						       sts_credentials_fn done, void *arg,
+						       const awc_call_opts *opts);
 
 /* ---- SQS (JSON protocol) ------------------------------------------------ */
 
@@ -637,7 +656,7 @@ typedef struct sqs_receive_out {
 typedef void (*sqs_receive_fn)(const awc_result *res, const sqs_receive_out *out, void *arg);
 /* ReceiveMessage. The request timeout is raised by wait_time_s. */
 HK_MUST_CHECK hk_err sqs_receive_message(awc_client *c, const sqs_receive_req *req,
-					 sqs_receive_fn done, void *arg);
+					 sqs_receive_fn done, void *arg, const awc_call_opts *opts);
 
 typedef struct sqs_empty_out {
 	bool ok; /* always true when delivered */
@@ -645,10 +664,11 @@ typedef struct sqs_empty_out {
 
 typedef void (*sqs_empty_fn)(const awc_result *res, const sqs_empty_out *out, void *arg);
 HK_MUST_CHECK hk_err sqs_delete_message(awc_client *c, const char *queue_url,
-					const char *receipt_handle, sqs_empty_fn done, void *arg);
+					const char *receipt_handle, sqs_empty_fn done, void *arg,
+					const awc_call_opts *opts);
 HK_MUST_CHECK hk_err sqs_change_message_visibility(awc_client *c, const char *queue_url,
 						   const char *receipt_handle,
 						   unsigned visibility_timeout_s, sqs_empty_fn done,
-						   void *arg);
+						   void *arg, const awc_call_opts *opts);
 
 #endif

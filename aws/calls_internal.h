@@ -1,8 +1,9 @@
 /* aws/ internal: the machinery under the typed calls (awscalls.h), and each
  * call's request builder and response reader, exposed so the unit tests and the
  * fuzz target can drive them without a network. Implemented in calls_util.c
- * (arena, parameter lists, reading helpers, the call driver) and in each
- * call's file (ec2_describe.c, ec2_eni.c, asg.c, sts.c, sqs.c). */
+ * (arena, parameter lists, reading helpers), calls_driver.c (the call driver
+ * and the per-client state) and each call's file (ec2_describe.c, ec2_eni.c,
+ * asg.c, sts.c + sts_msgs.c, sqs.c). */
 #ifndef AWS_CALLS_INTERNAL_H
 #define AWS_CALLS_INTERNAL_H
 
@@ -170,17 +171,21 @@ typedef struct cq_spec {
 	bool sensitive;	     /* wipe the result's memory when freed */
 } cq_spec;
 
-/* Start a Query-protocol call: takes `params` (also on failure). On HK_OK the
+/* Start a Query-protocol call: takes `params` (also on failure). `opts`
+ * (NULL: defaults) are the caller's per-call options: the deadline covers
+ * every page, the timeout each request; idempotency comes from the spec. On HK_OK the
  * callback runs exactly once later; otherwise never. `ctx` (freed with
  * ctx_free after delivery, may be NULL) is available to spec->finish through
  * cq_call_ctx(). */
 HK_MUST_CHECK hk_err cq_start_query(awc_client *c, const cq_spec *spec, cq_params *params,
-				    long timeout_ms, void *ctx, void (*ctx_free)(void *),
+				    const awc_call_opts *opts, void *ctx, void (*ctx_free)(void *),
 				    cq_generic_fn fn, void *arg);
-/* Start a JSON-protocol call (SQS): `body` is borrowed (serialised at once). */
+/* Start a JSON-protocol call (SQS): `body` is borrowed (serialised at once).
+ * `opts` (NULL: defaults) are the caller's per-call options; `timeout_ms`,
+ * when not 0, replaces their timeout (the long poll's own). */
 HK_MUST_CHECK hk_err cq_start_json(awc_client *c, const cq_spec *spec, const char *target,
-				   const json_t *body, long timeout_ms, cq_generic_fn fn,
-				   void *arg);
+				   const json_t *body, const awc_call_opts *opts, long timeout_ms,
+				   cq_generic_fn fn, void *arg);
 /* Deliver a ready result on the next loop turn without any AWS call (cache
  * hits): takes `out` (a cq_root_new() root). */
 HK_MUST_CHECK hk_err cq_start_ready(awc_client *c, const cq_spec *spec, void *out, cq_generic_fn fn,
@@ -195,33 +200,25 @@ HK_MUST_CHECK hk_err cq_read_xml_once(const cq_spec *spec, const xmlDoc *doc, vo
 HK_MUST_CHECK hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out,
 				       hk_errinfo *ei);
 
-/* Per-client state of the typed calls: the event base (for cache hits, which
- * are delivered on the next loop turn), the instance-type cache and the calls in
- * flight. awsclient_new() registers a client; a client made with awc_client_new()
- * directly is registered without a base on its first typed call (its cache
- * then only fills, never answers). */
-HK_MUST_CHECK hk_err cq_client_register(const awc_client *c, struct event_base *base);
-/* Free every typed call still in flight on `c` without calling back, and drop its
- * state and caches (awsclient_free() calls it before awc_client_free()). */
-void cq_client_forget(const awc_client *c);
-/* The base registered for `c`, or NULL. */
-struct event_base *cq_client_base(const awc_client *c);
+/* Per-client state of the typed calls (the instance-type cache and the calls
+ * in flight) is a field of the client (awc_client_calls), made on the first
+ * typed call and freed first thing by awc_client_free(). Cache hits are
+ * delivered on the client's loop (awc_client_base). */
 /* The client's instance-type cache (ec2_describe.c owns its content; the slot
- * lives with the client state, NULL when none). `create` makes the state. */
+ * lives with the client state, NULL when it cannot be made). */
 struct ec2_type_cache;
-struct ec2_type_cache **cq_client_type_cache(const awc_client *c);
+struct ec2_type_cache **cq_client_type_cache(awc_client *c);
 void ec2_type_cache_free(struct ec2_type_cache *tc);
 
-/* The transport the driver uses: awc_query()/awc_json() by default; the unit
- * tests install a fake that serves recorded responses from the event loop. */
+/* The transport the driver uses: awc_query()/awc_json() by default; a client
+ * made with awc_config.call_transport uses that one instead (the unit tests'
+ * fake serves recorded responses from the event loop). */
 typedef struct cq_transport {
 	hk_err (*query)(awc_client *c, awc_service svc, const cq_params *p, const char *next_token,
 			const awc_call_opts *opts, awc_done_fn done, void *arg);
 	hk_err (*json)(awc_client *c, awc_service svc, const char *target, const json_t *body,
 		       const awc_call_opts *opts, awc_done_fn done, void *arg);
 } cq_transport;
-/* Install `t` (NULL restores the default). Tests only. */
-void cq_set_transport(const cq_transport *t);
 
 /* ---- each call's spec, builder and reader ----------------------------------
  * Builders validate the request and return the complete parameter list (Action
@@ -307,5 +304,17 @@ void ec2_read_cidr_reservation(cq_rd *r, const xmlNode *item, bool ipv6, ec2_cid
 HK_MUST_CHECK hk_err sts_read_assume_role_web_identity(const xmlDoc *doc,
 						       sts_credentials_out **ret_out,
 						       hk_errinfo *ei);
+
+/* ---- shared by calls_util.c and calls_driver.c ---- */
+/* Delivering a result: while the callback runs, awscalls_free() on its arena
+ * only marks it (the driver frees it after). _end() says whether the user
+ * kept it (then it is theirs). Nestable. */
+typedef struct cq_arena_delivering {
+	cq_arena *arena;
+	bool free_asked;
+} cq_arena_delivering;
+void cq_arena_deliver_begin(cq_arena *a, cq_arena_delivering *saved);
+bool cq_arena_deliver_end(cq_arena *a, const cq_arena_delivering *saved);
+char *cq_xstrdup(const char *s);
 
 #endif

@@ -1,6 +1,6 @@
-/* The machinery under the typed calls: result arenas, parameter lists, reading
- * helpers that never trust the document, and the driver that sends a call,
- * follows NextToken, and delivers the typed result exactly once. */
+/* The machinery under the typed calls: result arenas, parameter lists, and
+ * reading helpers that never trust the document. No transport: the driver is
+ * calls_driver.c. */
 #include "calls_internal.h"
 
 #include <limits.h>
@@ -183,9 +183,10 @@ void *awscalls_keep(const void *out)
 }
 
 /* The result being handed to a callback right now (one loop thread; deliveries
- * never nest, but deliver() saves and restores it anyway). awscalls_free() on it
- * from inside that callback only asks deliver() to free it afterwards, so
- * deliver() never reads an arena the callback already released. */
+ * never nest, but deliver() (calls_driver.c, through cq_arena_deliver_begin/end) saves and restores
+ * it anyway). awscalls_free() on it from inside that callback only asks deliver() (calls_driver.c,
+ * through cq_arena_deliver_begin/end) to free it afterwards, so deliver() (calls_driver.c, through
+ * cq_arena_deliver_begin/end) never reads an arena the callback already released. */
 static cq_arena *delivering;
 static bool delivering_free_asked;
 
@@ -199,6 +200,22 @@ void awscalls_free(void *out)
 	cq_arena_free(a);
 }
 
+void cq_arena_deliver_begin(cq_arena *a, cq_arena_delivering *saved)
+{
+	saved->arena = delivering;
+	saved->free_asked = delivering_free_asked;
+	delivering = a;
+	delivering_free_asked = false;
+}
+
+bool cq_arena_deliver_end(cq_arena *a, const cq_arena_delivering *saved)
+{
+	bool now_users = a && a->kept && !delivering_free_asked;
+	delivering = saved->arena;
+	delivering_free_asked = saved->free_asked;
+	return now_users;
+}
+
 /* ---- parameter lists ---------------------------------------------------- */
 
 struct cq_params {
@@ -207,7 +224,7 @@ struct cq_params {
 	size_t n, cap;
 };
 
-static char *xstrdup(const char *s)
+char *cq_xstrdup(const char *s)
 {
 	size_t len = strlen(s);
 	char *d = malloc(len + 1);
@@ -287,8 +304,8 @@ hk_err cq_add(cq_params *p, const char *name, const char *value)
 		p->values = nv;
 		p->cap = ncap;
 	}
-	char *n = xstrdup(name);
-	char *v = xstrdup(value);
+	char *n = cq_xstrdup(name);
+	char *v = cq_xstrdup(value);
 	if (!n || !v) {
 		free(n);
 		free(v);
@@ -651,380 +668,6 @@ const char *cq_j_str(cq_rd *r, const json_t *obj, const char *name, bool require
 	return d;
 }
 
-/* ---- per-client state ---------------------------------------------------- */
-
-struct cq_client_state {
-	struct cq_client_state *next;
-	const awc_client *c;
-	struct event_base *base;
-	cq_call *calls; /* in flight, doubly linked */
-	struct ec2_type_cache *type_cache;
-};
-
-/* One event loop, one thread: a plain list is enough. */
-static struct cq_client_state *g_states;
-
-static struct cq_client_state *state_of(const awc_client *c, bool create)
-{
-	for (struct cq_client_state *s = g_states; s; s = s->next)
-		if (s->c == c)
-			return s;
-	if (!create)
-		return NULL;
-	struct cq_client_state *s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->c = c;
-	s->next = g_states;
-	g_states = s;
-	return s;
-}
-
-hk_err cq_client_register(const awc_client *c, struct event_base *base)
-{
-	if (!c)
-		return HK_ERR_INVALID;
-	struct cq_client_state *s = state_of(c, true);
-	if (!s)
-		return HK_ERR_NOMEM;
-	s->base = base;
-	return HK_OK;
-}
-
-struct event_base *cq_client_base(const awc_client *c)
-{
-	struct cq_client_state *s = state_of(c, false);
-	return s ? s->base : NULL;
-}
-
-struct ec2_type_cache **cq_client_type_cache(const awc_client *c)
-{
-	struct cq_client_state *s = state_of(c, true);
-	return s ? &s->type_cache : NULL;
-}
-
-/* ---- the driver ------------------------------------------------------------ */
-
-struct cq_call {
-	cq_call *prev, *next;
-	struct cq_client_state *st;
-	awc_client *c;
-	const cq_spec *spec;
-	cq_params *params;
-	awc_call_opts opts;
-	void *out;
-	cq_generic_fn fn;
-	void *arg;
-	void *ctx;
-	void (*ctx_free)(void *);
-	unsigned pages;
-	char *next_token;
-	struct event *ev; /* cq_start_ready() */
-};
-
-static hk_err dflt_query(awc_client *c, awc_service svc, const cq_params *p, const char *next_token,
-			 const awc_call_opts *opts, awc_done_fn done, void *arg)
-{
-	query_params *q;
-	hk_err err = cq_params_to_query(p, next_token, &q);
-	if (err)
-		return err;
-	return awc_query(c, svc, q, opts, done, arg);
-}
-
-static hk_err dflt_json(awc_client *c, awc_service svc, const char *target, const json_t *body,
-			const awc_call_opts *opts, awc_done_fn done, void *arg)
-{
-	return awc_json(c, svc, target, body, opts, done, arg);
-}
-
-static const cq_transport dflt_transport = {.query = dflt_query, .json = dflt_json};
-static const cq_transport *g_transport = &dflt_transport;
-
-void cq_set_transport(const cq_transport *t)
-{
-	g_transport = t ? t : &dflt_transport;
-}
-
-void *cq_call_ctx(const cq_call *call)
-{
-	return call->ctx;
-}
-
-awc_client *cq_call_client(const cq_call *call)
-{
-	return call->c;
-}
-
-static void call_unlink(cq_call *call)
-{
-	if (!call->st)
-		return;
-	if (call->prev)
-		call->prev->next = call->next;
-	else
-		call->st->calls = call->next;
-	if (call->next)
-		call->next->prev = call->prev;
-	call->prev = call->next = NULL;
-	call->st = NULL;
-}
-
-static void call_free(cq_call *call)
-{
-	if (!call)
-		return;
-	call_unlink(call);
-	if (call->ev)
-		event_free(call->ev);
-	if (call->out)
-		cq_arena_free(cq_arena_of(call->out));
-	cq_params_free(call->params);
-	if (call->ctx_free)
-		call->ctx_free(call->ctx);
-	free(call->next_token);
-	free(call);
-}
-
-static hk_err call_new(awc_client *c, const cq_spec *spec, cq_generic_fn fn, void *arg,
-		       cq_call **ret)
-{
-	if (!c || !spec || !fn)
-		return HK_ERR_INVALID;
-	cq_call *call = calloc(1, sizeof(*call));
-	if (!call)
-		return HK_ERR_NOMEM;
-	cq_arena *a;
-	call->out = cq_root_new(spec->out_size, &a);
-	struct cq_client_state *st = state_of(c, true);
-	if (!call->out || !st) {
-		call_free(call);
-		return HK_ERR_NOMEM;
-	}
-	if (spec->sensitive)
-		cq_arena_set_sensitive(a);
-	call->c = c;
-	call->spec = spec;
-	call->fn = fn;
-	call->arg = arg;
-	call->opts.idempotent = spec->idempotent;
-	/* every page shares the window the caller set for this call (a test
-	 * transport's client is not a real one) */
-	call->opts.deadline_us =
-	    g_transport == &dflt_transport ? awc_client_take_next_deadline(c) : 0;
-	call->st = st;
-	call->next = st->calls;
-	if (st->calls)
-		st->calls->prev = call;
-	st->calls = call;
-	*ret = call;
-	return HK_OK;
-}
-
-/* Hand the result to the user and free the call. The call leaves the client's
- * list first, so the callback may free the client. */
-static void deliver(cq_call *call, const awc_result *res)
-{
-	call_unlink(call);
-	void *out = res->err == HK_OK ? call->out : NULL;
-	cq_arena *a = out ? cq_arena_of(out) : NULL;
-	cq_arena *saved = delivering;
-	bool saved_asked = delivering_free_asked;
-	delivering = a;
-	delivering_free_asked = false;
-	call->spec->deliver(call->fn, res, out, call->arg);
-	/* Kept and not freed inside the callback: now the user's. Otherwise
-	 * call_free() releases it with the call. */
-	if (a && a->kept && !delivering_free_asked)
-		call->out = NULL;
-	delivering = saved;
-	delivering_free_asked = saved_asked;
-	call_free(call);
-}
-
-static void deliver_error(cq_call *call, const awc_result *base, hk_err err, const char *text)
-{
-	awc_result r;
-	if (base)
-		r = *base;
-	else
-		memset(&r, 0, sizeof(r));
-	r.err = err;
-	r.errtext = text;
-	r.aws_code = NULL;
-	r.aws_message = NULL;
-	r.doc = NULL;
-	r.json = NULL;
-	deliver(call, &r);
-}
-
-static void on_query_done(const awc_result *res, void *arg);
-
-static hk_err send_page(cq_call *call)
-{
-	return g_transport->query(call->c, call->spec->svc, call->params, call->next_token,
-				  &call->opts, on_query_done, call);
-}
-
-static void on_query_done(const awc_result *res, void *arg)
-{
-	cq_call *call = arg;
-	if (res->err != HK_OK) {
-		deliver(call, res);
-		return;
-	}
-	call->pages++;
-	cq_rd r;
-	cq_rd_init(&r, cq_arena_of(call->out), call->spec->action);
-	const char *next = NULL;
-	if (!res->doc)
-		cq_rd_fail(&r, HK_ERR_PARSE, "no XML document in the response");
-	else
-		call->spec->read_xml(&r, res->doc, call->out, &next);
-	if (r.err) {
-		deliver_error(call, res, r.err, r.ei.text);
-		return;
-	}
-	if (call->spec->paginated && next && *next) {
-		if (call->next_token && strcmp(call->next_token, next) == 0) {
-			cq_rd_fail(&r, HK_ERR_PARSE, "the same NextToken twice");
-			deliver_error(call, res, r.err, r.ei.text);
-			return;
-		}
-		if (call->pages >= HK_CAP_AWS_PAGES) {
-			cq_rd_fail(&r, HK_ERR_TOO_LARGE, "more than %u pages", HK_CAP_AWS_PAGES);
-			deliver_error(call, res, r.err, r.ei.text);
-			return;
-		}
-		char *tok = xstrdup(next);
-		hk_err err = tok ? HK_OK : HK_ERR_NOMEM;
-		if (!err) {
-			free(call->next_token);
-			call->next_token = tok;
-			err = send_page(call);
-		}
-		if (err) {
-			cq_rd_fail(&r, err, "cannot send page %u: %s", call->pages + 1,
-				   hk_err_str(err));
-			deliver_error(call, res, r.err, r.ei.text);
-		}
-		return;
-	}
-	if (call->spec->finish) {
-		hk_errinfo ei = {0};
-		hk_err err = call->spec->finish(call, call->out, &ei);
-		if (err) {
-			deliver_error(call, res, err, ei.text);
-			return;
-		}
-	}
-	deliver(call, res);
-}
-
-static void on_json_done(const awc_result *res, void *arg)
-{
-	cq_call *call = arg;
-	if (res->err != HK_OK) {
-		deliver(call, res);
-		return;
-	}
-	cq_rd r;
-	cq_rd_init(&r, cq_arena_of(call->out), call->spec->action);
-	if (!res->json)
-		cq_rd_fail(&r, HK_ERR_PARSE, "no JSON document in the response");
-	else
-		call->spec->read_json(&r, res->json, call->out);
-	if (r.err) {
-		deliver_error(call, res, r.err, r.ei.text);
-		return;
-	}
-	deliver(call, res);
-}
-
-hk_err cq_start_query(awc_client *c, const cq_spec *spec, cq_params *params, long timeout_ms,
-		      void *ctx, void (*ctx_free)(void *), cq_generic_fn fn, void *arg)
-{
-	cq_call *call = NULL;
-	hk_err err = params ? call_new(c, spec, fn, arg, &call) : HK_ERR_INVALID;
-	if (err) {
-		cq_params_free(params);
-		if (ctx_free)
-			ctx_free(ctx);
-		return err;
-	}
-	call->params = params;
-	call->ctx = ctx;
-	call->ctx_free = ctx_free;
-	call->opts.timeout_ms = timeout_ms;
-	err = send_page(call);
-	if (err)
-		call_free(call);
-	return err;
-}
-
-hk_err cq_start_json(awc_client *c, const cq_spec *spec, const char *target, const json_t *body,
-		     long timeout_ms, cq_generic_fn fn, void *arg)
-{
-	cq_call *call = NULL;
-	hk_err err = call_new(c, spec, fn, arg, &call);
-	if (err)
-		return err;
-	call->opts.timeout_ms = timeout_ms;
-	err = g_transport->json(c, spec->svc, target, body, &call->opts, on_json_done, call);
-	if (err)
-		call_free(call);
-	return err;
-}
-
-static void on_ready(evutil_socket_t fd, short what, void *arg)
-{
-	cq_call *call = arg;
-	awc_result r;
-	memset(&r, 0, sizeof(r));
-	r.err = HK_OK;
-	r.errtext = "";
-	deliver(call, &r);
-}
-
-hk_err cq_start_ready(awc_client *c, const cq_spec *spec, void *out, cq_generic_fn fn, void *arg)
-{
-	struct event_base *base = cq_client_base(c);
-	if (!base || !out) {
-		cq_arena_free(cq_arena_of(out));
-		return base ? HK_ERR_INVALID : HK_ERR_STATE;
-	}
-	cq_call *call = NULL;
-	hk_err err = call_new(c, spec, fn, arg, &call);
-	if (err) {
-		cq_arena_free(cq_arena_of(out));
-		return err;
-	}
-	cq_arena_free(cq_arena_of(call->out));
-	call->out = out;
-	call->ev = event_new(base, -1, 0, on_ready, call);
-	if (!call->ev) {
-		call_free(call);
-		return HK_ERR_NOMEM;
-	}
-	event_active(call->ev, 0, 0);
-	return HK_OK;
-}
-
-void cq_client_forget(const awc_client *c)
-{
-	struct cq_client_state **pp = &g_states;
-	while (*pp && (*pp)->c != c)
-		pp = &(*pp)->next;
-	struct cq_client_state *s = *pp;
-	if (!s)
-		return;
-	*pp = s->next;
-	while (s->calls)
-		call_free(s->calls);
-	ec2_type_cache_free(s->type_cache);
-	free(s);
-}
-
 hk_err cq_read_xml_once(const cq_spec *spec, const xmlDoc *doc, void **ret_out,
 			const char **ret_next_token, hk_errinfo *ei)
 {
@@ -1065,31 +708,6 @@ hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out
 	}
 	*ret_out = out;
 	return HK_OK;
-}
-
-/* ---- the umbrella's client wrappers ------------------------------------- */
-
-hk_err awsclient_new(struct event_base *base, const awc_config *cfg, awc_client **ret)
-{
-	awc_client *c = NULL;
-	hk_err err = awc_client_new(base, cfg, &c);
-	if (err)
-		return err;
-	err = cq_client_register(c, base);
-	if (err) {
-		awc_client_free(c);
-		return err;
-	}
-	*ret = c;
-	return HK_OK;
-}
-
-void awsclient_free(awc_client *c)
-{
-	if (!c)
-		return;
-	cq_client_forget(c);
-	awc_client_free(c);
 }
 
 hk_err cq_new_params(const char *action, const char *version, cq_params **ret, hk_errinfo *ei)

@@ -657,18 +657,20 @@ static enum stage_rc stage_web_identity(struct fetch *f)
 		snprintf(session, sizeof(session), "multus-hookd-%lld", (long long)now_s(p));
 		sess = session;
 	}
+	/* The typed call's own builder (sts_msgs.c); sent unsigned on the
+	 * provider's HTTP client, since the chain runs below the signing client. */
 	char *body = NULL;
 	size_t body_len = 0;
-	query_params *q = query_params_new("AssumeRoleWithWebIdentity", STS_VERSION);
-	err = q ? HK_OK : HK_ERR_NOMEM;
+	sts_assume_role_web_identity_req sreq = {
+	    .role_arn = role, .session_name = sess, .web_identity_token = token};
+	cq_params *cp = NULL;
+	query_params *q = NULL;
+	err = sts_build_assume_role_web_identity(&sreq, &cp, NULL);
 	if (err == HK_OK)
-		err = query_add(q, "RoleArn", role);
-	if (err == HK_OK)
-		err = query_add(q, "RoleSessionName", sess);
-	if (err == HK_OK)
-		err = query_add(q, "WebIdentityToken", token);
+		err = cq_params_to_query(cp, NULL, &q);
 	if (err == HK_OK)
 		err = query_encode(q, &body, &body_len);
+	cq_params_free(cp);
 	query_params_free(q);
 	OPENSSL_cleanse(token, token_len);
 	free(token);

@@ -160,13 +160,13 @@ const cq_spec ec2_spec_describe_instances = {
 };
 
 hk_err ec2_describe_instances(awc_client *c, const ec2_describe_instances_req *req,
-			      ec2_describe_instances_fn done, void *arg)
+			      ec2_describe_instances_fn done, void *arg, const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_describe_instances(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_describe_instances, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_describe_instances, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -380,14 +380,15 @@ static hk_err answer_from_cache(const struct ec2_type_cache *tc,
 }
 
 hk_err ec2_describe_instance_types(awc_client *c, const ec2_describe_instance_types_req *req,
-				   ec2_describe_instance_types_fn done, void *arg)
+				   ec2_describe_instance_types_fn done, void *arg,
+				   const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_describe_instance_types(req, &p, NULL);
 	if (err)
 		return err;
 	struct ec2_type_cache **slot = c ? cq_client_type_cache(c) : NULL;
-	bool all = slot && *slot && cq_client_base(c);
+	bool all = slot && *slot && awc_client_base(c);
 	for (size_t i = 0; all && i < req->n_instance_types; i++)
 		all = cache_find(*slot, req->instance_types[i]) != NULL;
 	if (all && done) {
@@ -401,7 +402,7 @@ hk_err ec2_describe_instance_types(awc_client *c, const ec2_describe_instance_ty
 	}
 	/* Ask AWS for all of them: simpler than merging, and rare (once per type
 	 * per client). */
-	return cq_start_query(c, &ec2_spec_describe_instance_types, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_describe_instance_types, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -514,14 +515,14 @@ const cq_spec ec2_spec_describe_subnets = {
 };
 
 hk_err ec2_describe_subnets(awc_client *c, const ec2_describe_subnets_req *req,
-			    ec2_describe_subnets_fn done, void *arg)
+			    ec2_describe_subnets_fn done, void *arg, const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_describe_subnets(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_describe_subnets, p, 0, NULL, NULL, (cq_generic_fn)done,
-			      arg);
+	return cq_start_query(c, &ec2_spec_describe_subnets, p, opts, NULL, NULL,
+			      (cq_generic_fn)done, arg);
 }
 
 /* ---- DescribeNetworkInterfaces ------------------------------------------------ */
@@ -645,13 +646,14 @@ const cq_spec ec2_spec_describe_network_interfaces = {
 
 hk_err ec2_describe_network_interfaces(awc_client *c,
 				       const ec2_describe_network_interfaces_req *req,
-				       ec2_describe_network_interfaces_fn done, void *arg)
+				       ec2_describe_network_interfaces_fn done, void *arg,
+				       const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_describe_network_interfaces(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_describe_network_interfaces, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_describe_network_interfaces, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -756,12 +758,13 @@ const cq_spec ec2_spec_get_subnet_cidr_reservations = {
 
 hk_err ec2_get_subnet_cidr_reservations(awc_client *c,
 					const ec2_get_subnet_cidr_reservations_req *req,
-					ec2_get_subnet_cidr_reservations_fn done, void *arg)
+					ec2_get_subnet_cidr_reservations_fn done, void *arg,
+					const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_get_subnet_cidr_reservations(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_get_subnet_cidr_reservations, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_get_subnet_cidr_reservations, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }

@@ -115,25 +115,27 @@ const cq_spec ec2_spec_delete_subnet_cidr_reservation = {
 
 hk_err ec2_create_subnet_cidr_reservation(awc_client *c,
 					  const ec2_create_subnet_cidr_reservation_req *req,
-					  ec2_subnet_cidr_reservation_fn done, void *arg)
+					  ec2_subnet_cidr_reservation_fn done, void *arg,
+					  const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_create_subnet_cidr_reservation(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_create_subnet_cidr_reservation, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_create_subnet_cidr_reservation, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
 hk_err ec2_delete_subnet_cidr_reservation(awc_client *c,
 					  const ec2_delete_subnet_cidr_reservation_req *req,
-					  ec2_subnet_cidr_reservation_fn done, void *arg)
+					  ec2_subnet_cidr_reservation_fn done, void *arg,
+					  const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_delete_subnet_cidr_reservation(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_delete_subnet_cidr_reservation, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_delete_subnet_cidr_reservation, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -219,7 +221,8 @@ static const cq_spec ec2_spec_create_network_interface_token = {
 };
 
 hk_err ec2_create_network_interface(awc_client *c, const ec2_create_network_interface_req *req,
-				    ec2_create_network_interface_fn done, void *arg)
+				    ec2_create_network_interface_fn done, void *arg,
+				    const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_create_network_interface(req, &p, NULL);
@@ -227,7 +230,7 @@ hk_err ec2_create_network_interface(awc_client *c, const ec2_create_network_inte
 		return err;
 	const cq_spec *spec = cq_set(req->client_token) ? &ec2_spec_create_network_interface_token
 							: &ec2_spec_create_network_interface;
-	return cq_start_query(c, spec, p, 0, NULL, NULL, (cq_generic_fn)done, arg);
+	return cq_start_query(c, spec, p, opts, NULL, NULL, (cq_generic_fn)done, arg);
 }
 
 /* ---- AttachNetworkInterface --------------------------------------------------- */
@@ -275,13 +278,14 @@ const cq_spec ec2_spec_attach_network_interface = {
 };
 
 hk_err ec2_attach_network_interface(awc_client *c, const ec2_attach_network_interface_req *req,
-				    ec2_attach_network_interface_fn done, void *arg)
+				    ec2_attach_network_interface_fn done, void *arg,
+				    const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_attach_network_interface(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_attach_network_interface, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_attach_network_interface, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -339,13 +343,13 @@ hk_err ec2_build_detach_network_interface(const ec2_detach_network_interface_req
 }
 
 hk_err ec2_detach_network_interface(awc_client *c, const ec2_detach_network_interface_req *req,
-				    ec2_return_fn done, void *arg)
+				    ec2_return_fn done, void *arg, const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_detach_network_interface(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_detach_network_interface, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_detach_network_interface, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -364,13 +368,13 @@ hk_err ec2_build_delete_network_interface(const ec2_delete_network_interface_req
 }
 
 hk_err ec2_delete_network_interface(awc_client *c, const ec2_delete_network_interface_req *req,
-				    ec2_return_fn done, void *arg)
+				    ec2_return_fn done, void *arg, const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_delete_network_interface(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_delete_network_interface, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_delete_network_interface, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -409,26 +413,27 @@ hk_err ec2_build_modify_delete_on_termination(const char *eni_id, const char *at
 }
 
 hk_err ec2_modify_eni_source_dest_check(awc_client *c, const char *eni_id, bool enabled,
-					ec2_return_fn done, void *arg)
+					ec2_return_fn done, void *arg, const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_modify_source_dest_check(eni_id, enabled, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_modify_network_interface_attribute, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_modify_network_interface_attribute, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
 hk_err ec2_modify_eni_delete_on_termination(awc_client *c, const char *eni_id,
 					    const char *attachment_id, bool enabled,
-					    ec2_return_fn done, void *arg)
+					    ec2_return_fn done, void *arg,
+					    const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err =
 	    ec2_build_modify_delete_on_termination(eni_id, attachment_id, enabled, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_modify_network_interface_attribute, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_modify_network_interface_attribute, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
 
@@ -447,13 +452,15 @@ hk_err ec2_build_create_tags(const ec2_create_tags_req *req, cq_params **ret, hk
 	return built(err, p, ret, ei, action);
 }
 
-hk_err ec2_create_tags(awc_client *c, const ec2_create_tags_req *req, ec2_return_fn done, void *arg)
+hk_err ec2_create_tags(awc_client *c, const ec2_create_tags_req *req, ec2_return_fn done, void *arg,
+		       const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_create_tags(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_create_tags, p, 0, NULL, NULL, (cq_generic_fn)done, arg);
+	return cq_start_query(c, &ec2_spec_create_tags, p, opts, NULL, NULL, (cq_generic_fn)done,
+			      arg);
 }
 
 /* ---- AssignIpv6Addresses ------------------------------------------------------- */
@@ -504,12 +511,13 @@ const cq_spec ec2_spec_assign_ipv6_addresses = {
 };
 
 hk_err ec2_assign_ipv6_addresses(awc_client *c, const ec2_assign_ipv6_addresses_req *req,
-				 ec2_assign_ipv6_addresses_fn done, void *arg)
+				 ec2_assign_ipv6_addresses_fn done, void *arg,
+				 const awc_call_opts *opts)
 {
 	cq_params *p;
 	hk_err err = ec2_build_assign_ipv6_addresses(req, &p, NULL);
 	if (err)
 		return err;
-	return cq_start_query(c, &ec2_spec_assign_ipv6_addresses, p, 0, NULL, NULL,
+	return cq_start_query(c, &ec2_spec_assign_ipv6_addresses, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }

@@ -3,6 +3,8 @@
  * compared byte for byte with botocore's (test/golden). */
 #include "query.h"
 
+#include "hk_util.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,7 +72,8 @@ void query_params_free(query_params *p)
 		return;
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].name);
-		free(p->v[i].value);
+		/* Values may carry a secret (a web identity token): wiped. */
+		hk_free_secret(p->v[i].value);
 	}
 	free(p->v);
 	free(p);

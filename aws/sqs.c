@@ -156,7 +156,7 @@ const cq_spec sqs_spec_receive = {
 };
 
 hk_err sqs_receive_message(awc_client *c, const sqs_receive_req *req, sqs_receive_fn done,
-			   void *arg)
+			   void *arg, const awc_call_opts *opts)
 {
 	json_t *body;
 	hk_err err = sqs_build_receive(req, &body, NULL);
@@ -165,8 +165,8 @@ hk_err sqs_receive_message(awc_client *c, const sqs_receive_req *req, sqs_receiv
 	/* The long poll holds the request open: give it its wait on top of the
 	 * usual 20 s. */
 	long timeout_ms = req->wait_time_s ? 20000L + (long)req->wait_time_s * 1000L : 0;
-	err = cq_start_json(c, &sqs_spec_receive, "AmazonSQS.ReceiveMessage", body, timeout_ms,
-			    (cq_generic_fn)done, arg);
+	err = cq_start_json(c, &sqs_spec_receive, "AmazonSQS.ReceiveMessage", body, opts,
+			    timeout_ms, (cq_generic_fn)done, arg);
 	json_decref(body);
 	return err;
 }
@@ -236,13 +236,13 @@ const cq_spec sqs_spec_empty = {
 };
 
 hk_err sqs_delete_message(awc_client *c, const char *queue_url, const char *receipt_handle,
-			  sqs_empty_fn done, void *arg)
+			  sqs_empty_fn done, void *arg, const awc_call_opts *opts)
 {
 	json_t *body;
 	hk_err err = sqs_build_delete(queue_url, receipt_handle, &body, NULL);
 	if (err)
 		return err;
-	err = cq_start_json(c, &sqs_spec_empty, "AmazonSQS.DeleteMessage", body, 0,
+	err = cq_start_json(c, &sqs_spec_empty, "AmazonSQS.DeleteMessage", body, opts, 0,
 			    (cq_generic_fn)done, arg);
 	json_decref(body);
 	return err;
@@ -250,14 +250,14 @@ hk_err sqs_delete_message(awc_client *c, const char *queue_url, const char *rece
 
 hk_err sqs_change_message_visibility(awc_client *c, const char *queue_url,
 				     const char *receipt_handle, unsigned visibility_timeout_s,
-				     sqs_empty_fn done, void *arg)
+				     sqs_empty_fn done, void *arg, const awc_call_opts *opts)
 {
 	json_t *body;
 	hk_err err = sqs_build_change_visibility(queue_url, receipt_handle, visibility_timeout_s,
 						 &body, NULL);
 	if (err)
 		return err;
-	err = cq_start_json(c, &sqs_spec_empty, "AmazonSQS.ChangeMessageVisibility", body, 0,
+	err = cq_start_json(c, &sqs_spec_empty, "AmazonSQS.ChangeMessageVisibility", body, opts, 0,
 			    (cq_generic_fn)done, arg);
 	json_decref(body);
 	return err;

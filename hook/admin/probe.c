@@ -88,10 +88,9 @@ static void probe_fire(evutil_socket_t fd, short what, void *arg)
 		return;
 	/* Bound the retries: a probe that cannot get through in the window is
 	 * the answer (the next one comes at the interval). */
-	awc_client_set_next_deadline(p->aws,
-				     awc_now_us() + (uint64_t)HOOK_PROBE_WINDOW_S * 1000000u);
-	if (sts_get_caller_identity(p->aws, probe_cb, p) != HK_OK) {
-		awc_client_set_next_deadline(p->aws, 0);
+	awc_call_opts opts = {.deadline_us =
+				  awc_now_us() + (uint64_t)HOOK_PROBE_WINDOW_S * 1000000u};
+	if (sts_get_caller_identity(p->aws, probe_cb, p, &opts) != HK_OK) {
 		hook_log(HOOK_LOG_WARN, "readiness probe: cannot send GetCallerIdentity", NULL);
 		probe_arm(p, HOOK_PROBE_INTERVAL_S);
 		return;

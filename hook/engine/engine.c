@@ -312,8 +312,8 @@ static void begin(eng_action *a)
 	asg_describe_lifecycle_hooks_req req = {
 	    .group_name = a->rec.asg, .hook_names = names, .n_hook_names = 1};
 	hk_err err = next == ENG_SF_FETCH
-			 ? asg_describe_lifecycle_hooks(e->aws, &req, hooks_flight_cb, h)
-			 : asg_describe_lifecycle_hooks(e->aws, &req, hooks_cb, a);
+			 ? asg_describe_lifecycle_hooks(e->aws, &req, hooks_flight_cb, h, NULL)
+			 : asg_describe_lifecycle_hooks(e->aws, &req, hooks_cb, a, NULL);
 	if (!err)
 		return;
 	if (next != ENG_SF_FETCH) {

@@ -394,7 +394,7 @@ static void complete_send(eng_action *a)
 	};
 	a->complete_tries++;
 	a->inflight++;
-	hk_err err = asg_complete_lifecycle_action(a->eng->aws, &req, complete_cb, a);
+	hk_err err = asg_complete_lifecycle_action(a->eng->aws, &req, complete_cb, a, NULL);
 	if (err) {
 		a->inflight--;
 		json_t *f = json_pack("{s:s}", "error", hk_err_str(err));
@@ -590,17 +590,17 @@ bool eng_action_past_giveup(const eng_action *a)
 	return a->timing_known && hook_now_ms() >= a->giveup_ms;
 }
 
-awc_client *eng_aws(eng_action *a)
+const awc_call_opts *eng_call_opts(eng_action *a)
 {
-	awc_client *c = a->eng->aws;
+	a->call_opts = (awc_call_opts){0};
 	if (a->timing_known) {
 		int64_t left_ms = a->giveup_ms - hook_now_ms();
 		/* past the give-up: one attempt, no retries */
 		uint64_t now_us = awc_now_us();
-		awc_client_set_next_deadline(c, left_ms > 0 ? now_us + (uint64_t)left_ms * 1000u
-							    : now_us);
+		a->call_opts.deadline_us =
+		    left_ms > 0 ? now_us + (uint64_t)left_ms * 1000u : now_us;
 	}
-	return c;
+	return &a->call_opts;
 }
 
 /* ---- heartbeats and the deadline -------------------------------------- */
@@ -650,10 +650,10 @@ static void beat_timer_cb(evutil_socket_t fd, short what, void *arg)
 	a->beat_sent_ms = hook_now_ms();
 	/* A heartbeat retried for longer than half an interval is stale: let
 	 * it fail, and send a fresh one at the next interval. */
-	awc_client_set_next_deadline(a->eng->aws,
-				     awc_now_us() + (uint64_t)a->timing.interval_ms * 500u);
-	if (asg_record_lifecycle_action_heartbeat(a->eng->aws, &req, beat_cb, a) != HK_OK) {
-		awc_client_set_next_deadline(a->eng->aws, 0);
+	awc_call_opts beat_opts = {.deadline_us =
+				       awc_now_us() + (uint64_t)a->timing.interval_ms * 500u};
+	if (asg_record_lifecycle_action_heartbeat(a->eng->aws, &req, beat_cb, a, &beat_opts) !=
+	    HK_OK) {
 		a->beat_inflight = false;
 		eng_log(a, HOOK_LOG_WARN, "cannot send a heartbeat", NULL);
 		/* try again at the next interval */

@@ -374,14 +374,14 @@ static void start_parts(eng_pool *p)
 	ec2_describe_network_interfaces_req dreq = {.filters = &f, .n_filters = 1};
 	ec2_get_subnet_cidr_reservations_req rreq = {.subnet_id = p->subnet_id};
 	p->parts_left = 3; /* two calls plus this function's own hold */
-	if (ec2_describe_network_interfaces(c, &dreq, enis_cb, p) != HK_OK) {
+	if (ec2_describe_network_interfaces(c, &dreq, enis_cb, p, NULL) != HK_OK) {
 		p->parts_left--;
 		if (!p->part_err) {
 			p->part_err = HK_ERR_NOMEM;
 			snprintf(p->why, sizeof(p->why), "cannot start DescribeNetworkInterfaces");
 		}
 	}
-	if (ec2_get_subnet_cidr_reservations(c, &rreq, resv_cb, p) != HK_OK) {
+	if (ec2_get_subnet_cidr_reservations(c, &rreq, resv_cb, p, NULL) != HK_OK) {
 		p->parts_left--;
 		if (!p->part_err) {
 			p->part_err = HK_ERR_NOMEM;
@@ -467,7 +467,7 @@ hk_err eng_alloc_ensure(eng_alloc *al, const char *subnet_id, const hook_network
 	}
 	const char *ids[1] = {p->subnet_id};
 	ec2_describe_subnets_req req = {.subnet_ids = ids, .n_subnet_ids = 1};
-	if (ec2_describe_subnets(al->e->aws, &req, subnet_cb, p) != HK_OK) {
+	if (ec2_describe_subnets(al->e->aws, &req, subnet_cb, p, NULL) != HK_OK) {
 		p->refreshing = false;
 		snprintf(p->why, sizeof(p->why), "cannot start DescribeSubnets");
 		p->notify_err = HK_ERR_NOMEM;
@@ -650,7 +650,7 @@ static void dhcp_subnet_cb(const awc_result *res, const ec2_describe_subnets_out
 		    (d->cidrs[d->n_cidrs] = strdup(sn->ipv6_cidrs[i].cidr)) != NULL)
 			d->n_cidrs++;
 	ec2_get_subnet_cidr_reservations_req rreq = {.subnet_id = d->subnet_id};
-	if (ec2_get_subnet_cidr_reservations(d->al->e->aws, &rreq, dhcp_resv_cb, d) != HK_OK)
+	if (ec2_get_subnet_cidr_reservations(d->al->e->aws, &rreq, dhcp_resv_cb, d, NULL) != HK_OK)
 		d->done = true;
 }
 
@@ -677,6 +677,6 @@ void eng_alloc_dhcp_check(eng_alloc *al, const char *subnet_id, const hook_netwo
 	al->n_dhcp++;
 	const char *ids[1] = {subnet_id};
 	ec2_describe_subnets_req req = {.subnet_ids = ids, .n_subnet_ids = 1};
-	if (ec2_describe_subnets(al->e->aws, &req, dhcp_subnet_cb, d) != HK_OK)
+	if (ec2_describe_subnets(al->e->aws, &req, dhcp_subnet_cb, d, NULL) != HK_OK)
 		d->done = true;
 }

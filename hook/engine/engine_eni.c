@@ -92,12 +92,13 @@ static void configure_next(eng_slot *s)
 	if (!s->dot_ok) {
 		s->busy = true;
 		a->inflight++;
-		err = ec2_modify_eni_delete_on_termination(eng_aws(a), s->eni_id, s->attachment_id,
-							   true, modify_cb, s);
+		err = ec2_modify_eni_delete_on_termination(a->eng->aws, s->eni_id, s->attachment_id,
+							   true, modify_cb, s, eng_call_opts(a));
 	} else if (!s->sdc_ok && !s->net->source_dest_check) {
 		s->busy = true;
 		a->inflight++;
-		err = ec2_modify_eni_source_dest_check(eng_aws(a), s->eni_id, false, modify_cb, s);
+		err = ec2_modify_eni_source_dest_check(a->eng->aws, s->eni_id, false, modify_cb, s,
+						       eng_call_opts(a));
 	} else {
 		if (eng_slot_save(a, s, ENG_ENI_CONFIGURED) != HK_OK) {
 			eng_action_retry_later(a, "cannot record the ENI", 1000);
@@ -153,7 +154,8 @@ static void attach_start(eng_slot *s)
 	};
 	s->busy = true;
 	a->inflight++;
-	if (ec2_attach_network_interface(eng_aws(a), &req, attach_cb, s) != HK_OK) {
+	if (ec2_attach_network_interface(a->eng->aws, &req, attach_cb, s, eng_call_opts(a)) !=
+	    HK_OK) {
 		a->inflight--;
 		s->busy = false;
 		eng_action_retry_later(a, "cannot start AttachNetworkInterface", 1000);
@@ -253,7 +255,8 @@ static void create_cb(const awc_result *res, const ec2_create_network_interface_
 		ec2_describe_network_interfaces_req req = {.filters = &fl, .n_filters = 1};
 		s->busy = true;
 		a->inflight++;
-		if (ec2_describe_network_interfaces(eng_aws(a), &req, mismatch_cb, s) != HK_OK) {
+		if (ec2_describe_network_interfaces(a->eng->aws, &req, mismatch_cb, s,
+						    eng_call_opts(a)) != HK_OK) {
 			a->inflight--;
 			s->busy = false;
 			eng_action_retry_later(a, "cannot start DescribeNetworkInterfaces", 1000);
@@ -314,7 +317,8 @@ static void create_start(eng_slot *s)
 	}
 	s->busy = true;
 	a->inflight++;
-	if (ec2_create_network_interface(eng_aws(a), &req, create_cb, s) != HK_OK) {
+	if (ec2_create_network_interface(a->eng->aws, &req, create_cb, s, eng_call_opts(a)) !=
+	    HK_OK) {
 		a->inflight--;
 		s->busy = false;
 		eng_action_retry_later(a, "cannot start CreateNetworkInterface", 1000);

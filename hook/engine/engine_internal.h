@@ -390,6 +390,7 @@ typedef struct eng_victim {
 } eng_victim;
 
 struct eng_action {
+	awc_call_opts call_opts; /* eng_call_opts(): the next working call's */
 	hook_eng *eng;
 	eng_action *next; /* in the engine's active list */
 	hook_action rec;
@@ -489,12 +490,13 @@ void eng_log_aws(eng_action *a, hook_log_level lvl, const char *msg, const char 
 /* Update health flags from a call outcome. */
 void eng_health_from(hook_eng *e, const awc_result *res);
 bool eng_action_past_giveup(const eng_action *a);
-/* The AWS client for the action's next working call (launch steps), with
- * that call's retry window set to the action's give-up time
- * (awc_client_set_next_deadline): a call throttled or failing transiently
- * stops retrying in time for the give-up, so the cleanup never waits for
- * retries the hook cannot outlive. Not for cleanup and completion calls. */
-awc_client *eng_aws(eng_action *a);
+/* The per-call options of the action's next working call (launch steps): its
+ * retry window ends at the action's give-up time, so a call throttled or
+ * failing transiently stops retrying in time for the give-up and the cleanup
+ * never waits for retries the hook cannot outlive. The options live in the
+ * action (a->call_opts) and are copied by the call. Not for cleanup and
+ * completion calls. */
+const awc_call_opts *eng_call_opts(eng_action *a);
 char *eng_strdup(const char *s);
 void eng_slot_row(const eng_action *a, const eng_slot *s, hook_eni_row *row);
 HK_MUST_CHECK hk_err eng_slot_save(eng_action *a, eng_slot *s, hook_eni_state st);

@@ -181,7 +181,7 @@ void eng_launch_run(eng_action *a)
 	const char *ids[1] = {a->rec.instance_id};
 	ec2_describe_instances_req req = {.instance_ids = ids, .n_instance_ids = 1};
 	a->inflight++;
-	if (ec2_describe_instances(eng_aws(a), &req, instance_cb, a) != HK_OK) {
+	if (ec2_describe_instances(a->eng->aws, &req, instance_cb, a, eng_call_opts(a)) != HK_OK) {
 		a->inflight--;
 		eng_action_retry_later(a, "cannot start DescribeInstances", 1000);
 	}
@@ -330,7 +330,8 @@ static void step_adopt(eng_action *a)
 	ec2_filter f = {.name = "tag:" HOOK_TAG_INSTANCE, .values = vals, .n_values = 1};
 	ec2_describe_network_interfaces_req req = {.filters = &f, .n_filters = 1};
 	a->inflight++;
-	if (ec2_describe_network_interfaces(eng_aws(a), &req, adopt_cb, a) != HK_OK) {
+	if (ec2_describe_network_interfaces(a->eng->aws, &req, adopt_cb, a, eng_call_opts(a)) !=
+	    HK_OK) {
 		a->inflight--;
 		eng_action_retry_later(a, "cannot start DescribeNetworkInterfaces", 1000);
 	}
@@ -519,9 +520,11 @@ static void step_subnets(eng_action *a)
 		ec2_describe_subnets_req req = {.filters = fl, .n_filters = nf};
 		/* The shared call carries the leader's retry window (eng_aws): a
 		 * waiter gets its answer no later than the leader's give-up. */
-		hk_err err = next == ENG_SF_FETCH
-				 ? ec2_describe_subnets(eng_aws(a), &req, subnets_flight_cb, c)
-				 : ec2_describe_subnets(eng_aws(a), &req, subnets_cb, s);
+		hk_err err =
+		    next == ENG_SF_FETCH
+			? ec2_describe_subnets(a->eng->aws, &req, subnets_flight_cb, c,
+					       eng_call_opts(a))
+			: ec2_describe_subnets(a->eng->aws, &req, subnets_cb, s, eng_call_opts(a));
 		if (err == HK_OK)
 			continue;
 		void **w = NULL;
@@ -690,9 +693,11 @@ static void step_capacity(eng_action *a)
 		return; /* types_flight_cb wakes it */
 	/* The shared call carries the leader's retry window (eng_aws), as the
 	 * subnet lookup does. */
-	hk_err err = next == ENG_SF_FETCH
-			 ? ec2_describe_instance_types(eng_aws(a), &req, types_flight_cb, c)
-			 : ec2_describe_instance_types(eng_aws(a), &req, types_cb, a);
+	hk_err err =
+	    next == ENG_SF_FETCH
+		? ec2_describe_instance_types(a->eng->aws, &req, types_flight_cb, c,
+					      eng_call_opts(a))
+		: ec2_describe_instance_types(a->eng->aws, &req, types_cb, a, eng_call_opts(a));
 	if (err == HK_OK)
 		return;
 	void **w = NULL;

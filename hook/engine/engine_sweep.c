@@ -191,7 +191,7 @@ static void sweep_delete(eng_sweep *sw)
 		hook_log_json(HOOK_LOG_INFO, "orphan sweep: deleting an ENI of a gone instance", f);
 		ec2_delete_network_interface_req req = {.eni_id = ni->eni_id};
 		sw->pending++;
-		if (ec2_delete_network_interface(e->aws, &req, del_cb, sw) != HK_OK)
+		if (ec2_delete_network_interface(e->aws, &req, del_cb, sw, NULL) != HK_OK)
 			sw->pending--;
 		else
 			eng_alloc_stale(e->alloc, ni->subnet_id);
@@ -243,7 +243,7 @@ static void inst_next(eng_sweep *sw)
 	/* a filter, not InstanceId.N: unknown ids must not fail the call */
 	ec2_filter fl = {.name = "instance-id", .values = sw->ids + sw->next, .n_values = n};
 	ec2_describe_instances_req req = {.filters = &fl, .n_filters = 1};
-	if (ec2_describe_instances(e->aws, &req, inst_cb, sw) != HK_OK)
+	if (ec2_describe_instances(e->aws, &req, inst_cb, sw, NULL) != HK_OK)
 		sweep_end_soon(sw);
 }
 
@@ -300,7 +300,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 	ec2_filter fl[2] = {{.name = "tag-key", .values = keys, .n_values = 1},
 			    {.name = "status", .values = st, .n_values = 1}};
 	ec2_describe_network_interfaces_req req = {.filters = fl, .n_filters = 2};
-	if (ec2_describe_network_interfaces(e->aws, &req, enis_cb, sw) != HK_OK)
+	if (ec2_describe_network_interfaces(e->aws, &req, enis_cb, sw, NULL) != HK_OK)
 		sweep_end(sw);
 }
 

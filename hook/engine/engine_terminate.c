@@ -125,7 +125,7 @@ static bool detach_send(eng_action *a, size_t i, const char *attachment_id, bool
 	cl_state *c = cl_of(a);
 	ec2_detach_network_interface_req req = {.attachment_id = attachment_id, .force = force};
 	a->inflight++;
-	if (ec2_detach_network_interface(a->eng->aws, &req, detach_cb, a) != HK_OK) {
+	if (ec2_detach_network_interface(a->eng->aws, &req, detach_cb, a, NULL) != HK_OK) {
 		a->inflight--;
 		return false;
 	}
@@ -159,7 +159,7 @@ static void delete_ready(eng_action *a)
 			continue;
 		ec2_delete_network_interface_req req = {.eni_id = v->eni_id};
 		a->inflight++;
-		if (ec2_delete_network_interface(a->eng->aws, &req, delete_cb, a) != HK_OK)
+		if (ec2_delete_network_interface(a->eng->aws, &req, delete_cb, a, NULL) != HK_OK)
 			a->inflight--;
 		else
 			v->polls = 1; /* marks "delete sent" */
@@ -272,7 +272,7 @@ static void poll_start(eng_action *a)
 	ec2_filter fl = {.name = "tag:" HOOK_TAG_INSTANCE, .values = vals, .n_values = 1};
 	ec2_describe_network_interfaces_req req = {.filters = &fl, .n_filters = 1};
 	a->inflight++;
-	if (ec2_describe_network_interfaces(a->eng->aws, &req, poll_cb, a) != HK_OK) {
+	if (ec2_describe_network_interfaces(a->eng->aws, &req, poll_cb, a, NULL) != HK_OK) {
 		a->inflight--;
 		eng_action_after(a, ENG_POLL_MS, poll_start);
 	}
@@ -372,7 +372,7 @@ static void cl_find(eng_action *a)
 	ec2_describe_network_interfaces_req req = {.filters = &fl, .n_filters = 1};
 	cl_of(a)->polls = 0;
 	a->inflight++;
-	if (ec2_describe_network_interfaces(a->eng->aws, &req, find_cb, a) != HK_OK) {
+	if (ec2_describe_network_interfaces(a->eng->aws, &req, find_cb, a, NULL) != HK_OK) {
 		a->inflight--;
 		awc_result r = {.err = HK_ERR_NOMEM};
 		cl_trouble(a, "DescribeNetworkInterfaces", &r);

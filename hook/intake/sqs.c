@@ -104,8 +104,8 @@ static void delete_message(hook_sqs *q, const sqs_message *m)
 	}
 	d->q = q;
 	snprintf(d->message_id, sizeof(d->message_id), "%s", m->message_id ? m->message_id : "");
-	if (sqs_delete_message(q->aws, q->cfg->sqs_queue_url, m->receipt_handle, on_deleted, d) !=
-	    HK_OK) {
+	if (sqs_delete_message(q->aws, q->cfg->sqs_queue_url, m->receipt_handle, on_deleted, d,
+			       NULL) != HK_OK) {
 		log_sqs(HOOK_LOG_ERROR, "SQS delete not sent", m->message_id, NULL);
 		free(d);
 		return;
@@ -203,7 +203,7 @@ static void poll_queue(hook_sqs *q)
 	req.max_messages = q->cfg->sqs_max_messages;
 	req.wait_time_s = q->cfg->sqs_wait_time_s;
 	req.visibility_timeout_s = (int)q->cfg->sqs_visibility_timeout_s;
-	if (sqs_receive_message(q->aws, &req, on_received, q) != HK_OK) {
+	if (sqs_receive_message(q->aws, &req, on_received, q, NULL) != HK_OK) {
 		log_sqs(HOOK_LOG_ERROR, "SQS receive not sent: backing off", NULL, NULL);
 		backoff(q);
 		return;

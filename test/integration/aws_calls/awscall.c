@@ -426,14 +426,14 @@ static hk_err c_describe_instances(void)
 	ec2_describe_instances_req r = {0};
 	r.instance_ids = alist("instance_ids", &r.n_instance_ids);
 	r.filters = afilters(&r.n_filters);
-	return ec2_describe_instances(g.client, &r, done_instances, NULL);
+	return ec2_describe_instances(g.client, &r, done_instances, NULL, NULL);
 }
 
 static hk_err c_describe_instance_types(void)
 {
 	ec2_describe_instance_types_req r = {0};
 	r.instance_types = alist("instance_types", &r.n_instance_types);
-	return ec2_describe_instance_types(g.client, &r, done_types, NULL);
+	return ec2_describe_instance_types(g.client, &r, done_types, NULL, NULL);
 }
 
 static hk_err c_describe_subnets(void)
@@ -441,7 +441,7 @@ static hk_err c_describe_subnets(void)
 	ec2_describe_subnets_req r = {0};
 	r.subnet_ids = alist("subnet_ids", &r.n_subnet_ids);
 	r.filters = afilters(&r.n_filters);
-	return ec2_describe_subnets(g.client, &r, done_subnets, NULL);
+	return ec2_describe_subnets(g.client, &r, done_subnets, NULL, NULL);
 }
 
 static hk_err c_describe_network_interfaces(void)
@@ -450,14 +450,14 @@ static hk_err c_describe_network_interfaces(void)
 	r.eni_ids = alist("eni_ids", &r.n_eni_ids);
 	r.filters = afilters(&r.n_filters);
 	r.max_results = (unsigned)aint("max_results", 0);
-	return ec2_describe_network_interfaces(g.client, &r, done_enis, NULL);
+	return ec2_describe_network_interfaces(g.client, &r, done_enis, NULL, NULL);
 }
 
 static hk_err c_get_reservations(void)
 {
 	ec2_get_subnet_cidr_reservations_req r = {.subnet_id = astr("subnet_id")};
 	r.filters = afilters(&r.n_filters);
-	return ec2_get_subnet_cidr_reservations(g.client, &r, done_reservations, NULL);
+	return ec2_get_subnet_cidr_reservations(g.client, &r, done_reservations, NULL, NULL);
 }
 
 static hk_err c_create_reservation(void)
@@ -470,13 +470,13 @@ static hk_err c_create_reservation(void)
 								: EC2_RESERVATION_EXPLICIT,
 						    .description = astr("description")};
 	r.tags = atags("tags", &r.n_tags);
-	return ec2_create_subnet_cidr_reservation(g.client, &r, done_reservation, NULL);
+	return ec2_create_subnet_cidr_reservation(g.client, &r, done_reservation, NULL, NULL);
 }
 
 static hk_err c_delete_reservation(void)
 {
 	ec2_delete_subnet_cidr_reservation_req r = {.reservation_id = astr("reservation_id")};
-	return ec2_delete_subnet_cidr_reservation(g.client, &r, done_reservation, NULL);
+	return ec2_delete_subnet_cidr_reservation(g.client, &r, done_reservation, NULL, NULL);
 }
 
 static hk_err c_create_eni(void)
@@ -491,7 +491,7 @@ static hk_err c_create_eni(void)
 	r.security_group_ids = alist("security_group_ids", &r.n_security_group_ids);
 	r.ipv6_addresses = alist("ipv6_addresses", &r.n_ipv6_addresses);
 	r.tags = atags("tags", &r.n_tags);
-	return ec2_create_network_interface(g.client, &r, done_create_eni, NULL);
+	return ec2_create_network_interface(g.client, &r, done_create_eni, NULL, NULL);
 }
 
 static hk_err c_attach(void)
@@ -503,32 +503,33 @@ static hk_err c_attach(void)
 					      .set_network_card_index = card != NULL,
 					      .network_card_index =
 						  (unsigned)aint("network_card_index", 0)};
-	return ec2_attach_network_interface(g.client, &r, done_attach, NULL);
+	return ec2_attach_network_interface(g.client, &r, done_attach, NULL, NULL);
 }
 
 static hk_err c_detach(void)
 {
 	ec2_detach_network_interface_req r = {.attachment_id = astr("attachment_id"),
 					      .force = abool("force", false)};
-	return ec2_detach_network_interface(g.client, &r, done_return, NULL);
+	return ec2_detach_network_interface(g.client, &r, done_return, NULL, NULL);
 }
 
 static hk_err c_delete_eni(void)
 {
 	ec2_delete_network_interface_req r = {.eni_id = astr("eni_id")};
-	return ec2_delete_network_interface(g.client, &r, done_return, NULL);
+	return ec2_delete_network_interface(g.client, &r, done_return, NULL, NULL);
 }
 
 static hk_err c_source_dest(void)
 {
 	return ec2_modify_eni_source_dest_check(g.client, astr("eni_id"), abool("enabled", true),
-						done_return, NULL);
+						done_return, NULL, NULL);
 }
 
 static hk_err c_dot(void)
 {
 	return ec2_modify_eni_delete_on_termination(g.client, astr("eni_id"), astr("attachment_id"),
-						    abool("enabled", true), done_return, NULL);
+						    abool("enabled", true), done_return, NULL,
+						    NULL);
 }
 
 static hk_err c_assign_ipv6(void)
@@ -536,7 +537,7 @@ static hk_err c_assign_ipv6(void)
 	ec2_assign_ipv6_addresses_req r = {.eni_id = astr("eni_id"),
 					   .count = (unsigned)aint("count", 0)};
 	r.addresses = alist("addresses", &r.n_addresses);
-	return ec2_assign_ipv6_addresses(g.client, &r, done_assign, NULL);
+	return ec2_assign_ipv6_addresses(g.client, &r, done_assign, NULL, NULL);
 }
 
 static hk_err c_create_tags(void)
@@ -544,7 +545,7 @@ static hk_err c_create_tags(void)
 	ec2_create_tags_req r = {0};
 	r.resource_ids = alist("resource_ids", &r.n_resource_ids);
 	r.tags = atags("tags", &r.n_tags);
-	return ec2_create_tags(g.client, &r, done_return, NULL);
+	return ec2_create_tags(g.client, &r, done_return, NULL, NULL);
 }
 
 static asg_lifecycle_action_req lifecycle_req(void)
@@ -563,32 +564,32 @@ static asg_lifecycle_action_req lifecycle_req(void)
 static hk_err c_complete(void)
 {
 	asg_lifecycle_action_req r = lifecycle_req();
-	return asg_complete_lifecycle_action(g.client, &r, done_asg_empty, NULL);
+	return asg_complete_lifecycle_action(g.client, &r, done_asg_empty, NULL, NULL);
 }
 
 static hk_err c_heartbeat(void)
 {
 	asg_lifecycle_action_req r = lifecycle_req();
-	return asg_record_lifecycle_action_heartbeat(g.client, &r, done_asg_empty, NULL);
+	return asg_record_lifecycle_action_heartbeat(g.client, &r, done_asg_empty, NULL, NULL);
 }
 
 static hk_err c_hooks(void)
 {
 	asg_describe_lifecycle_hooks_req r = {.group_name = astr("group_name")};
 	r.hook_names = alist("hook_names", &r.n_hook_names);
-	return asg_describe_lifecycle_hooks(g.client, &r, done_hooks, NULL);
+	return asg_describe_lifecycle_hooks(g.client, &r, done_hooks, NULL, NULL);
 }
 
 static hk_err c_groups(void)
 {
 	asg_describe_groups_req r = {0};
 	r.group_names = alist("group_names", &r.n_group_names);
-	return asg_describe_auto_scaling_groups(g.client, &r, done_groups, NULL);
+	return asg_describe_auto_scaling_groups(g.client, &r, done_groups, NULL, NULL);
 }
 
 static hk_err c_identity(void)
 {
-	return sts_get_caller_identity(g.client, done_identity, NULL);
+	return sts_get_caller_identity(g.client, done_identity, NULL, NULL);
 }
 
 static hk_err c_web_identity(void)
@@ -597,7 +598,7 @@ static hk_err c_web_identity(void)
 					      .session_name = astr("session_name"),
 					      .web_identity_token = astr("web_identity_token"),
 					      .duration_s = (unsigned)aint("duration_s", 0)};
-	return sts_assume_role_with_web_identity(g.client, &r, done_web_identity, NULL);
+	return sts_assume_role_with_web_identity(g.client, &r, done_web_identity, NULL, NULL);
 }
 
 static hk_err c_receive(void)
@@ -607,20 +608,20 @@ static hk_err c_receive(void)
 			     .wait_time_s = (unsigned)aint("wait_time_s", 0),
 			     .visibility_timeout_s = (int)aint("visibility_timeout_s", -1)};
 	r.attribute_names = alist("attribute_names", &r.n_attribute_names);
-	return sqs_receive_message(g.client, &r, done_receive, NULL);
+	return sqs_receive_message(g.client, &r, done_receive, NULL, NULL);
 }
 
 static hk_err c_sqs_delete(void)
 {
 	return sqs_delete_message(g.client, astr("queue_url"), astr("receipt_handle"),
-				  done_sqs_empty, NULL);
+				  done_sqs_empty, NULL, NULL);
 }
 
 static hk_err c_sqs_visibility(void)
 {
 	return sqs_change_message_visibility(g.client, astr("queue_url"), astr("receipt_handle"),
 					     (unsigned)aint("visibility_timeout_s", 0),
-					     done_sqs_empty, NULL);
+					     done_sqs_empty, NULL, NULL);
 }
 
 static const struct {

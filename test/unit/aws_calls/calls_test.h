@@ -63,13 +63,14 @@ typedef struct ct_fake {
 } ct_fake;
 
 extern ct_fake ct_f;
-extern awc_client *const CT_CLIENT;
+extern awc_client *CT_CLIENT;
 
-/* Install the fake (fresh state, a new event base, CT_CLIENT registered). */
+/* Install the fake (fresh state, a new event base, CT_CLIENT: a client whose
+ * typed calls use the fake transport). */
 void ct_fake_setup(void);
 /* Run the loop until nothing is pending. */
 void ct_run(void);
-/* Forget the client, free the base, restore the default transport. */
+/* Free the client and the base. */
 void ct_fake_teardown(void);
 
 #endif

@@ -700,26 +700,20 @@ static void awc_deadline_far_keeps_retries(void **state)
 	assert_int_equal(fsrv_count(f->srv, "/"), 3);
 }
 
-/* awc_client_set_next_deadline() applies to the next call only. */
-static void awc_next_deadline_is_consumed(void **state)
+/* A call's own deadline (awc_call_opts.deadline_us) applies to that call only:
+ * the next call, without one, retries as usual. */
+static void awc_call_deadline_is_per_call(void **state)
 {
 	struct fx *f = *state;
 	start_throttled(f, 1);
-	awc_client_set_next_deadline(f->c, awc_now_us());
-	awc_call_opts o = {.idempotent = true};
+	awc_call_opts o = {.idempotent = true, .deadline_us = awc_now_us()};
 	query_opts(f, &o);
 	assert_int_equal(f->res.err, HK_ERR_THROTTLED);
 	assert_int_equal(f->res.attempts, 1);
-	assert_int_equal(awc_client_take_next_deadline(f->c), 0);
-	query_opts(f, &o);
+	awc_call_opts o2 = {.idempotent = true};
+	query_opts(f, &o2);
 	assert_int_equal(f->res.attempts, 3);
 	assert_int_equal(fsrv_count(f->srv, "/"), 4);
-	/* take clears it; NULL is harmless */
-	awc_client_set_next_deadline(f->c, 42);
-	assert_int_equal(awc_client_take_next_deadline(f->c), 42);
-	assert_int_equal(awc_client_take_next_deadline(f->c), 0);
-	awc_client_set_next_deadline(NULL, 1);
-	assert_int_equal(awc_client_take_next_deadline(NULL), 0);
 }
 
 static void awc_bad_arguments(void **state)
@@ -763,7 +757,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(awc_bad_arguments, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_deadline_stops_retries, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_deadline_far_keeps_retries, setup, teardown),
-    cmocka_unit_test_setup_teardown(awc_next_deadline_is_consumed, setup, teardown),
+    cmocka_unit_test_setup_teardown(awc_call_deadline_is_per_call, setup, teardown),
 };
 
 HK_TEST_MAIN(tests)

@@ -1,0 +1,115 @@
+/* STS (Query protocol, Version 2011-06-15) messages: the request builders,
+ * the answer readers and the call specs of GetCallerIdentity and
+ * AssumeRoleWithWebIdentity. No transport: the typed calls (sts.c) and the
+ * credential chain's web identity provider (creds.c, which runs below the
+ * client and sends unsigned) both use them. The credentials result is wiped
+ * when freed. */
+#include "calls_internal.h"
+
+#include "awsxml.h"
+
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+hk_err sts_build_get_caller_identity(cq_params **ret, hk_errinfo *ei)
+{
+	cq_params *p = cq_params_new("GetCallerIdentity", CQ_STS_VERSION);
+	if (!p)
+		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+	*ret = p;
+	return HK_OK;
+}
+
+static void read_caller_identity(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	sts_caller_identity_out *o = outp;
+	xmlNode *root = cq_x_root(r, doc, "GetCallerIdentityResponse");
+	xmlNode *res = cq_x_need(r, root, "GetCallerIdentityResult");
+	o->account = cq_x_str(r, res, "Account", true);
+	o->arn = cq_x_str(r, res, "Arn", true);
+	o->user_id = cq_x_str(r, res, "UserId", true);
+}
+
+static void deliver_caller_identity(cq_generic_fn fn, const awc_result *res, const void *out,
+				    void *arg)
+{
+	((sts_caller_identity_fn)fn)(res, out, arg);
+}
+
+const cq_spec sts_spec_get_caller_identity = {
+    .svc = AWC_SVC_STS,
+    .action = "GetCallerIdentity",
+    .idempotent = true,
+    .out_size = sizeof(sts_caller_identity_out),
+    .read_xml = read_caller_identity,
+    .deliver = deliver_caller_identity,
+};
+
+hk_err sts_build_assume_role_web_identity(const sts_assume_role_web_identity_req *req,
+					  cq_params **ret, hk_errinfo *ei)
+{
+	static const char action[] = "AssumeRoleWithWebIdentity";
+	if (!req || !set(req->role_arn) || !set(req->session_name) || !set(req->web_identity_token))
+		return hk_errinfo_set(
+		    ei, HK_ERR_INVALID, 0,
+		    "%s: role_arn, session_name and web_identity_token are required", action);
+	cq_params *p = cq_params_new(action, CQ_STS_VERSION);
+	if (!p)
+		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
+	hk_err err = cq_add(p, "RoleArn", req->role_arn);
+	if (!err)
+		err = cq_add(p, "RoleSessionName", req->session_name);
+	if (!err)
+		err = cq_add(p, "WebIdentityToken", req->web_identity_token);
+	if (!err && req->duration_s)
+		err = cq_add_uint(p, "DurationSeconds", req->duration_s);
+	if (err) {
+		cq_params_free(p);
+		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
+	}
+	*ret = p;
+	return HK_OK;
+}
+
+static void read_assume_role(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+{
+	sts_credentials_out *o = outp;
+	xmlNode *root = cq_x_root(r, doc, "AssumeRoleWithWebIdentityResponse");
+	xmlNode *res = cq_x_need(r, root, "AssumeRoleWithWebIdentityResult");
+	xmlNode *cr = cq_x_need(r, res, "Credentials");
+	o->access_key_id = cq_x_str(r, cr, "AccessKeyId", true);
+	o->secret_access_key = cq_x_str(r, cr, "SecretAccessKey", true);
+	o->session_token = cq_x_str(r, cr, "SessionToken", true);
+	o->expiration = cq_x_str(r, cr, "Expiration", true);
+	o->assumed_role_arn = cq_x_str_opt_nonempty(r, awsxml_child(res, "AssumedRoleUser"), "Arn");
+}
+
+static void deliver_credentials(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
+{
+	((sts_credentials_fn)fn)(res, out, arg);
+}
+
+/* A repeat only mints other credentials: safe to retry. */
+const cq_spec sts_spec_assume_role_web_identity = {
+    .svc = AWC_SVC_STS,
+    .action = "AssumeRoleWithWebIdentity",
+    .idempotent = true,
+    .out_size = sizeof(sts_credentials_out),
+    .read_xml = read_assume_role,
+    .deliver = deliver_credentials,
+    .sensitive = true,
+};
+
+hk_err sts_read_assume_role_web_identity(const xmlDoc *doc, sts_credentials_out **ret_out,
+					 hk_errinfo *ei)
+{
+	void *out;
+	hk_err err = cq_read_xml_once(&sts_spec_assume_role_web_identity, doc, &out, NULL, ei);
+	if (err)
+		return err;
+	cq_arena_set_sensitive(cq_arena_of(out));
+	*ret_out = out;
+	return HK_OK;
+}
