@@ -31,6 +31,16 @@ hk_err hook_engine_factory_aws(struct event_base *base, const struct hook_config
 /* hook_cmd_serve() with another engine factory. */
 int hook_cmd_serve_with(int argc, char **argv, hook_engine_factory_fn make_engine);
 
+/* systemd notification (sdnotify.c): with NOTIFY_SOCKET set, READY=1 once
+ * `health` says the first credentials were obtained (STATUS= while waiting),
+ * WATCHDOG=1 every half WATCHDOG_USEC from the loop, STOPPING=1 from
+ * hook_sd_stopping(). Without NOTIFY_SOCKET *ret is NULL and nothing is done.
+ * Every function accepts NULL. */
+typedef struct hook_sd hook_sd;
+hk_err hook_sd_start(struct event_base *base, const struct hook_health *health, hook_sd **ret);
+void hook_sd_stopping(hook_sd *sd);
+void hook_sd_free(hook_sd *sd);
+
 /* `multus-hookd check-config --config F`: validate, print every problem;
  * 0 valid, 2 invalid (serve.c). */
 int hook_cmd_check_config(int argc, char **argv);

@@ -109,6 +109,7 @@ typedef struct server {
 	hook_sqs *sqs; /* SQS consumer (sqs.queue_url), or NULL */
 	hook_admin *admin;
 	hook_probe *probe; /* the AWS readiness probe (probe.c) */
+	hook_sd *sd;	   /* systemd notification, or NULL */
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *grace;
 	bool stopping;
@@ -139,6 +140,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	sv->stopping = true;
 	sv->health.draining = true;
+	hook_sd_stopping(sv->sd);
 	json_t *f = json_pack("{s:s,s:I}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
 			      "shutdown_grace_ms", (json_int_t)sv->cfg->shutdown_grace_ms);
 	hook_log_json(HOOK_LOG_INFO, "stopping: intake closed, draining", f);
@@ -228,6 +230,7 @@ static void server_cleanup(server *sv)
 	hook_sqs_free(sv->sqs);
 	hook_admin_free(sv->admin);
 	hook_probe_free(sv->probe);
+	hook_sd_free(sv->sd);
 	hook_engine_free(&sv->engine);
 	hook_store_close(sv->store);
 	if (sv->sig_term)
@@ -373,6 +376,12 @@ static hk_err server_start(server *sv, const serve_args *args, hook_engine_facto
 		hook_log(HOOK_LOG_ERROR, "cannot write the ready file", "path", args->ready_file,
 			 NULL);
 		return err ? err : HK_ERR_INTERNAL;
+	}
+	/* Store open, listeners bound: systemd hears READY=1 once the first
+	 * credentials are resolved (sdnotify.c). */
+	if ((err = hook_sd_start(sv->base, &sv->health, &sv->sd))) {
+		hook_log(HOOK_LOG_ERROR, "cannot set up the systemd notification", NULL);
+		return err;
 	}
 	return HK_OK;
 }

@@ -222,6 +222,7 @@ class Daemon:
         self.starts = 0
         self.fixed_ports = (0, 0)
         self.killed = False  # kill9() was called on the current process
+        self.extra_env: dict[str, str] = {}  # more environment (e.g. NOTIFY_SOCKET)
         with open(os.path.join(self.dir, "api-key"), "w", encoding="ascii") as f:
             f.write(self.api_key + "\n")
         os.chmod(os.path.join(self.dir, "api-key"), 0o600)
@@ -260,6 +261,7 @@ class Daemon:
             "AWS_SHARED_CREDENTIALS_FILE": os.path.join(self.dir, "no-aws-credentials"),
             "HOME": self.dir,
         })
+        e.update(self.extra_env)
         return e
 
     def start(self, timeout: float = 30.0) -> "Daemon":
