@@ -7,7 +7,7 @@
  * Every user callback runs from the call's own timer, at the top of the loop's
  * stack, never nested inside httpc or creds dispatch; so a callback may free
  * the client. Nothing here sleeps: waits are event timers. */
-#include "awc.h"
+#include "awc_internal.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -34,63 +34,6 @@
 
 static const char *const svc_names[AWC_SVC__COUNT] = {"ec2", "autoscaling", "sts", "sqs"};
 _Static_assert((int)AWC_SVC__COUNT == (int)AWSCONF_SVC__COUNT, "awc_service follows awsconf");
-
-enum call_state { CS_WAIT_REGION, CS_WAIT_CREDS, CS_WAIT_TOKEN, CS_IN_FLIGHT, CS_BACKOFF, CS_DONE };
-
-struct awc_endpoint {
-	char *url;  /* what curl is given */
-	char *host; /* the Host header, host[:port] */
-	char *path; /* canonical URI for signing */
-};
-
-typedef struct awc_call {
-	awc_client *c;
-	awc_service svc;
-	enum call_state state;
-	char action[96];
-	bool json;
-	char *target; /* X-Amz-Target (JSON protocol) */
-	char *body;
-	size_t body_len;
-	bool idempotent;
-	unsigned max_attempts;
-	long timeout_ms;
-	uint64_t deadline_us; /* no retry starts after it (0 = none) */
-	awc_done_fn done;
-	void *arg;
-	unsigned attempts;
-	bool refreshed_creds; /* retried once after ExpiredToken */
-	tbucket_family family;
-	struct event *timer;
-	httpc_xfer *xfer;
-	creds_value *creds;
-	/* The result, filled when DONE. */
-	hk_err err;
-	long status;
-	char *aws_code, *aws_message, *request_id;
-	char errtext[512];
-	xmlDocPtr doc;
-	json_t *jdoc;
-	struct awc_call *prev, *next;
-} awc_call;
-
-struct awc_client {
-	struct event_base *base;
-	httpc *http;
-	creds_provider *creds;
-	tbucket_set *buckets;
-	retry_policy policy;
-	awc_config cfg; /* pointers below are ours */
-	char *region;
-	bool region_pending;
-	char region_err[256];
-	char *endpoint_cfg[AWC_SVC__COUNT]; /* explicit URL (config or env), or NULL */
-	struct awc_endpoint ep[AWC_SVC__COUNT];
-	awc_call *calls;
-	size_t n_calls;
-	struct cq_client_state *calls_state; /* the typed-call layer's (awc_client_set_calls) */
-	void (*calls_free)(struct cq_client_state *st);
-};
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -172,14 +115,14 @@ static hk_err endpoint_parse(const char *url, struct awc_endpoint *ret, hk_errin
 	return HK_OK;
 }
 
-static const char *awsconf_env_adapter(const char *name, void *arg)
+const char *awc_awsconf_env_adapter(const char *name, void *arg)
 {
 	return env_get(arg, name);
 }
 
 /* Resolve every service's endpoint once the region is known: awc_config's
  * endpoint, else awsconf (AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL, default). */
-static hk_err endpoints_resolve(awc_client *c, hk_errinfo *ei)
+hk_err awc_endpoints_resolve(awc_client *c, hk_errinfo *ei)
 {
 	if (!c->region)
 		return HK_OK;
@@ -189,8 +132,8 @@ static hk_err endpoints_resolve(awc_client *c, hk_errinfo *ei)
 		if (c->endpoint_cfg[s])
 			err = (url = strdup(c->endpoint_cfg[s])) ? HK_OK : HK_ERR_NOMEM;
 		else
-			err = awsconf_endpoint((awsconf_service)s, c->region, awsconf_env_adapter,
-					       c, &url, ei);
+			err = awsconf_endpoint((awsconf_service)s, c->region,
+					       awc_awsconf_env_adapter, c, &url, ei);
 		if (err != HK_OK)
 			return err;
 		struct awc_endpoint e = {0};
@@ -336,145 +279,82 @@ static void call_after_failure(awc_call *k, retry_class cls, bool not_sent, hk_e
 	call_finish(k, err, NULL);
 }
 
-static const char *find_header(const httpc_response *r, const char *a, const char *b)
+/* http_done() by outcome: no HTTP answer (connection, timeout, TLS). */
+static void http_done_no_answer(awc_call *k, const httpc_response *r, creds_value *used,
+				const char *svc)
 {
-	const char *v = httpc_response_header(r, a);
-	return v ? v : (b ? httpc_response_header(r, b) : NULL);
+	retry_class cls = retry_classify(r->err, 0, NULL);
+	hk_err err = retry_map_err(r->err, 0, NULL);
+	if (err == HK_OK)
+		err = r->err;
+	set_result_strings(k, NULL, NULL, NULL);
+	snprintf(k->errtext, sizeof(k->errtext), "%s %s: attempt %u: %s: %s", svc, k->action,
+		 k->attempts, hk_err_str(r->err), r->errtext);
+	creds_unref(used);
+	call_after_failure(k, cls, r->not_sent, err);
 }
 
-static bool code_is_expired_token(const char *code)
+/* A 2xx: the document is read (XML, or JSON for SQS); one that cannot be read
+ * is retried only when the call is idempotent (it may have been executed). */
+static void http_done_success(awc_call *k, const httpc_response *r, creds_value *used,
+			      const char *svc, const char *hdr_rid, uint64_t now)
 {
-	return code && (!strcmp(code, "ExpiredToken") || !strcmp(code, "ExpiredTokenException") ||
-			!strcmp(code, "RequestExpired"));
-}
-
-/* Error body of the JSON protocol: {"__type":"com.amazonaws.sqs#Code","message":..}. */
-static void json_error_parse(const httpc_response *r, char **ret_code, char **ret_msg)
-{
-	json_error_t je;
-	json_t *j = json_loadb(r->body, r->body_len, 0, &je);
-	if (!j)
-		return;
-	const char *type = json_string_value(json_object_get(j, "__type"));
-	if (!type)
-		type = json_string_value(json_object_get(j, "code"));
-	const char *msg = json_string_value(json_object_get(j, "message"));
-	if (!msg)
-		msg = json_string_value(json_object_get(j, "Message"));
-	if (type) {
-		const char *hash = strrchr(type, '#');
-		*ret_code = strdup(hash ? hash + 1 : type);
-	}
-	if (msg)
-		*ret_msg = strdup(msg);
-	json_decref(j);
-}
-
-static unsigned json_depth(const json_t *j, unsigned limit)
-{
-	if (limit == 0)
-		return 1;
-	unsigned max = 0;
-	if (json_is_object(j)) {
-		const char *key;
-		json_t *v;
-		json_object_foreach((json_t *)(uintptr_t)j, key, v)
-		{
-			unsigned d = json_depth(v, limit - 1);
-			max = d > max ? d : max;
-		}
-		return max + 1;
-	}
-	if (json_is_array(j)) {
-		size_t i;
-		json_t *v;
-		json_array_foreach(j, i, v)
-		{
-			unsigned d = json_depth(v, limit - 1);
-			max = d > max ? d : max;
-		}
-		return max + 1;
-	}
-	return 1;
-}
-
-static void http_done(const httpc_response *r, void *arg)
-{
-	awc_call *k = arg;
 	awc_client *c = k->c;
-	k->xfer = NULL;
-	creds_value *used = k->creds;
-	k->creds = NULL;
-	k->status = r->status;
-	const char *svc = svc_names[k->svc];
-	uint64_t now = mono_us();
-
-	if (r->err != HK_OK) {
-		retry_class cls = retry_classify(r->err, 0, NULL);
-		hk_err err = retry_map_err(r->err, 0, NULL);
-		if (err == HK_OK)
-			err = r->err;
-		set_result_strings(k, NULL, NULL, NULL);
-		snprintf(k->errtext, sizeof(k->errtext), "%s %s: attempt %u: %s: %s", svc,
-			 k->action, k->attempts, hk_err_str(r->err), r->errtext);
-		creds_unref(used);
-		call_after_failure(k, cls, r->not_sent, err);
-		return;
-	}
-
-	const char *hdr_rid = find_header(r, "x-amzn-RequestId", "x-amz-request-id");
-	if (r->status >= 200 && r->status <= 299) {
-		hk_errinfo ei = {0};
-		hk_err perr;
-		if (k->json) {
-			json_error_t je;
-			json_t *j =
-			    r->body_len ? json_loadb(r->body, r->body_len, 0, &je) : json_object();
-			perr = j ? HK_OK : HK_ERR_PARSE;
-			if (j && json_depth(j, HK_CAP_JSON_DEPTH) > HK_CAP_JSON_DEPTH) {
-				json_decref(j);
-				j = NULL;
-				perr = HK_ERR_TOO_LARGE;
-			}
-			if (perr == HK_OK) {
-				json_decref(k->jdoc);
-				k->jdoc = j;
-			} else {
-				snprintf(ei.text, sizeof(ei.text), "%s",
-					 perr == HK_ERR_PARSE ? je.text : "JSON nesting over cap");
-			}
+	hk_errinfo ei = {0};
+	hk_err perr;
+	if (k->json) {
+		json_error_t je;
+		json_t *j = r->body_len ? json_loadb(r->body, r->body_len, 0, &je) : json_object();
+		perr = j ? HK_OK : HK_ERR_PARSE;
+		if (j && awc_json_depth(j, HK_CAP_JSON_DEPTH) > HK_CAP_JSON_DEPTH) {
+			json_decref(j);
+			j = NULL;
+			perr = HK_ERR_TOO_LARGE;
+		}
+		if (perr == HK_OK) {
+			json_decref(k->jdoc);
+			k->jdoc = j;
 		} else {
-			xmlDocPtr doc = NULL;
-			perr = awsxml_parse(r->body, r->body_len, &doc, &ei);
-			if (perr == HK_OK) {
-				xmlFreeDoc(k->doc);
-				k->doc = doc;
-			}
+			snprintf(ei.text, sizeof(ei.text), "%s",
+				 perr == HK_ERR_PARSE ? je.text : "JSON nesting over cap");
 		}
-		if (perr != HK_OK) {
-			/* A 2xx we cannot read: the call may have been executed, so it
-			 * is retried only when idempotent. */
-			set_result_strings(k, NULL, NULL, hdr_rid);
-			snprintf(k->errtext, sizeof(k->errtext),
-				 "%s %s: HTTP %ld with an unreadable body: %s", svc, k->action,
-				 r->status, ei.text);
-			creds_unref(used);
-			call_after_failure(k, RETRY_TRANSIENT, false, perr);
-			return;
+	} else {
+		xmlDocPtr doc = NULL;
+		perr = awsxml_parse(r->body, r->body_len, &doc, &ei);
+		if (perr == HK_OK) {
+			xmlFreeDoc(k->doc);
+			k->doc = doc;
 		}
-		if (c->buckets)
-			tbucket_on_success(c->buckets, k->family, now);
-		const char *rid = k->doc ? awsxml_request_id(k->doc) : NULL;
-		set_result_strings(k, NULL, NULL, rid ? rid : hdr_rid);
+	}
+	if (perr != HK_OK) {
+		/* A 2xx we cannot read: the call may have been executed, so it
+		 * is retried only when idempotent. */
+		set_result_strings(k, NULL, NULL, hdr_rid);
+		snprintf(k->errtext, sizeof(k->errtext),
+			 "%s %s: HTTP %ld with an unreadable body: %s", svc, k->action, r->status,
+			 ei.text);
 		creds_unref(used);
-		call_finish(k, HK_OK, NULL);
+		call_after_failure(k, RETRY_TRANSIENT, false, perr);
 		return;
 	}
+	if (c->buckets)
+		tbucket_on_success(c->buckets, k->family, now);
+	const char *rid = k->doc ? awsxml_request_id(k->doc) : NULL;
+	set_result_strings(k, NULL, NULL, rid ? rid : hdr_rid);
+	creds_unref(used);
+	call_finish(k, HK_OK, NULL);
+}
 
-	/* An AWS error (or something in between pretending to be AWS). */
+/* An AWS error answer (or something in between pretending to be AWS): its
+ * code classifies the retry; expired temporary credentials are fetched again
+ * once. */
+static void http_done_error(awc_call *k, const httpc_response *r, creds_value *used,
+			    const char *svc, const char *hdr_rid, uint64_t now)
+{
+	awc_client *c = k->c;
 	char *code = NULL, *msg = NULL, *rid = NULL;
 	if (k->json) {
-		json_error_parse(r, &code, &msg);
+		awc_json_error_parse(r, &code, &msg);
 	} else {
 		awsxml_error e = {0};
 		if (awsxml_parse_error(r->body, r->body_len, &e, NULL) == HK_OK) {
@@ -510,7 +390,7 @@ static void http_done(const httpc_response *r, void *arg)
 		tbucket_on_throttle(c->buckets, k->family, now);
 
 	/* Temporary credentials that AWS calls expired: fetch new ones once. */
-	if (code_is_expired_token(k->aws_code) && !k->refreshed_creds && used &&
+	if (awc_code_is_expired_token(k->aws_code) && !k->refreshed_creds && used &&
 	    used->expiration != 0 && k->attempts < k->max_attempts) {
 		k->refreshed_creds = true;
 		creds_invalidate(c->creds);
@@ -521,6 +401,26 @@ static void http_done(const httpc_response *r, void *arg)
 	}
 	creds_unref(used);
 	call_after_failure(k, cls, false, err);
+}
+
+static void http_done(const httpc_response *r, void *arg)
+{
+	awc_call *k = arg;
+	k->xfer = NULL;
+	creds_value *used = k->creds;
+	k->creds = NULL;
+	k->status = r->status;
+	const char *svc = svc_names[k->svc];
+	uint64_t now = mono_us();
+	if (r->err != HK_OK) {
+		http_done_no_answer(k, r, used, svc);
+		return;
+	}
+	const char *hdr_rid = awc_find_header(r, "x-amzn-RequestId", "x-amz-request-id");
+	if (r->status >= 200 && r->status <= 299)
+		http_done_success(k, r, used, svc, hdr_rid, now);
+	else
+		http_done_error(k, r, used, svc, hdr_rid, now);
 }
 
 static void call_send(awc_call *k)
@@ -626,7 +526,7 @@ static void call_step_creds(awc_call *k)
 }
 
 /* Begin (or, after the region arrived, resume) a call. */
-static void call_begin(awc_call *k)
+void awc_call_begin(awc_call *k)
 {
 	awc_client *c = k->c;
 	if (c->region_pending) {
@@ -681,7 +581,7 @@ static void call_link_and_begin(awc_client *c, awc_call *k)
 		c->calls->prev = k;
 	c->calls = k;
 	c->n_calls++;
-	call_begin(k);
+	awc_call_begin(k);
 }
 
 uint64_t awc_now_us(void)
@@ -761,84 +661,6 @@ hk_err awc_json(awc_client *c, awc_service svc, const char *target, const json_t
 	return HK_OK;
 }
 
-/* ---- region ----------------------------------------------------------------- */
-
-static void region_done(hk_err err, const char *region, const char *errtext, void *arg)
-{
-	awc_client *c = arg;
-	c->region_pending = false;
-	hk_errinfo ei = {0};
-	if (err == HK_OK && awsconf_region_valid(region)) {
-		free(c->region);
-		c->region = strdup(region);
-		if (c->region && endpoints_resolve(c, &ei) != HK_OK) {
-			free(c->region);
-			c->region = NULL;
-			snprintf(c->region_err, sizeof(c->region_err), "endpoint: %.200s", ei.text);
-		}
-	} else {
-		snprintf(c->region_err, sizeof(c->region_err),
-			 "no region in the environment or profile, and %s", errtext);
-	}
-	/* Resume every call that waited; they finish or proceed on their own. */
-	for (awc_call *k = c->calls; k; k = k->next)
-		if (k->state == CS_WAIT_REGION)
-			call_begin(k);
-}
-
-/* Read a local file (the shared config file) whole, capped. NULL when absent. */
-static hk_err slurp(const char *path, char **ret, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rbe");
-	if (!f)
-		return HK_ERR_NOT_FOUND;
-	char *buf = malloc(HK_CAP_CREDS_FILE + 1);
-	if (!buf) {
-		fclose(f);
-		return HK_ERR_NOMEM;
-	}
-	size_t n = fread(buf, 1, HK_CAP_CREDS_FILE + 1, f);
-	bool bad = ferror(f) != 0;
-	fclose(f);
-	if (bad || n > HK_CAP_CREDS_FILE) {
-		free(buf);
-		return bad ? HK_ERR_IO : HK_ERR_TOO_LARGE;
-	}
-	buf[n] = '\0';
-	*ret = buf;
-	*ret_len = n;
-	return HK_OK;
-}
-
-/* Region from cfg, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region.
- * HK_ERR_NOT_FOUND: none (IMDS is asked next). */
-static hk_err region_from_config(awc_client *c, const awc_config *cfg, hk_errinfo *ei)
-{
-	char region[AWSCONF_REGION_MAX];
-	if (cfg && cfg->region && *cfg->region) {
-		if (!awsconf_region_valid(cfg->region))
-			return hk_errinfo_set(ei, HK_ERR_INVALID, 0,
-					      "awc_config.region is invalid");
-		snprintf(region, sizeof(region), "%s", cfg->region);
-	} else {
-		char *path = NULL, *text = NULL;
-		size_t len = 0;
-		if (awsconf_config_path(awsconf_env_adapter, c, &path) == HK_OK) {
-			hk_err rerr = slurp(path, &text, &len);
-			free(path);
-			if (rerr != HK_OK && rerr != HK_ERR_NOT_FOUND)
-				return hk_errinfo_set(ei, rerr, 0,
-						      "cannot read the AWS config file");
-		}
-		hk_err err = awsconf_region(awsconf_env_adapter, c, text, len, region, ei);
-		free(text);
-		if (err != HK_OK)
-			return err;
-	}
-	c->region = strdup(region);
-	return c->region ? HK_OK : HK_ERR_NOMEM;
-}
-
 /* ---- client ------------------------------------------------------------------ */
 
 /* The STS endpoint for web identity before the region is known: an explicit
@@ -899,10 +721,10 @@ hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client
 			}
 		}
 	}
-	err = region_from_config(c, cfg, &ei);
+	err = awc_region_from_config(c, cfg, &ei);
 	if (err != HK_OK && err != HK_ERR_NOT_FOUND)
 		goto fail;
-	if ((err = endpoints_resolve(c, &ei)) != HK_OK)
+	if ((err = awc_endpoints_resolve(c, &ei)) != HK_OK)
 		goto fail;
 
 	if (!c->cfg.no_buckets) {
@@ -930,7 +752,7 @@ hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client
 		goto fail;
 	}
 	creds_config cc = {
-	    .env = awsconf_env_adapter,
+	    .env = awc_awsconf_env_adapter,
 	    .env_arg = c,
 	    .sts_endpoint = sts,
 	    .timeout_ms = c->cfg.request_timeout_ms < 5000 ? c->cfg.request_timeout_ms : 5000,
@@ -940,7 +762,7 @@ hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client
 	if (err != HK_OK)
 		goto fail;
 	if (!c->region) {
-		err = creds_imds_region(c->creds, region_done, c);
+		err = creds_imds_region(c->creds, awc_region_done, c);
 		if (err == HK_OK)
 			c->region_pending = true;
 		else if (err == HK_ERR_STATE)

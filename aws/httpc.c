@@ -426,54 +426,36 @@ static bool method_ok(const char *m)
 		}                                                                                  \
 	} while (0)
 
-hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *arg,
-		  httpc_xfer **ret_xfer)
+/* The request is one curl may be given: method, http(s) URL without blanks,
+ * https when required, header names and values without CR/LF. */
+static bool request_ok(const httpc_request *req, httpc_done_fn done)
 {
-	if (h->dead)
-		return HK_ERR_STATE;
 	if (!req || !done || !method_ok(req->method) || !req->url ||
 	    (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0))
-		return HK_ERR_INVALID;
+		return false;
 	if (strpbrk(req->url, "\r\n \t"))
-		return HK_ERR_INVALID;
+		return false;
 	if (req->https_only && strncasecmp(req->url, "https://", 8) != 0)
-		return HK_ERR_INVALID;
+		return false;
 	for (size_t i = 0; i < req->n_headers; i++)
 		if (!header_ok(req->headers[i].name) || !header_ok(req->headers[i].value) ||
 		    !*req->headers[i].name || strchr(req->headers[i].name, ':'))
-			return HK_ERR_INVALID;
+			return false;
+	return true;
+}
 
-	hk_err err = HK_ERR_NOMEM;
-	struct httpc_xfer *x = calloc(1, sizeof(*x));
-	if (!x)
-		return HK_ERR_NOMEM;
-	x->h = h;
-	x->done = done;
-	x->arg = arg;
-	x->max_body = req->max_body ? req->max_body : HK_CAP_AWS_RESPONSE_BODY;
-	x->sensitive = req->sensitive;
-	x->req_body = malloc(req->body_len + 1);
-	if (!x->req_body) {
-		free(x);
-		return HK_ERR_NOMEM;
-	}
-	if (req->body_len)
-		memcpy(x->req_body, req->body, req->body_len);
-	x->req_body[req->body_len] = '\0';
-	x->req_body_len = req->body_len;
-	x->easy = curl_easy_init();
-	if (!x->easy)
-		goto fail;
-
+/* The request headers as curl's list (each line wiped after copying). */
+static hk_err xfer_headers(struct httpc_xfer *x, const httpc_request *req)
+{
 	/* "Expect:" off: AWS does not need 100-continue and it costs a round trip. */
 	x->req_headers = curl_slist_append(NULL, "Expect:");
 	if (!x->req_headers)
-		goto fail;
+		return HK_ERR_NOMEM;
 	for (size_t i = 0; i < req->n_headers; i++) {
 		size_t ln = strlen(req->headers[i].name) + strlen(req->headers[i].value) + 3;
 		char *line = malloc(ln);
 		if (!line)
-			goto fail;
+			return HK_ERR_NOMEM;
 		/* "Name;" is curl's way to send a header with an empty value. */
 		if (*req->headers[i].value)
 			snprintf(line, ln, "%s: %s", req->headers[i].name, req->headers[i].value);
@@ -483,10 +465,16 @@ hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *
 		OPENSSL_cleanse(line, ln);
 		free(line);
 		if (!nl)
-			goto fail;
+			return HK_ERR_NOMEM;
 		x->req_headers = nl;
 	}
+	return HK_OK;
+}
 
+/* Every curl option of the transfer. */
+static hk_err xfer_options(struct httpc_xfer *x, const httpc_request *req)
+{
+	hk_err err = HK_ERR_INTERNAL;
 	long connect_ms =
 	    req->connect_timeout_ms > 0 ? req->connect_timeout_ms : HTTPC_DEFAULT_CONNECT_MS;
 	long total_ms = req->timeout_ms > 0 ? req->timeout_ms : HTTPC_DEFAULT_TIMEOUT_MS;
@@ -534,6 +522,42 @@ hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *
 		if (strcmp(req->method, "POST") != 0)
 			SETOPT(CURLOPT_CUSTOMREQUEST, req->method);
 	}
+	return HK_OK;
+fail:
+	return err;
+}
+
+hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *arg,
+		  httpc_xfer **ret_xfer)
+{
+	if (h->dead)
+		return HK_ERR_STATE;
+	if (!request_ok(req, done))
+		return HK_ERR_INVALID;
+	hk_err err = HK_ERR_NOMEM;
+	struct httpc_xfer *x = calloc(1, sizeof(*x));
+	if (!x)
+		return HK_ERR_NOMEM;
+	x->h = h;
+	x->done = done;
+	x->arg = arg;
+	x->max_body = req->max_body ? req->max_body : HK_CAP_AWS_RESPONSE_BODY;
+	x->sensitive = req->sensitive;
+	x->req_body = malloc(req->body_len + 1);
+	if (!x->req_body) {
+		free(x);
+		return HK_ERR_NOMEM;
+	}
+	if (req->body_len)
+		memcpy(x->req_body, req->body, req->body_len);
+	x->req_body[req->body_len] = '\0';
+	x->req_body_len = req->body_len;
+	x->easy = curl_easy_init();
+	if (!x->easy)
+		goto fail;
+
+	if ((err = xfer_headers(x, req)) != HK_OK || (err = xfer_options(x, req)) != HK_OK)
+		goto fail;
 
 	/* Link first: adding the handle may already call socket/timer callbacks,
 	 * which never complete a transfer synchronously. */

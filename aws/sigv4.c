@@ -3,6 +3,8 @@
  * signature), each checked against the AWS test suite (test/vectors/sigv4). */
 #include "sigv4.h"
 
+#include "hk_util.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -115,17 +117,6 @@ static void sbuf_pct(sbuf *b, const char *s, size_t n)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX sequences of s[0..n) and re-encode the bytes strictly: the canonical
  * form is the same whether the caller encoded a character or not. A '%' not
  * followed by two hex digits is a literal '%'. */
@@ -134,7 +125,7 @@ static void sbuf_reencode(sbuf *b, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (c == '%' && i + 2 < n) {
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = hk_hexval(s[i + 1]), l = hk_hexval(s[i + 2]);
 			if (h >= 0 && l >= 0) {
 				char d = (char)(h * 16 + l);
 				sbuf_pct(b, &d, 1);
@@ -439,6 +430,170 @@ static bool ascii_ieq(const char *a, const char *b)
 	return *a == *b;
 }
 
+static void chdrs_free(chdr *h, size_t nh)
+{
+	for (size_t i = 0; h && i < nh; i++) {
+		free(h[i].name);
+		if (h[i].value)
+			OPENSSL_cleanse(h[i].value, strlen(h[i].value)); /* may be the token */
+		free(h[i].value);
+	}
+	free(h);
+}
+
+/* Append one header; HK_ERR_NOMEM when either copy failed (the slot is still
+ * counted, so chdrs_free() releases what was made). */
+static hk_err chdr_add(chdr *h, size_t *nh, char *name, char *value)
+{
+	h[*nh].name = name;
+	h[*nh].value = value;
+	h[*nh].order = *nh;
+	(*nh)++;
+	return name && value ? HK_OK : HK_ERR_NOMEM;
+}
+
+/* Step 1: the headers to sign, lowercased and normalised, Authorization
+ * dropped, X-Amz-Date (the request time, given or from `now`) and
+ * X-Amz-Security-Token added when missing, sorted by name (stable). */
+static hk_err signed_headers(const sigv4_request *req, const sigv4_creds *creds, time_t now,
+			     chdr **ret_h, size_t *ret_nh, char amz_date[17])
+{
+	/* Caller's headers plus at most X-Amz-Date and X-Amz-Security-Token. */
+	chdr *h = calloc(req->n_headers + 2, sizeof(*h));
+	if (!h)
+		return HK_ERR_NOMEM;
+	size_t nh = 0;
+	bool have_host = false, have_date = false, have_token = false;
+	const char *date_value = NULL;
+	hk_err err = HK_OK;
+	for (size_t i = 0; i < req->n_headers && !err; i++) {
+		const sigv4_header *in = &req->headers[i];
+		if (!in->name || !in->value || !valid_header_name(in->name)) {
+			err = HK_ERR_INVALID;
+			break;
+		}
+		if (ascii_ieq(in->name, "authorization"))
+			continue;
+		if ((err = chdr_add(h, &nh, lower_dup(in->name), normalize_value(in->value))))
+			break;
+		const char *n = h[nh - 1].name;
+		if (!strcmp(n, "host"))
+			have_host = true;
+		else if (!strcmp(n, "x-amz-security-token"))
+			have_token = true;
+		else if (!strcmp(n, "x-amz-date")) {
+			if (have_date)
+				err = HK_ERR_INVALID; /* two request times */
+			have_date = true;
+			date_value = h[nh - 1].value;
+		}
+	}
+	if (!err && !have_host)
+		err = HK_ERR_INVALID;
+	if (!err && have_date) {
+		if (!valid_amz_date(date_value))
+			err = HK_ERR_INVALID;
+		else
+			memcpy(amz_date, date_value, 17);
+	} else if (!err) {
+		struct tm tm;
+		if (!gmtime_r(&now, &tm) || strftime(amz_date, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
+			err = HK_ERR_INVALID;
+		else
+			err = chdr_add(h, &nh, strdup("x-amz-date"), strdup(amz_date));
+	}
+	if (!err && creds->session_token && *creds->session_token && !have_token)
+		err = chdr_add(h, &nh, strdup("x-amz-security-token"),
+			       normalize_value(creds->session_token));
+	if (err) {
+		chdrs_free(h, nh);
+		return err;
+	}
+	qsort(h, nh, sizeof(*h), chdr_cmp);
+	*ret_h = h;
+	*ret_nh = nh;
+	return HK_OK;
+}
+
+/* Step 2: the canonical request; [*signed_start, *signed_end) of `cr` is the
+ * SignedHeaders list. */
+static hk_err canonical_request(const sigv4_request *req, const chdr *h, size_t nh,
+				const char *payload_hash, sbuf *cr, size_t *signed_start,
+				size_t *signed_end)
+{
+	hk_err err;
+	sbuf_puts(cr, req->method);
+	sbuf_putc(cr, '\n');
+	if ((err = canonical_uri(req->path, !req->no_path_normalize, cr)) != HK_OK)
+		return err;
+	sbuf_putc(cr, '\n');
+	if ((err = canonical_query(req->query, cr)) != HK_OK)
+		return err;
+	sbuf_putc(cr, '\n');
+	for (size_t i = 0; i < nh; i++) {
+		if (i && !strcmp(h[i].name, h[i - 1].name)) {
+			sbuf_putc(cr, ',');
+			sbuf_puts(cr, h[i].value);
+			continue;
+		}
+		if (i)
+			sbuf_putc(cr, '\n');
+		sbuf_puts(cr, h[i].name);
+		sbuf_putc(cr, ':');
+		sbuf_puts(cr, h[i].value);
+	}
+	sbuf_puts(cr, "\n\n");
+	*signed_start = cr->len;
+	for (size_t i = 0; i < nh; i++) {
+		if (i && !strcmp(h[i].name, h[i - 1].name))
+			continue;
+		if (i)
+			sbuf_putc(cr, ';');
+		sbuf_puts(cr, h[i].name);
+	}
+	*signed_end = cr->len;
+	sbuf_putc(cr, '\n');
+	sbuf_puts(cr, payload_hash);
+	return cr->failed ? HK_ERR_NOMEM : HK_OK;
+}
+
+/* Step 3: the credential scope and the string to sign. */
+static hk_err string_to_sign(const char *amz_date, const char *date8, const char *region,
+			     const char *service, const sbuf *cr, sbuf *scope, sbuf *sts)
+{
+	char cr_hash[65];
+	sigv4_sha256_hex(cr->p, cr->len, cr_hash);
+	sbuf_puts(scope, date8);
+	sbuf_putc(scope, '/');
+	sbuf_puts(scope, region);
+	sbuf_putc(scope, '/');
+	sbuf_puts(scope, service);
+	sbuf_puts(scope, "/aws4_request");
+	sbuf_puts(sts, SIGV4_ALGORITHM "\n");
+	sbuf_puts(sts, amz_date);
+	sbuf_putc(sts, '\n');
+	sbuf_puts(sts, scope->p ? scope->p : "");
+	sbuf_putc(sts, '\n');
+	sbuf_puts(sts, cr_hash);
+	return scope->failed || sts->failed ? HK_ERR_NOMEM : HK_OK;
+}
+
+/* Step 4: the signature (hex) with the derived key, which is wiped. */
+static hk_err signature(const sigv4_creds *creds, const char *date8, const char *region,
+			const char *service, const sbuf *sts, char hex[65])
+{
+	unsigned char key[32], sig[32];
+	hk_err err = derive_key(creds->secret_access_key, date8, region, service, key);
+	if (err != HK_OK)
+		return err;
+	if (!hmac256(key, sizeof(key), sts->p, sts->len, sig))
+		err = HK_ERR_INTERNAL;
+	OPENSSL_cleanse(key, sizeof(key));
+	if (err == HK_OK)
+		hex_encode(sig, 32, hex);
+	return err;
+}
+
 hk_err sigv4_sign(const sigv4_request *req, const sigv4_creds *creds, const char *region,
 		  const char *service, time_t now, sigv4_signed *ret)
 {
@@ -448,168 +603,25 @@ hk_err sigv4_sign(const sigv4_request *req, const sigv4_creds *creds, const char
 	    !valid_scope_part(creds->access_key_id) || !creds->secret_access_key)
 		return HK_ERR_INVALID;
 
-	hk_err err = HK_OK;
 	sigv4_signed res;
 	memset(&res, 0, sizeof(res));
-	sbuf cr = {0}, sts = {0}, auth = {0};
-	const bool has_token = creds->session_token && *creds->session_token;
-	/* Caller's headers plus at most X-Amz-Date and X-Amz-Security-Token. */
-	size_t cap = req->n_headers + 2;
-	chdr *h = calloc(cap, sizeof(*h));
-	if (!h)
-		return HK_ERR_NOMEM;
-	size_t nh = 0;
-	bool have_host = false, have_date = false, have_token = false;
-	const char *date_value = NULL;
-
-	for (size_t i = 0; i < req->n_headers; i++) {
-		const sigv4_header *in = &req->headers[i];
-		if (!in->name || !in->value || !valid_header_name(in->name)) {
-			err = HK_ERR_INVALID;
-			goto out;
-		}
-		if (ascii_ieq(in->name, "authorization"))
-			continue;
-		h[nh].name = lower_dup(in->name);
-		h[nh].value = normalize_value(in->value);
-		h[nh].order = nh;
-		nh++;
-		if (!h[nh - 1].name || !h[nh - 1].value) {
-			err = HK_ERR_NOMEM;
-			goto out;
-		}
-		if (!strcmp(h[nh - 1].name, "host"))
-			have_host = true;
-		else if (!strcmp(h[nh - 1].name, "x-amz-security-token"))
-			have_token = true;
-		else if (!strcmp(h[nh - 1].name, "x-amz-date")) {
-			if (have_date) {
-				err = HK_ERR_INVALID; /* two request times */
-				goto out;
-			}
-			have_date = true;
-			date_value = h[nh - 1].value;
-		}
-	}
-	if (!have_host) {
-		err = HK_ERR_INVALID;
-		goto out;
-	}
-	if (have_date) {
-		if (!valid_amz_date(date_value)) {
-			err = HK_ERR_INVALID;
-			goto out;
-		}
-		memcpy(res.amz_date, date_value, 17);
-	} else {
-		struct tm tm;
-		if (!gmtime_r(&now, &tm) ||
-		    strftime(res.amz_date, sizeof(res.amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
-			err = HK_ERR_INVALID;
-			goto out;
-		}
-		h[nh].name = strdup("x-amz-date");
-		h[nh].value = strdup(res.amz_date);
-		h[nh].order = nh;
-		nh++;
-		if (!h[nh - 1].name || !h[nh - 1].value) {
-			err = HK_ERR_NOMEM;
-			goto out;
-		}
-	}
-	if (has_token && !have_token) {
-		h[nh].name = strdup("x-amz-security-token");
-		h[nh].value = normalize_value(creds->session_token);
-		h[nh].order = nh;
-		nh++;
-		if (!h[nh - 1].name || !h[nh - 1].value) {
-			err = HK_ERR_NOMEM;
-			goto out;
-		}
-	}
-	qsort(h, nh, sizeof(*h), chdr_cmp);
-
+	sbuf cr = {0}, scope = {0}, sts = {0}, auth = {0};
+	chdr *h = NULL;
+	size_t nh = 0, signed_start = 0, signed_end = 0;
+	hk_err err = signed_headers(req, creds, now, &h, &nh, res.amz_date);
+	if (err)
+		return err;
 	sigv4_sha256_hex(req->body, req->body_len, res.payload_hash);
-
-	/* Canonical request. */
-	sbuf_puts(&cr, req->method);
-	sbuf_putc(&cr, '\n');
-	if ((err = canonical_uri(req->path, !req->no_path_normalize, &cr)) != HK_OK)
-		goto out;
-	sbuf_putc(&cr, '\n');
-	if ((err = canonical_query(req->query, &cr)) != HK_OK)
-		goto out;
-	sbuf_putc(&cr, '\n');
-	for (size_t i = 0; i < nh; i++) {
-		if (i && !strcmp(h[i].name, h[i - 1].name)) {
-			sbuf_putc(&cr, ',');
-			sbuf_puts(&cr, h[i].value);
-			continue;
-		}
-		if (i)
-			sbuf_putc(&cr, '\n');
-		sbuf_puts(&cr, h[i].name);
-		sbuf_putc(&cr, ':');
-		sbuf_puts(&cr, h[i].value);
-	}
-	sbuf_puts(&cr, "\n\n");
-	size_t signed_start = cr.len;
-	for (size_t i = 0; i < nh; i++) {
-		if (i && !strcmp(h[i].name, h[i - 1].name))
-			continue;
-		if (i)
-			sbuf_putc(&cr, ';');
-		sbuf_puts(&cr, h[i].name);
-	}
-	size_t signed_end = cr.len;
-	sbuf_putc(&cr, '\n');
-	sbuf_puts(&cr, res.payload_hash);
-	if (cr.failed) {
-		err = HK_ERR_NOMEM;
-		goto out;
-	}
-
-	/* String to sign. */
 	char date8[9];
 	memcpy(date8, res.amz_date, 8);
 	date8[8] = '\0';
-	char cr_hash[65];
-	sigv4_sha256_hex(cr.p, cr.len, cr_hash);
-	sbuf scope = {0};
-	sbuf_puts(&scope, date8);
-	sbuf_putc(&scope, '/');
-	sbuf_puts(&scope, region);
-	sbuf_putc(&scope, '/');
-	sbuf_puts(&scope, service);
-	sbuf_puts(&scope, "/aws4_request");
-	if (scope.failed) {
-		sbuf_free(&scope);
-		err = HK_ERR_NOMEM;
+	if ((err = canonical_request(req, h, nh, res.payload_hash, &cr, &signed_start,
+				     &signed_end)) ||
+	    (err = string_to_sign(res.amz_date, date8, region, service, &cr, &scope, &sts)) ||
+	    (err = signature(creds, date8, region, service, &sts, res.signature)))
 		goto out;
-	}
-	sbuf_puts(&sts, SIGV4_ALGORITHM "\n");
-	sbuf_puts(&sts, res.amz_date);
-	sbuf_putc(&sts, '\n');
-	sbuf_puts(&sts, scope.p);
-	sbuf_putc(&sts, '\n');
-	sbuf_puts(&sts, cr_hash);
 
-	/* Signature. */
-	unsigned char key[32], sig[32];
-	if (sts.failed) {
-		err = HK_ERR_NOMEM;
-	} else if ((err = derive_key(creds->secret_access_key, date8, region, service, key)) ==
-		   HK_OK) {
-		if (!hmac256(key, sizeof(key), sts.p, sts.len, sig))
-			err = HK_ERR_INTERNAL;
-		OPENSSL_cleanse(key, sizeof(key));
-	}
-	if (err != HK_OK) {
-		sbuf_free(&scope);
-		goto out;
-	}
-	hex_encode(sig, 32, res.signature);
-
+	/* Step 5: the Authorization header. */
 	sbuf_puts(&auth, SIGV4_ALGORITHM " Credential=");
 	sbuf_puts(&auth, creds->access_key_id);
 	sbuf_putc(&auth, '/');
@@ -618,7 +630,6 @@ hk_err sigv4_sign(const sigv4_request *req, const sigv4_creds *creds, const char
 	sbuf_putn(&auth, cr.p + signed_start, signed_end - signed_start);
 	sbuf_puts(&auth, ", Signature=");
 	sbuf_puts(&auth, res.signature);
-	sbuf_free(&scope);
 
 	res.canonical_request = sbuf_take(&cr);
 	res.string_to_sign = sbuf_take(&sts);
@@ -630,14 +641,9 @@ hk_err sigv4_sign(const sigv4_request *req, const sigv4_creds *creds, const char
 	}
 	*ret = res;
 out:
-	for (size_t i = 0; i < nh; i++) {
-		free(h[i].name);
-		if (h[i].value)
-			OPENSSL_cleanse(h[i].value, strlen(h[i].value)); /* may be the token */
-		free(h[i].value);
-	}
-	free(h);
+	chdrs_free(h, nh);
 	sbuf_free(&cr);
+	sbuf_free(&scope);
 	sbuf_free(&sts);
 	sbuf_free(&auth);
 	return err;
