@@ -17,7 +17,6 @@
 #include "httpc.h"
 #include "retry.h"
 
-
 /* ---- shared by the awc*.c files ---- */
 enum call_state { CS_WAIT_REGION, CS_WAIT_CREDS, CS_WAIT_TOKEN, CS_IN_FLIGHT, CS_BACKOFF, CS_DONE };
 

@@ -81,8 +81,8 @@ void creds_unref(creds_value *v)
 }
 
 /* A new value with one reference, or NULL (ENOMEM / missing key). */
-creds_value *creds_make(const char *akid, const char *secret, const char *token,
-			       int64_t expiration, const char *source)
+creds_value *creds_make(const char *akid, const char *secret, const char *token, int64_t expiration,
+			const char *source)
 {
 	if (!akid || !*akid || !secret || !*secret)
 		return NULL;
@@ -485,8 +485,8 @@ static enum stage_rc stage_files(struct fetch *f)
 		if (err == HK_ERR_NOT_FOUND)
 			continue;
 		if (err != HK_OK) {
-			creds_fetch_finish(f, err, NULL, "shared files: cannot read %.200s: %s", paths[i],
-				     hk_err_str(err));
+			creds_fetch_finish(f, err, NULL, "shared files: cannot read %.200s: %s",
+					   paths[i], hk_err_str(err));
 			goto out;
 		}
 	}
@@ -503,7 +503,8 @@ static enum stage_rc stage_files(struct fetch *f)
 		goto out;
 	}
 	if (err != HK_OK) {
-		creds_fetch_finish(f, err, NULL, "shared files (profile %.64s): %s", profile, ei.text);
+		creds_fetch_finish(f, err, NULL, "shared files (profile %.64s): %s", profile,
+				   ei.text);
 		goto out;
 	}
 	creds_value *v =
@@ -549,8 +550,8 @@ static void chain_next(struct fetch *f)
 		case ST_DONE:
 		default:
 			creds_fetch_finish(f, HK_ERR_NO_CREDENTIALS, NULL,
-				     "no credentials: none in the environment, web identity, "
-				     "container or shared files, and IMDS is disabled");
+					   "no credentials: none in the environment, web identity, "
+					   "container or shared files, and IMDS is disabled");
 			return;
 		}
 		if (rc == STAGE_PENDING)

@@ -82,7 +82,8 @@ static void web_identity_done(const httpc_response *r, void *arg)
 	char why[300];
 	if (r->err != HK_OK || r->status < 200 || r->status > 299) {
 		hk_err err = creds_http_failure(r, why, sizeof(why));
-		creds_fetch_finish(f, err, NULL, "web identity: STS AssumeRoleWithWebIdentity: %s", why);
+		creds_fetch_finish(f, err, NULL, "web identity: STS AssumeRoleWithWebIdentity: %s",
+				   why);
 		return;
 	}
 	creds_value *v = NULL;
@@ -104,9 +105,10 @@ enum stage_rc creds_stage_web_identity(struct fetch *f)
 	size_t token_len = 0;
 	hk_err err = hk_file_read(token_file, HK_CAP_CREDS_FILE, &token, &token_len, NULL);
 	if (err != HK_OK) {
-		creds_fetch_finish(f, err == HK_ERR_NOT_FOUND ? HK_ERR_IO : err, NULL,
-			     "web identity: cannot read AWS_WEB_IDENTITY_TOKEN_FILE %.200s: %s",
-			     token_file, hk_err_str(err));
+		creds_fetch_finish(
+		    f, err == HK_ERR_NOT_FOUND ? HK_ERR_IO : err, NULL,
+		    "web identity: cannot read AWS_WEB_IDENTITY_TOKEN_FILE %.200s: %s", token_file,
+		    hk_err_str(err));
 		return STAGE_PENDING;
 	}
 	creds_trim_right(token);
@@ -135,7 +137,7 @@ enum stage_rc creds_stage_web_identity(struct fetch *f)
 	free(token);
 	if (err != HK_OK) {
 		creds_fetch_finish(f, err, NULL, "web identity: cannot build the STS request: %s",
-			     hk_err_str(err));
+				   hk_err_str(err));
 		return STAGE_PENDING;
 	}
 	/* Unsigned: the web identity token is the credential. */
@@ -159,7 +161,7 @@ enum stage_rc creds_stage_web_identity(struct fetch *f)
 	free(body);
 	if (err != HK_OK)
 		creds_fetch_finish(f, err, NULL, "web identity: cannot send to %.200s: %s",
-			     p->sts_endpoint, hk_err_str(err));
+				   p->sts_endpoint, hk_err_str(err));
 	return STAGE_PENDING;
 }
 
@@ -196,22 +198,25 @@ enum stage_rc creds_stage_container(struct fetch *f)
 		int n = snprintf(url, sizeof(url), "%s%s%s", CONTAINER_RELATIVE,
 				 rel[0] == '/' ? "" : "/", rel);
 		if (n < 0 || (size_t)n >= sizeof(url)) {
-			creds_fetch_finish(f, HK_ERR_INVALID, NULL,
-				     "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI too long");
+			creds_fetch_finish(
+			    f, HK_ERR_INVALID, NULL,
+			    "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI too long");
 			return STAGE_PENDING;
 		}
 	} else {
 		if (!creds_container_uri_allowed(full)) {
-			creds_fetch_finish(f, HK_ERR_INVALID, NULL,
-				     "container: AWS_CONTAINER_CREDENTIALS_FULL_URI %.200s must be "
-				     "https or http to loopback, 169.254.170.2 or 169.254.170.23",
-				     full);
+			creds_fetch_finish(
+			    f, HK_ERR_INVALID, NULL,
+			    "container: AWS_CONTAINER_CREDENTIALS_FULL_URI %.200s must be "
+			    "https or http to loopback, 169.254.170.2 or 169.254.170.23",
+			    full);
 			return STAGE_PENDING;
 		}
 		int n = snprintf(url, sizeof(url), "%s", full);
 		if (n < 0 || (size_t)n >= sizeof(url)) {
-			creds_fetch_finish(f, HK_ERR_INVALID, NULL,
-				     "container: AWS_CONTAINER_CREDENTIALS_FULL_URI too long");
+			creds_fetch_finish(
+			    f, HK_ERR_INVALID, NULL,
+			    "container: AWS_CONTAINER_CREDENTIALS_FULL_URI too long");
 			return STAGE_PENDING;
 		}
 	}
@@ -239,7 +244,7 @@ enum stage_rc creds_stage_container(struct fetch *f)
 	if (token && strpbrk(token, "\r\n")) {
 		creds_wipe_free(token);
 		creds_fetch_finish(f, HK_ERR_INVALID, NULL,
-			     "container: the authorization token contains a line break");
+				   "container: the authorization token contains a line break");
 		return STAGE_PENDING;
 	}
 	httpc_header hdrs[] = {{"Authorization", token ? token : ""},
@@ -258,6 +263,6 @@ enum stage_rc creds_stage_container(struct fetch *f)
 	creds_wipe_free(token);
 	if (err != HK_OK)
 		creds_fetch_finish(f, err, NULL, "container: cannot send to %.200s: %s", url,
-			     hk_err_str(err));
+				   hk_err_str(err));
 	return STAGE_PENDING;
 }

@@ -47,7 +47,7 @@ static void imds_base(const creds_provider *p, char *buf, size_t len)
 
 /* One IMDS request: PUT for the token step, GET with the token otherwise. */
 hk_err creds_imds_send(creds_provider *p, enum imds_step step, const char *token, const char *role,
-			httpc_done_fn done, void *arg, httpc_xfer **ret)
+		       httpc_done_fn done, void *arg, httpc_xfer **ret)
 {
 	char url[1400];
 	char base[1024];
@@ -96,9 +96,9 @@ static void imds_fail(struct fetch *f, const httpc_response *r, const char *what
 	    err == HK_ERR_NOT_FOUND)
 		err = HK_ERR_NO_CREDENTIALS;
 	creds_fetch_finish(f, err, NULL,
-		     "no credentials: none in the environment, web identity, container or "
-		     "shared files; IMDS %s: %s",
-		     what, why);
+			   "no credentials: none in the environment, web identity, container or "
+			   "shared files; IMDS %s: %s",
+			   what, why);
 }
 
 static void imds_creds_done(const httpc_response *r, void *arg)
@@ -122,7 +122,8 @@ static void imds_creds_done(const httpc_response *r, void *arg)
 			goto nomem;
 		creds_trim_right(f->imds_token);
 		f->imds = IMDS_ROLE;
-		err = creds_imds_send(p, IMDS_ROLE, f->imds_token, NULL, imds_creds_done, f, &f->xfer);
+		err = creds_imds_send(p, IMDS_ROLE, f->imds_token, NULL, imds_creds_done, f,
+				      &f->xfer);
 		break;
 	case IMDS_ROLE: {
 		size_t n = strcspn(r->body, "\r\n");
@@ -132,12 +133,12 @@ static void imds_creds_done(const httpc_response *r, void *arg)
 		creds_trim_right(f->role);
 		if (!*f->role || strpbrk(f->role, "/?#% ")) {
 			creds_fetch_finish(f, HK_ERR_NO_CREDENTIALS, NULL,
-				     "no credentials: IMDS has no usable instance role");
+					   "no credentials: IMDS has no usable instance role");
 			return;
 		}
 		f->imds = IMDS_CREDS;
-		err =
-		    creds_imds_send(p, IMDS_CREDS, f->imds_token, f->role, imds_creds_done, f, &f->xfer);
+		err = creds_imds_send(p, IMDS_CREDS, f->imds_token, f->role, imds_creds_done, f,
+				      &f->xfer);
 		break;
 	}
 	case IMDS_CREDS:
@@ -167,6 +168,6 @@ enum stage_rc creds_stage_imds(struct fetch *f)
 	hk_err err = creds_imds_send(p, IMDS_TOKEN, NULL, NULL, imds_creds_done, f, &f->xfer);
 	if (err != HK_OK)
 		creds_fetch_finish(f, err == HK_ERR_INVALID ? HK_ERR_INVALID : err, NULL,
-			     "IMDS: cannot send: %s", hk_err_str(err));
+				   "IMDS: cannot send: %s", hk_err_str(err));
 	return STAGE_PENDING;
 }

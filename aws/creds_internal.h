@@ -30,7 +30,6 @@ HK_MUST_CHECK hk_err creds_from_json(const char *body, size_t len, const char *t
 HK_MUST_CHECK hk_err creds_from_sts_xml(const char *body, size_t len, creds_value **ret,
 					char *errbuf, size_t errlen);
 
-
 /* ---- shared by the creds*.c files ---- */
 #define REFRESH_BEFORE_S     300 /* refresh this long before expiry ... */
 #define REFRESH_JITTER_S     60	 /* ... plus up to this much */
@@ -106,13 +105,15 @@ struct creds_provider {
 enum stage_rc creds_stage_web_identity(struct fetch *f);
 enum stage_rc creds_stage_container(struct fetch *f);
 bool creds_imds_disabled(const creds_provider *p);
-hk_err creds_imds_send(creds_provider *p, enum imds_step step, const char *token, const char *role, httpc_done_fn done, void *arg, httpc_xfer **ret);
+hk_err creds_imds_send(creds_provider *p, enum imds_step step, const char *token, const char *role,
+		       httpc_done_fn done, void *arg, httpc_xfer **ret);
 enum stage_rc creds_stage_imds(struct fetch *f);
 void creds_region_free(struct region_req *r);
 const char *creds_env_get(const creds_provider *p, const char *name);
 int64_t creds_now_s(const creds_provider *p);
 void creds_wipe_free(char *s);
-creds_value *creds_make(const char *akid, const char *secret, const char *token, int64_t expiration, const char *source);
+creds_value *creds_make(const char *akid, const char *secret, const char *token, int64_t expiration,
+			const char *source);
 void creds_trim_right(char *s);
 void creds_fetch_finish(struct fetch *f, hk_err err, creds_value *v, const char *fmt, ...)
     HK_PRINTF(4, 5);

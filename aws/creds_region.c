@@ -75,8 +75,8 @@ static void region_http_done(const httpc_response *resp, void *arg)
 		}
 		creds_trim_right(r->imds_token);
 		r->imds = IMDS_REGION;
-		hk_err err = creds_imds_send(r->p, IMDS_REGION, r->imds_token, NULL, region_http_done, r,
-				       &r->xfer);
+		hk_err err = creds_imds_send(r->p, IMDS_REGION, r->imds_token, NULL,
+					     region_http_done, r, &r->xfer);
 		if (err != HK_OK)
 			region_finish(r, err, hk_err_str(err));
 		return;
