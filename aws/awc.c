@@ -23,7 +23,7 @@
 
 #include "awsconf.h"
 #include "awsxml.h"
-#include "creds.h"
+#include "creds_value.h"
 #include "hk_caps.h"
 #include "httpc.h"
 #include "retry.h"
@@ -393,7 +393,8 @@ static void http_done_error(awc_call *k, const httpc_response *r, creds_value *u
 	if (awc_code_is_expired_token(k->aws_code) && !k->refreshed_creds && used &&
 	    used->expiration != 0 && k->attempts < k->max_attempts) {
 		k->refreshed_creds = true;
-		creds_invalidate(c->creds);
+		if (c->creds.invalidate)
+			c->creds.invalidate(c->creds.impl);
 		creds_unref(used);
 		emit(k, AWC_EV_RETRY, err, k->status, k->aws_code, 0, 0);
 		call_step_creds(k);
@@ -519,7 +520,8 @@ static void creds_done(hk_err err, creds_value *v, const char *errtext, void *ar
 static void call_step_creds(awc_call *k)
 {
 	k->state = CS_WAIT_CREDS;
-	hk_err err = creds_get(k->c->creds, creds_done, k);
+	creds_source *src = &k->c->creds;
+	hk_err err = src->get ? src->get(src->impl, creds_done, k) : HK_ERR_NO_CREDENTIALS;
 	if (err != HK_OK)
 		call_finish(k, err, "%s %s: credentials: %s", svc_names[k->svc], k->action,
 			    hk_err_str(err));
@@ -757,12 +759,13 @@ hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client
 	    .sts_endpoint = sts,
 	    .timeout_ms = c->cfg.request_timeout_ms < 5000 ? c->cfg.request_timeout_ms : 5000,
 	};
-	err = creds_provider_new(base, c->http, &cc, &c->creds);
+	err = c->cfg.creds_factory ? c->cfg.creds_factory(base, c->http, &cc, &c->creds) : HK_OK;
 	free(sts);
 	if (err != HK_OK)
 		goto fail;
 	if (!c->region) {
-		err = creds_imds_region(c->creds, awc_region_done, c);
+		err = c->creds.imds_region ? c->creds.imds_region(c->creds.impl, awc_region_done, c)
+					   : HK_ERR_STATE;
 		if (err == HK_OK)
 			c->region_pending = true;
 		else if (err == HK_ERR_STATE)
@@ -789,7 +792,8 @@ void awc_client_free(awc_client *c)
 		call_unlink(k);
 		call_free(k);
 	}
-	creds_provider_free(c->creds);
+	if (c->creds.free)
+		c->creds.free(c->creds.impl);
 	httpc_free(c->http);
 	tbucket_set_free(c->buckets);
 	for (int s = 0; s < AWC_SVC__COUNT; s++) {

@@ -15,6 +15,7 @@
 #include <libxml/tree.h>
 
 #include "hk_common.h"
+#include "creds_value.h"
 #include "query.h"
 
 struct event_base;
@@ -94,6 +95,10 @@ typedef struct awc_config {
 	/* The typed-call layer's transport (calls_internal.h): NULL = this client
 	 * (awc_query/awc_json). Tests give a fake, so typed calls run without AWS. */
 	const struct cq_transport *call_transport;
+	/* Where credentials come from: awsclient_new() sets the default chain
+	 * (creds.h) when this is NULL; a client made with awc_client_new() and no
+	 * factory signs nothing (its calls fail with HK_ERR_NO_CREDENTIALS). */
+	creds_source_factory_fn creds_factory;
 } awc_config;
 
 /* The outcome of one call, after retries. Everything is borrowed and valid only

@@ -13,7 +13,7 @@
 
 #include "awc.h"
 #include "awsconf.h"
-#include "creds.h"
+#include "creds_value.h"
 #include "httpc.h"
 #include "retry.h"
 
@@ -60,7 +60,7 @@ typedef struct awc_call {
 struct awc_client {
 	struct event_base *base;
 	httpc *http;
-	creds_provider *creds;
+	creds_source creds; /* from awc_config.creds_factory; all NULL: none */
 	tbucket_set *buckets;
 	retry_policy policy;
 	awc_config cfg; /* pointers below are ours */

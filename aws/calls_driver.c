@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "awsclient.h"
+#include "creds.h"
 #include "awsxml.h"
 #include "hk_caps.h"
 #include "query.h"
@@ -362,7 +363,10 @@ static void state_free(struct cq_client_state *s)
 
 hk_err awsclient_new(struct event_base *base, const awc_config *cfg, awc_client **ret)
 {
-	return awc_client_new(base, cfg, ret);
+	awc_config c = cfg ? *cfg : (awc_config){0};
+	if (!c.creds_factory)
+		c.creds_factory = creds_source_chain;
+	return awc_client_new(base, &c, ret);
 }
 
 void awsclient_free(awc_client *c)

@@ -62,24 +62,6 @@ void creds_wipe_free(char *s)
 	}
 }
 
-creds_value *creds_ref(creds_value *v)
-{
-	if (v)
-		v->refs++;
-	return v;
-}
-
-void creds_unref(creds_value *v)
-{
-	if (!v || --v->refs > 0)
-		return;
-	creds_wipe_free(v->access_key_id);
-	creds_wipe_free(v->secret_access_key);
-	creds_wipe_free(v->session_token);
-	OPENSSL_cleanse(v, sizeof(*v));
-	free(v);
-}
-
 /* A new value with one reference, or NULL (ENOMEM / missing key). */
 creds_value *creds_make(const char *akid, const char *secret, const char *token, int64_t expiration,
 			const char *source)
@@ -687,4 +669,39 @@ void creds_invalidate(creds_provider *p)
 unsigned creds_fetch_count(const creds_provider *p)
 {
 	return p->n_fetches;
+}
+
+static hk_err src_get(void *impl, creds_done_fn done, void *arg)
+{
+	return creds_get(impl, done, arg);
+}
+
+static void src_invalidate(void *impl)
+{
+	creds_invalidate(impl);
+}
+
+static hk_err src_imds_region(void *impl, creds_region_fn done, void *arg)
+{
+	return creds_imds_region(impl, done, arg);
+}
+
+static void src_free(void *impl)
+{
+	creds_provider_free(impl);
+}
+
+hk_err creds_source_chain(struct event_base *base, struct httpc *http, const creds_config *cfg,
+			  creds_source *ret)
+{
+	creds_provider *p = NULL;
+	hk_err err = creds_provider_new(base, http, cfg, &p);
+	if (err)
+		return err;
+	*ret = (creds_source){.impl = p,
+			      .get = src_get,
+			      .invalidate = src_invalidate,
+			      .imds_region = src_imds_region,
+			      .free = src_free};
+	return HK_OK;
 }

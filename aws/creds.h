@@ -33,50 +33,15 @@
 #include <stdint.h>
 
 #include "hk_common.h"
+#include "creds_value.h"
 #include "httpc.h"
 
 struct event_base;
 
 /* One immutable set of credentials, reference counted. */
-typedef struct creds_value {
-	char *access_key_id;
-	char *secret_access_key;
-	char *session_token; /* NULL when none */
-	int64_t expiration;  /* Unix seconds; 0 = does not expire */
-	const char *source;  /* static: "environment", "web-identity", "container",
-			      * "shared-files", "imds", "static" */
-	unsigned refs;	     /* private */
-} creds_value;
-
-/* Take / drop a reference. The last creds_unref() wipes and frees. NULL-safe. */
-creds_value *creds_ref(creds_value *v);
-void creds_unref(creds_value *v);
 
 /* Look up an environment variable: returns the value or NULL (the shape of
  * awsconf_getenv_fn). */
-typedef const char *(*creds_env_fn)(const char *name, void *arg);
-/* Wall-clock time in Unix seconds. */
-typedef int64_t (*creds_now_fn)(void *arg);
-/* A uniformly distributed 32-bit value (refresh jitter). */
-typedef uint32_t (*creds_rand_fn)(void *arg);
-
-typedef struct creds_config {
-	creds_env_fn env; /* NULL = getenv() */
-	void *env_arg;
-	creds_now_fn now; /* NULL = time() */
-	void *now_arg;
-	creds_rand_fn rand; /* NULL = OpenSSL RAND_bytes */
-	void *rand_arg;
-	/* The STS endpoint URL for web identity (resolved by the caller from
-	 * AWS_ENDPOINT_URL_STS etc.); NULL = "https://sts.amazonaws.com". */
-	const char *sts_endpoint;
-	long timeout_ms; /* STS/container fetch timeout; 0 = 5000. IMDS: 1000 connect,
-			  * 2000 total, fixed. */
-	/* Optional: used for tests and embedding; skips the whole chain. */
-	const char *static_access_key_id;
-	const char *static_secret_access_key;
-	const char *static_session_token;
-} creds_config;
 
 typedef struct creds_provider creds_provider;
 
@@ -97,7 +62,6 @@ void creds_provider_free(creds_provider *p);
  * container endpoint refused), HK_ERR_TRANSIENT / HK_ERR_TIMEOUT (network),
  * HK_ERR_PARSE (malformed answer or file), HK_ERR_INVALID (e.g. a container URL
  * to a host that is not allowed), HK_ERR_IO (token file unreadable). */
-typedef void (*creds_done_fn)(hk_err err, creds_value *creds, const char *errtext, void *arg);
 
 /* Get credentials. `done` runs exactly once, always later from the event loop
  * (never inside creds_get()), unless the provider is freed first. Errors (no
@@ -116,7 +80,6 @@ unsigned creds_fetch_count(const creds_provider *p);
  * token). `done` runs exactly once, later (region borrowed; NULL on failure
  * with errtext). Errors (no callback then): HK_ERR_STATE (IMDS disabled by
  * AWS_EC2_METADATA_DISABLED), HK_ERR_NOMEM, HK_ERR_EXISTS (one already pending). */
-typedef void (*creds_region_fn)(hk_err err, const char *region, const char *errtext, void *arg);
 HK_MUST_CHECK hk_err creds_imds_region(creds_provider *p, creds_region_fn done, void *arg);
 
 /* Parse an ISO 8601 / RFC 3339 UTC timestamp as AWS sends it
@@ -126,5 +89,10 @@ HK_MUST_CHECK hk_err creds_parse_time(const char *s, int64_t *ret);
 
 /* Whether a container credentials full URI may be used (see above). */
 bool creds_container_uri_allowed(const char *uri);
+
+/* The default chain as a creds_source (a creds_provider behind the ops): the
+ * factory awsclient_new() gives every client. */
+HK_MUST_CHECK hk_err creds_source_chain(struct event_base *base, struct httpc *http,
+					const creds_config *cfg, creds_source *ret);
 
 #endif

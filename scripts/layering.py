@@ -133,25 +133,51 @@ def main():
                         # a header belongs to the .c of the same stem when there is one
                         edges[p].add(t)
                         nodes.add(t)
-    # a header and its own .c are one unit
+    # A header and its own .c (same stem) are one unit. A header without one
+    # (an umbrella, a module's public or *_internal.h header) is transparent:
+    # including it depends on whatever it includes. Circles count files of code.
     def unit(p):
         if p.endswith(".h"):
             c = p[:-2] + ".c"
             if c in nodes:
                 return c
         return p
+
+    memo = {}
+
+    def targets(p, seen=()):
+        """Units p depends on directly, looking through transparent headers."""
+        out = set()
+        for t in edges.get(p, ()):
+            u = unit(t)
+            if u.endswith(".h"):
+                if u in seen:
+                    continue
+                if u not in memo:
+                    memo[u] = targets(u, seen + (u,))
+                out |= memo[u]
+            else:
+                out.add(u)
+        return out
+
     uedges = defaultdict(set)
-    for s in list(edges):
-        for t in edges[s]:
-            us, ut = unit(s), unit(t)
-            if us != ut:
+    for s0 in list(edges):
+        us = unit(s0)
+        if us.endswith(".h"):
+            continue
+        for ut in targets(s0):
+            if ut != us:
                 uedges[us].add(ut)
-    unodes = {unit(p) for p in nodes}
+    unodes = {unit(p) for p in nodes if not unit(p).endswith(".h")}
     bad = 0
     for comp in scc(unodes, uedges):
         if len(comp) < 2:
             continue
         folders = {os.path.dirname(p) for p in comp}
+        if a.verbose and len(comp) > a.max_circle:
+            cs = set(comp)
+            for x in sorted(comp):
+                print("    %s -> %s" % (x, ", ".join(sorted(t for t in uedges[x] if t in cs))))
         if len(folders) > 1:
             print("circle across folders: " + " ".join(sorted(comp)))
             bad += 1

@@ -21,6 +21,7 @@
 #include <libxml/tree.h>
 
 #include "awc.h"
+#include "awsclient.h"
 #include "creds.h"
 #include "httpc.h"
 
@@ -211,7 +212,7 @@ int main(int argc, char **argv)
 		    creds_get(cp, creds_cb, &r) != HK_OK)
 			goto out;
 	} else {
-		hk_err err = awc_client_new(r.base, &cfg, &c);
+		hk_err err = awsclient_new(r.base, &cfg, &c);
 		if (err != HK_OK) {
 			fprintf(stderr, "awc_raw: awc_client_new: %s\n", hk_err_str(err));
 			goto out;

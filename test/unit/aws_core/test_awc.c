@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "awc.h"
+#include "awsclient.h"
 #include "fake_server.h"
 #include "hk_caps.h"
 #include "httpc.h"
@@ -277,7 +278,7 @@ static void env_keys(struct fx *f)
 
 static void start_client(struct fx *f)
 {
-	assert_int_equal(awc_client_new(f->base, &f->cfg, &f->c), HK_OK);
+	assert_int_equal(awsclient_new(f->base, &f->cfg, &f->c), HK_OK);
 }
 
 static void query(struct fx *f, awc_service svc, const char *action, const char *version,
@@ -496,7 +497,7 @@ static void awc_bucket_paces_calls(void **state)
 	/* An unknown family name is refused. */
 	awc_client *c2 = NULL;
 	o.family = "no-such-family";
-	assert_int_equal(awc_client_new(f->base, &f->cfg, &c2), HK_ERR_INVALID);
+	assert_int_equal(awsclient_new(f->base, &f->cfg, &c2), HK_ERR_INVALID);
 }
 
 /* The adaptive slow-down end to end: AWS throttles once although the bucket let
@@ -730,7 +731,7 @@ static void awc_bad_arguments(void **state)
 	awc_client_free(f->c);
 	f->c = NULL;
 	f->cfg.endpoint[AWC_SVC_EC2] = "ftp://x";
-	assert_int_equal(awc_client_new(f->base, &f->cfg, &f->c), HK_ERR_INVALID);
+	assert_int_equal(awsclient_new(f->base, &f->cfg, &f->c), HK_ERR_INVALID);
 	assert_null(f->c);
 	assert_int_equal(f->done, 0);
 	assert_string_equal(awc_service_name(AWC_SVC_AUTOSCALING), "autoscaling");
