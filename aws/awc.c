@@ -35,6 +35,27 @@
 static const char *const svc_names[AWC_SVC__COUNT] = {"ec2", "autoscaling", "sts", "sqs"};
 _Static_assert((int)AWC_SVC__COUNT == (int)AWSCONF_SVC__COUNT, "awc_service follows awsconf");
 
+/* ---- the call state ---------------------------------------------------------- */
+
+/* Names for the transition trace, indexed by enum call_state. */
+static const char *const call_state_names[] = {
+    [CS_WAIT_REGION] = "WAIT_REGION", [CS_WAIT_CREDS] = "WAIT_CREDS",
+    [CS_WAIT_TOKEN] = "WAIT_TOKEN",   [CS_IN_FLIGHT] = "IN_FLIGHT",
+    [CS_BACKOFF] = "BACKOFF",	      [CS_DONE] = "DONE",
+};
+_Static_assert(HK_ARRAY_LEN(call_state_names) == CS_DONE + 1, "one name per call state");
+
+/* The one place a call's state changes (as curl's mstate()): the optional
+ * debug hook (awc_config.debug) sees every transition. */
+static void call_set_state(awc_call *k, enum call_state to)
+{
+	const awc_config *cfg = &k->c->cfg;
+	if (cfg->debug && k->state != to)
+		cfg->debug(cfg->debug_arg, "aws call %s %s: %s -> %s", svc_names[k->svc], k->action,
+			   call_state_names[k->state], call_state_names[to]);
+	k->state = to;
+}
+
 /* ---- small helpers --------------------------------------------------------- */
 
 static const char *env_get(const awc_client *c, const char *name)
@@ -210,7 +231,7 @@ static void call_finish(awc_call *k, hk_err err, const char *fmt, ...) HK_PRINTF
 static void call_finish(awc_call *k, hk_err err, const char *fmt, ...)
 {
 	static const struct timeval zero = {0, 0};
-	k->state = CS_DONE;
+	call_set_state(k, CS_DONE);
 	k->err = err;
 	if (fmt) {
 		va_list ap;
@@ -270,7 +291,7 @@ static void call_after_failure(awc_call *k, retry_class cls, bool not_sent, hk_e
 			return;
 		}
 		emit(k, AWC_EV_RETRY, err, k->status, k->aws_code, delay, bound);
-		k->state = CS_BACKOFF;
+		call_set_state(k, CS_BACKOFF);
 		struct timeval tv = us_to_tv(delay);
 		if (evtimer_add(k->timer, &tv) == 0)
 			return;
@@ -428,7 +449,7 @@ static void call_send(awc_call *k)
 {
 	awc_client *c = k->c;
 	const struct awc_endpoint *ep = &c->ep[k->svc];
-	k->state = CS_IN_FLIGHT;
+	call_set_state(k, CS_IN_FLIGHT);
 	k->attempts++;
 	emit(k, AWC_EV_SEND, HK_OK, 0, NULL, 0, 0);
 
@@ -510,7 +531,7 @@ static void creds_done(hk_err err, creds_value *v, const char *errtext, void *ar
 		return;
 	}
 	emit(k, AWC_EV_BUCKET_WAIT, HK_OK, 0, NULL, wait, wait);
-	k->state = CS_WAIT_TOKEN;
+	call_set_state(k, CS_WAIT_TOKEN);
 	struct timeval tv = us_to_tv(wait);
 	if (evtimer_add(k->timer, &tv) != 0)
 		call_finish(k, HK_ERR_INTERNAL, "%s %s: cannot arm a timer", svc_names[k->svc],
@@ -519,7 +540,7 @@ static void creds_done(hk_err err, creds_value *v, const char *errtext, void *ar
 
 static void call_step_creds(awc_call *k)
 {
-	k->state = CS_WAIT_CREDS;
+	call_set_state(k, CS_WAIT_CREDS);
 	creds_source *src = &k->c->creds;
 	hk_err err = src->get ? src->get(src->impl, creds_done, k) : HK_ERR_NO_CREDENTIALS;
 	if (err != HK_OK)
@@ -532,7 +553,7 @@ void awc_call_begin(awc_call *k)
 {
 	awc_client *c = k->c;
 	if (c->region_pending) {
-		k->state = CS_WAIT_REGION;
+		call_set_state(k, CS_WAIT_REGION);
 		return;
 	}
 	if (!c->region || !c->ep[k->svc].url) {

@@ -99,6 +99,10 @@ typedef struct awc_config {
 	 * (creds.h) when this is NULL; a client made with awc_client_new() and no
 	 * factory signs nothing (its calls fail with HK_ERR_NO_CREDENTIALS). */
 	creds_source_factory_fn creds_factory;
+	/* Optional debug trace: one line per call state transition ("aws call ec2
+	 * CreateNetworkInterface: WAIT_TOKEN -> IN_FLIGHT"). Never sees secrets. */
+	void (*debug)(void *arg, const char *fmt, ...) HK_PRINTF(2, 3);
+	void *debug_arg;
 } awc_config;
 
 /* The outcome of one call, after retries. Everything is borrowed and valid only

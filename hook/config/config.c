@@ -319,6 +319,31 @@ hook_match hook_config_match_event(const hook_config *cfg, const char *asg, cons
 	return HOOK_MATCH_FOREIGN_HOOK;
 }
 
+const char *hook_result_str(hook_result r)
+{
+	return r == HOOK_RESULT_ABANDON ? "ABANDON" : "CONTINUE";
+}
+
+hook_result hook_result_of(const char *s)
+{
+	return s && strcmp(s, "ABANDON") == 0 ? HOOK_RESULT_ABANDON : HOOK_RESULT_CONTINUE;
+}
+
+/* aws/'s call-state trace as debug log lines (only when debug is on). */
+static void aws_debug(void *arg, const char *fmt, ...) HK_PRINTF(2, 3);
+static void aws_debug(void *arg, const char *fmt, ...)
+{
+	(void)arg;
+	if (!hook_log_enabled(HOOK_LOG_DEBUG))
+		return;
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	hook_log(HOOK_LOG_DEBUG, line, NULL);
+}
+
 hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg, awc_client **ret)
 {
 	awc_bucket_override ov[TBUCKET_OVERRIDES_MAX];
@@ -340,5 +365,6 @@ hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg, awc_
 	ac.bucket_scale = cfg->aws_rate_scale > 0 ? cfg->aws_rate_scale : 1.0;
 	ac.bucket_overrides = n ? ov : NULL;
 	ac.n_bucket_overrides = n;
+	ac.debug = aws_debug;
 	return awsclient_new(base, &ac, ret);
 }

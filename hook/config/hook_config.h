@@ -25,6 +25,12 @@ typedef enum hook_result {
 	HOOK_RESULT_ABANDON = 0,
 	HOOK_RESULT_CONTINUE,
 } hook_result;
+/* "CONTINUE" / "ABANDON". */
+const char *hook_result_str(hook_result r);
+/* A stored or received result string as hook_result: "ABANDON" is ABANDON,
+ * anything else (NULL, "", "CONTINUE") is CONTINUE. Results are compared as
+ * this enum, never as strings. */
+hook_result hook_result_of(const char *s);
 
 typedef enum hook_terminate_mode {
 	HOOK_TERMINATE_DELETE = 0,	      /* detach and delete the ENIs ourselves */

@@ -130,9 +130,7 @@ static void dispatch(eng_action *a)
 		 * late (AWS answers ValidationError if the action is over) */
 		a->resume_complete = false;
 		a->completing = true;
-		eng_action_complete(a, a->rec.result && strcmp(a->rec.result, "ABANDON") == 0
-					   ? HOOK_RESULT_ABANDON
-					   : HOOK_RESULT_CONTINUE);
+		eng_action_complete(a, hook_result_of(a->rec.result));
 		return;
 	}
 	if (eng_action_past_giveup(a)) {

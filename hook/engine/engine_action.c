@@ -287,11 +287,6 @@ bool eng_wait_turn(eng_action *a, void (*then)(eng_action *))
 	return true;
 }
 
-static hook_result result_of(const char *s)
-{
-	return s && strcmp(s, "ABANDON") == 0 ? HOOK_RESULT_ABANDON : HOOK_RESULT_CONTINUE;
-}
-
 /* `done` (just finished, unlinked) ends its turn: the parked actions of its
  * instance go on, oldest first. One of the same transition (another of our
  * hooks on the same launch or terminate) takes done's result: one piece of
@@ -319,7 +314,7 @@ static void wake_siblings(hook_eng *e, const eng_action *done, hook_action_state
 				"transition's other hook",
 				f);
 			w->completing = true;
-			eng_action_complete(w, result_of(result));
+			eng_action_complete(w, hook_result_of(result));
 			continue;
 		}
 		if (then)
@@ -384,13 +379,13 @@ static void complete_cb(const awc_result *res, const asg_empty_out *out, void *a
 
 static void complete_send(eng_action *a)
 {
-	const char *res_s = a->rec.result && *a->rec.result ? a->rec.result : "CONTINUE";
+	hook_result result = hook_result_of(a->rec.result);
 	asg_lifecycle_action_req req = {
 	    .hook_name = a->rec.hook,
 	    .group_name = a->rec.asg,
 	    .token = a->rec.token,
 	    .instance_id = a->rec.instance_id,
-	    .result = strcmp(res_s, "ABANDON") == 0 ? ASG_RESULT_ABANDON : ASG_RESULT_CONTINUE,
+	    .result = result == HOOK_RESULT_ABANDON ? ASG_RESULT_ABANDON : ASG_RESULT_CONTINUE,
 	};
 	a->complete_tries++;
 	a->inflight++;
@@ -424,7 +419,7 @@ static void complete_cb(const awc_result *res, const asg_empty_out *out, void *a
 	a->inflight--;
 	eng_health_from(a->eng, res);
 	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-	const char *result = a->rec.result && *a->rec.result ? a->rec.result : "CONTINUE";
+	const char *result = hook_result_str(hook_result_of(a->rec.result));
 	if (f == ENG_FAULT_NONE) {
 		json_t *x = json_pack("{s:s,s:s}", "result", result, "aws_request_id",
 				      res->request_id ? res->request_id : "");
@@ -465,7 +460,7 @@ static void complete_cb(const awc_result *res, const asg_empty_out *out, void *a
 
 void eng_action_complete(eng_action *a, hook_result result)
 {
-	const char *r = result == HOOK_RESULT_CONTINUE ? "CONTINUE" : "ABANDON";
+	const char *r = hook_result_str(result);
 	free(a->rec.result);
 	a->rec.result = strdup(r);
 	if (!a->rec.result) {

@@ -528,8 +528,8 @@ hook_engine_verdict hook_engine_sibling_verdict(const hook_action *self, const h
 		const hook_action *o = &others[i];
 		if (o->id == self->id || !hook_engine_same_episode(self, o))
 			continue;
-		if (o->state == HOOK_ACTION_DONE && o->result &&
-		    strcmp(o->result, "ABANDON") == 0) {
+		if (o->state == HOOK_ACTION_DONE &&
+		    hook_result_of(o->result) == HOOK_RESULT_ABANDON) {
 			if (ret_by)
 				*ret_by = o->id;
 			return ENG_VERDICT_ABANDONED;

@@ -4,6 +4,7 @@
 #include "hk_test.h"
 
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -701,6 +702,55 @@ static void awc_deadline_far_keeps_retries(void **state)
 	assert_int_equal(fsrv_count(f->srv, "/"), 3);
 }
 
+/* The call state changes in one place and every transition is traced: a
+ * throttled call retried once goes WAIT_REGION (initial) -> WAIT_CREDS ->
+ * IN_FLIGHT (a bucket token at once: no WAIT_TOKEN) -> BACKOFF -> WAIT_CREDS
+ * -> IN_FLIGHT -> DONE. */
+static char g_trace[2048];
+
+static void trace_cb(void *arg, const char *fmt, ...)
+{
+	(void)arg;
+	size_t n = strlen(g_trace);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(g_trace + n, sizeof(g_trace) - n, fmt, ap);
+	va_end(ap);
+	n = strlen(g_trace);
+	if (n + 1 < sizeof(g_trace)) {
+		g_trace[n] = '\n';
+		g_trace[n + 1] = '\0';
+	}
+}
+
+static void awc_state_transitions_traced(void **state)
+{
+	struct fx *f = *state;
+	g_trace[0] = '\0';
+	f->cfg.debug = trace_cb;
+	start_throttled(f, 1);
+	f->cfg.debug = NULL;
+	awc_call_opts o = {.idempotent = true, .max_attempts = 2};
+	query_opts(f, &o);
+	assert_int_equal(f->res.err, HK_ERR_THROTTLED);
+	assert_int_equal(f->res.attempts, 2);
+	const char *want[] = {"ec2 AttachNetworkInterface: WAIT_REGION -> WAIT_CREDS",
+			      "WAIT_CREDS -> IN_FLIGHT",
+			      "IN_FLIGHT -> BACKOFF",
+			      "BACKOFF -> WAIT_CREDS",
+			      "WAIT_CREDS -> IN_FLIGHT",
+			      "IN_FLIGHT -> DONE"};
+	const char *at = g_trace;
+	for (size_t i = 0; i < HK_ARRAY_LEN(want); i++) {
+		const char *p = strstr(at, want[i]);
+		if (!p)
+			fail_msg("missing \"%s\" after offset %zu in trace:\n%s", want[i],
+				 (size_t)(at - g_trace), g_trace);
+		at = p + strlen(want[i]);
+	}
+	assert_null(strstr(g_trace, "AKIA")); /* no secrets in the trace */
+}
+
 /* A call's own deadline (awc_call_opts.deadline_us) applies to that call only:
  * the next call, without one, retries as usual. */
 static void awc_call_deadline_is_per_call(void **state)
@@ -759,6 +809,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(awc_deadline_stops_retries, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_deadline_far_keeps_retries, setup, teardown),
     cmocka_unit_test_setup_teardown(awc_call_deadline_is_per_call, setup, teardown),
+    cmocka_unit_test_setup_teardown(awc_state_transitions_traced, setup, teardown),
 };
 
 HK_TEST_MAIN(tests)
