@@ -62,10 +62,17 @@ typedef struct plan_result {
 } plan_result;
 
 /* Returned by the steps below; the message is in err. */
-typedef enum { P_OK = 0, P_RUNTIME = PLAN_EXIT_RUNTIME, P_USAGE = PLAN_EXIT_USAGE } plan_status;
+/* Errors are hk_err like everywhere else: HK_ERR_INVALID for bad options or
+ * input (exit 2), anything else is a runtime failure (exit 1). */
+static int plan_exit_code(hk_err err)
+{
+	if (err == HK_OK)
+		return 0;
+	return err == HK_ERR_INVALID ? PLAN_EXIT_USAGE : PLAN_EXIT_RUNTIME;
+}
 
-static plan_status fail(char *err, plan_status st, const char *fmt, ...) HK_PRINTF(3, 4);
-static plan_status fail(char *err, plan_status st, const char *fmt, ...)
+static hk_err fail(char *err, hk_err st, const char *fmt, ...) HK_PRINTF(3, 4);
+static hk_err fail(char *err, hk_err st, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -76,14 +83,14 @@ static plan_status fail(char *err, plan_status st, const char *fmt, ...)
 	return st;
 }
 
-static plan_status list_add(plan_list *l, const char *text, size_t len, const char *where,
-			    cidr_resv_kind kind, char *err)
+static hk_err list_add(plan_list *l, const char *text, size_t len, const char *where,
+		       cidr_resv_kind kind, char *err)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
 		plan_item *v = realloc(l->v, cap * sizeof(*v));
 		if (!v)
-			return fail(err, P_RUNTIME, "out of memory");
+			return fail(err, HK_ERR_NOMEM, "out of memory");
 		l->v = v;
 		l->cap = cap;
 	}
@@ -94,10 +101,10 @@ static plan_status list_add(plan_list *l, const char *text, size_t len, const ch
 	if (!it->text || !it->where) {
 		free(it->text);
 		free(it->where);
-		return fail(err, P_RUNTIME, "out of memory");
+		return fail(err, HK_ERR_NOMEM, "out of memory");
 	}
 	l->n++;
-	return P_OK;
+	return HK_OK;
 }
 
 static void list_free(plan_list *l)
@@ -145,7 +152,7 @@ static const char *show(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-static plan_status set_count(plan_cfg *cfg, const char *s, const char *where, char *err)
+static hk_err set_count(plan_cfg *cfg, const char *s, const char *where, char *err)
 {
 	char b[128];
 	errno = 0;
@@ -155,38 +162,39 @@ static plan_status set_count(plan_cfg *cfg, const char *s, const char *where, ch
 	if (digits)
 		v = strtoul(s, &end, 10);
 	if (!digits || (errno && errno != ERANGE) || !end || *end)
-		return fail(err, P_USAGE, "%s%s: not a number", where, show(s, b, sizeof(b)));
+		return fail(err, HK_ERR_INVALID, "%s%s: not a number", where,
+			    show(s, b, sizeof(b)));
 	if (errno == ERANGE || v < 1 || v > PLAN_COUNT_MAX)
-		return fail(err, P_USAGE, "%s%s: must be 1 to %u", where, show(s, b, sizeof(b)),
-			    PLAN_COUNT_MAX);
+		return fail(err, HK_ERR_INVALID, "%s%s: must be 1 to %u", where,
+			    show(s, b, sizeof(b)), PLAN_COUNT_MAX);
 	cfg->count = v;
-	return P_OK;
+	return HK_OK;
 }
 
 /* ---- JSON input (schema in docs/plan.md) ---- */
 
-static plan_status json_string_item(plan_list *l, json_t *v, const char *label, const char *path,
-				    cidr_resv_kind kind, char *err)
+static hk_err json_string_item(plan_list *l, json_t *v, const char *label, const char *path,
+			       cidr_resv_kind kind, char *err)
 {
 	char where[PLAN_WHERE_LEN];
 	if (!json_is_string(v))
-		return fail(err, P_USAGE, "%s: %s: must be a string", label, path);
+		return fail(err, HK_ERR_INVALID, "%s: %s: must be a string", label, path);
 	snprintf(where, sizeof(where), "%s: %s: ", label, path);
 	return list_add(l, json_string_value(v), json_string_length(v), where, kind, err);
 }
 
 /* One element of "reservations": a CIDR string (explicit) or
  * {"cidr": ..., "type": "explicit" | "prefix"}. */
-static plan_status plan_json_reservation(plan_cfg *cfg, json_t *e, const char *label,
-					 const char *path, char *err)
+static hk_err plan_json_reservation(plan_cfg *cfg, json_t *e, const char *label, const char *path,
+				    char *err)
 {
-	plan_status st = P_OK;
+	hk_err st = HK_OK;
 	char kb[128];
 	if (json_is_string(e)) {
 		return json_string_item(&cfg->resv, e, label, path, CIDR_RESV_EXPLICIT, err);
 	}
 	if (!json_is_object(e)) {
-		st = fail(err, P_USAGE,
+		st = fail(err, HK_ERR_INVALID,
 			  "%s: %s: must be a CIDR string or an object "
 			  "{\"cidr\": ..., \"type\": ...}",
 			  label, path);
@@ -207,14 +215,14 @@ static plan_status plan_json_reservation(plan_cfg *cfg, json_t *e, const char *l
 			else if (t && !strcmp(t, "prefix"))
 				kind = CIDR_RESV_PREFIX;
 			else {
-				st = fail(err, P_USAGE,
+				st = fail(err, HK_ERR_INVALID,
 					  "%s: %s.type: must be "
 					  "\"explicit\" or \"prefix\"",
 					  label, path);
 				return st;
 			}
 		} else {
-			st = fail(err, P_USAGE,
+			st = fail(err, HK_ERR_INVALID,
 				  "%s: %s: unknown key \"%s\" (expected "
 				  "cidr, type)",
 				  label, path, show(k2, kb, sizeof(kb)));
@@ -222,7 +230,7 @@ static plan_status plan_json_reservation(plan_cfg *cfg, json_t *e, const char *l
 		}
 	}
 	if (!cidr) {
-		st = fail(err, P_USAGE, "%s: %s: missing \"cidr\"", label, path);
+		st = fail(err, HK_ERR_INVALID, "%s: %s: missing \"cidr\"", label, path);
 		return st;
 	}
 	char p2[80];
@@ -231,35 +239,34 @@ static plan_status plan_json_reservation(plan_cfg *cfg, json_t *e, const char *l
 }
 
 /* One top-level key of the --input JSON. */
-static plan_status plan_json_key(plan_cfg *cfg, const char *key, json_t *v, const char *label,
-				 char *err)
+static hk_err plan_json_key(plan_cfg *cfg, const char *key, json_t *v, const char *label, char *err)
 {
-	plan_status st = P_OK;
+	hk_err st = HK_OK;
 	char path[64];
 	char kb[128];
 	if (!strcmp(key, "subnet_cidr")) {
 		if (!json_is_string(v)) {
-			st = fail(err, P_USAGE, "%s: subnet_cidr: must be a string", label);
+			st = fail(err, HK_ERR_INVALID, "%s: subnet_cidr: must be a string", label);
 			return st;
 		}
 		if (cfg->subnet)
-			return P_OK; /* --subnet-cidr wins */
+			return HK_OK; /* --subnet-cidr wins */
 		char where[PLAN_WHERE_LEN];
 		snprintf(where, sizeof(where), "%s: subnet_cidr: ", label);
 		cfg->subnet = strndup(json_string_value(v), json_string_length(v));
 		cfg->subnet_where = strdup(where);
 		if (!cfg->subnet || !cfg->subnet_where) {
-			st = fail(err, P_RUNTIME, "out of memory");
+			st = fail(err, HK_ERR_NOMEM, "out of memory");
 			return st;
 		}
 	} else if (!strcmp(key, "count")) {
 		if (!json_is_integer(v)) {
-			st = fail(err, P_USAGE, "%s: count: must be an integer", label);
+			st = fail(err, HK_ERR_INVALID, "%s: count: must be an integer", label);
 			return st;
 		}
 		json_int_t n = json_integer_value(v);
 		if (n < 1 || n > (json_int_t)PLAN_COUNT_MAX) {
-			st = fail(err, P_USAGE,
+			st = fail(err, HK_ERR_INVALID,
 				  "%s: count: %" JSON_INTEGER_FORMAT ": must be 1 to %u", label, n,
 				  PLAN_COUNT_MAX);
 			return st;
@@ -268,7 +275,8 @@ static plan_status plan_json_key(plan_cfg *cfg, const char *key, json_t *v, cons
 			cfg->count = (unsigned long)n;
 	} else if (!strcmp(key, "used")) {
 		if (!json_is_array(v)) {
-			st = fail(err, P_USAGE, "%s: used: must be an array of strings", label);
+			st = fail(err, HK_ERR_INVALID, "%s: used: must be an array of strings",
+				  label);
 			return st;
 		}
 		size_t i;
@@ -281,7 +289,7 @@ static plan_status plan_json_key(plan_cfg *cfg, const char *key, json_t *v, cons
 		}
 	} else if (!strcmp(key, "reservations")) {
 		if (!json_is_array(v)) {
-			st = fail(err, P_USAGE, "%s: reservations: must be an array", label);
+			st = fail(err, HK_ERR_INVALID, "%s: reservations: must be an array", label);
 			return st;
 		}
 		size_t i;
@@ -296,7 +304,7 @@ static plan_status plan_json_key(plan_cfg *cfg, const char *key, json_t *v, cons
 		if (json_is_string(v))
 			return json_string_item(&cfg->pods, v, label, "pod_range", 0, err);
 		if (!json_is_array(v)) {
-			st = fail(err, P_USAGE,
+			st = fail(err, HK_ERR_INVALID,
 				  "%s: pod_range: must be a string or an array of strings", label);
 			return st;
 		}
@@ -310,34 +318,34 @@ static plan_status plan_json_key(plan_cfg *cfg, const char *key, json_t *v, cons
 		}
 	} else if (!strcmp(key, "comment") || !strcmp(key, "description")) {
 		if (!json_is_string(v)) {
-			st = fail(err, P_USAGE, "%s: %s: must be a string", label, key);
+			st = fail(err, HK_ERR_INVALID, "%s: %s: must be a string", label, key);
 			return st;
 		}
 	} else {
-		st = fail(err, P_USAGE,
+		st = fail(err, HK_ERR_INVALID,
 			  "%s: unknown key \"%s\" (expected subnet_cidr, count, used, "
 			  "reservations, pod_range, comment)",
 			  label, show(key, kb, sizeof(kb)));
 		return st;
 	}
-	return P_OK;
+	return HK_OK;
 }
 
 /* Parse the JSON text of an --input file into cfg. Keys already set on the command
  * line (subnet, count) win over the file's. */
-static plan_status plan_cfg_from_json(plan_cfg *cfg, const char *text, size_t len,
-				      const char *label, char *err)
+static hk_err plan_cfg_from_json(plan_cfg *cfg, const char *text, size_t len, const char *label,
+				 char *err)
 {
 	json_error_t jerr;
-	plan_status st = P_OK;
+	hk_err st = HK_OK;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		char jb[256];
-		return fail(err, P_USAGE, "%s: line %d column %d: %s", label, jerr.line,
+		return fail(err, HK_ERR_INVALID, "%s: line %d column %d: %s", label, jerr.line,
 			    jerr.column, show(jerr.text, jb, sizeof(jb)));
 	}
 	if (!json_is_object(root)) {
-		st = fail(err, P_USAGE, "%s: the top level must be a JSON object", label);
+		st = fail(err, HK_ERR_INVALID, "%s: the top level must be a JSON object", label);
 		goto out;
 	}
 	const char *key;
@@ -352,29 +360,30 @@ out:
 	return st;
 }
 
-static plan_status load_input(plan_cfg *cfg, char *err)
+static hk_err load_input(plan_cfg *cfg, char *err)
 {
 	const char *path = cfg->input;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return fail(err, P_USAGE, "--input %s: cannot open: %s", path, strerror(errno));
-	plan_status st = P_OK;
+		return fail(err, HK_ERR_INVALID, "--input %s: cannot open: %s", path,
+			    strerror(errno));
+	hk_err st = HK_OK;
 	size_t cap = 64 * 1024, len = 0;
 	char *buf = malloc(cap);
 	if (!buf) {
 		fclose(f);
-		return fail(err, P_RUNTIME, "out of memory");
+		return fail(err, HK_ERR_NOMEM, "out of memory");
 	}
 	for (;;) {
 		if (len == cap) {
 			if (cap >= PLAN_INPUT_MAX) {
-				st = fail(err, P_USAGE, "--input %s: larger than %u bytes", path,
-					  PLAN_INPUT_MAX);
+				st = fail(err, HK_ERR_INVALID, "--input %s: larger than %u bytes",
+					  path, PLAN_INPUT_MAX);
 				goto out;
 			}
 			char *nb = realloc(buf, cap * 2);
 			if (!nb) {
-				st = fail(err, P_RUNTIME, "out of memory");
+				st = fail(err, HK_ERR_NOMEM, "out of memory");
 				goto out;
 			}
 			buf = nb;
@@ -384,7 +393,7 @@ static plan_status load_input(plan_cfg *cfg, char *err)
 		len += n;
 		if (n == 0) {
 			if (ferror(f)) {
-				st = fail(err, P_USAGE, "--input %s: cannot read: %s", path,
+				st = fail(err, HK_ERR_INVALID, "--input %s: cannot read: %s", path,
 					  strerror(errno));
 				goto out;
 			}
@@ -402,26 +411,27 @@ out:
 
 /* ---- building the plan ---- */
 
-static plan_status mark_used_text(cidr_pool *pool, const char *s, size_t len, const char *where,
-				  char *err)
+static hk_err mark_used_text(cidr_pool *pool, const char *s, size_t len, const char *where,
+			     char *err)
 {
 	cidr_prefix p;
 	hk_errinfo ei = {0};
 	if (cidr_parse_prefix_n(s, len, CIDR_PARSE_BARE, &p, &ei) != HK_OK ||
 	    cidr_pool_mark_used(pool, &p, &ei) != HK_OK)
-		return fail(err, ei.code == HK_ERR_NOMEM ? P_RUNTIME : P_USAGE, "%s%s", where,
-			    ei.text);
-	return P_OK;
+		return fail(err, ei.code == HK_ERR_NOMEM ? HK_ERR_NOMEM : HK_ERR_INVALID, "%s%s",
+			    where, ei.text);
+	return HK_OK;
 }
 
 /* One address or CIDR per line (several blank-separated ones are fine too);
  * '#' starts a comment. */
-static plan_status mark_used_file(cidr_pool *pool, const char *path, char *err)
+static hk_err mark_used_file(cidr_pool *pool, const char *path, char *err)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return fail(err, P_USAGE, "--used %s: cannot open: %s", path, strerror(errno));
-	plan_status st = P_OK;
+		return fail(err, HK_ERR_INVALID, "--used %s: cannot open: %s", path,
+			    strerror(errno));
+	hk_err st = HK_OK;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t got;
@@ -450,26 +460,27 @@ static plan_status mark_used_file(cidr_pool *pool, const char *path, char *err)
 		}
 	}
 	if (ferror(f))
-		st = fail(err, P_USAGE, "--used %s: cannot read: %s", path, strerror(errno));
+		st = fail(err, HK_ERR_INVALID, "--used %s: cannot read: %s", path, strerror(errno));
 out:
 	free(line);
 	fclose(f);
 	return st;
 }
 
-static plan_status plan_build(const plan_cfg *cfg, plan_result *res, char *err)
+static hk_err plan_build(const plan_cfg *cfg, plan_result *res, char *err)
 {
 	hk_errinfo ei = {0};
 	cidr_pool *pool = NULL;
-	plan_status st = P_OK;
+	hk_err st = HK_OK;
 	cidr_range *pods = NULL;
 	memset(res, 0, sizeof(*res));
 
 	if (!cfg->subnet)
-		return fail(err, P_USAGE, "missing --subnet-cidr (or \"subnet_cidr\" in --input)");
+		return fail(err, HK_ERR_INVALID,
+			    "missing --subnet-cidr (or \"subnet_cidr\" in --input)");
 	if (cidr_parse_prefix(cfg->subnet, 0, &res->subnet, &ei) != HK_OK ||
 	    cidr_pool_new(&res->subnet, &pool, &ei) != HK_OK)
-		return fail(err, ei.code == HK_ERR_NOMEM ? P_RUNTIME : P_USAGE, "%s%s",
+		return fail(err, ei.code == HK_ERR_NOMEM ? HK_ERR_NOMEM : HK_ERR_INVALID, "%s%s",
 			    cfg->subnet_where, ei.text);
 	for (size_t i = 0; i < cfg->used.n; i++) {
 		const plan_item *it = &cfg->used.v[i];
@@ -484,15 +495,15 @@ static plan_status plan_build(const plan_cfg *cfg, plan_result *res, char *err)
 		cidr_prefix p;
 		if (cidr_parse_prefix(it->text, 0, &p, &ei) != HK_OK ||
 		    cidr_pool_reserve(pool, &p, it->kind, &ei) != HK_OK) {
-			st = fail(err, ei.code == HK_ERR_NOMEM ? P_RUNTIME : P_USAGE, "%s%s",
-				  it->where, ei.text);
+			st = fail(err, ei.code == HK_ERR_NOMEM ? HK_ERR_NOMEM : HK_ERR_INVALID,
+				  "%s%s", it->where, ei.text);
 			goto out;
 		}
 	}
 	if (cfg->pods.n) {
 		pods = calloc(cfg->pods.n, sizeof(*pods));
 		if (!pods) {
-			st = fail(err, P_RUNTIME, "out of memory");
+			st = fail(err, HK_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		for (size_t i = 0; i < cfg->pods.n; i++) {
@@ -500,13 +511,15 @@ static plan_status plan_build(const plan_cfg *cfg, plan_result *res, char *err)
 			/* One at a time first, so the message says which one is bad. */
 			if (cidr_parse_range(it->text, CIDR_PARSE_BARE, &pods[i], &ei) != HK_OK ||
 			    cidr_pool_set_pod_range(pool, &pods[i], 1, &ei) != HK_OK) {
-				st = fail(err, ei.code == HK_ERR_NOMEM ? P_RUNTIME : P_USAGE,
+				st = fail(err,
+					  ei.code == HK_ERR_NOMEM ? HK_ERR_NOMEM : HK_ERR_INVALID,
 					  "%s%s", it->where, ei.text);
 				goto out;
 			}
 		}
 		if (cidr_pool_set_pod_range(pool, pods, cfg->pods.n, &ei) != HK_OK) {
-			st = fail(err, P_RUNTIME, "%s", ei.text);
+			st = fail(err, ei.code == HK_ERR_NOMEM ? HK_ERR_NOMEM : HK_ERR_FULL, "%s",
+				  ei.text);
 			goto out;
 		}
 	}
@@ -515,20 +528,20 @@ static plan_status plan_build(const plan_cfg *cfg, plan_result *res, char *err)
 	cidr_pool_stats_get(pool, &res->before);
 	res->addrs = calloc(n, sizeof(cidr_addr));
 	if (!res->addrs) {
-		st = fail(err, P_RUNTIME, "out of memory");
+		st = fail(err, HK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	hk_err e = cidr_pool_alloc(pool, n, res->addrs);
 	if (e == HK_ERR_FULL) {
 		cidr_str a, b;
-		st = fail(err, P_RUNTIME,
+		st = fail(err, HK_ERR_FULL,
 			  "cannot place %zu worker%s: subnet %s has only %s free address%s", n,
 			  n == 1 ? "" : "s", cidr_prefix_str(&res->subnet, &a),
 			  cidr_u128_str(res->before.free, &b), res->before.free == 1 ? "" : "es");
 		goto out;
 	}
 	if (e != HK_OK) {
-		st = fail(err, P_RUNTIME, "allocation failed: %s", hk_err_str(e));
+		st = fail(err, e, "allocation failed: %s", hk_err_str(e));
 		goto out;
 	}
 	res->n = n;
@@ -537,7 +550,7 @@ static plan_status plan_build(const plan_cfg *cfg, plan_result *res, char *err)
 out:
 	free(pods);
 	cidr_pool_free(pool);
-	if (st != P_OK)
+	if (st != HK_OK)
 		result_cleanup(res);
 	return st;
 }
@@ -653,7 +666,7 @@ enum {
 	OPT_JSON,
 };
 
-static plan_status parse_options(plan_cfg *cfg, int argc, char **argv, char *err)
+static hk_err parse_options(plan_cfg *cfg, int argc, char **argv, char *err)
 {
 	static const struct option opts[] = {
 	    {"subnet-cidr", required_argument, NULL, OPT_SUBNET},
@@ -667,7 +680,7 @@ static plan_status parse_options(plan_cfg *cfg, int argc, char **argv, char *err
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	plan_status st = P_OK;
+	hk_err st = HK_OK;
 	char b[128];
 	optind = 0; /* full re-initialisation (glibc): main may not be the only caller */
 	opterr = 0;
@@ -682,7 +695,7 @@ static plan_status parse_options(plan_cfg *cfg, int argc, char **argv, char *err
 			cfg->subnet = strdup(optarg);
 			cfg->subnet_where = strdup("--subnet-cidr ");
 			if (!cfg->subnet || !cfg->subnet_where)
-				return fail(err, P_RUNTIME, "out of memory");
+				return fail(err, HK_ERR_NOMEM, "out of memory");
 			break;
 		case OPT_COUNT:
 			st = set_count(cfg, optarg, "--count ", err);
@@ -703,7 +716,7 @@ static plan_status parse_options(plan_cfg *cfg, int argc, char **argv, char *err
 			break;
 		case OPT_INPUT:
 			if (cfg->input)
-				return fail(err, P_USAGE, "--input given twice");
+				return fail(err, HK_ERR_INVALID, "--input given twice");
 			cfg->input = optarg;
 			break;
 		case OPT_JSON:
@@ -713,20 +726,21 @@ static plan_status parse_options(plan_cfg *cfg, int argc, char **argv, char *err
 			cfg->help = true;
 			break;
 		case ':':
-			return fail(err, P_USAGE, "option %s needs a value",
+			return fail(err, HK_ERR_INVALID, "option %s needs a value",
 				    show(argv[optind - 1], b, sizeof(b)));
 		default:
-			return fail(err, P_USAGE,
+			return fail(err, HK_ERR_INVALID,
 				    "invalid option '%s' (see multus-hookd plan --help)",
 				    show(argv[optind - 1], b, sizeof(b)));
 		}
-		if (st != P_OK)
+		if (st != HK_OK)
 			return st;
 	}
 	if (optind < argc)
-		return fail(err, P_USAGE, "unexpected argument '%s' (see multus-hookd plan --help)",
+		return fail(err, HK_ERR_INVALID,
+			    "unexpected argument '%s' (see multus-hookd plan --help)",
 			    show(argv[optind], b, sizeof(b)));
-	return P_OK;
+	return HK_OK;
 }
 
 int hook_cmd_plan(int argc, char **argv)
@@ -736,27 +750,27 @@ int hook_cmd_plan(int argc, char **argv)
 	char err[PLAN_ERR_LEN] = "";
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&res, 0, sizeof(res));
-	plan_status st = parse_options(&cfg, argc, argv, err);
-	if (st == P_OK && cfg.help) {
+	hk_err st = parse_options(&cfg, argc, argv, err);
+	if (st == HK_OK && cfg.help) {
 		plan_usage(stdout);
 		goto out;
 	}
-	if (st == P_OK && cfg.input)
+	if (st == HK_OK && cfg.input)
 		st = load_input(&cfg, err);
-	if (st == P_OK)
+	if (st == HK_OK)
 		st = plan_build(&cfg, &res, err);
-	if (st == P_OK) {
+	if (st == HK_OK) {
 		if (cfg.json)
 			plan_print_json(stdout, &res);
 		else
 			plan_print_text(stdout, &res);
 		if (fflush(stdout) != 0)
-			st = fail(err, P_RUNTIME, "cannot write the plan: %s", strerror(errno));
+			st = fail(err, HK_ERR_IO, "cannot write the plan: %s", strerror(errno));
 	}
 out:
-	if (st != P_OK)
+	if (st != HK_OK)
 		fprintf(stderr, "multus-hookd plan: %s\n", err);
 	result_cleanup(&res);
 	cfg_cleanup(&cfg);
-	return (int)st;
+	return plan_exit_code(st);
 }

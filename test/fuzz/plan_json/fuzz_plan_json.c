@@ -58,15 +58,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	plan_result res;
 	char err[PLAN_ERR_LEN] = "";
 	memset(&cfg, 0, sizeof(cfg));
-	plan_status st = plan_cfg_from_json(&cfg, (const char *)data, size, "fuzz.json", err);
-	if (st == P_OK) {
+	hk_err st = plan_cfg_from_json(&cfg, (const char *)data, size, "fuzz.json", err);
+	if (st == HK_OK) {
 		st = plan_build(&cfg, &res, err);
-		if (st == P_OK) {
+		if (st == HK_OK) {
 			check_result(&cfg, &res);
 			result_cleanup(&res);
 		}
 	}
-	if (st != P_OK) {
+	if (st != HK_OK) {
 		/* One line of printable text: input bytes are escaped in messages. */
 		CHECK(err[0] != '\0');
 		for (const char *p = err; *p; p++)
