@@ -416,6 +416,11 @@ class Delivery:
     # --- bookkeeping -----------------------------------------------------
     def record(self, item, attempt, **fields):
         with self.lock:
+            gen = getattr(item, "generation", None)
+            if gen is not None and gen != self.generation:
+                # an attempt that was already running when reset() came: its
+                # outcome belongs to the world that was reset
+                return {"dropped": True}
             self.attempt_seq += 1
             entry = {
                 "seq": self.attempt_seq,
