@@ -37,7 +37,7 @@ typedef struct httpc_request {
 	bool no_proxy;		 /* never use a proxy (metadata endpoints) */
 	bool sensitive;		 /* the response carries secrets: wipe it when freed
 				  * (request headers and body are always wiped) */
-	/* For fetches of untrusted URLs (hook/sns.c). All optional. */
+	/* For fetches of untrusted URLs (hook/intake/sns.c). All optional. */
 	bool https_only;	/* refuse any scheme but https */
 	const char *ca_file;	/* PEM trust roots instead of the system store
 				 * (CURLOPT_CAINFO); verification stays on */

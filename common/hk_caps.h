@@ -38,7 +38,7 @@
 #define HK_CAP_ADMIN_LIST  1000u	   /* GET /v1/actions ?limit= ceiling */
 #define HK_CAP_SNS_MESSAGE (64u * 1024u)   /* SNS envelope Message string */
 
-/* ---- SNS and SQS intake (hook/sns.c, hook/sqs_intake.c) ---- */
+/* ---- SNS and SQS intake (hook/intake/sns.c, hook/intake/sqs.c) ---- */
 #define HK_CAP_SNS_URL		(2u * 1024u) /* SigningCertURL, SubscribeURL */
 #define HK_CAP_SNS_FIELD	(2u * 1024u) /* other envelope strings (ids, ARN, token, signature) */
 #define HK_CAP_SNS_CERT		(64u * 1024u)  /* signing certificate PEM download */

@@ -303,7 +303,7 @@ void cfg_parse_testing(vctx *v, json_t *root, hook_config *cfg)
 		cfg->test_time_scale = d;
 }
 
-/* ---- SNS and SQS intake (docs/intake.md; hook/sns.c, hook/sqs_intake.c) ---- */
+/* ---- SNS and SQS intake (docs/intake.md; hook/intake/sns.c, hook/intake/sqs.c) ---- */
 #define DEF_SQS_WAIT_TIME_S	     20u
 #define DEF_SQS_MAX_MESSAGES	     10u
 #define DEF_SQS_VISIBILITY_TIMEOUT_S 60u

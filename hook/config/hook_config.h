@@ -135,7 +135,7 @@ typedef struct hook_config {
 	unsigned shutdown_grace_ms;	 /* default 20000 */
 	hook_node_group *groups;
 	size_t n_groups;
-	/* ---- SNS and SQS intake (hook/sns.c, hook/sqs_intake.c; docs/intake.md) ---- */
+	/* ---- SNS and SQS intake (hook/intake/sns.c, hook/intake/sqs.c; docs/intake.md) ---- */
 	bool sns_enabled;	   /* POST /v1/sns answers (default false: 404) */
 	char **sns_topic_arns;	   /* allow-list: exact TopicArns */
 	size_t n_sns_topic_arns;   /* >= 1 when sns_enabled */

@@ -1,5 +1,5 @@
 /* libFuzzer target for the --input JSON of `multus-hookd plan`: the schema walk
- * (plan_cfg_from_json) and plan_build on whatever it accepts. hook/plan.c is
+ * (plan_cfg_from_json) and plan_build on whatever it accepts. hook/cli/plan.c is
  * included so its static functions can be driven without files or stdout.
  * Checks: a failure leaves one message; a success gives `count` ascending addresses
  * inside the subnet, none AWS-reserved, and --json output that jansson parses back

@@ -69,7 +69,7 @@ DEFAULT_HOOKS = (LAUNCH_HOOK, TERMINATE_HOOK)
 LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 
-# Tags the engine puts on every ENI it creates (hook/engine_internal.h).
+# Tags the engine puts on every ENI it creates (hook/engine/engine_internal.h).
 TAG_NO_MANAGE = "node.k8s.amazonaws.com/no_manage"
 TAG_INSTANCE = "multus-hookd/instance-id"
 TAG_NETWORK = "multus-hookd/network"

@@ -1,5 +1,5 @@
 """End to end: a terminate whose DetachNetworkInterface fails once
-(hook/engine_terminate.c, docs/engine.md "Terminate").
+(hook/engine/engine_terminate.c, docs/engine.md "Terminate").
 
 One instance is launched with one Multus ENI; then a fault rule makes the
 simulator answer the next DetachNetworkInterface with a 500 before acting (the

@@ -1,4 +1,4 @@
-"""End to end: GET /readyz and the AWS readiness probe (hook/probe.c,
+"""End to end: GET /readyz and the AWS readiness probe (hook/admin/probe.c,
 docs/operations.md "Readiness") against the AWS simulator.
 
   Reachable   right credentials: once the first probe (STS GetCallerIdentity)

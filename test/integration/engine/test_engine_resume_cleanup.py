@@ -1,4 +1,4 @@
-"""End to end: a cleanup resumed after a crash heartbeats (hook/engine.c
+"""End to end: a cleanup resumed after a crash heartbeats (hook/engine/
 begin()/hooks_apply, docs/engine.md "Restart and resume").
 
 Scale 0.05, HeartbeatTimeout 60 s (3 s real), heartbeat margin 1 s: the

@@ -1,5 +1,5 @@
 """End to end: a completion resumed after a crash survives a transient error
-(hook/engine.c begin()/complete_cb, docs/engine.md "Restart and resume").
+(hook/engine/ begin()/complete_cb, docs/engine.md "Restart and resume").
 
 The launch reaches COMPLETING while the simulator answers every
 CompleteLifecycleAction with a 500 (before acting: AWS state unchanged). The

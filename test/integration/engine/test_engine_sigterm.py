@@ -1,6 +1,6 @@
 """End to end: SIGTERM while launches are in flight (issue 5 section 7: "SIGTERM
 stops intake, finishes or checkpoints in-flight work within a grace period,
-and exits 0"; hook/serve.c on_stop_signal, the engine's drain).
+and exits 0"; hook/cli/serve.c on_stop_signal, the engine's drain).
 
 Two networks ("sig" eth1 first-free, "media" eth2 dhcp), an ASG of 4, and
 every AttachNetworkInterface held by the simulator (latency fault), so at

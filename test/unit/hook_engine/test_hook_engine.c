@@ -1,4 +1,4 @@
-/* Unit tests of the engine's pure helpers (hook/engine_internal.h). */
+/* Unit tests of the engine's pure helpers (hook/engine/engine_internal.h). */
 #include "hk_test.h"
 
 #include <stdbool.h>

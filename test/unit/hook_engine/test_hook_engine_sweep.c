@@ -1,4 +1,4 @@
-/* Unit tests of the orphan sweep's pure batching (hook/engine_sweep.c):
+/* Unit tests of the orphan sweep's pure batching (hook/engine/engine_sweep.c):
  * eng_sweep_distinct (sort + drop repeats) and eng_sweep_batch_len (the
  * DescribeInstances batches of at most ENG_SWEEP_BATCH ids). */
 #include "hk_test.h"

@@ -1,4 +1,4 @@
-/* SNS verification pieces (hook/sns.c): envelope parsing, the exact string to
+/* SNS verification pieces (hook/intake/sns.c): envelope parsing, the exact string to
  * sign, URL checks against SSRF tricks, certificate chains and RSA signatures.
  * Keys and certificates are made at test time (a CA, a signer it issued, and
  * an unrelated self-signed signer); signatures are made here over strings the
