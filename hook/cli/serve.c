@@ -40,7 +40,8 @@ static void print_problems(FILE *out, const char *path, const hook_problems *p)
 
 static void check_usage(FILE *out)
 {
-	fprintf(out, "usage: multus-hookd check-config --config FILE [--no-files]\n\n"
+	fprintf(out, "usage: multus-hookd check-config [--no-files] --config FILE\n"
+		     "       multus-hookd check-config [--no-files] FILE\n\n"
 		     "Validate the configuration and print one line per problem.\n"
 		     "  --config FILE   the JSON configuration (see docs/configuration.md)\n"
 		     "  --no-files      do not read the auth secret files\n"
@@ -73,6 +74,9 @@ int hook_cmd_check_config(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* The file may also be given as the one argument: check-config FILE. */
+	if (!path && optind == argc - 1)
+		path = argv[optind++];
 	if (!path || optind != argc) {
 		check_usage(stderr);
 		return 2;

@@ -40,6 +40,22 @@ class TopLevel(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("usage: multus-hookd", r.stderr)
 
+    def test_check_config_takes_the_file_as_its_argument(self):
+        src = os.environ.get("HOOKD_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+        cfg = os.path.join(src, "docs", "examples", "config-minimal.json")
+        r = run("check-config", cfg, "--no-files")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("valid: 1 node group", r.stdout)
+        self.assertEqual(run("check-config", "--config", cfg, "--no-files").stdout, r.stdout)
+        # still one file only, and a missing file is an error, not usage
+        r = run("check-config", cfg, cfg)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage: multus-hookd check-config", r.stderr)
+        r = run("check-config", "/nonexistent/hookd.json")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/nonexistent/hookd.json", r.stderr)
+        self.assertNotIn("usage:", r.stderr)
+
     def test_unknown_command_is_named(self):
         r = run("frobnicate")
         self.assertEqual(r.returncode, 2)
