@@ -176,48 +176,20 @@ out:
 hk_err hook_config_load(const char *path, unsigned flags, hook_config **ret_cfg,
 			hook_problems *probs)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		hook_problems_add(probs, "%s: cannot open: %s", path, strerror(errno));
-		return HK_ERR_IO;
+	/* The capped read of common/; its message names the file, which the
+	 * callers print in front of every problem already: say it once. */
+	char *buf = NULL;
+	size_t len = 0;
+	hk_errinfo ei = {0};
+	hk_err err = hk_file_read(path, HK_CAP_CONFIG_FILE, &buf, &len, &ei);
+	if (err != HK_OK) {
+		const char *why = ei.text;
+		size_t pl = strlen(path);
+		if (!strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2))
+			why += pl + 2;
+		hook_problems_add(probs, "%s", why);
+		return err == HK_ERR_NOT_FOUND ? HK_ERR_IO : err;
 	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		hook_problems_add(probs, "%s: not a regular file", path);
-		close(fd);
-		return HK_ERR_IO;
-	}
-	if (st.st_size > (off_t)HK_CAP_CONFIG_FILE) {
-		hook_problems_add(probs, "%s: larger than %u bytes", path, HK_CAP_CONFIG_FILE);
-		close(fd);
-		return HK_ERR_TOO_LARGE;
-	}
-	size_t cap = (size_t)st.st_size + 1, len = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return HK_ERR_NOMEM;
-	}
-	hk_err err = HK_OK;
-	for (;;) {
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			hook_problems_add(probs, "%s: read failed: %s", path, strerror(errno));
-			err = HK_ERR_IO;
-			break;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len == cap) { /* grew while we read it */
-			hook_problems_add(probs, "%s: changed while being read", path);
-			err = HK_ERR_IO;
-			break;
-		}
-	}
-	close(fd);
 	if (err == HK_OK) {
 		char *dir = strdup(path);
 		if (!dir) {

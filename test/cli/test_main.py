@@ -53,7 +53,8 @@ class TopLevel(unittest.TestCase):
         self.assertIn("usage: multus-hookd check-config", r.stderr)
         r = run("check-config", "/nonexistent/hookd.json")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("/nonexistent/hookd.json", r.stderr)
+        self.assertIn("/nonexistent/hookd.json: cannot open: No such file or directory", r.stderr)
+        self.assertNotIn("hookd.json: /nonexistent/hookd.json", r.stderr)  # named once
         self.assertNotIn("usage:", r.stderr)
 
     def test_unknown_command_is_named(self):
