@@ -84,7 +84,9 @@ static void base_fields(eng_action *a, json_t *f)
 	json_object_set_new(f, "action_id", json_integer((json_int_t)a->rec.id));
 	json_object_set_new(f, "instance", json_string(a->rec.instance_id));
 	json_object_set_new(f, "step", json_string(hook_engine_step_str(a->step)));
-	json_object_set_new(f, "group", json_string(a->rec.asg));
+	/* "group" is the node group everywhere, "asg" the Auto Scaling group */
+	json_object_set_new(f, "group", json_string(a->rec.group ? a->rec.group : ""));
+	json_object_set_new(f, "asg", json_string(a->rec.asg));
 	json_object_set_new(f, "token", json_string(tp));
 }
 
