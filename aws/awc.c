@@ -327,7 +327,7 @@ static void http_done_success(awc_call *k, const httpc_response *r, creds_value 
 		json_error_t je;
 		json_t *j = r->body_len ? json_loadb(r->body, r->body_len, 0, &je) : json_object();
 		perr = j ? HK_OK : HK_ERR_PARSE;
-		if (j && awc_json_depth(j, HK_CAP_JSON_DEPTH) > HK_CAP_JSON_DEPTH) {
+		if (j && hk_json_tree_depth(j, HK_CAP_JSON_DEPTH) > HK_CAP_JSON_DEPTH) {
 			json_decref(j);
 			j = NULL;
 			perr = HK_ERR_TOO_LARGE;

@@ -49,31 +49,3 @@ void awc_json_error_parse(const httpc_response *r, char **ret_code, char **ret_m
 		*ret_msg = strdup(msg);
 	json_decref(j);
 }
-
-unsigned awc_json_depth(const json_t *j, unsigned limit)
-{
-	if (limit == 0)
-		return 1;
-	unsigned max = 0;
-	if (json_is_object(j)) {
-		const char *key;
-		json_t *v;
-		json_object_foreach((json_t *)(uintptr_t)j, key, v)
-		{
-			unsigned d = awc_json_depth(v, limit - 1);
-			max = d > max ? d : max;
-		}
-		return max + 1;
-	}
-	if (json_is_array(j)) {
-		size_t i;
-		json_t *v;
-		json_array_foreach(j, i, v)
-		{
-			unsigned d = awc_json_depth(v, limit - 1);
-			max = d > max ? d : max;
-		}
-		return max + 1;
-	}
-	return 1;
-}

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "awc.h"
+#include "hk_json.h"
 #include "awsconf.h"
 #include "creds_value.h"
 #include "httpc.h"
@@ -78,7 +79,6 @@ struct awc_client {
 const char *awc_find_header(const httpc_response *r, const char *a, const char *b);
 bool awc_code_is_expired_token(const char *code);
 void awc_json_error_parse(const httpc_response *r, char **ret_code, char **ret_msg);
-unsigned awc_json_depth(const json_t *j, unsigned limit);
 void awc_region_done(hk_err err, const char *region, const char *errtext, void *arg);
 hk_err awc_region_from_config(awc_client *c, const awc_config *cfg, hk_errinfo *ei);
 const char *awc_awsconf_env_adapter(const char *name, void *arg);

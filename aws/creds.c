@@ -28,6 +28,7 @@
 #include "awsxml.h"
 #include "calls_internal.h"
 #include "hk_caps.h"
+#include "hk_json.h"
 #include "hk_util.h"
 #include "query.h"
 
@@ -181,37 +182,6 @@ bool creds_container_uri_allowed(const char *uri)
 	curl_free(host);
 	curl_url_cleanup(u);
 	return ok;
-}
-
-/* Nesting of a JSON value, bounded: stops counting at limit + 1. */
-static unsigned json_depth(const json_t *j, unsigned limit)
-{
-	if (limit == 0)
-		return 1;
-	unsigned max = 0;
-	if (json_is_object(j)) {
-		const char *k;
-		json_t *v;
-		json_object_foreach((json_t *)(uintptr_t)j, k, v)
-		{
-			unsigned d = json_depth(v, limit - 1);
-			if (d > max)
-				max = d;
-		}
-		return max + 1;
-	}
-	if (json_is_array(j)) {
-		size_t i;
-		json_t *v;
-		json_array_foreach(j, i, v)
-		{
-			unsigned d = json_depth(v, limit - 1);
-			if (d > max)
-				max = d;
-		}
-		return max + 1;
-	}
-	return 1;
 }
 
 /* ---- delivery ---------------------------------------------------------- */
@@ -394,7 +364,7 @@ hk_err creds_from_json(const char *body, size_t len, const char *token_key, cons
 		return HK_ERR_PARSE;
 	}
 	hk_err err = HK_ERR_PARSE;
-	if (!json_is_object(j) || json_depth(j, HK_CAP_JSON_DEPTH) > HK_CAP_JSON_DEPTH) {
+	if (!json_is_object(j) || hk_json_tree_depth(j, HK_CAP_JSON_DEPTH) > HK_CAP_JSON_DEPTH) {
 		snprintf(errbuf, errlen, "credentials JSON is not a flat object");
 		goto out;
 	}

@@ -3,6 +3,8 @@
  * say exactly why and where, with the offending value in the message. */
 #include "cidr_internal.h"
 
+#include "hk_util.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -134,17 +136,6 @@ bool cidr_addr_is_v4_mapped(const cidr_addr *a)
 
 /* ---- parsing ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -235,7 +226,7 @@ static bool parse_v6(const char *s, size_t len, uint8_t out[16], char *why, size
 		size_t start = i;
 		unsigned v = 0;
 		int h;
-		while (i < len && (h = hexval(s[i])) >= 0 && i - start < 5) {
+		while (i < len && (h = hk_hexval(s[i])) >= 0 && i - start < 5) {
 			v = (v << 4) | (unsigned)h;
 			i++;
 		}

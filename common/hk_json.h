@@ -15,6 +15,10 @@
  * skips strings, so it runs before the parser can recurse). */
 bool hk_json_depth_ok(const char *buf, size_t len, unsigned max);
 
+/* Nesting depth of a parsed value (a scalar is 1), counted no further than
+ * limit + 1: enough to compare against a cap without walking a huge tree. */
+unsigned hk_json_tree_depth(const json_t *j, unsigned limit);
+
 /* Parse `buf` (not necessarily NUL-terminated) with duplicate keys rejected and
  * nesting capped at HK_CAP_JSON_DEPTH. `what` (may be NULL) prefixes the
  * message: "<what>: JSON nested deeper than N levels" or "<what>: not valid

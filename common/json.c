@@ -34,6 +34,36 @@ bool hk_json_depth_ok(const char *buf, size_t len, unsigned max)
 	return true;
 }
 
+unsigned hk_json_tree_depth(const json_t *j, unsigned limit)
+{
+	if (limit == 0)
+		return 1;
+	unsigned max = 0;
+	if (json_is_object(j)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)(uintptr_t)j, k, v)
+		{
+			unsigned d = hk_json_tree_depth(v, limit - 1);
+			if (d > max)
+				max = d;
+		}
+		return max + 1;
+	}
+	if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v)
+		{
+			unsigned d = hk_json_tree_depth(v, limit - 1);
+			if (d > max)
+				max = d;
+		}
+		return max + 1;
+	}
+	return 1;
+}
+
 hk_err hk_json_load(const char *buf, size_t len, const char *what, json_t **ret, hk_errinfo *ei)
 {
 	const char *sep = what ? ": " : "";
