@@ -65,7 +65,7 @@ hk_err asg_build_record_heartbeat(const asg_lifecycle_action_req *req, cq_params
 
 /* <XResponse><XResult/><ResponseMetadata><RequestId/></ResponseMetadata>. The
  * Result element carries nothing for these two; its absence is tolerated. */
-static void read_empty(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void asg_read_empty(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	asg_empty_out *o = outp;
 	char name[96];
@@ -75,54 +75,6 @@ static void read_empty(cq_rd *r, const xmlDoc *doc, void *outp, const char **nex
 		return;
 	o->request_id =
 	    cq_x_str_opt_nonempty(r, awsxml_child(root, "ResponseMetadata"), "RequestId");
-}
-
-static void deliver_empty(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((asg_empty_fn)fn)(res, out, arg);
-}
-
-/* A second completion fails ("No active Lifecycle Action found"), so an
- * ambiguous failure is not retried blindly; a heartbeat may be repeated. */
-const cq_spec asg_spec_complete_lifecycle_action = {
-    .svc = AWC_SVC_AUTOSCALING,
-    .action = "CompleteLifecycleAction",
-    .idempotent = false,
-    .out_size = sizeof(asg_empty_out),
-    .read_xml = read_empty,
-    .deliver = deliver_empty,
-};
-
-const cq_spec asg_spec_record_heartbeat = {
-    .svc = AWC_SVC_AUTOSCALING,
-    .action = "RecordLifecycleActionHeartbeat",
-    .idempotent = true,
-    .out_size = sizeof(asg_empty_out),
-    .read_xml = read_empty,
-    .deliver = deliver_empty,
-};
-
-hk_err asg_complete_lifecycle_action(awc_client *c, const asg_lifecycle_action_req *req,
-				     asg_empty_fn done, void *arg, const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = asg_build_complete_lifecycle_action(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &asg_spec_complete_lifecycle_action, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
-}
-
-hk_err asg_record_lifecycle_action_heartbeat(awc_client *c, const asg_lifecycle_action_req *req,
-					     asg_empty_fn done, void *arg,
-					     const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = asg_build_record_heartbeat(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &asg_spec_record_heartbeat, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }
 
 /* ---- DescribeLifecycleHooks --------------------------------------------------- */
@@ -157,8 +109,7 @@ static void read_hook(cq_rd *r, const xmlNode *m, asg_lifecycle_hook *h)
 	h->global_timeout_s = cq_x_uint(r, m, "GlobalTimeout", false, 0);
 }
 
-static void read_describe_lifecycle_hooks(cq_rd *r, const xmlDoc *doc, void *outp,
-					  const char **next)
+void asg_read_describe_lifecycle_hooks(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	asg_describe_lifecycle_hooks_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeLifecycleHooksResponse");
@@ -178,32 +129,6 @@ static void read_describe_lifecycle_hooks(cq_rd *r, const xmlDoc *doc, void *out
 		read_hook(r, m, &v[i++]);
 	o->hooks = v;
 	o->n_hooks = i;
-}
-
-static void deliver_hooks(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((asg_describe_lifecycle_hooks_fn)fn)(res, out, arg);
-}
-
-const cq_spec asg_spec_describe_lifecycle_hooks = {
-    .svc = AWC_SVC_AUTOSCALING,
-    .action = "DescribeLifecycleHooks",
-    .idempotent = true,
-    .out_size = sizeof(asg_describe_lifecycle_hooks_out),
-    .read_xml = read_describe_lifecycle_hooks,
-    .deliver = deliver_hooks,
-};
-
-hk_err asg_describe_lifecycle_hooks(awc_client *c, const asg_describe_lifecycle_hooks_req *req,
-				    asg_describe_lifecycle_hooks_fn done, void *arg,
-				    const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = asg_build_describe_lifecycle_hooks(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &asg_spec_describe_lifecycle_hooks, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }
 
 /* ---- DescribeAutoScalingGroups ------------------------------------------------ */
@@ -324,7 +249,7 @@ static void read_group(cq_rd *r, const xmlNode *m, asg_group *g)
 	cq_x_tags(r, m, "Tags", "member", "Key", "Value", &g->tags, &g->n_tags);
 }
 
-static void read_describe_groups(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void asg_read_describe_groups(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct dg_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeAutoScalingGroupsResponse");
@@ -345,31 +270,4 @@ static void read_describe_groups(cq_rd *r, const xmlDoc *doc, void *outp, const 
 			read_group(r, m, &v[o->pub.n_groups++]);
 	}
 	*next = cq_x_peek(res, "NextToken");
-}
-
-static void deliver_groups(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((asg_describe_groups_fn)fn)(res, out, arg);
-}
-
-const cq_spec asg_spec_describe_groups = {
-    .svc = AWC_SVC_AUTOSCALING,
-    .action = "DescribeAutoScalingGroups",
-    .idempotent = true,
-    .paginated = true,
-    .out_size = sizeof(struct dg_out),
-    .read_xml = read_describe_groups,
-    .deliver = deliver_groups,
-};
-
-hk_err asg_describe_auto_scaling_groups(awc_client *c, const asg_describe_groups_req *req,
-					asg_describe_groups_fn done, void *arg,
-					const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = asg_build_describe_groups(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &asg_spec_describe_groups, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }

@@ -16,6 +16,7 @@
 
 #include "awc.h"
 #include "awscalls.h"
+#include "calls_table.h"
 #include "hk_common.h"
 
 struct event_base;
@@ -150,8 +151,10 @@ typedef struct cq_call cq_call;
 /* Reads one response page into `out` (appending), returning the next page's
  * token (borrowed from the document, NULL or "" when none) through
  * *ret_next_token. Errors go into r. */
-typedef void (*cq_xml_read_fn)(cq_rd *r, const xmlDoc *doc, void *out, const char **ret_next_token);
-typedef void (*cq_json_read_fn)(cq_rd *r, const json_t *json, void *out);
+typedef void cq_xml_read(cq_rd *r, const xmlDoc *doc, void *out, const char **ret_next_token);
+typedef void cq_json_read(cq_rd *r, const json_t *json, void *out);
+typedef cq_xml_read *cq_xml_read_fn;
+typedef cq_json_read *cq_json_read_fn;
 /* Calls the typed user callback `fn` (cast back to its real type). */
 typedef void (*cq_generic_fn)(void);
 typedef void (*cq_deliver_fn)(cq_generic_fn fn, const awc_result *res, const void *out, void *arg);
@@ -223,71 +226,32 @@ typedef struct cq_transport {
 /* ---- each call's spec, builder and reader ----------------------------------
  * Builders validate the request and return the complete parameter list (Action
  * and Version first); HK_ERR_INVALID with ei->text naming the field. */
-extern const cq_spec ec2_spec_describe_instances;
-extern const cq_spec ec2_spec_describe_instance_types;
-extern const cq_spec ec2_spec_describe_subnets;
-extern const cq_spec ec2_spec_describe_network_interfaces;
-extern const cq_spec ec2_spec_get_subnet_cidr_reservations;
-extern const cq_spec ec2_spec_create_subnet_cidr_reservation;
-extern const cq_spec ec2_spec_delete_subnet_cidr_reservation;
-extern const cq_spec ec2_spec_create_network_interface;
-extern const cq_spec ec2_spec_attach_network_interface;
-extern const cq_spec ec2_spec_detach_network_interface;
-extern const cq_spec ec2_spec_delete_network_interface;
-extern const cq_spec ec2_spec_modify_network_interface_attribute;
-extern const cq_spec ec2_spec_create_tags;
-extern const cq_spec ec2_spec_assign_ipv6_addresses;
-extern const cq_spec asg_spec_complete_lifecycle_action;
-extern const cq_spec asg_spec_record_heartbeat;
-extern const cq_spec asg_spec_describe_lifecycle_hooks;
-extern const cq_spec asg_spec_describe_groups;
-extern const cq_spec sts_spec_get_caller_identity;
-extern const cq_spec sts_spec_assume_role_web_identity;
-extern const cq_spec sqs_spec_receive;
-extern const cq_spec sqs_spec_empty;
+/* The specs and their readers (calls_table.h; the readers live in the
+ * service files). */
+#define CQ_DECLARE_SPEC(spec, fn_type, svc, act, proto, reader, size, ...)                         \
+	extern const cq_spec spec;                                                                 \
+	cq_##proto##_read reader;
+CQ_SPECS(CQ_DECLARE_SPEC)
+#undef CQ_DECLARE_SPEC
+/* DescribeInstanceTypes' finish step: fills the client's type cache. */
+hk_err ec2_finish_instance_types(cq_call *call, void *out, hk_errinfo *ei);
 
-HK_MUST_CHECK hk_err ec2_build_describe_instances(const ec2_describe_instances_req *req,
-						  cq_params **ret, hk_errinfo *ei);
+/* The builders of the calls that take one request struct (calls_table.h). */
+#define CQ_DECLARE_BUILDER(name, req_type, fn_type, builder, spec)                                 \
+	HK_MUST_CHECK hk_err builder(const req_type *req, cq_params **ret, hk_errinfo *ei);
+CQ_STARTS(CQ_DECLARE_BUILDER)
+#undef CQ_DECLARE_BUILDER
+
 HK_MUST_CHECK hk_err ec2_build_describe_instance_types(const ec2_describe_instance_types_req *req,
 						       cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_describe_subnets(const ec2_describe_subnets_req *req,
-						cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_describe_network_interfaces(
-    const ec2_describe_network_interfaces_req *req, cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_get_subnet_cidr_reservations(
-    const ec2_get_subnet_cidr_reservations_req *req, cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_create_subnet_cidr_reservation(
-    const ec2_create_subnet_cidr_reservation_req *req, cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_delete_subnet_cidr_reservation(
-    const ec2_delete_subnet_cidr_reservation_req *req, cq_params **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err ec2_build_create_network_interface(const ec2_create_network_interface_req *req,
-							cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_attach_network_interface(const ec2_attach_network_interface_req *req,
-							cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_detach_network_interface(const ec2_detach_network_interface_req *req,
-							cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_delete_network_interface(const ec2_delete_network_interface_req *req,
 							cq_params **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err ec2_build_modify_source_dest_check(const char *eni_id, bool enabled,
 							cq_params **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err ec2_build_modify_delete_on_termination(const char *eni_id,
 							    const char *attachment_id, bool enabled,
 							    cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_assign_ipv6_addresses(const ec2_assign_ipv6_addresses_req *req,
-						     cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err ec2_build_create_tags(const ec2_create_tags_req *req, cq_params **ret,
-					   hk_errinfo *ei);
-HK_MUST_CHECK hk_err asg_build_complete_lifecycle_action(const asg_lifecycle_action_req *req,
-							 cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err asg_build_record_heartbeat(const asg_lifecycle_action_req *req,
-						cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err asg_build_describe_lifecycle_hooks(const asg_describe_lifecycle_hooks_req *req,
-							cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err asg_build_describe_groups(const asg_describe_groups_req *req, cq_params **ret,
-					       hk_errinfo *ei);
 HK_MUST_CHECK hk_err sts_build_get_caller_identity(cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err sts_build_assume_role_web_identity(const sts_assume_role_web_identity_req *req,
-							cq_params **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err sqs_build_receive(const sqs_receive_req *req, json_t **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err sqs_build_delete(const char *queue_url, const char *receipt_handle,
 				      json_t **ret, hk_errinfo *ei);

@@ -116,7 +116,7 @@ static void read_instance(cq_rd *r, const xmlNode *it, ec2_instance *in)
 	in->n_enis = i;
 }
 
-static void read_describe_instances(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void ec2_read_describe_instances(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct di_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeInstancesResponse");
@@ -141,33 +141,6 @@ static void read_describe_instances(cq_rd *r, const xmlDoc *doc, void *outp, con
 			read_instance(r, it, &v[o->pub.n_instances++]);
 	}
 	*next = cq_x_peek(root, "nextToken");
-}
-
-static void deliver_describe_instances(cq_generic_fn fn, const awc_result *res, const void *out,
-				       void *arg)
-{
-	((ec2_describe_instances_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_describe_instances = {
-    .svc = AWC_SVC_EC2,
-    .action = "DescribeInstances",
-    .idempotent = true,
-    .paginated = true,
-    .out_size = sizeof(struct di_out),
-    .read_xml = read_describe_instances,
-    .deliver = deliver_describe_instances,
-};
-
-hk_err ec2_describe_instances(awc_client *c, const ec2_describe_instances_req *req,
-			      ec2_describe_instances_fn done, void *arg, const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_describe_instances(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_describe_instances, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }
 
 const ec2_instance *ec2_instances_find(const ec2_describe_instances_out *out,
@@ -225,7 +198,7 @@ static void read_instance_type(cq_rd *r, const xmlNode *it, ec2_instance_type *t
 	t->n_cards = i;
 }
 
-static void read_describe_instance_types(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void ec2_read_describe_instance_types(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct dit_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeInstanceTypesResponse");
@@ -289,7 +262,7 @@ static const ec2_instance_type *cache_find(const struct ec2_type_cache *tc, cons
 }
 
 /* After AWS answered: remember the types (a full cache just stops growing). */
-static hk_err finish_instance_types(cq_call *call, void *outp, hk_errinfo *ei)
+hk_err ec2_finish_instance_types(cq_call *call, void *outp, hk_errinfo *ei)
 {
 	const struct dit_out *o = outp;
 	struct ec2_type_cache **slot = cq_client_type_cache(cq_call_client(call));
@@ -327,23 +300,6 @@ static hk_err finish_instance_types(cq_call *call, void *outp, hk_errinfo *ei)
 	(void)ei;
 	return HK_OK;
 }
-
-static void deliver_describe_instance_types(cq_generic_fn fn, const awc_result *res,
-					    const void *out, void *arg)
-{
-	((ec2_describe_instance_types_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_describe_instance_types = {
-    .svc = AWC_SVC_EC2,
-    .action = "DescribeInstanceTypes",
-    .idempotent = true,
-    .paginated = true,
-    .out_size = sizeof(struct dit_out),
-    .read_xml = read_describe_instance_types,
-    .deliver = deliver_describe_instance_types,
-    .finish = finish_instance_types,
-};
 
 /* Every requested type is cached: build the answer from the cache. */
 static hk_err answer_from_cache(const struct ec2_type_cache *tc,
@@ -476,7 +432,7 @@ static void read_subnet(cq_rd *r, const xmlNode *it, ec2_subnet *s)
 	s->n_ipv6_cidrs = i;
 }
 
-static void read_describe_subnets(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void ec2_read_describe_subnets(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct ds_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeSubnetsResponse");
@@ -496,33 +452,6 @@ static void read_describe_subnets(cq_rd *r, const xmlDoc *doc, void *outp, const
 			read_subnet(r, it, &v[o->pub.n_subnets++]);
 	}
 	*next = cq_x_peek(root, "nextToken");
-}
-
-static void deliver_describe_subnets(cq_generic_fn fn, const awc_result *res, const void *out,
-				     void *arg)
-{
-	((ec2_describe_subnets_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_describe_subnets = {
-    .svc = AWC_SVC_EC2,
-    .action = "DescribeSubnets",
-    .idempotent = true,
-    .paginated = true,
-    .out_size = sizeof(struct ds_out),
-    .read_xml = read_describe_subnets,
-    .deliver = deliver_describe_subnets,
-};
-
-hk_err ec2_describe_subnets(awc_client *c, const ec2_describe_subnets_req *req,
-			    ec2_describe_subnets_fn done, void *arg, const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_describe_subnets(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_describe_subnets, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }
 
 /* ---- DescribeNetworkInterfaces ------------------------------------------------ */
@@ -605,8 +534,8 @@ void ec2_read_eni(cq_rd *r, const xmlNode *it, ec2_eni *e)
 	cq_x_tags(r, it, "tagSet", "item", "key", "value", &e->tags, &e->n_tags);
 }
 
-static void read_describe_network_interfaces(cq_rd *r, const xmlDoc *doc, void *outp,
-					     const char **next)
+void ec2_read_describe_network_interfaces(cq_rd *r, const xmlDoc *doc, void *outp,
+					  const char **next)
 {
 	struct dni_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeNetworkInterfacesResponse");
@@ -626,35 +555,6 @@ static void read_describe_network_interfaces(cq_rd *r, const xmlDoc *doc, void *
 			ec2_read_eni(r, it, &v[o->pub.n_enis++]);
 	}
 	*next = cq_x_peek(root, "nextToken");
-}
-
-static void deliver_describe_network_interfaces(cq_generic_fn fn, const awc_result *res,
-						const void *out, void *arg)
-{
-	((ec2_describe_network_interfaces_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_describe_network_interfaces = {
-    .svc = AWC_SVC_EC2,
-    .action = "DescribeNetworkInterfaces",
-    .idempotent = true,
-    .paginated = true,
-    .out_size = sizeof(struct dni_out),
-    .read_xml = read_describe_network_interfaces,
-    .deliver = deliver_describe_network_interfaces,
-};
-
-hk_err ec2_describe_network_interfaces(awc_client *c,
-				       const ec2_describe_network_interfaces_req *req,
-				       ec2_describe_network_interfaces_fn done, void *arg,
-				       const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_describe_network_interfaces(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_describe_network_interfaces, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }
 
 const char *ec2_eni_tag(const ec2_eni *eni, const char *key)
@@ -722,8 +622,8 @@ static void read_reservation_set(cq_rd *r, struct gscr_out *o, const xmlNode *se
 		ec2_read_cidr_reservation(r, it, ipv6, &v[o->pub.n_reservations++]);
 }
 
-static void read_get_subnet_cidr_reservations(cq_rd *r, const xmlDoc *doc, void *outp,
-					      const char **next)
+void ec2_read_get_subnet_cidr_reservations(cq_rd *r, const xmlDoc *doc, void *outp,
+					   const char **next)
 {
 	struct gscr_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "GetSubnetCidrReservationsResponse");
@@ -738,33 +638,4 @@ static void read_get_subnet_cidr_reservations(cq_rd *r, const xmlDoc *doc, void 
 	read_reservation_set(r, o, v4, false);
 	read_reservation_set(r, o, v6, true);
 	*next = cq_x_peek(root, "nextToken");
-}
-
-static void deliver_get_subnet_cidr_reservations(cq_generic_fn fn, const awc_result *res,
-						 const void *out, void *arg)
-{
-	((ec2_get_subnet_cidr_reservations_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_get_subnet_cidr_reservations = {
-    .svc = AWC_SVC_EC2,
-    .action = "GetSubnetCidrReservations",
-    .idempotent = true,
-    .paginated = true,
-    .out_size = sizeof(struct gscr_out),
-    .read_xml = read_get_subnet_cidr_reservations,
-    .deliver = deliver_get_subnet_cidr_reservations,
-};
-
-hk_err ec2_get_subnet_cidr_reservations(awc_client *c,
-					const ec2_get_subnet_cidr_reservations_req *req,
-					ec2_get_subnet_cidr_reservations_fn done, void *arg,
-					const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_get_subnet_cidr_reservations(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_get_subnet_cidr_reservations, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }

@@ -80,63 +80,14 @@ static void read_one_reservation(cq_rd *r, const xmlDoc *doc, void *outp, const 
 	ec2_read_cidr_reservation(r, res, cidr && strchr(cidr, ':') != NULL, &o->reservation);
 }
 
-static void read_create_reservation(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void ec2_read_create_reservation(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	read_one_reservation(r, doc, outp, "subnetCidrReservation");
 }
 
-static void read_delete_reservation(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void ec2_read_delete_reservation(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	read_one_reservation(r, doc, outp, "deletedSubnetCidrReservation");
-}
-
-static void deliver_reservation(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((ec2_subnet_cidr_reservation_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_create_subnet_cidr_reservation = {
-    .svc = AWC_SVC_EC2,
-    .action = "CreateSubnetCidrReservation",
-    .idempotent = false,
-    .out_size = sizeof(ec2_subnet_cidr_reservation_out),
-    .read_xml = read_create_reservation,
-    .deliver = deliver_reservation,
-};
-
-const cq_spec ec2_spec_delete_subnet_cidr_reservation = {
-    .svc = AWC_SVC_EC2,
-    .action = "DeleteSubnetCidrReservation",
-    .idempotent = false,
-    .out_size = sizeof(ec2_subnet_cidr_reservation_out),
-    .read_xml = read_delete_reservation,
-    .deliver = deliver_reservation,
-};
-
-hk_err ec2_create_subnet_cidr_reservation(awc_client *c,
-					  const ec2_create_subnet_cidr_reservation_req *req,
-					  ec2_subnet_cidr_reservation_fn done, void *arg,
-					  const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_create_subnet_cidr_reservation(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_create_subnet_cidr_reservation, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
-}
-
-hk_err ec2_delete_subnet_cidr_reservation(awc_client *c,
-					  const ec2_delete_subnet_cidr_reservation_req *req,
-					  ec2_subnet_cidr_reservation_fn done, void *arg,
-					  const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_delete_subnet_cidr_reservation(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_delete_subnet_cidr_reservation, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }
 
 /* ---- CreateNetworkInterface ------------------------------------------------- */
@@ -182,8 +133,7 @@ hk_err ec2_build_create_network_interface(const ec2_create_network_interface_req
 	return built(err, p, ret, ei, action);
 }
 
-static void read_create_network_interface(cq_rd *r, const xmlDoc *doc, void *outp,
-					  const char **next)
+void ec2_read_create_network_interface(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	ec2_create_network_interface_out *o = outp;
 	xmlNode *root = write_root(r, doc);
@@ -193,32 +143,6 @@ static void read_create_network_interface(cq_rd *r, const xmlDoc *doc, void *out
 	ec2_read_eni(r, eni, &o->eni);
 	o->client_token = cq_x_str_opt_nonempty(r, root, "clientToken");
 }
-
-static void deliver_create_network_interface(cq_generic_fn fn, const awc_result *res,
-					     const void *out, void *arg)
-{
-	((ec2_create_network_interface_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_create_network_interface = {
-    .svc = AWC_SVC_EC2,
-    .action = "CreateNetworkInterface",
-    .idempotent = false, /* true per call when a ClientToken is sent */
-    .out_size = sizeof(ec2_create_network_interface_out),
-    .read_xml = read_create_network_interface,
-    .deliver = deliver_create_network_interface,
-};
-
-/* Same reader, but a retry after an ambiguous failure is safe: EC2 answers a
- * repeated ClientToken with the ENI it already made. */
-static const cq_spec ec2_spec_create_network_interface_token = {
-    .svc = AWC_SVC_EC2,
-    .action = "CreateNetworkInterface",
-    .idempotent = true,
-    .out_size = sizeof(ec2_create_network_interface_out),
-    .read_xml = read_create_network_interface,
-    .deliver = deliver_create_network_interface,
-};
 
 hk_err ec2_create_network_interface(awc_client *c, const ec2_create_network_interface_req *req,
 				    ec2_create_network_interface_fn done, void *arg,
@@ -255,7 +179,7 @@ hk_err ec2_build_attach_network_interface(const ec2_attach_network_interface_req
 	return built(err, p, ret, ei, action);
 }
 
-static void read_attach(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void ec2_read_attach(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	ec2_attach_network_interface_out *o = outp;
 	xmlNode *root = write_root(r, doc);
@@ -263,37 +187,11 @@ static void read_attach(cq_rd *r, const xmlDoc *doc, void *outp, const char **ne
 	o->network_card_index = cq_x_uint(r, root, "networkCardIndex", false, 0);
 }
 
-static void deliver_attach(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((ec2_attach_network_interface_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_attach_network_interface = {
-    .svc = AWC_SVC_EC2,
-    .action = "AttachNetworkInterface",
-    .idempotent = false, /* a repeat fails: the engine re-reads the ENI instead */
-    .out_size = sizeof(ec2_attach_network_interface_out),
-    .read_xml = read_attach,
-    .deliver = deliver_attach,
-};
-
-hk_err ec2_attach_network_interface(awc_client *c, const ec2_attach_network_interface_req *req,
-				    ec2_attach_network_interface_fn done, void *arg,
-				    const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_attach_network_interface(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_attach_network_interface, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
-}
-
 /* ---- calls that answer <return>true</return> ---------------------------------- */
 
 /* AWS sends <return>true</return>; moto sends nothing. "false" means the call
  * did not take effect. */
-static void read_return(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void ec2_read_return(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	ec2_return_out *o = outp;
 	xmlNode *root = write_root(r, doc);
@@ -303,28 +201,6 @@ static void read_return(cq_rd *r, const xmlDoc *doc, void *outp, const char **ne
 	if (!r->err && !o->ok)
 		cq_rd_fail(r, HK_ERR_AWS, "AWS answered <return>false</return>");
 }
-
-static void deliver_return(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((ec2_return_fn)fn)(res, out, arg);
-}
-
-#define RETURN_SPEC(var, act, idem)                                                                \
-	const cq_spec var = {                                                                      \
-	    .svc = AWC_SVC_EC2,                                                                    \
-	    .action = act,                                                                         \
-	    .idempotent = idem,                                                                    \
-	    .out_size = sizeof(ec2_return_out),                                                    \
-	    .read_xml = read_return,                                                               \
-	    .deliver = deliver_return,                                                             \
-	}
-
-/* Detach and delete fail when repeated (the engine re-reads state); modify and
- * tags set a value and may be repeated. */
-RETURN_SPEC(ec2_spec_detach_network_interface, "DetachNetworkInterface", false);
-RETURN_SPEC(ec2_spec_delete_network_interface, "DeleteNetworkInterface", false);
-RETURN_SPEC(ec2_spec_modify_network_interface_attribute, "ModifyNetworkInterfaceAttribute", true);
-RETURN_SPEC(ec2_spec_create_tags, "CreateTags", true);
 
 hk_err ec2_build_detach_network_interface(const ec2_detach_network_interface_req *req,
 					  cq_params **ret, hk_errinfo *ei)
@@ -342,17 +218,6 @@ hk_err ec2_build_detach_network_interface(const ec2_detach_network_interface_req
 	return built(err, p, ret, ei, action);
 }
 
-hk_err ec2_detach_network_interface(awc_client *c, const ec2_detach_network_interface_req *req,
-				    ec2_return_fn done, void *arg, const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_detach_network_interface(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_detach_network_interface, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
-}
-
 hk_err ec2_build_delete_network_interface(const ec2_delete_network_interface_req *req,
 					  cq_params **ret, hk_errinfo *ei)
 {
@@ -365,17 +230,6 @@ hk_err ec2_build_delete_network_interface(const ec2_delete_network_interface_req
 		return err;
 	err = cq_add(p, "NetworkInterfaceId", req->eni_id);
 	return built(err, p, ret, ei, action);
-}
-
-hk_err ec2_delete_network_interface(awc_client *c, const ec2_delete_network_interface_req *req,
-				    ec2_return_fn done, void *arg, const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_delete_network_interface(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_delete_network_interface, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }
 
 hk_err ec2_build_modify_source_dest_check(const char *eni_id, bool enabled, cq_params **ret,
@@ -452,17 +306,6 @@ hk_err ec2_build_create_tags(const ec2_create_tags_req *req, cq_params **ret, hk
 	return built(err, p, ret, ei, action);
 }
 
-hk_err ec2_create_tags(awc_client *c, const ec2_create_tags_req *req, ec2_return_fn done, void *arg,
-		       const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_create_tags(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_create_tags, p, opts, NULL, NULL, (cq_generic_fn)done,
-			      arg);
-}
-
 /* ---- AssignIpv6Addresses ------------------------------------------------------- */
 
 hk_err ec2_build_assign_ipv6_addresses(const ec2_assign_ipv6_addresses_req *req, cq_params **ret,
@@ -485,7 +328,7 @@ hk_err ec2_build_assign_ipv6_addresses(const ec2_assign_ipv6_addresses_req *req,
 	return built(err, p, ret, ei, action);
 }
 
-static void read_assign_ipv6(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void ec2_read_assign_ipv6(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	ec2_assign_ipv6_addresses_out *o = outp;
 	xmlNode *root = write_root(r, doc);
@@ -494,30 +337,4 @@ static void read_assign_ipv6(cq_rd *r, const xmlDoc *doc, void *outp, const char
 	o->eni_id = cq_x_str_opt_nonempty(r, root, "networkInterfaceId");
 	cq_x_strings(r, root, "assignedIpv6Addresses", "item", NULL, &o->addresses,
 		     &o->n_addresses);
-}
-
-static void deliver_assign_ipv6(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((ec2_assign_ipv6_addresses_fn)fn)(res, out, arg);
-}
-
-const cq_spec ec2_spec_assign_ipv6_addresses = {
-    .svc = AWC_SVC_EC2,
-    .action = "AssignIpv6Addresses",
-    .idempotent = false, /* a repeated count would assign more */
-    .out_size = sizeof(ec2_assign_ipv6_addresses_out),
-    .read_xml = read_assign_ipv6,
-    .deliver = deliver_assign_ipv6,
-};
-
-hk_err ec2_assign_ipv6_addresses(awc_client *c, const ec2_assign_ipv6_addresses_req *req,
-				 ec2_assign_ipv6_addresses_fn done, void *arg,
-				 const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = ec2_build_assign_ipv6_addresses(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &ec2_spec_assign_ipv6_addresses, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
 }

@@ -59,7 +59,7 @@ hk_err sqs_build_receive(const sqs_receive_req *req, json_t **ret, hk_errinfo *e
 	return HK_OK;
 }
 
-static void read_receive(cq_rd *r, const json_t *json, void *outp)
+void sqs_read_receive(cq_rd *r, const json_t *json, void *outp)
 {
 	sqs_receive_out *o = outp;
 	if (!json_is_object(json)) {
@@ -140,21 +140,6 @@ static void read_receive(cq_rd *r, const json_t *json, void *outp)
 	o->n_messages = n;
 }
 
-static void deliver_receive(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((sqs_receive_fn)fn)(res, out, arg);
-}
-
-/* A repeated receive only delays messages until their visibility timeout. */
-const cq_spec sqs_spec_receive = {
-    .svc = AWC_SVC_SQS,
-    .action = "ReceiveMessage",
-    .idempotent = true,
-    .out_size = sizeof(sqs_receive_out),
-    .read_json = read_receive,
-    .deliver = deliver_receive,
-};
-
 hk_err sqs_receive_message(awc_client *c, const sqs_receive_req *req, sqs_receive_fn done,
 			   void *arg, const awc_call_opts *opts)
 {
@@ -210,7 +195,7 @@ hk_err sqs_build_change_visibility(const char *queue_url, const char *receipt_ha
 }
 
 /* DeleteMessage and ChangeMessageVisibility answer {} (or nothing). */
-static void read_empty(cq_rd *r, const json_t *json, void *outp)
+void sqs_read_empty(cq_rd *r, const json_t *json, void *outp)
 {
 	sqs_empty_out *o = outp;
 	if (!json_is_object(json)) {
@@ -219,21 +204,6 @@ static void read_empty(cq_rd *r, const json_t *json, void *outp)
 	}
 	o->ok = true;
 }
-
-static void deliver_empty(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((sqs_empty_fn)fn)(res, out, arg);
-}
-
-/* Deleting twice or setting the same visibility twice is harmless. */
-const cq_spec sqs_spec_empty = {
-    .svc = AWC_SVC_SQS,
-    .action = "SQS",
-    .idempotent = true,
-    .out_size = sizeof(sqs_empty_out),
-    .read_json = read_empty,
-    .deliver = deliver_empty,
-};
 
 hk_err sqs_delete_message(awc_client *c, const char *queue_url, const char *receipt_handle,
 			  sqs_empty_fn done, void *arg, const awc_call_opts *opts)

@@ -12,15 +12,3 @@ hk_err sts_get_caller_identity(awc_client *c, sts_caller_identity_fn done, void 
 	return cq_start_query(c, &sts_spec_get_caller_identity, p, opts, NULL, NULL,
 			      (cq_generic_fn)done, arg);
 }
-
-hk_err sts_assume_role_with_web_identity(awc_client *c, const sts_assume_role_web_identity_req *req,
-					 sts_credentials_fn done, void *arg,
-					 const awc_call_opts *opts)
-{
-	cq_params *p;
-	hk_err err = sts_build_assume_role_web_identity(req, &p, NULL);
-	if (err)
-		return err;
-	return cq_start_query(c, &sts_spec_assume_role_web_identity, p, opts, NULL, NULL,
-			      (cq_generic_fn)done, arg);
-}

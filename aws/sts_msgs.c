@@ -22,7 +22,7 @@ hk_err sts_build_get_caller_identity(cq_params **ret, hk_errinfo *ei)
 	return HK_OK;
 }
 
-static void read_caller_identity(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void sts_read_caller_identity(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	sts_caller_identity_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "GetCallerIdentityResponse");
@@ -31,21 +31,6 @@ static void read_caller_identity(cq_rd *r, const xmlDoc *doc, void *outp, const 
 	o->arn = cq_x_str(r, res, "Arn", true);
 	o->user_id = cq_x_str(r, res, "UserId", true);
 }
-
-static void deliver_caller_identity(cq_generic_fn fn, const awc_result *res, const void *out,
-				    void *arg)
-{
-	((sts_caller_identity_fn)fn)(res, out, arg);
-}
-
-const cq_spec sts_spec_get_caller_identity = {
-    .svc = AWC_SVC_STS,
-    .action = "GetCallerIdentity",
-    .idempotent = true,
-    .out_size = sizeof(sts_caller_identity_out),
-    .read_xml = read_caller_identity,
-    .deliver = deliver_caller_identity,
-};
 
 hk_err sts_build_assume_role_web_identity(const sts_assume_role_web_identity_req *req,
 					  cq_params **ret, hk_errinfo *ei)
@@ -73,7 +58,7 @@ hk_err sts_build_assume_role_web_identity(const sts_assume_role_web_identity_req
 	return HK_OK;
 }
 
-static void read_assume_role(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+void sts_read_assume_role(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	sts_credentials_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "AssumeRoleWithWebIdentityResponse");
@@ -85,22 +70,6 @@ static void read_assume_role(cq_rd *r, const xmlDoc *doc, void *outp, const char
 	o->expiration = cq_x_str(r, cr, "Expiration", true);
 	o->assumed_role_arn = cq_x_str_opt_nonempty(r, awsxml_child(res, "AssumedRoleUser"), "Arn");
 }
-
-static void deliver_credentials(cq_generic_fn fn, const awc_result *res, const void *out, void *arg)
-{
-	((sts_credentials_fn)fn)(res, out, arg);
-}
-
-/* A repeat only mints other credentials: safe to retry. */
-const cq_spec sts_spec_assume_role_web_identity = {
-    .svc = AWC_SVC_STS,
-    .action = "AssumeRoleWithWebIdentity",
-    .idempotent = true,
-    .out_size = sizeof(sts_credentials_out),
-    .read_xml = read_assume_role,
-    .deliver = deliver_credentials,
-    .sensitive = true,
-};
 
 hk_err sts_read_assume_role_web_identity(const xmlDoc *doc, sts_credentials_out **ret_out,
 					 hk_errinfo *ei)
