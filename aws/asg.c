@@ -13,12 +13,13 @@ struct dg_out {
 };
 
 /* Finish a builder (cq_built): on error free the list and name the problem. */
-static hk_err built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action)
+static hk_err built(hk_err err, query_params *p, query_params **ret, hk_errinfo *ei,
+		    const char *action)
 {
 	return cq_built(err, p, ret, ei, action, "an empty name or list entry");
 }
 
-static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
+static hk_err new_params(const char *action, query_params **ret, hk_errinfo *ei)
 {
 	return cq_new_params(action, CQ_ASG_VERSION, ret, ei);
 }
@@ -26,7 +27,7 @@ static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
 /* ---- CompleteLifecycleAction / RecordLifecycleActionHeartbeat ---------------- */
 
 static hk_err build_action(const char *action, const asg_lifecycle_action_req *req,
-			   bool with_result, cq_params **ret, hk_errinfo *ei)
+			   bool with_result, query_params **ret, hk_errinfo *ei)
 {
 	if (!req || !cq_set(req->hook_name) || !cq_set(req->group_name))
 		return cq_bad(ei, action, "hook_name and group_name are required");
@@ -34,30 +35,30 @@ static hk_err build_action(const char *action, const asg_lifecycle_action_req *r
 		return cq_bad(ei, action, "a token or an instance id is required");
 	if (with_result && req->result != ASG_RESULT_CONTINUE && req->result != ASG_RESULT_ABANDON)
 		return cq_bad(ei, action, "result must be CONTINUE or ABANDON");
-	cq_params *p;
+	query_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
-	err = cq_add(p, "LifecycleHookName", req->hook_name);
+	err = query_add(p, "LifecycleHookName", req->hook_name);
 	if (!err)
-		err = cq_add(p, "AutoScalingGroupName", req->group_name);
+		err = query_add(p, "AutoScalingGroupName", req->group_name);
 	if (!err && cq_set(req->token))
-		err = cq_add(p, "LifecycleActionToken", req->token);
+		err = query_add(p, "LifecycleActionToken", req->token);
 	if (!err && with_result)
-		err = cq_add(p, "LifecycleActionResult",
-			     req->result == ASG_RESULT_ABANDON ? "ABANDON" : "CONTINUE");
+		err = query_add(p, "LifecycleActionResult",
+				req->result == ASG_RESULT_ABANDON ? "ABANDON" : "CONTINUE");
 	if (!err && cq_set(req->instance_id))
-		err = cq_add(p, "InstanceId", req->instance_id);
+		err = query_add(p, "InstanceId", req->instance_id);
 	return built(err, p, ret, ei, action);
 }
 
-hk_err asg_build_complete_lifecycle_action(const asg_lifecycle_action_req *req, cq_params **ret,
+hk_err asg_build_complete_lifecycle_action(const asg_lifecycle_action_req *req, query_params **ret,
 					   hk_errinfo *ei)
 {
 	return build_action("CompleteLifecycleAction", req, true, ret, ei);
 }
 
-hk_err asg_build_record_heartbeat(const asg_lifecycle_action_req *req, cq_params **ret,
+hk_err asg_build_record_heartbeat(const asg_lifecycle_action_req *req, query_params **ret,
 				  hk_errinfo *ei)
 {
 	return build_action("RecordLifecycleActionHeartbeat", req, false, ret, ei);
@@ -65,7 +66,7 @@ hk_err asg_build_record_heartbeat(const asg_lifecycle_action_req *req, cq_params
 
 /* <XResponse><XResult/><ResponseMetadata><RequestId/></ResponseMetadata>. The
  * Result element carries nothing for these two; its absence is tolerated. */
-void asg_read_empty(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+static void asg_read_empty(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	asg_empty_out *o = outp;
 	char name[96];
@@ -80,24 +81,25 @@ void asg_read_empty(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 /* ---- DescribeLifecycleHooks --------------------------------------------------- */
 
 hk_err asg_build_describe_lifecycle_hooks(const asg_describe_lifecycle_hooks_req *req,
-					  cq_params **ret, hk_errinfo *ei)
+					  query_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "DescribeLifecycleHooks";
 	if (!req || !cq_set(req->group_name))
 		return cq_bad(ei, action, "group_name is required");
-	cq_params *p;
+	query_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
-	err = cq_add(p, "AutoScalingGroupName", req->group_name);
+	err = query_add(p, "AutoScalingGroupName", req->group_name);
 	if (!err)
 		err =
 		    cq_add_list(p, "LifecycleHookNames.member", req->hook_names, req->n_hook_names);
 	return built(err, p, ret, ei, action);
 }
 
-static void read_hook(cq_rd *r, const xmlNode *m, asg_lifecycle_hook *h)
+static void read_hook(cq_rd *r, const xmlNode *m, void *elem, const void *ctx)
 {
+	asg_lifecycle_hook *h = elem;
 	h->hook_name = cq_x_str(r, m, "LifecycleHookName", true);
 	h->group_name = cq_x_str(r, m, "AutoScalingGroupName", true);
 	h->transition = cq_x_str(r, m, "LifecycleTransition", true);
@@ -109,37 +111,25 @@ static void read_hook(cq_rd *r, const xmlNode *m, asg_lifecycle_hook *h)
 	h->global_timeout_s = cq_x_uint(r, m, "GlobalTimeout", false, 0);
 }
 
-void asg_read_describe_lifecycle_hooks(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+static void asg_read_describe_lifecycle_hooks(cq_rd *r, const xmlDoc *doc, void *outp,
+					      const char **next)
 {
 	asg_describe_lifecycle_hooks_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeLifecycleHooksResponse");
 	xmlNode *res = cq_x_need(r, root, "DescribeLifecycleHooksResult");
-	xmlNode *set = cq_x_need(r, res, "LifecycleHooks");
-	size_t n = cq_x_count(r, set, "member", HK_CAP_AWS_ITEMS);
-	if (!n || r->err)
-		return;
-	asg_lifecycle_hook *v = cq_alloc(r->a, n, sizeof(*v));
-	if (!v) {
-		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
-		return;
-	}
-	size_t i = 0;
-	for (xmlNode *m = awsxml_first_named(set, "member"); m && i < n && !r->err;
-	     m = awsxml_next_named(m, "member"))
-		read_hook(r, m, &v[i++]);
-	o->hooks = v;
-	o->n_hooks = i;
+	o->hooks = cq_x_items(r, cq_x_need(r, res, "LifecycleHooks"), "member", HK_CAP_AWS_ITEMS,
+			      sizeof(asg_lifecycle_hook), read_hook, NULL, NULL, &o->n_hooks, NULL);
 }
 
 /* ---- DescribeAutoScalingGroups ------------------------------------------------ */
 
-hk_err asg_build_describe_groups(const asg_describe_groups_req *req, cq_params **ret,
+hk_err asg_build_describe_groups(const asg_describe_groups_req *req, query_params **ret,
 				 hk_errinfo *ei)
 {
 	static const char action[] = "DescribeAutoScalingGroups";
 	if (!req)
 		return cq_bad(ei, action, "no request");
-	cq_params *p;
+	query_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
@@ -201,34 +191,27 @@ static void split_subnets(cq_rd *r, const char *list, asg_group *g)
 	g->n_subnet_ids = i;
 }
 
-static void read_instances(cq_rd *r, const xmlNode *m, asg_group *g)
+static void read_instance(cq_rd *r, const xmlNode *x, void *elem, const void *ctx)
 {
-	xmlNode *set = awsxml_child(m, "Instances");
-	size_t n = cq_x_count(r, set, "member", HK_CAP_AWS_SUBITEMS);
-	if (!n || r->err)
-		return;
-	asg_instance *v = cq_alloc(r->a, n, sizeof(*v));
-	if (!v) {
-		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
-		return;
-	}
-	size_t i = 0;
-	for (xmlNode *x = awsxml_first_named(set, "member"); x && i < n && !r->err;
-	     x = awsxml_next_named(x, "member"), i++) {
-		v[i].instance_id = cq_x_str(r, x, "InstanceId", true);
-		v[i].az = cq_x_str(r, x, "AvailabilityZone", true);
-		v[i].lifecycle_state = cq_x_str(r, x, "LifecycleState", true);
-		v[i].health_status = cq_x_str_opt_nonempty(r, x, "HealthStatus");
-		v[i].instance_type = cq_x_str_opt_nonempty(r, x, "InstanceType");
-		v[i].protected_from_scale_in =
-		    cq_x_bool(r, x, "ProtectedFromScaleIn", false, false);
-	}
-	g->instances = v;
-	g->n_instances = i;
+	asg_instance *in = elem;
+	in->instance_id = cq_x_str(r, x, "InstanceId", true);
+	in->az = cq_x_str(r, x, "AvailabilityZone", true);
+	in->lifecycle_state = cq_x_str(r, x, "LifecycleState", true);
+	in->health_status = cq_x_str_opt_nonempty(r, x, "HealthStatus");
+	in->instance_type = cq_x_str_opt_nonempty(r, x, "InstanceType");
+	in->protected_from_scale_in = cq_x_bool(r, x, "ProtectedFromScaleIn", false, false);
 }
 
-static void read_group(cq_rd *r, const xmlNode *m, asg_group *g)
+static void read_instances(cq_rd *r, const xmlNode *m, asg_group *g)
 {
+	g->instances =
+	    cq_x_items(r, awsxml_child(m, "Instances"), "member", HK_CAP_AWS_SUBITEMS,
+		       sizeof(asg_instance), read_instance, NULL, NULL, &g->n_instances, NULL);
+}
+
+static void read_group(cq_rd *r, const xmlNode *m, void *elem, const void *ctx)
+{
+	asg_group *g = elem;
 	g->name = cq_x_str(r, m, "AutoScalingGroupName", true);
 	g->arn = cq_x_str_opt_nonempty(r, m, "AutoScalingGroupARN");
 	g->min_size = cq_x_uint(r, m, "MinSize", true, 0);
@@ -249,25 +232,18 @@ static void read_group(cq_rd *r, const xmlNode *m, asg_group *g)
 	cq_x_tags(r, m, "Tags", "member", "Key", "Value", &g->tags, &g->n_tags);
 }
 
-void asg_read_describe_groups(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+static void asg_read_describe_groups(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct dg_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeAutoScalingGroupsResponse");
 	xmlNode *res = cq_x_need(r, root, "DescribeAutoScalingGroupsResult");
-	xmlNode *set = cq_x_need(r, res, "AutoScalingGroups");
-	size_t n = cq_x_count(r, set, "member", HK_CAP_AWS_ITEMS);
-	if (n && !r->err) {
-		hk_err err = HK_OK;
-		asg_group *v = cq_vec_grow(r->a, o->pub.groups, o->pub.n_groups, &o->cap, n,
-					   sizeof(*v), HK_CAP_AWS_ITEMS, &err);
-		if (!v) {
-			cq_rd_fail(r, err, "more than %u groups", HK_CAP_AWS_ITEMS);
-			return;
-		}
-		o->pub.groups = v;
-		for (xmlNode *m = awsxml_first_named(set, "member"); m && !r->err;
-		     m = awsxml_next_named(m, "member"))
-			read_group(r, m, &v[o->pub.n_groups++]);
-	}
+	o->pub.groups = cq_x_items(r, cq_x_need(r, res, "AutoScalingGroups"), "member",
+				   HK_CAP_AWS_ITEMS, sizeof(asg_group), read_group, NULL,
+				   o->pub.groups, &o->pub.n_groups, &o->cap);
 	*next = cq_x_peek(res, "NextToken");
 }
+
+/* ---- the generated part (calls_table.h) ---- */
+
+CQ_DEFINE_SPECS(CQ_SPECS_ASG)
+CQ_DEFINE_STARTS(CQ_STARTS_ASG)

@@ -55,7 +55,7 @@ struct cq_call {
 	struct cq_client_state *st;
 	awc_client *c;
 	const cq_spec *spec;
-	cq_params *params;
+	query_params *params;
 	awc_call_opts opts;
 	void *out;
 	cq_generic_fn fn;
@@ -67,11 +67,12 @@ struct cq_call {
 	struct event *ev; /* cq_start_ready() */
 };
 
-static hk_err dflt_query(awc_client *c, awc_service svc, const cq_params *p, const char *next_token,
-			 const awc_call_opts *opts, awc_done_fn done, void *arg)
+static hk_err dflt_query(awc_client *c, awc_service svc, const query_params *p,
+			 const char *next_token, const awc_call_opts *opts, awc_done_fn done,
+			 void *arg)
 {
 	query_params *q;
-	hk_err err = cq_params_to_query(p, next_token, &q);
+	hk_err err = cq_page_params(p, next_token, &q);
 	if (err)
 		return err;
 	return awc_query(c, svc, q, opts, done, arg);
@@ -123,7 +124,7 @@ static void call_free(cq_call *call)
 		event_free(call->ev);
 	if (call->out)
 		cq_arena_free(cq_arena_of(call->out));
-	cq_params_free(call->params);
+	query_params_free(call->params);
 	if (call->ctx_free)
 		call->ctx_free(call->ctx);
 	free(call->next_token);
@@ -279,14 +280,14 @@ static void on_json_done(const awc_result *res, void *arg)
 	deliver(call, res);
 }
 
-hk_err cq_start_query(awc_client *c, const cq_spec *spec, cq_params *params,
+hk_err cq_start_query(awc_client *c, const cq_spec *spec, query_params *params,
 		      const awc_call_opts *opts, void *ctx, void (*ctx_free)(void *),
 		      cq_generic_fn fn, void *arg)
 {
 	cq_call *call = NULL;
 	hk_err err = params ? call_new(c, spec, opts, fn, arg, &call) : HK_ERR_INVALID;
 	if (err) {
-		cq_params_free(params);
+		query_params_free(params);
 		if (ctx_free)
 			ctx_free(ctx);
 		return err;

@@ -54,14 +54,12 @@ void *cq_vec_grow(cq_arena *a, const void *items, size_t n, size_t *cap, size_t 
 
 /* ---- request parameters ------------------------------------------------- */
 
-/* An ordered name/value list, Action and Version first. Unlike query_params it
- * can be listed (tests compare the exact list) and reused for every page. */
-typedef struct cq_params cq_params;
-
-cq_params *cq_params_new(const char *action, const char *version);
+/* The request parameters are a query_params (query.h): ordered, Action and
+ * Version first, values wiped when freed. The builders below fill one; the
+ * driver keeps it for every page. */
 /* A new parameter list for `action` at API `version`; HK_ERR_NOMEM names itself
  * in `ei`. */
-HK_MUST_CHECK hk_err cq_new_params(const char *action, const char *version, cq_params **ret,
+HK_MUST_CHECK hk_err cq_new_params(const char *action, const char *version, query_params **ret,
 				   hk_errinfo *ei);
 /* HK_ERR_INVALID with "<action>: <what>" in `ei`: a request field is missing or
  * contradictory. */
@@ -69,34 +67,26 @@ hk_err cq_bad(hk_errinfo *ei, const char *action, const char *what);
 /* Finish a request builder: on `err` free `p` and name the problem in `ei`
  * (HK_ERR_INVALID from the list helpers means an empty entry, described by
  * `empty_what`); else hand `p` over in *ret. */
-HK_MUST_CHECK hk_err cq_built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei,
+HK_MUST_CHECK hk_err cq_built(hk_err err, query_params *p, query_params **ret, hk_errinfo *ei,
 			      const char *action, const char *empty_what);
 /* A request string that is present and not empty. */
 static inline bool cq_set(const char *s)
 {
 	return s && *s;
 }
-void cq_params_free(cq_params *p);
-size_t cq_params_count(const cq_params *p);
-const char *cq_params_name(const cq_params *p, size_t i);
-const char *cq_params_value(const cq_params *p, size_t i);
-const char *cq_params_get(const cq_params *p, const char *name);
-const char *cq_params_action(const cq_params *p);
-HK_MUST_CHECK hk_err cq_add(cq_params *p, const char *name, const char *value);
-HK_MUST_CHECK hk_err cq_addf(cq_params *p, const char *value, const char *name_fmt, ...)
-    HK_PRINTF(3, 4);
-HK_MUST_CHECK hk_err cq_add_uint(cq_params *p, const char *name, unsigned long long v);
-HK_MUST_CHECK hk_err cq_add_bool(cq_params *p, const char *name, bool v);
+HK_MUST_CHECK hk_err cq_add_uint(query_params *p, const char *name, unsigned long long v);
+HK_MUST_CHECK hk_err cq_add_bool(query_params *p, const char *name, bool v);
 /* prefix.1, prefix.2, ... = values (e.g. "InstanceId", "AutoScalingGroupNames.member"). */
-HK_MUST_CHECK hk_err cq_add_list(cq_params *p, const char *prefix, const char *const *values,
+HK_MUST_CHECK hk_err cq_add_list(query_params *p, const char *prefix, const char *const *values,
 				 size_t n);
 /* Filter.N.Name / Filter.N.Value.M. */
-HK_MUST_CHECK hk_err cq_add_filters(cq_params *p, const ec2_filter *f, size_t n);
+HK_MUST_CHECK hk_err cq_add_filters(query_params *p, const ec2_filter *f, size_t n);
 /* prefix.N.Key / prefix.N.Value (e.g. "Tag", "TagSpecification.1.Tag"). */
-HK_MUST_CHECK hk_err cq_add_tags(cq_params *p, const char *prefix, const ec2_tag *tags, size_t n);
-/* The query_params for one request: the list, plus NextToken when non-NULL. */
-HK_MUST_CHECK hk_err cq_params_to_query(const cq_params *p, const char *next_token,
-					query_params **ret);
+HK_MUST_CHECK hk_err cq_add_tags(query_params *p, const char *prefix, const ec2_tag *tags,
+				 size_t n);
+/* The parameters of one page: a copy of the list, plus NextToken when non-NULL. */
+HK_MUST_CHECK hk_err cq_page_params(const query_params *p, const char *next_token,
+				    query_params **ret);
 
 /* ---- response reading ---------------------------------------------------- */
 
@@ -130,6 +120,16 @@ bool cq_x_bool(cq_rd *r, const xmlNode *parent, const char *name, bool required,
 /* Count the `item_name` children of `set` (NULL set = 0), failing with
  * HK_ERR_TOO_LARGE past `max`. */
 size_t cq_x_count(cq_rd *r, const xmlNode *set, const char *item_name, size_t max);
+/* Reads one item of a set into `elem` (ctx: the caller's own). */
+typedef void (*cq_x_item_fn)(cq_rd *r, const xmlNode *item, void *elem, const void *ctx);
+/* The one reader of an XML item set: every `item_name` child of `set` (NULL
+ * set: none) read with fn into an array of `elem_size` elements, at most `max`.
+ * With cap NULL, a new array of exactly the items in the set, *n its count;
+ * with cap, the page accumulator `vec` (*n items, *cap room) grown and
+ * appended to, at most `max` in all. Returns the array (vec unchanged when the
+ * set is empty or on error). */
+void *cq_x_items(cq_rd *r, const xmlNode *set, const char *item_name, size_t max, size_t elem_size,
+		 cq_x_item_fn fn, const void *ctx, const void *vec, size_t *n, size_t *cap);
 /* A list of strings: every `item_name` child of child `set_name` of `parent`,
  * each the text of its child `field` (or its own text when field is NULL). */
 void cq_x_strings(cq_rd *r, const xmlNode *parent, const char *set_name, const char *item_name,
@@ -180,7 +180,7 @@ typedef struct cq_spec {
  * callback runs exactly once later; otherwise never. `ctx` (freed with
  * ctx_free after delivery, may be NULL) is available to spec->finish through
  * cq_call_ctx(). */
-HK_MUST_CHECK hk_err cq_start_query(awc_client *c, const cq_spec *spec, cq_params *params,
+HK_MUST_CHECK hk_err cq_start_query(awc_client *c, const cq_spec *spec, query_params *params,
 				    const awc_call_opts *opts, void *ctx, void (*ctx_free)(void *),
 				    cq_generic_fn fn, void *arg);
 /* Start a JSON-protocol call (SQS): `body` is borrowed (serialised at once).
@@ -217,8 +217,9 @@ void ec2_type_cache_free(struct ec2_type_cache *tc);
  * made with awc_config.call_transport uses that one instead (the unit tests'
  * fake serves recorded responses from the event loop). */
 typedef struct cq_transport {
-	hk_err (*query)(awc_client *c, awc_service svc, const cq_params *p, const char *next_token,
-			const awc_call_opts *opts, awc_done_fn done, void *arg);
+	hk_err (*query)(awc_client *c, awc_service svc, const query_params *p,
+			const char *next_token, const awc_call_opts *opts, awc_done_fn done,
+			void *arg);
 	hk_err (*json)(awc_client *c, awc_service svc, const char *target, const json_t *body,
 		       const awc_call_opts *opts, awc_done_fn done, void *arg);
 } cq_transport;
@@ -226,32 +227,28 @@ typedef struct cq_transport {
 /* ---- each call's spec, builder and reader ----------------------------------
  * Builders validate the request and return the complete parameter list (Action
  * and Version first); HK_ERR_INVALID with ei->text naming the field. */
-/* The specs and their readers (calls_table.h; the readers live in the
- * service files). */
+/* The call specs (calls_table.h; each defined by its service file). */
 #define CQ_DECLARE_SPEC(spec, fn_type, svc, act, proto, reader, size, ...)                         \
-	extern const cq_spec spec;                                                                 \
-	cq_##proto##_read reader;
+	extern const cq_spec spec;
 CQ_SPECS(CQ_DECLARE_SPEC)
 #undef CQ_DECLARE_SPEC
-/* DescribeInstanceTypes' finish step: fills the client's type cache. */
-hk_err ec2_finish_instance_types(cq_call *call, void *out, hk_errinfo *ei);
 
 /* The builders of the calls that take one request struct (calls_table.h). */
 #define CQ_DECLARE_BUILDER(name, req_type, fn_type, builder, spec)                                 \
-	HK_MUST_CHECK hk_err builder(const req_type *req, cq_params **ret, hk_errinfo *ei);
+	HK_MUST_CHECK hk_err builder(const req_type *req, query_params **ret, hk_errinfo *ei);
 CQ_STARTS(CQ_DECLARE_BUILDER)
 #undef CQ_DECLARE_BUILDER
 
 HK_MUST_CHECK hk_err ec2_build_describe_instance_types(const ec2_describe_instance_types_req *req,
-						       cq_params **ret, hk_errinfo *ei);
+						       query_params **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err ec2_build_create_network_interface(const ec2_create_network_interface_req *req,
-							cq_params **ret, hk_errinfo *ei);
+							query_params **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err ec2_build_modify_source_dest_check(const char *eni_id, bool enabled,
-							cq_params **ret, hk_errinfo *ei);
+							query_params **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err ec2_build_modify_delete_on_termination(const char *eni_id,
 							    const char *attachment_id, bool enabled,
-							    cq_params **ret, hk_errinfo *ei);
-HK_MUST_CHECK hk_err sts_build_get_caller_identity(cq_params **ret, hk_errinfo *ei);
+							    query_params **ret, hk_errinfo *ei);
+HK_MUST_CHECK hk_err sts_build_get_caller_identity(query_params **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err sqs_build_receive(const sqs_receive_req *req, json_t **ret, hk_errinfo *ei);
 HK_MUST_CHECK hk_err sqs_build_delete(const char *queue_url, const char *receipt_handle,
 				      json_t **ret, hk_errinfo *ei);

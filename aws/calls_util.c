@@ -218,12 +218,6 @@ bool cq_arena_deliver_end(cq_arena *a, const cq_arena_delivering *saved)
 
 /* ---- parameter lists ---------------------------------------------------- */
 
-struct cq_params {
-	char **names;
-	char **values;
-	size_t n, cap;
-};
-
 char *cq_xstrdup(const char *s)
 {
 	size_t len = strlen(s);
@@ -233,140 +227,44 @@ char *cq_xstrdup(const char *s)
 	return d;
 }
 
-cq_params *cq_params_new(const char *action, const char *version)
-{
-	cq_params *p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	if (cq_add(p, "Action", action) != HK_OK || cq_add(p, "Version", version) != HK_OK) {
-		cq_params_free(p);
-		return NULL;
-	}
-	return p;
-}
-
-void cq_params_free(cq_params *p)
-{
-	if (!p)
-		return;
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->names[i]);
-		/* Values may carry a web identity token. */
-		OPENSSL_cleanse(p->values[i], strlen(p->values[i]));
-		free(p->values[i]);
-	}
-	free(p->names);
-	free(p->values);
-	free(p);
-}
-
-size_t cq_params_count(const cq_params *p)
-{
-	return p ? p->n : 0;
-}
-
-const char *cq_params_name(const cq_params *p, size_t i)
-{
-	return p && i < p->n ? p->names[i] : NULL;
-}
-
-const char *cq_params_value(const cq_params *p, size_t i)
-{
-	return p && i < p->n ? p->values[i] : NULL;
-}
-
-const char *cq_params_get(const cq_params *p, const char *name)
-{
-	for (size_t i = 0; p && i < p->n; i++)
-		if (strcmp(p->names[i], name) == 0)
-			return p->values[i];
-	return NULL;
-}
-
-const char *cq_params_action(const cq_params *p)
-{
-	return cq_params_get(p, "Action");
-}
-
-hk_err cq_add(cq_params *p, const char *name, const char *value)
-{
-	if (!p || !name || !value)
-		return HK_ERR_INVALID;
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 16;
-		char **nn = realloc(p->names, ncap * sizeof(*nn));
-		if (!nn)
-			return HK_ERR_NOMEM;
-		p->names = nn;
-		char **nv = realloc(p->values, ncap * sizeof(*nv));
-		if (!nv)
-			return HK_ERR_NOMEM;
-		p->values = nv;
-		p->cap = ncap;
-	}
-	char *n = cq_xstrdup(name);
-	char *v = cq_xstrdup(value);
-	if (!n || !v) {
-		free(n);
-		free(v);
-		return HK_ERR_NOMEM;
-	}
-	p->names[p->n] = n;
-	p->values[p->n] = v;
-	p->n++;
-	return HK_OK;
-}
-
-hk_err cq_addf(cq_params *p, const char *value, const char *name_fmt, ...)
-{
-	char name[256];
-	va_list ap;
-	va_start(ap, name_fmt);
-	int n = vsnprintf(name, sizeof(name), name_fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(name))
-		return HK_ERR_INVALID;
-	return cq_add(p, name, value);
-}
-
-hk_err cq_add_uint(cq_params *p, const char *name, unsigned long long v)
+hk_err cq_add_uint(query_params *p, const char *name, unsigned long long v)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%llu", v);
-	return cq_add(p, name, buf);
+	return query_add(p, name, buf);
 }
 
-hk_err cq_add_bool(cq_params *p, const char *name, bool v)
+hk_err cq_add_bool(query_params *p, const char *name, bool v)
 {
-	return cq_add(p, name, v ? "true" : "false");
+	return query_add(p, name, v ? "true" : "false");
 }
 
-hk_err cq_add_list(cq_params *p, const char *prefix, const char *const *values, size_t n)
+hk_err cq_add_list(query_params *p, const char *prefix, const char *const *values, size_t n)
 {
 	if (n && !values)
 		return HK_ERR_INVALID;
 	for (size_t i = 0; i < n; i++) {
 		if (!values[i])
 			return HK_ERR_INVALID;
-		hk_err err = cq_addf(p, values[i], "%s.%zu", prefix, i + 1);
+		hk_err err = query_addf(p, values[i], "%s.%zu", prefix, i + 1);
 		if (err)
 			return err;
 	}
 	return HK_OK;
 }
 
-hk_err cq_add_filters(cq_params *p, const ec2_filter *f, size_t n)
+hk_err cq_add_filters(query_params *p, const ec2_filter *f, size_t n)
 {
 	if (n && !f)
 		return HK_ERR_INVALID;
 	for (size_t i = 0; i < n; i++) {
 		if (!f[i].name || !*f[i].name || f[i].n_values == 0)
 			return HK_ERR_INVALID;
-		hk_err err = cq_addf(p, f[i].name, "Filter.%zu.Name", i + 1);
+		hk_err err = query_addf(p, f[i].name, "Filter.%zu.Name", i + 1);
 		for (size_t j = 0; !err && j < f[i].n_values; j++) {
 			if (!f[i].values || !f[i].values[j])
 				return HK_ERR_INVALID;
-			err = cq_addf(p, f[i].values[j], "Filter.%zu.Value.%zu", i + 1, j + 1);
+			err = query_addf(p, f[i].values[j], "Filter.%zu.Value.%zu", i + 1, j + 1);
 		}
 		if (err)
 			return err;
@@ -374,33 +272,27 @@ hk_err cq_add_filters(cq_params *p, const ec2_filter *f, size_t n)
 	return HK_OK;
 }
 
-hk_err cq_add_tags(cq_params *p, const char *prefix, const ec2_tag *tags, size_t n)
+hk_err cq_add_tags(query_params *p, const char *prefix, const ec2_tag *tags, size_t n)
 {
 	if (n && !tags)
 		return HK_ERR_INVALID;
 	for (size_t i = 0; i < n; i++) {
 		if (!tags[i].key || !*tags[i].key)
 			return HK_ERR_INVALID;
-		hk_err err = cq_addf(p, tags[i].key, "%s.%zu.Key", prefix, i + 1);
+		hk_err err = query_addf(p, tags[i].key, "%s.%zu.Key", prefix, i + 1);
 		if (!err)
-			err = cq_addf(p, tags[i].value ? tags[i].value : "", "%s.%zu.Value", prefix,
-				      i + 1);
+			err = query_addf(p, tags[i].value ? tags[i].value : "", "%s.%zu.Value",
+					 prefix, i + 1);
 		if (err)
 			return err;
 	}
 	return HK_OK;
 }
 
-hk_err cq_params_to_query(const cq_params *p, const char *next_token, query_params **ret)
+hk_err cq_page_params(const query_params *p, const char *next_token, query_params **ret)
 {
-	if (!p || p->n < 2)
-		return HK_ERR_INVALID;
-	query_params *q = query_params_new(p->values[0], p->values[1]);
-	if (!q)
-		return HK_ERR_NOMEM;
-	hk_err err = HK_OK;
-	for (size_t i = 2; !err && i < p->n; i++)
-		err = query_add(q, p->names[i], p->values[i]);
+	query_params *q;
+	hk_err err = query_params_dup(p, &q);
 	if (!err && next_token)
 		err = query_set(q, "NextToken", next_token);
 	if (err) {
@@ -578,71 +470,103 @@ size_t cq_x_count(cq_rd *r, const xmlNode *set, const char *item_name, size_t ma
 	return n;
 }
 
+void *cq_x_items(cq_rd *r, const xmlNode *set, const char *item_name, size_t max, size_t elem_size,
+		 cq_x_item_fn fn, const void *ctx, const void *vec, size_t *n, size_t *cap)
+{
+	size_t more = cq_x_count(r, set, item_name, max);
+	if (!more || r->err)
+		return CQ_MUT(void, vec);
+	char *v;
+	if (cap) {
+		hk_err err = HK_OK;
+		v = cq_vec_grow(r->a, vec, *n, cap, more, elem_size, max, &err);
+		if (!v) {
+			if (err == HK_ERR_NOMEM)
+				fail_nomem(r);
+			else
+				cq_rd_fail(r, err, "more than %zu <%s> in all pages", max,
+					   item_name);
+			return CQ_MUT(void, vec);
+		}
+	} else {
+		v = cq_alloc(r->a, more, elem_size);
+		if (!v) {
+			fail_nomem(r);
+			return CQ_MUT(void, vec);
+		}
+		*n = 0;
+	}
+	size_t i = 0;
+	for (xmlNode *it = awsxml_first_named(set, item_name); it && i < more && !r->err;
+	     it = awsxml_next_named(it, item_name), i++)
+		fn(r, it, v + (*n + i) * elem_size, ctx);
+	*n += i;
+	return v;
+}
+
+/* cq_x_strings: the set's name (error texts) and the field holding the text. */
+typedef struct x_strings_ctx {
+	const char *set_name;
+	const char *field;
+} x_strings_ctx;
+
+static void read_string_item(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
+{
+	const x_strings_ctx *c = ctx;
+	const char **v = elem;
+	if (c->field) {
+		*v = cq_x_str(r, it, c->field, true);
+		return;
+	}
+	const char *t = awsxml_text(it);
+	if (!t || !*t) {
+		cq_rd_fail(r, HK_ERR_PARSE, "empty <%s> in <%s> (line %ld)", node_name(it),
+			   c->set_name, node_line(it));
+		return;
+	}
+	*v = cq_strdup(r->a, t);
+	if (!*v)
+		fail_nomem(r);
+}
+
 void cq_x_strings(cq_rd *r, const xmlNode *parent, const char *set_name, const char *item_name,
 		  const char *field, const char *const **ret, size_t *ret_n)
 {
-	*ret = NULL;
-	*ret_n = 0;
-	xmlNode *set = awsxml_child(parent, set_name);
-	size_t n = cq_x_count(r, set, item_name, HK_CAP_AWS_SUBITEMS);
-	if (!n)
-		return;
-	const char **v = cq_alloc(r->a, n, sizeof(*v));
-	if (!v) {
-		fail_nomem(r);
-		return;
-	}
-	size_t i = 0;
-	for (xmlNode *it = awsxml_first_named(set, item_name); it && i < n;
-	     it = awsxml_next_named(it, item_name)) {
-		if (field) {
-			v[i] = cq_x_str(r, it, field, true);
-		} else {
-			const char *t = awsxml_text(it);
-			if (!t || !*t) {
-				cq_rd_fail(r, HK_ERR_PARSE, "empty <%s> in <%s> (line %ld)",
-					   item_name, set_name, node_line(it));
-				return;
-			}
-			v[i] = cq_strdup(r->a, t);
-			if (!v[i])
-				fail_nomem(r);
-		}
-		if (r->err)
-			return;
-		i++;
-	}
-	*ret = v;
-	*ret_n = i;
+	const x_strings_ctx c = {set_name, field};
+	size_t n = 0;
+	const char **v =
+	    cq_x_items(r, awsxml_child(parent, set_name), item_name, HK_CAP_AWS_SUBITEMS,
+		       sizeof(*v), read_string_item, &c, NULL, &n, NULL);
+	*ret = r->err ? NULL : v;
+	*ret_n = r->err ? 0 : n;
+}
+
+/* cq_x_tags: the element names of a tag's key and value. */
+typedef struct x_tags_ctx {
+	const char *key_name;
+	const char *value_name;
+} x_tags_ctx;
+
+static void read_tag_item(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
+{
+	const x_tags_ctx *c = ctx;
+	ec2_tag *t = elem;
+	t->key = cq_x_str(r, it, c->key_name, true);
+	t->value = cq_x_str(r, it, c->value_name, false);
+	if (!r->err && !t->value)
+		t->value = "";
 }
 
 void cq_x_tags(cq_rd *r, const xmlNode *parent, const char *set_name, const char *item_name,
 	       const char *key_name, const char *value_name, const ec2_tag **ret, size_t *ret_n)
 {
-	*ret = NULL;
-	*ret_n = 0;
-	xmlNode *set = awsxml_child(parent, set_name);
-	size_t n = cq_x_count(r, set, item_name, HK_CAP_AWS_SUBITEMS);
-	if (!n)
-		return;
-	ec2_tag *t = cq_alloc(r->a, n, sizeof(*t));
-	if (!t) {
-		fail_nomem(r);
-		return;
-	}
-	size_t i = 0;
-	for (xmlNode *it = awsxml_first_named(set, item_name); it && i < n;
-	     it = awsxml_next_named(it, item_name)) {
-		t[i].key = cq_x_str(r, it, key_name, true);
-		t[i].value = cq_x_str(r, it, value_name, false);
-		if (!r->err && !t[i].value)
-			t[i].value = "";
-		if (r->err)
-			return;
-		i++;
-	}
-	*ret = t;
-	*ret_n = i;
+	const x_tags_ctx c = {key_name, value_name};
+	size_t n = 0;
+	const ec2_tag *t =
+	    cq_x_items(r, awsxml_child(parent, set_name), item_name, HK_CAP_AWS_SUBITEMS,
+		       sizeof(ec2_tag), read_tag_item, &c, NULL, &n, NULL);
+	*ret = r->err ? NULL : t;
+	*ret_n = r->err ? 0 : n;
 }
 
 const char *cq_j_str(cq_rd *r, const json_t *obj, const char *name, bool required, size_t *ret_len)
@@ -710,9 +634,9 @@ hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out
 	return HK_OK;
 }
 
-hk_err cq_new_params(const char *action, const char *version, cq_params **ret, hk_errinfo *ei)
+hk_err cq_new_params(const char *action, const char *version, query_params **ret, hk_errinfo *ei)
 {
-	*ret = cq_params_new(action, version);
+	*ret = query_params_new(action, version);
 	return *ret ? HK_OK : hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
 }
 
@@ -721,11 +645,11 @@ hk_err cq_bad(hk_errinfo *ei, const char *action, const char *what)
 	return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: %s", action, what);
 }
 
-hk_err cq_built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action,
+hk_err cq_built(hk_err err, query_params *p, query_params **ret, hk_errinfo *ei, const char *action,
 		const char *empty_what)
 {
 	if (err) {
-		cq_params_free(p);
+		query_params_free(p);
 		if (err == HK_ERR_INVALID)
 			return cq_bad(ei, action, empty_what);
 		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));

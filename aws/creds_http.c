@@ -124,14 +124,10 @@ enum stage_rc creds_stage_web_identity(struct fetch *f)
 	size_t body_len = 0;
 	sts_assume_role_web_identity_req sreq = {
 	    .role_arn = role, .session_name = sess, .web_identity_token = token};
-	cq_params *cp = NULL;
 	query_params *q = NULL;
-	err = sts_build_assume_role_web_identity(&sreq, &cp, NULL);
-	if (err == HK_OK)
-		err = cq_params_to_query(cp, NULL, &q);
+	err = sts_build_assume_role_web_identity(&sreq, &q, NULL);
 	if (err == HK_OK)
 		err = query_encode(q, &body, &body_len);
-	cq_params_free(cp);
 	query_params_free(q);
 	OPENSSL_cleanse(token, token_len);
 	free(token);

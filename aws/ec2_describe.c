@@ -32,13 +32,14 @@ struct gscr_out {
 	size_t cap;
 };
 
-static hk_err new_params(const char *action, cq_params **ret, hk_errinfo *ei)
+static hk_err new_params(const char *action, query_params **ret, hk_errinfo *ei)
 {
 	return cq_new_params(action, CQ_EC2_VERSION, ret, ei);
 }
 
 /* Finish a builder (cq_built): on error free the list and name the problem. */
-static hk_err built(hk_err err, cq_params *p, cq_params **ret, hk_errinfo *ei, const char *action)
+static hk_err built(hk_err err, query_params *p, query_params **ret, hk_errinfo *ei,
+		    const char *action)
 {
 	return cq_built(err, p, ret, ei, action, "an empty id, filter, tag key or list entry");
 }
@@ -55,13 +56,13 @@ static bool ids_ok(const char *const *ids, size_t n)
 
 /* ---- DescribeInstances ---------------------------------------------------- */
 
-hk_err ec2_build_describe_instances(const ec2_describe_instances_req *req, cq_params **ret,
+hk_err ec2_build_describe_instances(const ec2_describe_instances_req *req, query_params **ret,
 				    hk_errinfo *ei)
 {
 	static const char action[] = "DescribeInstances";
 	if (!req || !ids_ok(req->instance_ids, req->n_instance_ids))
 		return cq_bad(ei, action, "bad instance id list");
-	cq_params *p;
+	query_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
@@ -74,8 +75,9 @@ hk_err ec2_build_describe_instances(const ec2_describe_instances_req *req, cq_pa
 	return built(err, p, ret, ei, action);
 }
 
-static void read_instance_eni(cq_rd *r, const xmlNode *it, ec2_instance_eni *e)
+static void read_instance_eni(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
 {
+	ec2_instance_eni *e = elem;
 	e->eni_id = cq_x_str(r, it, "networkInterfaceId", true);
 	e->subnet_id = cq_x_str_opt_nonempty(r, it, "subnetId");
 	e->private_ip = cq_x_str_opt_nonempty(r, it, "privateIpAddress");
@@ -87,8 +89,9 @@ static void read_instance_eni(cq_rd *r, const xmlNode *it, ec2_instance_eni *e)
 	e->delete_on_termination = cq_x_bool(r, att, "deleteOnTermination", false, false);
 }
 
-static void read_instance(cq_rd *r, const xmlNode *it, ec2_instance *in)
+static void read_instance(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
 {
+	ec2_instance *in = elem;
 	in->instance_id = cq_x_str(r, it, "instanceId", true);
 	in->instance_type = cq_x_str(r, it, "instanceType", true);
 	xmlNode *st = cq_x_need(r, it, "instanceState");
@@ -99,24 +102,12 @@ static void read_instance(cq_rd *r, const xmlNode *it, ec2_instance *in)
 	in->vpc_id = cq_x_str_opt_nonempty(r, it, "vpcId");
 	in->private_ip = cq_x_str_opt_nonempty(r, it, "privateIpAddress");
 	cq_x_tags(r, it, "tagSet", "item", "key", "value", &in->tags, &in->n_tags);
-	xmlNode *set = awsxml_child(it, "networkInterfaceSet");
-	size_t n = cq_x_count(r, set, "item", HK_CAP_AWS_SUBITEMS);
-	if (!n || r->err)
-		return;
-	ec2_instance_eni *e = cq_alloc(r->a, n, sizeof(*e));
-	if (!e) {
-		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
-		return;
-	}
-	size_t i = 0;
-	for (xmlNode *x = awsxml_first_named(set, "item"); x && i < n && !r->err;
-	     x = awsxml_next_named(x, "item"))
-		read_instance_eni(r, x, &e[i++]);
-	in->enis = e;
-	in->n_enis = i;
+	in->enis =
+	    cq_x_items(r, awsxml_child(it, "networkInterfaceSet"), "item", HK_CAP_AWS_SUBITEMS,
+		       sizeof(ec2_instance_eni), read_instance_eni, NULL, NULL, &in->n_enis, NULL);
 }
 
-void ec2_read_describe_instances(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+static void ec2_read_describe_instances(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct di_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeInstancesResponse");
@@ -124,21 +115,9 @@ void ec2_read_describe_instances(cq_rd *r, const xmlDoc *doc, void *outp, const 
 	size_t nres = cq_x_count(r, rset, "item", HK_CAP_AWS_ITEMS);
 	for (xmlNode *res = awsxml_first_named(rset, "item"); res && nres && !r->err;
 	     res = awsxml_next_named(res, "item")) {
-		xmlNode *iset = cq_x_need(r, res, "instancesSet");
-		size_t n = cq_x_count(r, iset, "item", HK_CAP_AWS_ITEMS);
-		if (!n || r->err)
-			continue;
-		hk_err err = HK_OK;
-		ec2_instance *v = cq_vec_grow(r->a, o->pub.instances, o->pub.n_instances, &o->cap,
-					      n, sizeof(*v), HK_CAP_AWS_ITEMS, &err);
-		if (!v) {
-			cq_rd_fail(r, err, "more than %u instances", HK_CAP_AWS_ITEMS);
-			return;
-		}
-		o->pub.instances = v;
-		for (xmlNode *it = awsxml_first_named(iset, "item"); it && !r->err;
-		     it = awsxml_next_named(it, "item"))
-			read_instance(r, it, &v[o->pub.n_instances++]);
+		o->pub.instances = cq_x_items(r, cq_x_need(r, res, "instancesSet"), "item",
+					      HK_CAP_AWS_ITEMS, sizeof(ec2_instance), read_instance,
+					      NULL, o->pub.instances, &o->pub.n_instances, &o->cap);
 	}
 	*next = cq_x_peek(root, "nextToken");
 }
@@ -155,13 +134,13 @@ const ec2_instance *ec2_instances_find(const ec2_describe_instances_out *out,
 /* ---- DescribeInstanceTypes (+ cache) ----------------------------------------- */
 
 hk_err ec2_build_describe_instance_types(const ec2_describe_instance_types_req *req,
-					 cq_params **ret, hk_errinfo *ei)
+					 query_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "DescribeInstanceTypes";
 	if (!req || req->n_instance_types == 0 ||
 	    !ids_ok(req->instance_types, req->n_instance_types))
 		return cq_bad(ei, action, "no instance type, or an empty one");
-	cq_params *p;
+	query_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
@@ -169,8 +148,16 @@ hk_err ec2_build_describe_instance_types(const ec2_describe_instance_types_req *
 	return built(err, p, ret, ei, action);
 }
 
-static void read_instance_type(cq_rd *r, const xmlNode *it, ec2_instance_type *t)
+static void read_network_card(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
 {
+	ec2_network_card *c = elem;
+	c->index = cq_x_uint(r, it, "networkCardIndex", true, 0);
+	c->max_enis = cq_x_uint(r, it, "maximumNetworkInterfaces", true, 0);
+}
+
+static void read_instance_type(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
+{
+	ec2_instance_type *t = elem;
 	t->instance_type = cq_x_str(r, it, "instanceType", true);
 	xmlNode *ni = cq_x_need(r, it, "networkInfo");
 	t->max_enis = cq_x_uint(r, ni, "maximumNetworkInterfaces", true, 0);
@@ -179,44 +166,19 @@ static void read_instance_type(cq_rd *r, const xmlNode *it, ec2_instance_type *t
 	t->ipv6_supported = cq_x_bool(r, ni, "ipv6Supported", false, false);
 	t->max_network_cards = cq_x_uint(r, ni, "maximumNetworkCards", false, 1);
 	t->default_network_card_index = cq_x_uint(r, ni, "defaultNetworkCardIndex", false, 0);
-	xmlNode *set = awsxml_child(ni, "networkCards");
-	size_t n = cq_x_count(r, set, "item", HK_CAP_AWS_SUBITEMS);
-	if (!n || r->err)
-		return;
-	ec2_network_card *cards = cq_alloc(r->a, n, sizeof(*cards));
-	if (!cards) {
-		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
-		return;
-	}
-	size_t i = 0;
-	for (xmlNode *x = awsxml_first_named(set, "item"); x && i < n && !r->err;
-	     x = awsxml_next_named(x, "item"), i++) {
-		cards[i].index = cq_x_uint(r, x, "networkCardIndex", true, 0);
-		cards[i].max_enis = cq_x_uint(r, x, "maximumNetworkInterfaces", true, 0);
-	}
-	t->cards = cards;
-	t->n_cards = i;
+	t->cards =
+	    cq_x_items(r, awsxml_child(ni, "networkCards"), "item", HK_CAP_AWS_SUBITEMS,
+		       sizeof(ec2_network_card), read_network_card, NULL, NULL, &t->n_cards, NULL);
 }
 
-void ec2_read_describe_instance_types(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+static void ec2_read_describe_instance_types(cq_rd *r, const xmlDoc *doc, void *outp,
+					     const char **next)
 {
 	struct dit_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeInstanceTypesResponse");
-	xmlNode *set = cq_x_need(r, root, "instanceTypeSet");
-	size_t n = cq_x_count(r, set, "item", HK_CAP_AWS_ITEMS);
-	if (n && !r->err) {
-		hk_err err = HK_OK;
-		ec2_instance_type *v = cq_vec_grow(r->a, o->pub.types, o->pub.n_types, &o->cap, n,
-						   sizeof(*v), HK_CAP_AWS_ITEMS, &err);
-		if (!v) {
-			cq_rd_fail(r, err, "more than %u instance types", HK_CAP_AWS_ITEMS);
-			return;
-		}
-		o->pub.types = v;
-		for (xmlNode *it = awsxml_first_named(set, "item"); it && !r->err;
-		     it = awsxml_next_named(it, "item"))
-			read_instance_type(r, it, &v[o->pub.n_types++]);
-	}
+	o->pub.types = cq_x_items(r, cq_x_need(r, root, "instanceTypeSet"), "item",
+				  HK_CAP_AWS_ITEMS, sizeof(ec2_instance_type), read_instance_type,
+				  NULL, o->pub.types, &o->pub.n_types, &o->cap);
 	*next = cq_x_peek(root, "nextToken");
 }
 
@@ -262,7 +224,7 @@ static const ec2_instance_type *cache_find(const struct ec2_type_cache *tc, cons
 }
 
 /* After AWS answered: remember the types (a full cache just stops growing). */
-hk_err ec2_finish_instance_types(cq_call *call, void *outp, hk_errinfo *ei)
+static hk_err ec2_finish_instance_types(cq_call *call, void *outp, hk_errinfo *ei)
 {
 	const struct dit_out *o = outp;
 	struct ec2_type_cache **slot = cq_client_type_cache(cq_call_client(call));
@@ -339,7 +301,7 @@ hk_err ec2_describe_instance_types(awc_client *c, const ec2_describe_instance_ty
 				   ec2_describe_instance_types_fn done, void *arg,
 				   const awc_call_opts *opts)
 {
-	cq_params *p;
+	query_params *p;
 	hk_err err = ec2_build_describe_instance_types(req, &p, NULL);
 	if (err)
 		return err;
@@ -351,7 +313,7 @@ hk_err ec2_describe_instance_types(awc_client *c, const ec2_describe_instance_ty
 		void *out;
 		err = answer_from_cache(*slot, req, &out);
 		if (!err) {
-			cq_params_free(p);
+			query_params_free(p);
 			return cq_start_ready(c, &ec2_spec_describe_instance_types, out,
 					      (cq_generic_fn)done, arg);
 		}
@@ -383,13 +345,13 @@ unsigned ec2_instance_type_card_max_enis(const ec2_instance_type *t, unsigned ca
 
 /* ---- DescribeSubnets -------------------------------------------------------- */
 
-hk_err ec2_build_describe_subnets(const ec2_describe_subnets_req *req, cq_params **ret,
+hk_err ec2_build_describe_subnets(const ec2_describe_subnets_req *req, query_params **ret,
 				  hk_errinfo *ei)
 {
 	static const char action[] = "DescribeSubnets";
 	if (!req || !ids_ok(req->subnet_ids, req->n_subnet_ids))
 		return cq_bad(ei, action, "bad subnet id list");
-	cq_params *p;
+	query_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
@@ -401,8 +363,17 @@ hk_err ec2_build_describe_subnets(const ec2_describe_subnets_req *req, cq_params
 	return built(err, p, ret, ei, action);
 }
 
-static void read_subnet(cq_rd *r, const xmlNode *it, ec2_subnet *s)
+static void read_ipv6_cidr(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
 {
+	ec2_ipv6_cidr *c = elem;
+	c->cidr = cq_x_str(r, it, "ipv6CidrBlock", true);
+	c->association_id = cq_x_str_opt_nonempty(r, it, "associationId");
+	c->state = cq_x_str_opt_nonempty(r, awsxml_child(it, "ipv6CidrBlockState"), "state");
+}
+
+static void read_subnet(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
+{
+	ec2_subnet *s = elem;
 	s->subnet_id = cq_x_str(r, it, "subnetId", true);
 	s->vpc_id = cq_x_str(r, it, "vpcId", true);
 	s->cidr = cq_x_str_opt_nonempty(r, it, "cidrBlock");
@@ -411,60 +382,32 @@ static void read_subnet(cq_rd *r, const xmlNode *it, ec2_subnet *s)
 	s->state = cq_x_str_opt_nonempty(r, it, "state");
 	s->available_ips = cq_x_u64(r, it, "availableIpAddressCount", false, 0);
 	cq_x_tags(r, it, "tagSet", "item", "key", "value", &s->tags, &s->n_tags);
-	xmlNode *set = awsxml_child(it, "ipv6CidrBlockAssociationSet");
-	size_t n = cq_x_count(r, set, "item", HK_CAP_AWS_SUBITEMS);
-	if (!n || r->err)
-		return;
-	ec2_ipv6_cidr *v = cq_alloc(r->a, n, sizeof(*v));
-	if (!v) {
-		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
-		return;
-	}
-	size_t i = 0;
-	for (xmlNode *x = awsxml_first_named(set, "item"); x && i < n && !r->err;
-	     x = awsxml_next_named(x, "item"), i++) {
-		v[i].cidr = cq_x_str(r, x, "ipv6CidrBlock", true);
-		v[i].association_id = cq_x_str_opt_nonempty(r, x, "associationId");
-		v[i].state =
-		    cq_x_str_opt_nonempty(r, awsxml_child(x, "ipv6CidrBlockState"), "state");
-	}
-	s->ipv6_cidrs = v;
-	s->n_ipv6_cidrs = i;
+	s->ipv6_cidrs = cq_x_items(r, awsxml_child(it, "ipv6CidrBlockAssociationSet"), "item",
+				   HK_CAP_AWS_SUBITEMS, sizeof(ec2_ipv6_cidr), read_ipv6_cidr, NULL,
+				   NULL, &s->n_ipv6_cidrs, NULL);
 }
 
-void ec2_read_describe_subnets(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+static void ec2_read_describe_subnets(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct ds_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeSubnetsResponse");
-	xmlNode *set = cq_x_need(r, root, "subnetSet");
-	size_t n = cq_x_count(r, set, "item", HK_CAP_AWS_ITEMS);
-	if (n && !r->err) {
-		hk_err err = HK_OK;
-		ec2_subnet *v = cq_vec_grow(r->a, o->pub.subnets, o->pub.n_subnets, &o->cap, n,
-					    sizeof(*v), HK_CAP_AWS_ITEMS, &err);
-		if (!v) {
-			cq_rd_fail(r, err, "more than %u subnets", HK_CAP_AWS_ITEMS);
-			return;
-		}
-		o->pub.subnets = v;
-		for (xmlNode *it = awsxml_first_named(set, "item"); it && !r->err;
-		     it = awsxml_next_named(it, "item"))
-			read_subnet(r, it, &v[o->pub.n_subnets++]);
-	}
+	o->pub.subnets = cq_x_items(r, cq_x_need(r, root, "subnetSet"), "item", HK_CAP_AWS_ITEMS,
+				    sizeof(ec2_subnet), read_subnet, NULL, o->pub.subnets,
+				    &o->pub.n_subnets, &o->cap);
 	*next = cq_x_peek(root, "nextToken");
 }
 
 /* ---- DescribeNetworkInterfaces ------------------------------------------------ */
 
 hk_err ec2_build_describe_network_interfaces(const ec2_describe_network_interfaces_req *req,
-					     cq_params **ret, hk_errinfo *ei)
+					     query_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "DescribeNetworkInterfaces";
 	if (!req || !ids_ok(req->eni_ids, req->n_eni_ids))
 		return cq_bad(ei, action, "bad network interface id list");
 	if (req->max_results && (req->max_results < 5 || req->max_results > 1000))
 		return cq_bad(ei, action, "max_results must be 5..1000");
-	cq_params *p;
+	query_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
@@ -477,25 +420,18 @@ hk_err ec2_build_describe_network_interfaces(const ec2_describe_network_interfac
 	return built(err, p, ret, ei, action);
 }
 
+static void read_private_ip(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
+{
+	ec2_private_ip *p = elem;
+	p->address = cq_x_str(r, it, "privateIpAddress", true);
+	p->primary = cq_x_bool(r, it, "primary", false, false);
+}
+
 static void read_private_ips(cq_rd *r, const xmlNode *it, ec2_eni *e)
 {
-	xmlNode *set = awsxml_child(it, "privateIpAddressesSet");
-	size_t n = cq_x_count(r, set, "item", HK_CAP_AWS_SUBITEMS);
-	if (!n || r->err)
-		return;
-	ec2_private_ip *v = cq_alloc(r->a, n, sizeof(*v));
-	if (!v) {
-		cq_rd_fail(r, HK_ERR_NOMEM, "out of memory");
-		return;
-	}
-	size_t i = 0;
-	for (xmlNode *x = awsxml_first_named(set, "item"); x && i < n && !r->err;
-	     x = awsxml_next_named(x, "item"), i++) {
-		v[i].address = cq_x_str(r, x, "privateIpAddress", true);
-		v[i].primary = cq_x_bool(r, x, "primary", false, false);
-	}
-	e->private_ips = v;
-	e->n_private_ips = i;
+	e->private_ips = cq_x_items(r, awsxml_child(it, "privateIpAddressesSet"), "item",
+				    HK_CAP_AWS_SUBITEMS, sizeof(ec2_private_ip), read_private_ip,
+				    NULL, NULL, &e->n_private_ips, NULL);
 }
 
 void ec2_read_eni(cq_rd *r, const xmlNode *it, ec2_eni *e)
@@ -534,26 +470,19 @@ void ec2_read_eni(cq_rd *r, const xmlNode *it, ec2_eni *e)
 	cq_x_tags(r, it, "tagSet", "item", "key", "value", &e->tags, &e->n_tags);
 }
 
-void ec2_read_describe_network_interfaces(cq_rd *r, const xmlDoc *doc, void *outp,
-					  const char **next)
+static void read_eni_item(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
+{
+	ec2_read_eni(r, it, elem);
+}
+
+static void ec2_read_describe_network_interfaces(cq_rd *r, const xmlDoc *doc, void *outp,
+						 const char **next)
 {
 	struct dni_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "DescribeNetworkInterfacesResponse");
-	xmlNode *set = cq_x_need(r, root, "networkInterfaceSet");
-	size_t n = cq_x_count(r, set, "item", HK_CAP_AWS_ITEMS);
-	if (n && !r->err) {
-		hk_err err = HK_OK;
-		ec2_eni *v = cq_vec_grow(r->a, o->pub.enis, o->pub.n_enis, &o->cap, n, sizeof(*v),
-					 HK_CAP_AWS_ITEMS, &err);
-		if (!v) {
-			cq_rd_fail(r, err, "more than %u network interfaces", HK_CAP_AWS_ITEMS);
-			return;
-		}
-		o->pub.enis = v;
-		for (xmlNode *it = awsxml_first_named(set, "item"); it && !r->err;
-		     it = awsxml_next_named(it, "item"))
-			ec2_read_eni(r, it, &v[o->pub.n_enis++]);
-	}
+	o->pub.enis =
+	    cq_x_items(r, cq_x_need(r, root, "networkInterfaceSet"), "item", HK_CAP_AWS_ITEMS,
+		       sizeof(ec2_eni), read_eni_item, NULL, o->pub.enis, &o->pub.n_enis, &o->cap);
 	*next = cq_x_peek(root, "nextToken");
 }
 
@@ -568,16 +497,16 @@ const char *ec2_eni_tag(const ec2_eni *eni, const char *key)
 /* ---- GetSubnetCidrReservations ------------------------------------------------ */
 
 hk_err ec2_build_get_subnet_cidr_reservations(const ec2_get_subnet_cidr_reservations_req *req,
-					      cq_params **ret, hk_errinfo *ei)
+					      query_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "GetSubnetCidrReservations";
 	if (!req || !req->subnet_id || !*req->subnet_id)
 		return cq_bad(ei, action, "subnet_id is required");
-	cq_params *p;
+	query_params *p;
 	hk_err err = new_params(action, &p, ei);
 	if (err)
 		return err;
-	err = cq_add(p, "SubnetId", req->subnet_id);
+	err = query_add(p, "SubnetId", req->subnet_id);
 	if (!err)
 		err = cq_add_filters(p, req->filters, req->n_filters);
 	if (!err)
@@ -604,26 +533,20 @@ void ec2_read_cidr_reservation(cq_rd *r, const xmlNode *it, bool ipv6, ec2_cidr_
 	cq_x_tags(r, it, "tagSet", "item", "key", "value", &res->tags, &res->n_tags);
 }
 
-static void read_reservation_set(cq_rd *r, struct gscr_out *o, const xmlNode *set, bool ipv6)
+static void read_reservation_item(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
 {
-	size_t n = cq_x_count(r, set, "item", HK_CAP_AWS_ITEMS);
-	if (!n || r->err)
-		return;
-	hk_err err = HK_OK;
-	ec2_cidr_reservation *v = cq_vec_grow(r->a, o->pub.reservations, o->pub.n_reservations,
-					      &o->cap, n, sizeof(*v), HK_CAP_AWS_ITEMS, &err);
-	if (!v) {
-		cq_rd_fail(r, err, "more than %u reservations", HK_CAP_AWS_ITEMS);
-		return;
-	}
-	o->pub.reservations = v;
-	for (xmlNode *it = awsxml_first_named(set, "item"); it && !r->err;
-	     it = awsxml_next_named(it, "item"))
-		ec2_read_cidr_reservation(r, it, ipv6, &v[o->pub.n_reservations++]);
+	ec2_read_cidr_reservation(r, it, *(const bool *)ctx, elem);
 }
 
-void ec2_read_get_subnet_cidr_reservations(cq_rd *r, const xmlDoc *doc, void *outp,
-					   const char **next)
+static void read_reservation_set(cq_rd *r, struct gscr_out *o, const xmlNode *set, bool ipv6)
+{
+	o->pub.reservations = cq_x_items(r, set, "item", HK_CAP_AWS_ITEMS,
+					 sizeof(ec2_cidr_reservation), read_reservation_item, &ipv6,
+					 o->pub.reservations, &o->pub.n_reservations, &o->cap);
+}
+
+static void ec2_read_get_subnet_cidr_reservations(cq_rd *r, const xmlDoc *doc, void *outp,
+						  const char **next)
 {
 	struct gscr_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "GetSubnetCidrReservationsResponse");
@@ -639,3 +562,8 @@ void ec2_read_get_subnet_cidr_reservations(cq_rd *r, const xmlDoc *doc, void *ou
 	read_reservation_set(r, o, v6, true);
 	*next = cq_x_peek(root, "nextToken");
 }
+
+/* ---- the generated part (calls_table.h) ---- */
+
+CQ_DEFINE_SPECS(CQ_SPECS_EC2_DESCRIBE)
+CQ_DEFINE_STARTS(CQ_STARTS_EC2_DESCRIBE)

@@ -122,9 +122,42 @@ hk_err query_set(query_params *p, const char *name, const char *value)
 	char *v = strdup(value);
 	if (!v)
 		return HK_ERR_NOMEM;
-	free(q->value);
+	hk_free_secret(q->value);
 	q->value = v;
 	return HK_OK;
+}
+
+hk_err query_params_dup(const query_params *p, query_params **ret)
+{
+	if (!p || p->n < 2)
+		return HK_ERR_INVALID;
+	query_params *q = calloc(1, sizeof(*q));
+	if (!q)
+		return HK_ERR_NOMEM;
+	hk_err err = HK_OK;
+	for (size_t i = 0; !err && i < p->n; i++)
+		err = append(q, p->v[i].name, p->v[i].value);
+	if (err) {
+		query_params_free(q);
+		return err;
+	}
+	*ret = q;
+	return HK_OK;
+}
+
+size_t query_params_count(const query_params *p)
+{
+	return p ? p->n : 0;
+}
+
+const char *query_params_name(const query_params *p, size_t i)
+{
+	return p && i < p->n ? p->v[i].name : NULL;
+}
+
+const char *query_params_value(const query_params *p, size_t i)
+{
+	return p && i < p->n ? p->v[i].value : NULL;
 }
 
 const char *query_get(const query_params *p, const char *name)

@@ -17,7 +17,17 @@ typedef struct query_params query_params;
 /* A list holding Action=`action` and Version=`version` (both non-empty), or NULL
  * (bad argument or out of memory). */
 query_params *query_params_new(const char *action, const char *version);
-void query_params_free(query_params *p); /* NULL-safe */
+/* Free the list, wiping every value first (a value may be a secret, such as
+ * a web identity token). NULL-safe. */
+void query_params_free(query_params *p);
+/* A copy of `p` (the typed calls keep their list for every page and send a
+ * copy with that page's NextToken). */
+HK_MUST_CHECK hk_err query_params_dup(const query_params *p, query_params **ret);
+/* The number of parameters and the i-th name and value, in order (NULL past
+ * the end): tests compare the exact list. */
+size_t query_params_count(const query_params *p);
+const char *query_params_name(const query_params *p, size_t i);
+const char *query_params_value(const query_params *p, size_t i);
 /* Add Name=value (value may be ""). printf-style name for list members, e.g.
  * ("Filter.%u.Name", n). Errors: HK_ERR_INVALID (NULL or empty name, NULL
  * value), HK_ERR_EXISTS (the name is already there: use query_set), HK_ERR_NOMEM. */

@@ -59,7 +59,7 @@ hk_err sqs_build_receive(const sqs_receive_req *req, json_t **ret, hk_errinfo *e
 	return HK_OK;
 }
 
-void sqs_read_receive(cq_rd *r, const json_t *json, void *outp)
+static void sqs_read_receive(cq_rd *r, const json_t *json, void *outp)
 {
 	sqs_receive_out *o = outp;
 	if (!json_is_object(json)) {
@@ -195,7 +195,7 @@ hk_err sqs_build_change_visibility(const char *queue_url, const char *receipt_ha
 }
 
 /* DeleteMessage and ChangeMessageVisibility answer {} (or nothing). */
-void sqs_read_empty(cq_rd *r, const json_t *json, void *outp)
+static void sqs_read_empty(cq_rd *r, const json_t *json, void *outp)
 {
 	sqs_empty_out *o = outp;
 	if (!json_is_object(json)) {
@@ -232,3 +232,7 @@ hk_err sqs_change_message_visibility(awc_client *c, const char *queue_url,
 	json_decref(body);
 	return err;
 }
+
+/* ---- the generated part (calls_table.h) ---- */
+
+CQ_DEFINE_SPECS(CQ_SPECS_SQS)

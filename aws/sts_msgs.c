@@ -13,16 +13,16 @@ static bool set(const char *s)
 	return s && *s;
 }
 
-hk_err sts_build_get_caller_identity(cq_params **ret, hk_errinfo *ei)
+hk_err sts_build_get_caller_identity(query_params **ret, hk_errinfo *ei)
 {
-	cq_params *p = cq_params_new("GetCallerIdentity", CQ_STS_VERSION);
+	query_params *p = query_params_new("GetCallerIdentity", CQ_STS_VERSION);
 	if (!p)
 		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
 	*ret = p;
 	return HK_OK;
 }
 
-void sts_read_caller_identity(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+static void sts_read_caller_identity(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	sts_caller_identity_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "GetCallerIdentityResponse");
@@ -33,32 +33,32 @@ void sts_read_caller_identity(cq_rd *r, const xmlDoc *doc, void *outp, const cha
 }
 
 hk_err sts_build_assume_role_web_identity(const sts_assume_role_web_identity_req *req,
-					  cq_params **ret, hk_errinfo *ei)
+					  query_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "AssumeRoleWithWebIdentity";
 	if (!req || !set(req->role_arn) || !set(req->session_name) || !set(req->web_identity_token))
 		return hk_errinfo_set(
 		    ei, HK_ERR_INVALID, 0,
 		    "%s: role_arn, session_name and web_identity_token are required", action);
-	cq_params *p = cq_params_new(action, CQ_STS_VERSION);
+	query_params *p = query_params_new(action, CQ_STS_VERSION);
 	if (!p)
 		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
-	hk_err err = cq_add(p, "RoleArn", req->role_arn);
+	hk_err err = query_add(p, "RoleArn", req->role_arn);
 	if (!err)
-		err = cq_add(p, "RoleSessionName", req->session_name);
+		err = query_add(p, "RoleSessionName", req->session_name);
 	if (!err)
-		err = cq_add(p, "WebIdentityToken", req->web_identity_token);
+		err = query_add(p, "WebIdentityToken", req->web_identity_token);
 	if (!err && req->duration_s)
 		err = cq_add_uint(p, "DurationSeconds", req->duration_s);
 	if (err) {
-		cq_params_free(p);
+		query_params_free(p);
 		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
 	}
 	*ret = p;
 	return HK_OK;
 }
 
-void sts_read_assume_role(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
+static void sts_read_assume_role(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	sts_credentials_out *o = outp;
 	xmlNode *root = cq_x_root(r, doc, "AssumeRoleWithWebIdentityResponse");
@@ -82,3 +82,7 @@ hk_err sts_read_assume_role_web_identity(const xmlDoc *doc, sts_credentials_out 
 	*ret_out = out;
 	return HK_OK;
 }
+
+/* ---- the generated part (calls_table.h) ---- */
+
+CQ_DEFINE_SPECS(CQ_SPECS_STS)

@@ -113,17 +113,17 @@ void ct_free(const void *out)
 	cq_arena_free(cq_arena_of(out));
 }
 
-void ct_expect_params(const cq_params *p, const char *const *expected)
+void ct_expect_params(const query_params *p, const char *const *expected)
 {
 	size_t n = 0;
 	while (expected[n])
 		n++;
-	size_t got = cq_params_count(p);
+	size_t got = query_params_count(p);
 	for (size_t i = 0; i < got || i < n; i++) {
 		char have[512] = "(none)";
 		if (i < got)
-			snprintf(have, sizeof(have), "%s=%s", cq_params_name(p, i),
-				 cq_params_value(p, i));
+			snprintf(have, sizeof(have), "%s=%s", query_params_name(p, i),
+				 query_params_value(p, i));
 		const char *want = i < n ? expected[i] : "(none)";
 		if (strcmp(have, want) != 0)
 			fail_msg("parameter %zu: got '%s', expected '%s'", i + 1, have, want);
@@ -217,19 +217,21 @@ static hk_err ct_enqueue(awc_done_fn done, void *arg, const awc_call_opts *opts,
 	return HK_OK;
 }
 
-static hk_err ct_query(awc_client *c, awc_service svc, const cq_params *p, const char *next_token,
-		       const awc_call_opts *opts, awc_done_fn done, void *arg)
+static hk_err ct_query(awc_client *c, awc_service svc, const query_params *p,
+		       const char *next_token, const awc_call_opts *opts, awc_done_fn done,
+		       void *arg)
 {
 	assert_ptr_equal(c, CT_CLIENT);
 	unsigned idx = ct_f.requests;
 	if (idx < CT_MAX_PAGES) {
 		snprintf(ct_f.next_tokens[idx], sizeof(ct_f.next_tokens[idx]), "%s",
 			 next_token ? next_token : "");
-		snprintf(ct_f.actions[idx], sizeof(ct_f.actions[idx]), "%s", cq_params_action(p));
+		snprintf(ct_f.actions[idx], sizeof(ct_f.actions[idx]), "%s",
+			 query_get(p, "Action"));
 	}
 	/* The real conversion must work too (query.c). */
 	query_params *q = NULL;
-	assert_int_equal(cq_params_to_query(p, next_token, &q), HK_OK);
+	assert_int_equal(cq_page_params(p, next_token, &q), HK_OK);
 	if (next_token)
 		assert_string_equal(query_get(q, "NextToken"), next_token);
 	query_params_free(q);

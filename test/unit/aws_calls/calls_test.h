@@ -25,7 +25,7 @@ hk_err ct_read_fail(const cq_spec *spec, const char *rel, hk_errinfo *ei);
 void ct_free(const void *out);
 
 /* Assert that `p` is exactly the NULL-terminated list of "Name=Value" strings. */
-void ct_expect_params(const cq_params *p, const char *const *expected);
+void ct_expect_params(const query_params *p, const char *const *expected);
 #define CT_PARAMS(p, ...) ct_expect_params((p), (const char *const[]){__VA_ARGS__, NULL})
 
 /* ---- the fake transport --------------------------------------------------- */

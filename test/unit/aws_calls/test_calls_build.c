@@ -14,11 +14,11 @@ static void describe_instances_by_ids(void **state)
 {
 	const char *ids[] = {"i-1", "i-2"};
 	ec2_describe_instances_req req = {.instance_ids = ids, .n_instance_ids = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_describe_instances(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DescribeInstances", "Version=2016-11-15", "InstanceId.1=i-1",
 		  "InstanceId.2=i-2");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void describe_instances_filters_page(void **state)
@@ -26,23 +26,23 @@ static void describe_instances_filters_page(void **state)
 	const char *v[] = {"running", "pending"};
 	ec2_filter f[] = {{"instance-state-name", v, 2}};
 	ec2_describe_instances_req req = {.filters = f, .n_filters = 1};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_describe_instances(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DescribeInstances", "Version=2016-11-15",
 		  "Filter.1.Name=instance-state-name", "Filter.1.Value.1=running",
 		  "Filter.1.Value.2=pending", "MaxResults=1000");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void describe_instance_types(void **state)
 {
 	const char *t[] = {"m5.large", "c6in.32xlarge"};
 	ec2_describe_instance_types_req req = {.instance_types = t, .n_instance_types = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_describe_instance_types(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DescribeInstanceTypes", "Version=2016-11-15",
 		  "InstanceType.1=m5.large", "InstanceType.2=c6in.32xlarge");
-	cq_params_free(p);
+	query_params_free(p);
 	hk_errinfo ei = {0};
 	req.n_instance_types = 0;
 	assert_int_equal(ec2_build_describe_instance_types(&req, &p, &ei), HK_ERR_INVALID);
@@ -55,23 +55,23 @@ static void describe_subnets_by_tags(void **state)
 	const char *az[] = {"us-east-1a"};
 	ec2_filter f[] = {{"tag:multus.io/network", net, 1}, {"availability-zone", az, 1}};
 	ec2_describe_subnets_req req = {.filters = f, .n_filters = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_describe_subnets(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DescribeSubnets", "Version=2016-11-15",
 		  "Filter.1.Name=tag:multus.io/network", "Filter.1.Value.1=sig",
 		  "Filter.2.Name=availability-zone", "Filter.2.Value.1=us-east-1a",
 		  "MaxResults=1000");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void describe_subnets_by_ids(void **state)
 {
 	const char *ids[] = {"subnet-a"};
 	ec2_describe_subnets_req req = {.subnet_ids = ids, .n_subnet_ids = 1};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_describe_subnets(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DescribeSubnets", "Version=2016-11-15", "SubnetId.1=subnet-a");
-	cq_params_free(p);
+	query_params_free(p);
 	const char *bad[] = {""};
 	req.subnet_ids = bad;
 	assert_int_equal(ec2_build_describe_subnets(&req, &p, NULL), HK_ERR_INVALID);
@@ -87,7 +87,7 @@ static void describe_network_interfaces_filters(void **state)
 			  {"tag:multus-hookd/network", none, 1},
 			  {"status", status, 1}};
 	ec2_describe_network_interfaces_req req = {.filters = f, .n_filters = 4};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_describe_network_interfaces(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DescribeNetworkInterfaces", "Version=2016-11-15",
 		  "Filter.1.Name=subnet-id", "Filter.1.Value.1=subnet-a",
@@ -95,11 +95,11 @@ static void describe_network_interfaces_filters(void **state)
 		  "Filter.2.Value.1=multus-hookd/instance-id",
 		  "Filter.3.Name=tag:multus-hookd/network", "Filter.3.Value.1=x",
 		  "Filter.4.Name=status", "Filter.4.Value.1=available", "MaxResults=1000");
-	cq_params_free(p);
+	query_params_free(p);
 	req.max_results = 5;
 	BUILD_OK(ec2_build_describe_network_interfaces(&req, &p, NULL));
-	assert_string_equal(cq_params_get(p, "MaxResults"), "5");
-	cq_params_free(p);
+	assert_string_equal(query_get(p, "MaxResults"), "5");
+	query_params_free(p);
 	/* AWS's range with filters is 5..1000. */
 	req.max_results = 4;
 	assert_int_equal(ec2_build_describe_network_interfaces(&req, &p, NULL), HK_ERR_INVALID);
@@ -115,12 +115,12 @@ static void describe_network_interfaces_by_ids(void **state)
 {
 	const char *ids[] = {"eni-1", "eni-2"};
 	ec2_describe_network_interfaces_req req = {.eni_ids = ids, .n_eni_ids = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_describe_network_interfaces(&req, &p, NULL));
 	/* No MaxResults: AWS refuses it together with ids. */
 	CT_PARAMS(p, "Action=DescribeNetworkInterfaces", "Version=2016-11-15",
 		  "NetworkInterfaceId.1=eni-1", "NetworkInterfaceId.2=eni-2");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void get_subnet_cidr_reservations(void **state)
@@ -129,11 +129,11 @@ static void get_subnet_cidr_reservations(void **state)
 	ec2_filter f[] = {{"reservationType", t, 1}};
 	ec2_get_subnet_cidr_reservations_req req = {
 	    .subnet_id = "subnet-a", .filters = f, .n_filters = 1};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_get_subnet_cidr_reservations(&req, &p, NULL));
 	CT_PARAMS(p, "Action=GetSubnetCidrReservations", "Version=2016-11-15", "SubnetId=subnet-a",
 		  "Filter.1.Name=reservationType", "Filter.1.Value.1=explicit", "MaxResults=1000");
-	cq_params_free(p);
+	query_params_free(p);
 	req.subnet_id = NULL;
 	assert_int_equal(ec2_build_get_subnet_cidr_reservations(&req, &p, NULL), HK_ERR_INVALID);
 }
@@ -147,20 +147,20 @@ static void create_subnet_cidr_reservation(void **state)
 						      .description = "pods",
 						      .tags = tags,
 						      .n_tags = 1};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_create_subnet_cidr_reservation(&req, &p, NULL));
 	CT_PARAMS(p, "Action=CreateSubnetCidrReservation", "Version=2016-11-15",
 		  "SubnetId=subnet-a", "Cidr=10.0.1.128/26", "ReservationType=explicit",
 		  "Description=pods", "TagSpecification.1.ResourceType=subnet-cidr-reservation",
 		  "TagSpecification.1.Tag.1.Key=multus-hookd/pool",
 		  "TagSpecification.1.Tag.1.Value=pods");
-	cq_params_free(p);
+	query_params_free(p);
 	ec2_create_subnet_cidr_reservation_req r2 = {
 	    .subnet_id = "subnet-a", .cidr = "2600::/80", .type = EC2_RESERVATION_PREFIX};
 	BUILD_OK(ec2_build_create_subnet_cidr_reservation(&r2, &p, NULL));
 	CT_PARAMS(p, "Action=CreateSubnetCidrReservation", "Version=2016-11-15",
 		  "SubnetId=subnet-a", "Cidr=2600::/80", "ReservationType=prefix");
-	cq_params_free(p);
+	query_params_free(p);
 	r2.cidr = NULL;
 	assert_int_equal(ec2_build_create_subnet_cidr_reservation(&r2, &p, NULL), HK_ERR_INVALID);
 }
@@ -168,11 +168,11 @@ static void create_subnet_cidr_reservation(void **state)
 static void delete_subnet_cidr_reservation(void **state)
 {
 	ec2_delete_subnet_cidr_reservation_req req = {.reservation_id = "scr-1"};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_delete_subnet_cidr_reservation(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DeleteSubnetCidrReservation", "Version=2016-11-15",
 		  "SubnetCidrReservationId=scr-1");
-	cq_params_free(p);
+	query_params_free(p);
 	req.reservation_id = "";
 	assert_int_equal(ec2_build_delete_subnet_cidr_reservation(&req, &p, NULL), HK_ERR_INVALID);
 }
@@ -194,7 +194,7 @@ static void create_network_interface_full(void **state)
 						.n_tags = 2,
 						.description = "multus eth1",
 						.client_token = "i-1-sig-1"};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_create_network_interface(&req, &p, NULL));
 	CT_PARAMS(p, "Action=CreateNetworkInterface", "Version=2016-11-15", "SubnetId=subnet-1",
 		  "Description=multus eth1", "SecurityGroupId.1=sg-1", "SecurityGroupId.2=sg-2",
@@ -205,23 +205,23 @@ static void create_network_interface_full(void **state)
 		  "TagSpecification.1.Tag.1.Value=true",
 		  "TagSpecification.1.Tag.2.Key=multus-hookd/device-index",
 		  "TagSpecification.1.Tag.2.Value=1", "ClientToken=i-1-sig-1");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void create_network_interface_dhcp(void **state)
 {
 	ec2_create_network_interface_req req = {.subnet_id = "subnet-1", .ipv6_count = 1};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_create_network_interface(&req, &p, NULL));
 	/* No PrivateIpAddress: EC2 picks (DHCP mode). */
 	CT_PARAMS(p, "Action=CreateNetworkInterface", "Version=2016-11-15", "SubnetId=subnet-1",
 		  "Ipv6AddressCount=1");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void create_network_interface_refused(void **state)
 {
-	cq_params *p = NULL;
+	query_params *p = NULL;
 	hk_errinfo ei = {0};
 	ec2_create_network_interface_req none = {0};
 	assert_int_equal(ec2_build_create_network_interface(&none, &p, &ei), HK_ERR_INVALID);
@@ -245,18 +245,18 @@ static void attach_network_interface(void **state)
 {
 	ec2_attach_network_interface_req req = {
 	    .eni_id = "eni-1", .instance_id = "i-1", .device_index = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_attach_network_interface(&req, &p, NULL));
 	CT_PARAMS(p, "Action=AttachNetworkInterface", "Version=2016-11-15",
 		  "NetworkInterfaceId=eni-1", "InstanceId=i-1", "DeviceIndex=2");
-	cq_params_free(p);
+	query_params_free(p);
 	req.set_network_card_index = true;
 	req.network_card_index = 1;
 	BUILD_OK(ec2_build_attach_network_interface(&req, &p, NULL));
 	CT_PARAMS(p, "Action=AttachNetworkInterface", "Version=2016-11-15",
 		  "NetworkInterfaceId=eni-1", "InstanceId=i-1", "DeviceIndex=2",
 		  "NetworkCardIndex=1");
-	cq_params_free(p);
+	query_params_free(p);
 	req.instance_id = NULL;
 	assert_int_equal(ec2_build_attach_network_interface(&req, &p, NULL), HK_ERR_INVALID);
 }
@@ -264,35 +264,35 @@ static void attach_network_interface(void **state)
 static void detach_and_delete(void **state)
 {
 	ec2_detach_network_interface_req d = {.attachment_id = "eni-attach-1", .force = true};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_detach_network_interface(&d, &p, NULL));
 	CT_PARAMS(p, "Action=DetachNetworkInterface", "Version=2016-11-15",
 		  "AttachmentId=eni-attach-1", "Force=true");
-	cq_params_free(p);
+	query_params_free(p);
 	d.force = false;
 	BUILD_OK(ec2_build_detach_network_interface(&d, &p, NULL));
 	CT_PARAMS(p, "Action=DetachNetworkInterface", "Version=2016-11-15",
 		  "AttachmentId=eni-attach-1");
-	cq_params_free(p);
+	query_params_free(p);
 	ec2_delete_network_interface_req del = {.eni_id = "eni-1"};
 	BUILD_OK(ec2_build_delete_network_interface(&del, &p, NULL));
 	CT_PARAMS(p, "Action=DeleteNetworkInterface", "Version=2016-11-15",
 		  "NetworkInterfaceId=eni-1");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void modify_attributes(void **state)
 {
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_modify_source_dest_check("eni-1", false, &p, NULL));
 	CT_PARAMS(p, "Action=ModifyNetworkInterfaceAttribute", "Version=2016-11-15",
 		  "NetworkInterfaceId=eni-1", "SourceDestCheck.Value=false");
-	cq_params_free(p);
+	query_params_free(p);
 	BUILD_OK(ec2_build_modify_delete_on_termination("eni-1", "eni-attach-1", true, &p, NULL));
 	CT_PARAMS(p, "Action=ModifyNetworkInterfaceAttribute", "Version=2016-11-15",
 		  "NetworkInterfaceId=eni-1", "Attachment.AttachmentId=eni-attach-1",
 		  "Attachment.DeleteOnTermination=true");
-	cq_params_free(p);
+	query_params_free(p);
 	assert_int_equal(ec2_build_modify_delete_on_termination("eni-1", NULL, true, &p, NULL),
 			 HK_ERR_INVALID);
 }
@@ -300,17 +300,17 @@ static void modify_attributes(void **state)
 static void assign_ipv6(void **state)
 {
 	ec2_assign_ipv6_addresses_req req = {.eni_id = "eni-1", .count = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_assign_ipv6_addresses(&req, &p, NULL));
 	CT_PARAMS(p, "Action=AssignIpv6Addresses", "Version=2016-11-15", "NetworkInterfaceId=eni-1",
 		  "Ipv6AddressCount=2");
-	cq_params_free(p);
+	query_params_free(p);
 	const char *a[] = {"2001:db8::1", "2001:db8::2"};
 	ec2_assign_ipv6_addresses_req r2 = {.eni_id = "eni-1", .addresses = a, .n_addresses = 2};
 	BUILD_OK(ec2_build_assign_ipv6_addresses(&r2, &p, NULL));
 	CT_PARAMS(p, "Action=AssignIpv6Addresses", "Version=2016-11-15", "NetworkInterfaceId=eni-1",
 		  "Ipv6Addresses.1=2001:db8::1", "Ipv6Addresses.2=2001:db8::2");
-	cq_params_free(p);
+	query_params_free(p);
 	r2.count = 1;
 	assert_int_equal(ec2_build_assign_ipv6_addresses(&r2, &p, NULL), HK_ERR_INVALID);
 	ec2_assign_ipv6_addresses_req r3 = {.eni_id = "eni-1"};
@@ -323,12 +323,12 @@ static void create_tags(void **state)
 	ec2_tag tags[] = {{"k", "v"}, {"empty", NULL}};
 	ec2_create_tags_req req = {
 	    .resource_ids = res, .n_resource_ids = 2, .tags = tags, .n_tags = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_create_tags(&req, &p, NULL));
 	CT_PARAMS(p, "Action=CreateTags", "Version=2016-11-15", "ResourceId.1=eni-1",
 		  "ResourceId.2=eni-2", "Tag.1.Key=k", "Tag.1.Value=v", "Tag.2.Key=empty",
 		  "Tag.2.Value=");
-	cq_params_free(p);
+	query_params_free(p);
 	req.n_tags = 0;
 	assert_int_equal(ec2_build_create_tags(&req, &p, NULL), HK_ERR_INVALID);
 }
@@ -340,20 +340,20 @@ static void complete_lifecycle_action(void **state)
 					.token = "00000000-0000-0000-0000-000000000001",
 					.instance_id = "i-1",
 					.result = ASG_RESULT_CONTINUE};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(asg_build_complete_lifecycle_action(&req, &p, NULL));
 	CT_PARAMS(p, "Action=CompleteLifecycleAction", "Version=2011-01-01",
 		  "LifecycleHookName=multus", "AutoScalingGroupName=workers",
 		  "LifecycleActionToken=00000000-0000-0000-0000-000000000001",
 		  "LifecycleActionResult=CONTINUE", "InstanceId=i-1");
-	cq_params_free(p);
+	query_params_free(p);
 	req.token = NULL;
 	req.result = ASG_RESULT_ABANDON;
 	BUILD_OK(asg_build_complete_lifecycle_action(&req, &p, NULL));
 	CT_PARAMS(p, "Action=CompleteLifecycleAction", "Version=2011-01-01",
 		  "LifecycleHookName=multus", "AutoScalingGroupName=workers",
 		  "LifecycleActionResult=ABANDON", "InstanceId=i-1");
-	cq_params_free(p);
+	query_params_free(p);
 	req.instance_id = NULL;
 	assert_int_equal(asg_build_complete_lifecycle_action(&req, &p, NULL), HK_ERR_INVALID);
 	req.instance_id = "i-1";
@@ -367,12 +367,12 @@ static void record_heartbeat(void **state)
 					.group_name = "workers",
 					.token = "tok",
 					.result = ASG_RESULT_ABANDON /* ignored */};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(asg_build_record_heartbeat(&req, &p, NULL));
 	CT_PARAMS(p, "Action=RecordLifecycleActionHeartbeat", "Version=2011-01-01",
 		  "LifecycleHookName=multus", "AutoScalingGroupName=workers",
 		  "LifecycleActionToken=tok");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void describe_lifecycle_hooks(void **state)
@@ -380,12 +380,12 @@ static void describe_lifecycle_hooks(void **state)
 	const char *names[] = {"a", "b"};
 	asg_describe_lifecycle_hooks_req req = {
 	    .group_name = "workers", .hook_names = names, .n_hook_names = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(asg_build_describe_lifecycle_hooks(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DescribeLifecycleHooks", "Version=2011-01-01",
 		  "AutoScalingGroupName=workers", "LifecycleHookNames.member.1=a",
 		  "LifecycleHookNames.member.2=b");
-	cq_params_free(p);
+	query_params_free(p);
 	req.group_name = NULL;
 	assert_int_equal(asg_build_describe_lifecycle_hooks(&req, &p, NULL), HK_ERR_INVALID);
 }
@@ -394,20 +394,20 @@ static void describe_groups(void **state)
 {
 	const char *names[] = {"a", "b"};
 	asg_describe_groups_req req = {.group_names = names, .n_group_names = 2};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(asg_build_describe_groups(&req, &p, NULL));
 	CT_PARAMS(p, "Action=DescribeAutoScalingGroups", "Version=2011-01-01",
 		  "AutoScalingGroupNames.member.1=a", "AutoScalingGroupNames.member.2=b",
 		  "MaxRecords=100");
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static void sts_requests(void **state)
 {
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(sts_build_get_caller_identity(&p, NULL));
 	CT_PARAMS(p, "Action=GetCallerIdentity", "Version=2011-06-15");
-	cq_params_free(p);
+	query_params_free(p);
 	sts_assume_role_web_identity_req req = {.role_arn = "arn:aws:iam::123456789012:role/r",
 						.session_name = "hookd",
 						.web_identity_token = "eyJtoken",
@@ -416,7 +416,7 @@ static void sts_requests(void **state)
 	CT_PARAMS(p, "Action=AssumeRoleWithWebIdentity", "Version=2011-06-15",
 		  "RoleArn=arn:aws:iam::123456789012:role/r", "RoleSessionName=hookd",
 		  "WebIdentityToken=eyJtoken", "DurationSeconds=900");
-	cq_params_free(p);
+	query_params_free(p);
 	req.web_identity_token = NULL;
 	assert_int_equal(sts_build_assume_role_web_identity(&req, &p, NULL), HK_ERR_INVALID);
 }
@@ -468,10 +468,10 @@ static void to_query_encoding(void **state)
 				   .n_resource_ids = 1,
 				   .tags = tags,
 				   .n_tags = 1};
-	cq_params *p;
+	query_params *p;
 	BUILD_OK(ec2_build_create_tags(&req, &p, NULL));
 	query_params *q;
-	BUILD_OK(cq_params_to_query(p, "tok/1=", &q));
+	BUILD_OK(cq_page_params(p, "tok/1=", &q));
 	assert_string_equal(query_get(q, "Tag.1.Key"), "a b");
 	assert_string_equal(query_get(q, "NextToken"), "tok/1=");
 	char *body;
@@ -482,7 +482,7 @@ static void to_query_encoding(void **state)
 				  "Tag.1.Key=a+b&Tag.1.Value=x%2Fy&NextToken=tok%2F1%3D");
 	free(body);
 	query_params_free(q);
-	cq_params_free(p);
+	query_params_free(p);
 }
 
 static const struct CMUnitTest tests[] = {
