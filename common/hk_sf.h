@@ -58,6 +58,15 @@ hk_sf_next hk_sf_join(hk_sf *c, const char *key, int64_t now_ms, hk_sf_ready_fn 
  * must be NULL and any older value is kept, with its own age (a stale answer
  * a caller may still peek at). Then every waiter is called once. */
 void hk_sf_done(hk_sf *c, const char *key, hk_err err, void *value, int64_t now_ms, int64_t ttl_ms);
+/* hk_sf_done() with the fetch's own answer (`detail`, e.g. the AWS result with
+ * its error code and body) for the waiters to read through hk_sf_detail()
+ * while they are called. A done() from inside a waiter's call is delivered
+ * after that call returns, with no detail. */
+void hk_sf_done_with(hk_sf *c, const char *key, hk_err err, void *value, int64_t now_ms,
+		     int64_t ttl_ms, const void *detail);
+/* The detail of the fetch of `key` whose waiters are being called (NULL
+ * otherwise, or when none was given). */
+const void *hk_sf_detail(const hk_sf *c, const char *key);
 
 /* Remove one waiter (fn, arg) from `key`'s list (its owner is going away);
  * true when it was queued. When the last waiter of a fetch in flight leaves,
@@ -76,6 +85,10 @@ bool hk_sf_inflight(const hk_sf *c, const char *key);
 void hk_sf_forget(hk_sf *c, const char *key);
 /* Drop every value (not the fetches in flight). */
 void hk_sf_forget_all(hk_sf *c);
+/* Drop the values for which match(key, value, arg) is true (e.g. every cached
+ * choice of a subnet that changed); returns how many. */
+size_t hk_sf_forget_if(hk_sf *c, bool (*match)(const char *key, const void *value, void *arg),
+		       void *arg);
 /* Number of keys held and of waiters queued (for metrics and tests). */
 size_t hk_sf_size(const hk_sf *c);
 size_t hk_sf_waiting(const hk_sf *c);

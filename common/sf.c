@@ -33,6 +33,8 @@ typedef struct entry {
 	bool delivering;
 	bool undelivered; /* a done() whose waiters are not called yet */
 	hk_err last_err;
+	const void *detail;	/* of the done() whose waiters are being called */
+	const void *new_detail; /* of the done() not delivered yet */
 	void *zombie;
 } entry;
 
@@ -218,6 +220,18 @@ hk_sf_next hk_sf_join(hk_sf *c, const char *key, int64_t now_ms, hk_sf_ready_fn 
 
 void hk_sf_done(hk_sf *c, const char *key, hk_err err, void *value, int64_t now_ms, int64_t ttl_ms)
 {
+	hk_sf_done_with(c, key, err, value, now_ms, ttl_ms, NULL);
+}
+
+const void *hk_sf_detail(const hk_sf *c, const char *key)
+{
+	entry *e = find(c, key, fnv1a(key));
+	return e && e->delivering ? e->detail : NULL;
+}
+
+void hk_sf_done_with(hk_sf *c, const char *key, hk_err err, void *value, int64_t now_ms,
+		     int64_t ttl_ms, const void *detail)
+{
 	entry *e = find(c, key, fnv1a(key));
 	if (!e) {
 		drop_value(c, value);
@@ -236,11 +250,15 @@ void hk_sf_done(hk_sf *c, const char *key, hk_err err, void *value, int64_t now_
 	}
 	e->last_err = err;
 	e->undelivered = true;
-	if (e->delivering) /* a done() from inside a callback: delivered below */
+	/* a done() from inside a callback: delivered below, when its detail
+	 * (the caller's) may be gone */
+	e->new_detail = e->delivering ? NULL : detail;
+	if (e->delivering)
 		return;
 	e->delivering = true;
 	while (e->undelivered) {
 		e->undelivered = false;
+		e->detail = e->new_detail;
 		hk_err rerr = e->last_err;
 		void *v = rerr == HK_OK ? e->value : NULL;
 		/* Take the list: a callback may join again (a new list and fetch). */
@@ -260,6 +278,7 @@ void hk_sf_done(hk_sf *c, const char *key, hk_err err, void *value, int64_t now_
 		e->zombie = NULL;
 	}
 	e->delivering = false;
+	e->detail = e->new_detail = NULL;
 }
 
 static bool cancel_in(entry *e, hk_sf_ready_fn fn, void *arg)
@@ -334,6 +353,20 @@ void hk_sf_forget_all(hk_sf *c)
 {
 	for (size_t i = 0; i < c->n_ents; i++)
 		forget(c, c->ents[i]);
+}
+
+size_t hk_sf_forget_if(hk_sf *c, bool (*match)(const char *key, const void *value, void *arg),
+		       void *arg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_ents; i++) {
+		entry *e = c->ents[i];
+		if (e->have && match(e->key, e->value, arg)) {
+			forget(c, e);
+			n++;
+		}
+	}
+	return n;
 }
 
 size_t hk_sf_size(const hk_sf *c)

@@ -16,57 +16,28 @@
 
 /* ---- the hook's timeouts (cached per group + hook) -------------------- */
 
-#define ENG_HOOK_CACHE_MS (10 * 60 * 1000)
-
-static eng_hookinfo *hook_cached(hook_eng *e, const char *asg, const char *hook)
+/* The hook cache's key of group + hook (asg and hook names are at most 255
+ * bytes each; false when they do not fit, and the action asks uncached). */
+static bool hook_key(const eng_action *a, char *key, size_t size)
 {
-	for (size_t i = 0; i < e->n_hooks; i++) {
-		eng_hookinfo *h = e->hooks[i];
-		if (strcmp(h->asg, asg) == 0 && strcmp(h->hook, hook) == 0)
-			return h;
-	}
-	return NULL;
+	int n = snprintf(key, size, "%s\n%s", a->rec.asg, a->rec.hook);
+	return n > 0 && (size_t)n < size;
 }
 
-/* The cache entry of group + hook, made when missing (NULL: 4096 entries or
- * no memory; the caller then fetches without the cache). */
-static eng_hookinfo *hook_entry(hook_eng *e, const char *asg, const char *hook)
-{
-	eng_hookinfo *h = hook_cached(e, asg, hook);
-	if (h || e->n_hooks >= 4096)
-		return h;
-	eng_hookinfo **v = realloc(e->hooks, (e->n_hooks + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	e->hooks = v;
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return NULL;
-	h->eng = e;
-	h->asg = strdup(asg);
-	h->hook = strdup(hook);
-	if (!h->asg || !h->hook) {
-		free(h->asg);
-		free(h->hook);
-		free(h);
-		return NULL;
-	}
-	e->hooks[e->n_hooks++] = h;
-	return h;
-}
+/* A hook's timing, the hook cache's value. */
+typedef struct eng_hook_timing {
+	unsigned heartbeat_s;
+	unsigned global_s;
+} eng_hook_timing;
 
-static void hook_cache_free(hook_eng *e)
-{
-	for (size_t i = 0; i < e->n_hooks; i++) {
-		free(e->hooks[i]->asg);
-		free(e->hooks[i]->hook);
-		eng_sf_clear(&e->hooks[i]->sf);
-		free(e->hooks[i]);
-	}
-	free(e->hooks);
-	e->hooks = NULL;
-	e->n_hooks = 0;
-}
+/* What a DescribeLifecycleHooks answer says for one hook (the detail its
+ * waiters read). */
+typedef struct hook_answer {
+	const awc_result *res;
+	bool found;
+	unsigned heartbeat_s;
+	unsigned global_s;
+} hook_answer;
 
 static void set_timing(eng_action *a, unsigned hb, unsigned global)
 {
@@ -215,25 +186,25 @@ static void hooks_cb(const awc_result *res, const asg_describe_lifecycle_hooks_o
 	hooks_apply(a, res, found, hb, global);
 }
 
-/* The single-flight call of a cache entry: every action waiting on it gets
+/* The single-flight call of the hook cache: arg is the leader (an action
+ * held by its inflight count, like every waiter); every action waiting gets
  * the answer, a failure included (each then retries or assumes 3600 s). */
 static void hooks_flight_cb(const awc_result *res, const asg_describe_lifecycle_hooks_out *out,
 			    void *arg)
 {
-	eng_hookinfo *h = arg;
-	eng_health_from(h->eng, res);
-	unsigned hb = 3600, global = 0;
-	bool found = res->err == HK_OK && hooks_scan(out, h->hook, &hb, &global);
-	if (found) {
-		h->heartbeat_s = hb;
-		h->global_s = global;
-	}
-	eng_sf_done(&h->sf, found, hook_now_ms());
-	void **w = NULL;
-	size_t n = eng_sf_take(&h->sf, &w);
-	for (size_t i = 0; i < n; i++)
-		hooks_apply(w[i], res, found, hb, global);
-	free(w);
+	eng_action *leader = arg;
+	hook_eng *e = leader->eng;
+	eng_health_from(e, res);
+	char key[600];
+	(void)hook_key(leader, key, sizeof(key)); /* it fitted when the leader joined */
+	hook_answer ans = {.res = res, .heartbeat_s = 3600};
+	ans.found =
+	    res->err == HK_OK && hooks_scan(out, leader->rec.hook, &ans.heartbeat_s, &ans.global_s);
+	eng_hook_timing *t = ans.found ? malloc(sizeof(*t)) : NULL;
+	if (t)
+		*t = (eng_hook_timing){ans.heartbeat_s, ans.global_s};
+	hk_sf_done_with(e->hook_cache, key, t ? HK_OK : HK_ERR_NOT_FOUND, t, hook_now_ms(),
+			ENG_HOOK_CACHE_MS, &ans);
 }
 
 /* DescribeLifecycleHooks could not even be sent: every waiter goes on with
@@ -246,6 +217,17 @@ static void hooks_not_sent(eng_action *a)
 		eng_settle(a);
 	else
 		dispatch(a);
+}
+
+/* A waiter of the hook cache (the leader included). */
+static void hooks_ready(void *arg, const char *key, hk_err err, void *value)
+{
+	eng_action *a = arg;
+	const hook_answer *ans = hk_sf_detail(a->eng->hook_cache, key);
+	if (!ans)
+		hooks_not_sent(a);
+	else
+		hooks_apply(a, ans->res, ans->found, ans->heartbeat_s, ans->global_s);
 }
 
 /* Start (or restart) an action from its resume point. */
@@ -284,11 +266,15 @@ static void begin(eng_action *a)
 			 a->rec.last_error && *a->rec.last_error ? a->rec.last_error
 								 : "resumed cleanup");
 	}
-	eng_hookinfo *h = hook_entry(e, a->rec.asg, a->rec.hook);
-	eng_sf_next next =
-	    h ? eng_sf_join(&h->sf, a, hook_now_ms(), ENG_HOOK_CACHE_MS) : ENG_SF_ALONE;
-	if (next == ENG_SF_HIT) {
-		set_timing(a, h->heartbeat_s, h->global_s);
+	char key[600];
+	void *value = NULL;
+	hk_sf_next next =
+	    hook_key(a, key, sizeof(key))
+		? hk_sf_join(e->hook_cache, key, hook_now_ms(), hooks_ready, a, &value)
+		: HK_SF_ALONE;
+	if (next == HK_SF_HIT) {
+		const eng_hook_timing *t = value;
+		set_timing(a, t->heartbeat_s, t->global_s);
 		if (a->failing) {
 			a->cleanup_started = false;
 			eng_settle(a);
@@ -304,26 +290,20 @@ static void begin(eng_action *a)
 		/* resumed cleanup: describe the hook for heartbeats, then clean */
 		a->cleanup_started = false;
 	}
-	if (next == ENG_SF_WAIT)
+	if (next == HK_SF_WAIT)
 		return; /* hooks_flight_cb wakes it */
 	const char *names[1] = {a->rec.hook};
 	asg_describe_lifecycle_hooks_req req = {
 	    .group_name = a->rec.asg, .hook_names = names, .n_hook_names = 1};
-	hk_err err = next == ENG_SF_FETCH
-			 ? asg_describe_lifecycle_hooks(e->aws, &req, hooks_flight_cb, h, NULL)
+	hk_err err = next == HK_SF_FETCH
+			 ? asg_describe_lifecycle_hooks(e->aws, &req, hooks_flight_cb, a, NULL)
 			 : asg_describe_lifecycle_hooks(e->aws, &req, hooks_cb, a, NULL);
 	if (!err)
 		return;
-	if (next != ENG_SF_FETCH) {
+	if (next != HK_SF_FETCH)
 		hooks_not_sent(a);
-		return;
-	}
-	eng_sf_done(&h->sf, false, hook_now_ms());
-	void **w = NULL;
-	size_t n = eng_sf_take(&h->sf, &w);
-	for (size_t i = 0; i < n; i++)
-		hooks_not_sent(w[i]);
-	free(w);
+	else /* no detail: every waiter (only this one yet) hears "not sent" */
+		hk_sf_done(e->hook_cache, key, err, NULL, hook_now_ms(), 0);
 }
 
 /* ---- queue ------------------------------------------------------------ */
@@ -514,9 +494,9 @@ static void op_free(void *impl)
 		eng_action_free(z);
 	}
 	eng_alloc_free(e->alloc);
-	hook_cache_free(e);
-	eng_subnet_cache_free(e);
-	eng_type_cache_free(e);
+	hk_sf_free(e->hook_cache);
+	hk_sf_free(e->subnet_cache);
+	hk_sf_free(e->type_cache);
 	free(e->queue);
 	if (e->pump_ev)
 		event_free(e->pump_ev);
@@ -549,7 +529,12 @@ hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg, hook
 	e->restart_fn = begin;
 	e->cleanup_fn = run_cleanup;
 	e->pump_ev = event_new(base, -1, 0, pump_cb, e);
-	hk_err err = e->pump_ev ? eng_alloc_new(e, &e->alloc) : HK_ERR_NOMEM;
+	e->hook_cache = hk_sf_new(ENG_HOOK_CACHE_MAX, ENG_SF_MAX_WAITERS, free);
+	e->subnet_cache = hk_sf_new(ENG_SUBNET_CACHE_MAX, ENG_SF_MAX_WAITERS, free);
+	e->type_cache = hk_sf_new(ENG_TYPE_CACHE_MAX, ENG_SF_MAX_WAITERS, NULL);
+	hk_err err = e->pump_ev && e->hook_cache && e->subnet_cache && e->type_cache
+			 ? eng_alloc_new(e, &e->alloc)
+			 : HK_ERR_NOMEM;
 	if (err) {
 		op_free(e);
 		return err;

@@ -21,6 +21,7 @@
 
 #include "awsclient.h"
 #include "cidr.h"
+#include "hk_sf.h"
 #include "hook_engine.h"
 
 struct event_base;
@@ -267,49 +268,6 @@ bool hook_engine_range_covered(const cidr_range *r, const cidr_prefix *resv, siz
 size_t hook_engine_dhcp_uncovered(const cidr_prefix *subnet, const cidr_range *ranges, size_t n,
 				  const cidr_prefix *resv, size_t n_resv, bool *uncovered);
 
-/* A single-flight cache slot (the hook cache, the subnet cache): a value
- * fetched at `fetched_ms`, and the callers waiting on the one fetch in flight.
- * Pure bookkeeping; the caller owns the value and the fetch. Waiters are
- * borrowed pointers (an action, a slot) kept in arrival order. */
-typedef struct eng_sf {
-	bool have;	    /* a value was fetched (fetched_ms is meaningful) */
-	bool inflight;	    /* the one fetch is out */
-	int64_t fetched_ms; /* when the value was fetched */
-	void **waiters;	    /* waiting on the fetch, in arrival order */
-	size_t n_waiters;
-	size_t cap_waiters;
-} eng_sf;
-
-/* Waiters per slot. Each waiter is an action in flight (or one of its
- * networks), so max_concurrent_actions x networks bounds the list anyway; a
- * caller beyond this fetches on its own (ENG_SF_ALONE). */
-#define ENG_SF_MAX_WAITERS 4096u
-
-typedef enum eng_sf_next {
-	ENG_SF_HIT,   /* a value younger than the TTL: use it, nothing queued */
-	ENG_SF_FETCH, /* queued and the fetch marked in flight: start it */
-	ENG_SF_WAIT,  /* queued behind the fetch in flight */
-	ENG_SF_ALONE  /* not queued (list full, no memory): fetch on your own */
-} eng_sf_next;
-
-/* What `waiter` does at `now_ms` with a value that lives `ttl_ms`: HIT when a
- * value was fetched less than ttl_ms ago (a clock gone backwards counts as
- * expired); else it joins the waiters: FETCH when no fetch is out (the caller
- * becomes the leader and must start one, or call eng_sf_done(false) and wake
- * the waiters), WAIT when one is. */
-eng_sf_next eng_sf_join(eng_sf *f, void *waiter, int64_t now_ms, int64_t ttl_ms);
-/* The fetch answered: no longer in flight; `ok` stores fetched_ms = now_ms
- * (a failure keeps whatever was there, which is expired anyway). */
-void eng_sf_done(eng_sf *f, bool ok, int64_t now_ms);
-/* Move every waiter out, in arrival order: *ret (free() it; NULL when none)
- * and the count. The slot's list is empty afterwards, so a waiter woken may
- * join again (a new fetch) while the caller walks the old list. */
-size_t eng_sf_take(eng_sf *f, void ***ret);
-/* Drop the value (the next join fetches). */
-void eng_sf_forget(eng_sf *f);
-/* Free the waiter list (engine shutdown: the waiters are freed elsewhere). */
-void eng_sf_clear(eng_sf *f);
-
 /* ======================================================================
  * The engine (engine.c)
  * ====================================================================== */
@@ -339,45 +297,26 @@ typedef struct eng_slot {
 	bool sdc_ok;	    /* source/dest check already as configured */
 } eng_slot;
 
-/* A cached hook description (per group + hook), fetched single-flight: the
- * DescribeLifecycleHooks in flight is the callback's argument (sf.waiters are
- * eng_action *). */
-typedef struct eng_hookinfo {
-	hook_eng *eng;
-	char *asg;
-	char *hook;
-	unsigned heartbeat_s;
-	unsigned global_s;
-	eng_sf sf;
-} eng_hookinfo;
-
-/* A cached subnet choice per configured network and AZ (engine_launch.c),
- * fetched single-flight (sf.waiters are eng_slot *). */
-typedef struct eng_subnetinfo {
-	hook_eng *eng;
-	const hook_network *net; /* borrowed from the configuration */
-	char *az;
-	char *subnet_id; /* the choice, when sf.have */
-	eng_sf sf;
-} eng_subnetinfo;
-
-/* How long a subnet choice is reused, and how many (network, AZ) entries. */
+/* The engine's single-flight caches (common/hk_sf.h; each waiter is an
+ * action in flight or one of its slots, held by its inflight count):
+ * - hooks: a lifecycle hook's timing per group + hook, for ENG_HOOK_CACHE_MS;
+ * - subnets: the subnet choice per AZ + subnet tag filter, for
+ *   ENG_SUBNET_CACHE_MS; only a choice is cached ("none in the AZ" and
+ *   failures are not), and a choice is forgotten when EC2 shows the subnet
+ *   changed (eng_subnet_forget);
+ * - types: DescribeInstanceTypes per instance type with a TTL of 0: the
+ *   answer is cached once, by aws/ (per client); this entry only coalesces
+ *   the launches that miss at once into one call.
+ * Each fetch's waiters read its AWS answer through hk_sf_detail(); none
+ * there means the call could not even be sent. */
+#define ENG_HOOK_CACHE_MS    (10 * 60 * 1000)
 #define ENG_SUBNET_CACHE_MS  60000
 #define ENG_SUBNET_CACHE_MAX 4096u
-
-/* DescribeInstanceTypes per instance type (engine_launch.c), single-flight
- * (sf.waiters are eng_action *): the launches that miss at once share one
- * call. The answer is cached by aws/ (per client), so the entry keeps no
- * value: it is joined with a TTL of 0 (never a HIT) and only coalesces
- * concurrent misses; a later lookup is answered from aws/'s cache. */
-typedef struct eng_typeinfo {
-	hook_eng *eng;
-	char *type;
-	eng_sf sf;
-} eng_typeinfo;
-
-/* How many instance types get an entry (beyond: uncoalesced calls). */
-#define ENG_TYPE_CACHE_MAX 4096u
+#define ENG_TYPE_CACHE_MAX   4096u
+#define ENG_HOOK_CACHE_MAX   4096u
+/* Waiters per key: max_concurrent_actions x networks bounds them anyway; a
+ * caller beyond this fetches on its own (HK_SF_ALONE). */
+#define ENG_SF_MAX_WAITERS 4096u
 
 /* An ENI found for cleanup (terminate, failed launch, sweep). */
 typedef struct eng_victim {
@@ -452,12 +391,9 @@ struct hook_eng {
 	hook_engine_drained_fn drained;
 	void *drained_arg;
 	struct event *pump_ev; /* runs the queue (and the drain check) on the next turn */
-	eng_hookinfo **hooks;  /* each entry stays put: an in-flight fetch points at it */
-	size_t n_hooks;
-	eng_subnetinfo **subnets; /* likewise */
-	size_t n_subnets;
-	eng_typeinfo **types; /* likewise */
-	size_t n_types;
+	hk_sf *hook_cache;     /* see "single-flight caches" above */
+	hk_sf *subnet_cache;
+	hk_sf *type_cache;
 	eng_alloc *alloc;
 	struct event *sweep_ev;
 	bool sweep_running;
@@ -516,10 +452,8 @@ void eng_launch_release(eng_action *a); /* give back pending addresses */
 /* The subnet cache (engine_launch.c): forget every choice of `subnet_id`
  * (EC2 said InvalidSubnetID.NotFound), and free the cache (engine shutdown). */
 void eng_subnet_forget(hook_eng *e, const char *subnet_id);
-void eng_subnet_cache_free(hook_eng *e);
 /* The DescribeInstanceTypes single-flight entries (engine_launch.c): free
  * them (engine shutdown; the waiters are freed elsewhere). */
-void eng_type_cache_free(hook_eng *e);
 
 /* engine_terminate.c */
 void eng_terminate_run(eng_action *a);

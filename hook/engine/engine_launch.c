@@ -399,82 +399,69 @@ static void subnets_cb(const awc_result *res, const ec2_describe_subnets_out *ou
 	subnet_apply(s, res, f, id);
 }
 
-/* The single-flight call of a cache entry: every slot waiting on it gets the
- * answer. Only a choice is cached: "none in the AZ" and failures are not. */
-static void subnets_flight_cb(const awc_result *res, const ec2_describe_subnets_out *out, void *arg)
+/* The subnet cache's key of a slot: its AZ and the network's tag filter
+ * (what the DescribeSubnets call asks, so what its choice depends on); false
+ * when it does not fit (the slot then asks uncached). */
+static bool subnet_key(const eng_slot *s, char *key, size_t size)
 {
-	eng_subnetinfo *c = arg;
-	eng_health_from(c->eng, res);
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-	const char *id = f == ENG_FAULT_NONE
-			     ? hook_engine_pick_subnet(c->net, c->az, out->subnets, out->n_subnets)
-			     : NULL;
-	bool ok = false;
-	if (id) {
-		char *v = eng_strdup(id);
-		if (v) {
-			free(c->subnet_id);
-			c->subnet_id = v;
-			ok = true;
-		}
+	int n = snprintf(key, size, "%s", s->act->az);
+	for (size_t k = 0; n > 0 && (size_t)n < size && k < s->net->n_subnet_tags; k++) {
+		int m = snprintf(key + n, size - (size_t)n, "\n%s=%s", s->net->subnet_tags[k].key,
+				 s->net->subnet_tags[k].value);
+		n = m < 0 ? -1 : n + m;
 	}
-	eng_sf_done(&c->sf, ok, hook_now_ms());
-	void **w = NULL;
-	size_t n = eng_sf_take(&c->sf, &w);
-	for (size_t i = 0; i < n; i++)
-		subnet_apply(w[i], res, f, id);
-	free(w);
+	return n > 0 && (size_t)n < size;
 }
 
-/* The cache entry of (network, AZ), made when missing (NULL: full, no memory:
- * the caller then asks without the cache). */
-static eng_subnetinfo *subnet_entry(hook_eng *e, const hook_network *net, const char *az)
+/* What a DescribeSubnets answer says for one (AZ, filter) (the detail its
+ * waiters read). */
+typedef struct subnet_answer {
+	const awc_result *res;
+	hook_engine_fault fault;
+	const char *id; /* the choice, or NULL */
+} subnet_answer;
+
+/* The single-flight call of the subnet cache: arg is the leader slot (held
+ * by its action's inflight count, like every waiter); every slot waiting gets
+ * the answer. Only a choice is cached: "none in the AZ" and failures are not. */
+static void subnets_flight_cb(const awc_result *res, const ec2_describe_subnets_out *out, void *arg)
 {
-	for (size_t i = 0; i < e->n_subnets; i++) {
-		eng_subnetinfo *c = e->subnets[i];
-		if (c->net == net && strcmp(c->az, az) == 0)
-			return c;
+	eng_slot *leader = arg;
+	hook_eng *e = leader->act->eng;
+	eng_health_from(e, res);
+	char key[4096];
+	(void)subnet_key(leader, key, sizeof(key)); /* it fitted when the leader joined */
+	subnet_answer ans = {.res = res, .fault = hook_engine_classify(res->err, res->aws_code)};
+	if (ans.fault == ENG_FAULT_NONE)
+		ans.id = hook_engine_pick_subnet(leader->net, leader->act->az, out->subnets,
+						 out->n_subnets);
+	char *v = ans.id ? eng_strdup(ans.id) : NULL;
+	hk_sf_done_with(e->subnet_cache, key, v ? HK_OK : HK_ERR_NOT_FOUND, v, hook_now_ms(),
+			ENG_SUBNET_CACHE_MS, &ans);
+}
+
+/* A waiter of the subnet cache (the leader included). */
+static void subnets_ready(void *arg, const char *key, hk_err err, void *value)
+{
+	eng_slot *s = arg;
+	const subnet_answer *ans = hk_sf_detail(s->act->eng->subnet_cache, key);
+	if (ans) {
+		subnet_apply(s, ans->res, ans->fault, ans->id);
+		return;
 	}
-	if (e->n_subnets >= ENG_SUBNET_CACHE_MAX)
-		return NULL;
-	eng_subnetinfo **v = realloc(e->subnets, (e->n_subnets + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	e->subnets = v;
-	eng_subnetinfo *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->eng = e;
-	c->net = net;
-	c->az = eng_strdup(az);
-	if (!c->az) {
-		free(c);
-		return NULL;
-	}
-	e->subnets[e->n_subnets++] = c;
-	return c;
+	s->act->inflight--;
+	eng_action_retry_later(s->act, "cannot start DescribeSubnets", 1000);
+}
+
+static bool same_subnet(const char *key, const void *value, void *arg)
+{
+	return strcmp(value, arg) == 0;
 }
 
 void eng_subnet_forget(hook_eng *e, const char *subnet_id)
 {
-	for (size_t i = 0; subnet_id && i < e->n_subnets; i++) {
-		eng_subnetinfo *c = e->subnets[i];
-		if (c->sf.have && c->subnet_id && strcmp(c->subnet_id, subnet_id) == 0)
-			eng_sf_forget(&c->sf);
-	}
-}
-
-void eng_subnet_cache_free(hook_eng *e)
-{
-	for (size_t i = 0; i < e->n_subnets; i++) {
-		free(e->subnets[i]->az);
-		free(e->subnets[i]->subnet_id);
-		eng_sf_clear(&e->subnets[i]->sf);
-		free(e->subnets[i]);
-	}
-	free(e->subnets);
-	e->subnets = NULL;
-	e->n_subnets = 0;
+	if (subnet_id)
+		(void)hk_sf_forget_if(e->subnet_cache, same_subnet, (void *)(uintptr_t)subnet_id);
 }
 
 static void step_subnets(eng_action *a)
@@ -490,15 +477,18 @@ static void step_subnets(eng_action *a)
 			eng_set_str(&s->subnet_id, id ? id : "");
 			continue;
 		}
-		eng_subnetinfo *c = subnet_entry(a->eng, s->net, a->az);
-		eng_sf_next next =
-		    c ? eng_sf_join(&c->sf, s, hook_now_ms(), ENG_SUBNET_CACHE_MS) : ENG_SF_ALONE;
-		if (next == ENG_SF_HIT) {
-			eng_set_str(&s->subnet_id, c->subnet_id);
+		char key[4096];
+		void *value = NULL;
+		hk_sf_next next = subnet_key(s, key, sizeof(key))
+				      ? hk_sf_join(a->eng->subnet_cache, key, hook_now_ms(),
+						   subnets_ready, s, &value)
+				      : HK_SF_ALONE;
+		if (next == HK_SF_HIT) {
+			eng_set_str(&s->subnet_id, value);
 			continue;
 		}
 		a->inflight++;
-		if (next == ENG_SF_WAIT)
+		if (next == HK_SF_WAIT)
 			continue; /* subnets_flight_cb wakes it */
 		ec2_filter fl[32];
 		const char *vals[32];
@@ -521,24 +511,18 @@ static void step_subnets(eng_action *a)
 		/* The shared call carries the leader's retry window (eng_aws): a
 		 * waiter gets its answer no later than the leader's give-up. */
 		hk_err err =
-		    next == ENG_SF_FETCH
-			? ec2_describe_subnets(a->eng->aws, &req, subnets_flight_cb, c,
+		    next == HK_SF_FETCH
+			? ec2_describe_subnets(a->eng->aws, &req, subnets_flight_cb, s,
 					       eng_call_opts(a))
 			: ec2_describe_subnets(a->eng->aws, &req, subnets_cb, s, eng_call_opts(a));
 		if (err == HK_OK)
 			continue;
-		void **w = NULL;
-		size_t n = 1;
-		if (next == ENG_SF_FETCH) {
-			eng_sf_done(&c->sf, false, hook_now_ms());
-			n = eng_sf_take(&c->sf, &w); /* only this slot: nobody joined since */
+		if (next == HK_SF_FETCH) { /* no detail: its waiters (only s yet) retry */
+			hk_sf_done(a->eng->subnet_cache, key, err, NULL, hook_now_ms(), 0);
+			continue;
 		}
-		for (size_t k = 0; k < n; k++) {
-			eng_slot *ws = w ? w[k] : s;
-			ws->act->inflight--;
-			eng_action_retry_later(ws->act, "cannot start DescribeSubnets", 1000);
-		}
-		free(w);
+		a->inflight--;
+		eng_action_retry_later(a, "cannot start DescribeSubnets", 1000);
 	}
 	if (!eng_enter(a))
 		return;
@@ -618,58 +602,38 @@ static void types_cb(const awc_result *res, const ec2_describe_instance_types_ou
 	types_apply(a, res, out);
 }
 
-/* The single-flight call of a type entry: every action waiting on it gets
- * the answer, a failure included (each retries or fails as if the call were
- * its own). */
+/* A DescribeInstanceTypes answer (the detail the type cache's waiters read). */
+typedef struct types_answer {
+	const awc_result *res;
+	const ec2_describe_instance_types_out *out;
+} types_answer;
+
+/* The single-flight call of the type cache: arg is the leader (held by its
+ * inflight count, like every waiter); every action waiting gets the answer,
+ * a failure included (each retries or fails as if the call were its own). */
 static void types_flight_cb(const awc_result *res, const ec2_describe_instance_types_out *out,
 			    void *arg)
 {
-	eng_typeinfo *c = arg;
-	eng_health_from(c->eng, res);
-	eng_sf_done(&c->sf, res->err == HK_OK, hook_now_ms());
-	void **w = NULL;
-	size_t n = eng_sf_take(&c->sf, &w);
-	for (size_t i = 0; i < n; i++)
-		types_apply(w[i], res, out);
-	free(w);
+	eng_action *leader = arg;
+	hook_eng *e = leader->eng;
+	eng_health_from(e, res);
+	types_answer ans = {res, out};
+	/* TTL 0: the answer is cached by aws/; the entry only coalesced the misses */
+	hk_sf_done_with(e->type_cache, leader->instance_type, res->err, NULL, hook_now_ms(), 0,
+			&ans);
 }
 
-/* The entry of an instance type, made when missing (NULL: full, no memory:
- * the caller then asks on its own). */
-static eng_typeinfo *type_entry(hook_eng *e, const char *type)
+/* A waiter of the type cache (the leader included). */
+static void types_ready(void *arg, const char *key, hk_err err, void *value)
 {
-	for (size_t i = 0; i < e->n_types; i++)
-		if (strcmp(e->types[i]->type, type) == 0)
-			return e->types[i];
-	if (e->n_types >= ENG_TYPE_CACHE_MAX)
-		return NULL;
-	eng_typeinfo **v = realloc(e->types, (e->n_types + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	e->types = v;
-	eng_typeinfo *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->eng = e;
-	c->type = eng_strdup(type);
-	if (!c->type) {
-		free(c);
-		return NULL;
+	eng_action *a = arg;
+	const types_answer *ans = hk_sf_detail(a->eng->type_cache, key);
+	if (ans) {
+		types_apply(a, ans->res, ans->out);
+		return;
 	}
-	e->types[e->n_types++] = c;
-	return c;
-}
-
-void eng_type_cache_free(hook_eng *e)
-{
-	for (size_t i = 0; i < e->n_types; i++) {
-		free(e->types[i]->type);
-		eng_sf_clear(&e->types[i]->sf);
-		free(e->types[i]);
-	}
-	free(e->types);
-	e->types = NULL;
-	e->n_types = 0;
+	a->inflight--;
+	eng_action_retry_later(a, "cannot start DescribeInstanceTypes", 1000);
 }
 
 static void step_capacity(eng_action *a)
@@ -685,31 +649,24 @@ static void step_capacity(eng_action *a)
 	eng_action_set_step(a, ENG_STEP_CAPACITY);
 	const char *types[1] = {a->instance_type};
 	ec2_describe_instance_types_req req = {.instance_types = types, .n_instance_types = 1};
-	/* TTL 0: aws/ caches the answer; the entry only coalesces the misses */
-	eng_typeinfo *c = type_entry(a->eng, a->instance_type);
-	eng_sf_next next = c ? eng_sf_join(&c->sf, a, hook_now_ms(), 0) : ENG_SF_ALONE;
+	hk_sf_next next =
+	    hk_sf_join(a->eng->type_cache, a->instance_type, hook_now_ms(), types_ready, a, NULL);
 	a->inflight++;
-	if (next == ENG_SF_WAIT)
+	if (next == HK_SF_WAIT)
 		return; /* types_flight_cb wakes it */
 	/* The shared call carries the leader's retry window (eng_aws), as the
 	 * subnet lookup does. */
 	hk_err err =
-	    next == ENG_SF_FETCH
-		? ec2_describe_instance_types(a->eng->aws, &req, types_flight_cb, c,
+	    next == HK_SF_FETCH
+		? ec2_describe_instance_types(a->eng->aws, &req, types_flight_cb, a,
 					      eng_call_opts(a))
 		: ec2_describe_instance_types(a->eng->aws, &req, types_cb, a, eng_call_opts(a));
 	if (err == HK_OK)
 		return;
-	void **w = NULL;
-	size_t n = 1;
-	if (next == ENG_SF_FETCH) {
-		eng_sf_done(&c->sf, false, hook_now_ms());
-		n = eng_sf_take(&c->sf, &w); /* only this action: nobody joined since */
+	if (next == HK_SF_FETCH) { /* no detail: its waiters (only a yet) retry */
+		hk_sf_done(a->eng->type_cache, a->instance_type, err, NULL, hook_now_ms(), 0);
+		return;
 	}
-	for (size_t k = 0; k < n; k++) {
-		eng_action *wa = w ? w[k] : a;
-		wa->inflight--;
-		eng_action_retry_later(wa, "cannot start DescribeInstanceTypes", 1000);
-	}
-	free(w);
+	a->inflight--;
+	eng_action_retry_later(a, "cannot start DescribeInstanceTypes", 1000);
 }

@@ -439,63 +439,6 @@ size_t hook_engine_dhcp_uncovered(const cidr_prefix *subnet, const cidr_range *r
 	return bad;
 }
 
-/* ---- single-flight cache slots ---------------------------------------- */
-
-eng_sf_next eng_sf_join(eng_sf *f, void *waiter, int64_t now_ms, int64_t ttl_ms)
-{
-	if (f->have && now_ms >= f->fetched_ms && now_ms - f->fetched_ms < ttl_ms)
-		return ENG_SF_HIT;
-	if (f->n_waiters >= ENG_SF_MAX_WAITERS)
-		return ENG_SF_ALONE;
-	if (f->n_waiters == f->cap_waiters) {
-		size_t nc = f->cap_waiters ? f->cap_waiters * 2 : 8;
-		if (nc > ENG_SF_MAX_WAITERS)
-			nc = ENG_SF_MAX_WAITERS;
-		void **v = realloc(f->waiters, nc * sizeof(*v));
-		if (!v)
-			return ENG_SF_ALONE;
-		f->waiters = v;
-		f->cap_waiters = nc;
-	}
-	f->waiters[f->n_waiters++] = waiter;
-	if (f->inflight)
-		return ENG_SF_WAIT;
-	f->inflight = true;
-	return ENG_SF_FETCH;
-}
-
-void eng_sf_done(eng_sf *f, bool ok, int64_t now_ms)
-{
-	f->inflight = false;
-	if (ok) {
-		f->have = true;
-		f->fetched_ms = now_ms;
-	}
-}
-
-size_t eng_sf_take(eng_sf *f, void ***ret)
-{
-	size_t n = f->n_waiters;
-	*ret = n ? f->waiters : NULL;
-	if (!n)
-		free(f->waiters);
-	f->waiters = NULL;
-	f->n_waiters = f->cap_waiters = 0;
-	return n;
-}
-
-void eng_sf_forget(eng_sf *f)
-{
-	f->have = false;
-}
-
-void eng_sf_clear(eng_sf *f)
-{
-	free(f->waiters);
-	f->waiters = NULL;
-	f->n_waiters = f->cap_waiters = 0;
-}
-
 /* ---- one instance, one plan -------------------------------------------- */
 
 bool hook_engine_same_episode(const hook_action *a, const hook_action *b)

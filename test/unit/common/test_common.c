@@ -408,8 +408,217 @@ static void test_sf_many_keys(void **state)
 	hk_sf_free(c);
 }
 
+/* The fetch's detail reaches the waiters while they are called (and only
+ * then); a done() from inside a callback carries none. */
+typedef struct detail_rec {
+	hk_sf *c;
+	const void *seen[8];
+	int calls;
+	bool refetch;
+} detail_rec;
+
+static void on_ready_detail(void *arg, const char *key, hk_err err, void *value)
+{
+	detail_rec *d = arg;
+	d->seen[d->calls++] = hk_sf_detail(d->c, key);
+	if (d->refetch) {
+		d->refetch = false;
+		void *v;
+		assert_int_equal(hk_sf_join(d->c, key, 0, on_ready_detail, d, &v), HK_SF_FETCH);
+		int local = 7;
+		hk_sf_done_with(d->c, key, HK_ERR_IO, NULL, 0, 0, &local);
+	}
+}
+
+static bool match_value(const char *key, const void *value, void *arg)
+{
+	return strcmp(value, arg) == 0;
+}
+
+static void test_sf_detail_and_forget_if(void **state)
+{
+	(void)state;
+	hk_sf *c = hk_sf_new(0, 0, free);
+	detail_rec d = {.c = c, .refetch = true};
+	int answer = 1;
+	void *v;
+	assert_int_equal(hk_sf_join(c, "k", 0, on_ready_detail, &d, &v), HK_SF_FETCH);
+	hk_sf_done_with(c, "k", HK_ERR_THROTTLED, NULL, 0, 1000, &answer);
+	assert_int_equal(d.calls, 2);
+	assert_ptr_equal(d.seen[0], &answer);
+	assert_null(d.seen[1]); /* the nested done(): delivered later, no detail */
+	assert_null(hk_sf_detail(c, "k"));
+	/* forget_if drops the matching values only */
+	const char *keys[3] = {"net-a/az1", "net-b/az1", "net-a/az2"};
+	const char *vals[3] = {"subnet-1", "subnet-2", "subnet-1"};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(hk_sf_join(c, keys[i], 0, NULL, NULL, &v), HK_SF_FETCH);
+		assert_int_equal(hk_sf_join(c, keys[i], 0, on_ready_detail, &d, &v), HK_SF_FETCH);
+		hk_sf_done(c, keys[i], HK_OK, strdup(vals[i]), 0, 1000);
+	}
+	assert_int_equal(hk_sf_forget_if(c, match_value, "subnet-1"), 2);
+	assert_int_equal(hk_sf_join(c, keys[0], 1, NULL, NULL, &v), HK_SF_FETCH);
+	assert_int_equal(hk_sf_join(c, keys[1], 1, NULL, NULL, &v), HK_SF_HIT);
+	assert_string_equal(v, "subnet-2");
+	assert_int_equal(hk_sf_join(c, keys[2], 1, NULL, NULL, &v), HK_SF_FETCH);
+	hk_sf_free(c);
+}
+
+/* A TTL of 0 (the engine's instance-type lookup): the waiters of one fetch
+ * share it; a later lookup is never a HIT. */
+typedef struct order_rec {
+	const void *who[8];
+	int n;
+} order_rec;
+
+static order_rec g_order;
+
+static void on_ready_order(void *arg, const char *key, hk_err err, void *value)
+{
+	assert_true(g_order.n < 8);
+	g_order.who[g_order.n++] = arg;
+}
+
+static void sf_ttl_zero_coalesces_only_concurrent_misses(void **state)
+{
+	(void)state;
+	hk_sf *c = hk_sf_new(0, 0, NULL);
+	int a, b, cc, d;
+	void *v;
+	g_order.n = 0;
+	/* three misses at once: one fetch, two waiters */
+	assert_int_equal(hk_sf_join(c, "m5.large", 1000, on_ready_order, &a, &v), HK_SF_FETCH);
+	assert_int_equal(hk_sf_join(c, "m5.large", 1000, on_ready_order, &b, &v), HK_SF_WAIT);
+	assert_int_equal(hk_sf_join(c, "m5.large", 1001, on_ready_order, &cc, &v), HK_SF_WAIT);
+	hk_sf_done(c, "m5.large", HK_OK, NULL, 1002, 0);
+	assert_int_equal(g_order.n, 3);
+	assert_ptr_equal(g_order.who[0], &a);
+	assert_ptr_equal(g_order.who[1], &b);
+	assert_ptr_equal(g_order.who[2], &cc);
+	/* the value lives elsewhere (aws/'s cache): a later lookup, even at the
+	 * same millisecond, is never a HIT but asks (and is answered from there) */
+	assert_int_equal(hk_sf_join(c, "m5.large", 1002, on_ready_order, &d, &v), HK_SF_FETCH);
+	hk_sf_done(c, "m5.large", HK_ERR_TRANSIENT, NULL, 1003, 0);
+	assert_int_equal(g_order.n, 4);
+	assert_ptr_equal(g_order.who[3], &d);
+	hk_sf_free(c);
+}
+
+/* The engine's caches (hook timing, subnet choice) on hk_sf: the cases the
+ * engine's own single-flight slots were tested with, key by key. */
+#define T_MAX_WAITERS 4096u
+
+static void sf_first_fetches_others_wait_in_order(void **state)
+{
+	(void)state;
+	hk_sf *c = hk_sf_new(0, T_MAX_WAITERS, free);
+	int a, b, cc;
+	void *v;
+	g_order.n = 0;
+	assert_int_equal(hk_sf_join(c, "hook", 1000, on_ready_order, &a, &v), HK_SF_FETCH);
+	assert_true(hk_sf_inflight(c, "hook"));
+	assert_int_equal(hk_sf_join(c, "hook", 1001, on_ready_order, &b, &v), HK_SF_WAIT);
+	assert_int_equal(hk_sf_join(c, "hook", 1002, on_ready_order, &cc, &v), HK_SF_WAIT);
+	hk_sf_done(c, "hook", HK_OK, strdup("600"), 1030, 600000);
+	assert_false(hk_sf_inflight(c, "hook"));
+	assert_int_equal(g_order.n, 3);
+	assert_ptr_equal(g_order.who[0], &a);
+	assert_ptr_equal(g_order.who[1], &b);
+	assert_ptr_equal(g_order.who[2], &cc);
+	assert_int_equal(hk_sf_waiting(c), 0);
+	/* the answer is reused without queueing while it is young */
+	assert_int_equal(hk_sf_join(c, "hook", 1030 + 599999, on_ready_order, &a, &v), HK_SF_HIT);
+	assert_string_equal(v, "600");
+	assert_int_equal(hk_sf_waiting(c), 0);
+	assert_false(hk_sf_inflight(c, "hook"));
+	hk_sf_free(c);
+}
+
+static void sf_ttl_expiry_and_clock_backwards_refetch(void **state)
+{
+	(void)state;
+	hk_sf *c = hk_sf_new(0, T_MAX_WAITERS, free);
+	int a;
+	void *v;
+	g_order.n = 0;
+	assert_int_equal(hk_sf_join(c, "k", 5000, on_ready_order, &a, &v), HK_SF_FETCH);
+	hk_sf_done(c, "k", HK_OK, strdup("x"), 5000, 60000);
+	assert_int_equal(hk_sf_join(c, "k", 5000 + 59999, on_ready_order, &a, &v), HK_SF_HIT);
+	/* exactly the TTL old: expired, one new fetch */
+	assert_int_equal(hk_sf_join(c, "k", 5000 + 60000, on_ready_order, &a, &v), HK_SF_FETCH);
+	hk_sf_done(c, "k", HK_OK, strdup("y"), 70000, 60000);
+	/* a clock gone backwards does not make an old answer young */
+	assert_int_equal(hk_sf_join(c, "k", 69999, on_ready_order, &a, &v), HK_SF_FETCH);
+	hk_sf_done(c, "k", HK_ERR_TRANSIENT, NULL, 69999, 60000);
+	assert_int_equal(g_order.n, 3);
+	hk_sf_free(c);
+}
+
+static void sf_failure_wakes_every_waiter_and_caches_nothing(void **state)
+{
+	(void)state;
+	hk_sf *c = hk_sf_new(0, T_MAX_WAITERS, free);
+	int ws[5];
+	void *v;
+	g_order.n = 0;
+	assert_int_equal(hk_sf_join(c, "k", 100, on_ready_order, &ws[0], &v), HK_SF_FETCH);
+	for (size_t i = 1; i < 4; i++)
+		assert_int_equal(hk_sf_join(c, "k", 101, on_ready_order, &ws[i], &v), HK_SF_WAIT);
+	hk_sf_done(c, "k", HK_ERR_NOT_FOUND, NULL, 130, 60000);
+	assert_null(hk_sf_peek(c, "k", 130, NULL));
+	assert_int_equal(g_order.n, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_ptr_equal(g_order.who[i], &ws[i]);
+	/* nothing cached: the next caller leads a new fetch */
+	assert_int_equal(hk_sf_join(c, "k", 131, on_ready_order, &ws[4], &v), HK_SF_FETCH);
+	hk_sf_done(c, "k", HK_ERR_NOT_FOUND, NULL, 140, 60000);
+	assert_int_equal(g_order.n, 5);
+	assert_ptr_equal(g_order.who[4], &ws[4]);
+	assert_int_equal(hk_sf_waiting(c), 0);
+	hk_sf_free(c);
+}
+
+static void sf_waiter_list_is_bounded(void **state)
+{
+	(void)state;
+	hk_sf *c = hk_sf_new(0, T_MAX_WAITERS, free);
+	static char ws[T_MAX_WAITERS + 1];
+	rec r = {0};
+	void *v;
+	assert_int_equal(hk_sf_join(c, "k", 0, on_ready, &ws[0], &v), HK_SF_FETCH);
+	for (size_t i = 1; i < T_MAX_WAITERS; i++)
+		assert_int_equal(hk_sf_join(c, "k", 0, on_ready, &ws[i], &v), HK_SF_WAIT);
+	assert_int_equal(hk_sf_waiting(c), T_MAX_WAITERS);
+	/* one more: not queued, fetches on its own */
+	assert_int_equal(hk_sf_join(c, "k", 0, on_ready, &r, &v), HK_SF_ALONE);
+	assert_int_equal(hk_sf_waiting(c), T_MAX_WAITERS);
+	hk_sf_free(c);
+}
+
+static void sf_forget_refetches(void **state)
+{
+	(void)state;
+	hk_sf *c = hk_sf_new(0, T_MAX_WAITERS, free);
+	int a;
+	void *v;
+	g_order.n = 0;
+	assert_int_equal(hk_sf_join(c, "k", 0, on_ready_order, &a, &v), HK_SF_FETCH);
+	hk_sf_done(c, "k", HK_OK, strdup("subnet-1"), 0, 60000);
+	assert_int_equal(hk_sf_join(c, "k", 10, on_ready_order, &a, &v), HK_SF_HIT);
+	hk_sf_forget(c, "k"); /* InvalidSubnetID.NotFound */
+	assert_int_equal(hk_sf_join(c, "k", 20, on_ready_order, &a, &v), HK_SF_FETCH);
+	hk_sf_free(c);
+}
+
 int main(void);
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(sf_first_fetches_others_wait_in_order),
+    cmocka_unit_test(sf_ttl_expiry_and_clock_backwards_refetch),
+    cmocka_unit_test(sf_failure_wakes_every_waiter_and_caches_nothing),
+    cmocka_unit_test(sf_waiter_list_is_bounded),
+    cmocka_unit_test(sf_forget_refetches),
+    cmocka_unit_test(sf_ttl_zero_coalesces_only_concurrent_misses),
+    cmocka_unit_test(test_sf_detail_and_forget_if),
     cmocka_unit_test(test_file_read_ok),
     cmocka_unit_test(test_file_read_cap),
     cmocka_unit_test(test_file_read_missing_and_dir),

@@ -379,34 +379,6 @@ static void keep_deadline_none_or_nonsense_uses_timing(void **state)
 	assert_memory_equal(&t, &u, sizeof(t));
 }
 
-/* ---- single-flight with a TTL of 0 (the instance-type lookup) ------------- */
-
-static void sf_ttl_zero_coalesces_only_concurrent_misses(void **state)
-{
-	(void)state;
-	eng_sf f = {0};
-	int a, b, c, d;
-	/* three misses at once: one fetch, two waiters */
-	assert_int_equal(eng_sf_join(&f, &a, 1000, 0), ENG_SF_FETCH);
-	assert_int_equal(eng_sf_join(&f, &b, 1000, 0), ENG_SF_WAIT);
-	assert_int_equal(eng_sf_join(&f, &c, 1001, 0), ENG_SF_WAIT);
-	eng_sf_done(&f, true, 1002);
-	void **w = NULL;
-	assert_int_equal(eng_sf_take(&f, &w), 3);
-	assert_ptr_equal(w[0], &a);
-	assert_ptr_equal(w[1], &b);
-	assert_ptr_equal(w[2], &c);
-	free(w);
-	/* the value lives elsewhere (aws/'s cache): a later lookup, even at the
-	 * same millisecond, is never a HIT but asks (and is answered from there) */
-	assert_int_equal(eng_sf_join(&f, &d, 1002, 0), ENG_SF_FETCH);
-	eng_sf_done(&f, false, 1003);
-	assert_int_equal(eng_sf_take(&f, &w), 1);
-	assert_ptr_equal(w[0], &d);
-	free(w);
-	eng_sf_clear(&f);
-}
-
 /* ---- dhcp: pod ranges vs explicit reservations --------------------------- */
 
 static cidr_prefix pfx(const char *s)
@@ -558,127 +530,6 @@ static void config_testing_time_scale(void **state)
 	assert_null(cfg_parse(", \"testing\": 1", &pr));
 	assert_true(pr.n > n);
 	hook_problems_cleanup(&pr);
-}
-
-/* ---- single-flight cache slots (eng_sf_*) ----------------------------- */
-
-static void sf_first_fetches_others_wait_in_order(void **state)
-{
-	(void)state;
-	eng_sf f = {0};
-	int a, b, c;
-	assert_int_equal(eng_sf_join(&f, &a, 1000, 600000), ENG_SF_FETCH);
-	assert_true(f.inflight);
-	assert_int_equal(eng_sf_join(&f, &b, 1001, 600000), ENG_SF_WAIT);
-	assert_int_equal(eng_sf_join(&f, &c, 1002, 600000), ENG_SF_WAIT);
-	eng_sf_done(&f, true, 1030);
-	assert_false(f.inflight);
-	void **w = NULL;
-	assert_int_equal(eng_sf_take(&f, &w), 3);
-	assert_ptr_equal(w[0], &a);
-	assert_ptr_equal(w[1], &b);
-	assert_ptr_equal(w[2], &c);
-	free(w);
-	assert_int_equal(f.n_waiters, 0);
-	/* the answer is reused without queueing while it is young */
-	assert_int_equal(eng_sf_join(&f, &a, 1030 + 599999, 600000), ENG_SF_HIT);
-	assert_int_equal(f.n_waiters, 0);
-	assert_false(f.inflight);
-	eng_sf_clear(&f);
-}
-
-static void sf_ttl_expiry_and_clock_backwards_refetch(void **state)
-{
-	(void)state;
-	eng_sf f = {0};
-	int a;
-	void **w = NULL;
-	assert_int_equal(eng_sf_join(&f, &a, 5000, 60000), ENG_SF_FETCH);
-	eng_sf_done(&f, true, 5000);
-	assert_int_equal(eng_sf_take(&f, &w), 1);
-	free(w);
-	assert_int_equal(eng_sf_join(&f, &a, 5000 + 59999, 60000), ENG_SF_HIT);
-	/* exactly the TTL old: expired, one new fetch */
-	assert_int_equal(eng_sf_join(&f, &a, 5000 + 60000, 60000), ENG_SF_FETCH);
-	eng_sf_done(&f, true, 70000);
-	assert_int_equal(eng_sf_take(&f, &w), 1);
-	free(w);
-	/* a clock gone backwards does not make an old answer young */
-	assert_int_equal(eng_sf_join(&f, &a, 69999, 60000), ENG_SF_FETCH);
-	eng_sf_done(&f, false, 69999);
-	assert_int_equal(eng_sf_take(&f, &w), 1);
-	free(w);
-	eng_sf_clear(&f);
-}
-
-static void sf_failure_wakes_every_waiter_and_caches_nothing(void **state)
-{
-	(void)state;
-	eng_sf f = {0};
-	int ws[5];
-	assert_int_equal(eng_sf_join(&f, &ws[0], 100, 60000), ENG_SF_FETCH);
-	for (size_t i = 1; i < 5; i++)
-		assert_int_equal(eng_sf_join(&f, &ws[i], 101, 60000), ENG_SF_WAIT);
-	eng_sf_done(&f, false, 130);
-	assert_false(f.have);
-	void **w = NULL;
-	assert_int_equal(eng_sf_take(&f, &w), 5);
-	for (size_t i = 0; i < 5; i++)
-		assert_ptr_equal(w[i], &ws[i]);
-	free(w);
-	/* nothing cached: the next caller leads a new fetch */
-	assert_int_equal(eng_sf_join(&f, &ws[0], 131, 60000), ENG_SF_FETCH);
-	/* a waiter woken may join again while the old list is walked */
-	eng_sf_done(&f, false, 140);
-	assert_int_equal(eng_sf_take(&f, &w), 1);
-	assert_int_equal(eng_sf_join(&f, &ws[1], 141, 60000), ENG_SF_FETCH);
-	free(w);
-	assert_int_equal(eng_sf_take(&f, &w), 1);
-	assert_ptr_equal(w[0], &ws[1]);
-	free(w);
-	/* take with nobody waiting */
-	assert_int_equal(eng_sf_take(&f, &w), 0);
-	assert_null(w);
-	eng_sf_clear(&f);
-}
-
-static void sf_waiter_list_is_bounded(void **state)
-{
-	(void)state;
-	eng_sf f = {0};
-	static char ws[ENG_SF_MAX_WAITERS + 1];
-	assert_int_equal(eng_sf_join(&f, &ws[0], 0, 1000), ENG_SF_FETCH);
-	for (size_t i = 1; i < ENG_SF_MAX_WAITERS; i++)
-		assert_int_equal(eng_sf_join(&f, &ws[i], 0, 1000), ENG_SF_WAIT);
-	assert_int_equal(f.n_waiters, ENG_SF_MAX_WAITERS);
-	/* one more: not queued, fetches on its own */
-	assert_int_equal(eng_sf_join(&f, &ws[ENG_SF_MAX_WAITERS], 0, 1000), ENG_SF_ALONE);
-	assert_int_equal(f.n_waiters, ENG_SF_MAX_WAITERS);
-	eng_sf_done(&f, true, 10);
-	void **w = NULL;
-	assert_int_equal(eng_sf_take(&f, &w), ENG_SF_MAX_WAITERS);
-	assert_ptr_equal(w[ENG_SF_MAX_WAITERS - 1], &ws[ENG_SF_MAX_WAITERS - 1]);
-	free(w);
-	assert_int_equal(eng_sf_join(&f, &ws[0], 11, 1000), ENG_SF_HIT);
-	eng_sf_clear(&f);
-}
-
-static void sf_forget_refetches(void **state)
-{
-	(void)state;
-	eng_sf f = {0};
-	int a;
-	void **w = NULL;
-	assert_int_equal(eng_sf_join(&f, &a, 0, 60000), ENG_SF_FETCH);
-	eng_sf_done(&f, true, 0);
-	assert_int_equal(eng_sf_take(&f, &w), 1);
-	free(w);
-	assert_int_equal(eng_sf_join(&f, &a, 10, 60000), ENG_SF_HIT);
-	eng_sf_forget(&f); /* InvalidSubnetID.NotFound */
-	assert_int_equal(eng_sf_join(&f, &a, 20, 60000), ENG_SF_FETCH);
-	eng_sf_clear(&f);
-	assert_int_equal(f.n_waiters, 0);
-	assert_null(f.waiters);
 }
 
 /* ---- last_error kept after a successful completion ------------------------ */
@@ -1122,16 +973,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(giveup_global_margin_not_clamped_by_heartbeat),
     cmocka_unit_test(keep_deadline_stored_wins_over_assumed_timing),
     cmocka_unit_test(keep_deadline_none_or_nonsense_uses_timing),
-    cmocka_unit_test(sf_ttl_zero_coalesces_only_concurrent_misses),
     cmocka_unit_test(dhcp_range_covered_by_union),
     cmocka_unit_test(dhcp_uncovered_per_subnet),
     cmocka_unit_test(config_sweep_interval),
     cmocka_unit_test(config_testing_time_scale),
-    cmocka_unit_test(sf_first_fetches_others_wait_in_order),
-    cmocka_unit_test(sf_ttl_expiry_and_clock_backwards_refetch),
-    cmocka_unit_test(sf_failure_wakes_every_waiter_and_caches_nothing),
-    cmocka_unit_test(sf_waiter_list_is_bounded),
-    cmocka_unit_test(sf_forget_refetches),
     cmocka_unit_test(final_error_rules),
     cmocka_unit_test(redact_replaces_every_occurrence),
     cmocka_unit_test(redact_truncated_token_at_end),
