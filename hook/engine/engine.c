@@ -51,10 +51,10 @@ static void set_timing(eng_action *a, unsigned hb, unsigned global)
 	int64_t deadline = hook_engine_keep_deadline(
 	    &a->timing, a->rec.created_ms, a->rec.deadline_ms, a->eng->cfg->heartbeat_margin_ms);
 	if (deadline != a->rec.deadline_ms) {
-		hook_action_update u = {.state =
-					    a->failing ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
+		hook_action_update u = {.state = eng_failed(a) ? HOOK_ACTION_CLEANUP
+							       : HOOK_ACTION_RUNNING,
 					.deadline_ms = deadline};
-		if (a->completing || a->resume_complete)
+		if (a->run == ENG_RUN_COMPLETING || a->run == ENG_RUN_RESUMING)
 			u.state = HOOK_ACTION_COMPLETING;
 		if (hook_store_action_update(a->eng->store, a->rec.id, &u) == HK_OK)
 			a->rec.deadline_ms = deadline;
@@ -89,18 +89,17 @@ static bool settled_by_siblings(eng_action *a)
 	eng_action_store_state(a, HOOK_ACTION_RUNNING, why);
 	free(a->rec.last_error);
 	a->rec.last_error = eng_strdup(why);
-	a->completing = true;
+	eng_action_set_run(a, ENG_RUN_COMPLETING);
 	eng_action_complete(a, HOOK_RESULT_ABANDON);
 	return true;
 }
 
 static void dispatch(eng_action *a)
 {
-	if (a->resume_complete) {
+	if (a->run == ENG_RUN_RESUMING) {
 		/* the work was done before the restart: complete even when
 		 * late (AWS answers ValidationError if the action is over) */
-		a->resume_complete = false;
-		a->completing = true;
+		eng_action_set_run(a, ENG_RUN_COMPLETING);
 		eng_action_complete(a, hook_result_of(a->rec.result));
 		return;
 	}
@@ -139,13 +138,13 @@ static bool hooks_scan(const asg_describe_lifecycle_hooks_out *out, const char *
 static void hooks_apply(eng_action *a, const awc_result *res, bool found, unsigned hb,
 			unsigned global)
 {
-	if (a->finished) {
+	if (a->run == ENG_RUN_FINISHED) {
 		(void)eng_enter(a);
 		return;
 	}
-	/* A resumed cleanup (a->failing) cannot retry the description: it goes
+	/* A resumed cleanup (eng_failed) cannot retry the description: it goes
 	 * on with an assumed timeout, like a permanent failure. */
-	bool retry = res->err != HK_OK && !a->failing &&
+	bool retry = res->err != HK_OK && !eng_failed(a) &&
 		     hook_engine_classify(res->err, res->aws_code) == ENG_FAULT_RETRY;
 	if (retry) {
 		eng_log_aws(a, HOOK_LOG_WARN, "cannot describe the lifecycle hook",
@@ -164,7 +163,7 @@ static void hooks_apply(eng_action *a, const awc_result *res, bool found, unsign
 			"lifecycle hook not found: assuming a 3600 s heartbeat timeout", NULL);
 	}
 	/* The timing first: eng_enter() starts a resumed cleanup at once
-	 * (a->failing), and it needs its heartbeats and give-up time. */
+	 * (eng_failed), and it needs its heartbeats and give-up time. */
 	if (!retry)
 		set_timing(a, hb, global);
 	if (!eng_enter(a))
@@ -213,7 +212,7 @@ static void hooks_not_sent(eng_action *a)
 {
 	a->inflight--;
 	set_timing(a, 3600, 0);
-	if (a->failing)
+	if (eng_failed(a))
 		eng_settle(a);
 	else
 		dispatch(a);
@@ -248,7 +247,7 @@ static void begin(eng_action *a)
 {
 	hook_eng *e = a->eng;
 	hook_engine_step s = hook_engine_resume_step(a->rec.state, a->rec.step, a->rec.transition);
-	if (a->failing)
+	if (eng_failed(a))
 		s = a->rec.transition == HOOK_TRANSITION_LAUNCHING ? ENG_STEP_CLEANUP
 								   : ENG_STEP_T_FIND;
 	if (s == ENG_STEP_DONE) {
@@ -258,10 +257,10 @@ static void begin(eng_action *a)
 	/* A resumed completion learns the hook's timing first (cache or
 	 * DescribeLifecycleHooks): its retries run until the global deadline
 	 * and it heartbeats between them. The record stays COMPLETING. */
-	a->resume_complete = s == ENG_STEP_COMPLETE && !a->failing;
-	if (s == ENG_STEP_CLEANUP && !a->failing) {
+	if (s == ENG_STEP_COMPLETE && !eng_failed(a))
+		eng_action_set_run(a, ENG_RUN_RESUMING);
+	if (s == ENG_STEP_CLEANUP && !eng_failed(a)) {
 		a->resumed_cleanup = true;
-		a->failing = true;
 		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s",
 			 a->rec.last_error && *a->rec.last_error ? a->rec.last_error
 								 : "resumed cleanup");
@@ -275,21 +274,19 @@ static void begin(eng_action *a)
 	if (next == HK_SF_HIT) {
 		const eng_hook_timing *t = value;
 		set_timing(a, t->heartbeat_s, t->global_s);
-		if (a->failing) {
-			a->cleanup_started = false;
+		if (eng_failed(a)) {
+			eng_action_set_run(a, ENG_RUN_FAILING);
 			eng_settle(a);
 			return;
 		}
 		dispatch(a);
 		return;
 	}
-	if (!a->resume_complete)
+	if (a->run != ENG_RUN_RESUMING)
 		eng_action_set_step(a, ENG_STEP_HOOK);
 	a->inflight++;
-	if (a->failing) {
-		/* resumed cleanup: describe the hook for heartbeats, then clean */
-		a->cleanup_started = false;
-	}
+	if (eng_failed(a)) /* resumed cleanup: describe the hook for heartbeats, then clean */
+		eng_action_set_run(a, ENG_RUN_FAILING);
 	if (next == HK_SF_WAIT)
 		return; /* hooks_flight_cb wakes it */
 	const char *names[1] = {a->rec.hook};
@@ -387,7 +384,6 @@ static void start_one(hook_eng *e, int64_t id)
 	eng_log(a, HOOK_LOG_INFO, "action started", f);
 	if (!a->group && a->rec.transition == HOOK_TRANSITION_LAUNCHING) {
 		/* The configuration changed since intake: no networks to give. */
-		a->failing = true;
 		a->resumed_cleanup = true; /* an earlier run may have left ENIs */
 		snprintf(a->fail_reason, sizeof(a->fail_reason),
 			 "no node group matches %s any more", a->rec.asg);

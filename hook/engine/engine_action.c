@@ -150,7 +150,7 @@ void eng_health_from(hook_eng *e, const awc_result *res)
 void eng_action_set_step(eng_action *a, hook_engine_step step)
 {
 	a->step = step;
-	hook_action_update u = {.state = a->failing ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
+	hook_action_update u = {.state = eng_failed(a) ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
 				.step = hook_engine_step_str(step),
 				.deadline_ms = HOOK_KEEP_DEADLINE};
 	if (step == ENG_STEP_COMPLETE)
@@ -224,7 +224,7 @@ static void after_cb(evutil_socket_t fd, short what, void *arg)
 	eng_action *a = arg;
 	void (*fn)(eng_action *) = a->after_fn;
 	a->after_fn = NULL;
-	if (fn && !a->finished)
+	if (fn && a->run != ENG_RUN_FINISHED)
 		fn(a);
 }
 
@@ -258,7 +258,7 @@ void eng_pump_soon(hook_eng *e)
 static eng_action *turn_holder(const eng_action *a)
 {
 	for (eng_action *o = a->eng->active; o; o = o->next)
-		if (o != a && o->had_turn && !o->finished &&
+		if (o != a && o->had_turn && o->run != ENG_RUN_FINISHED &&
 		    strcmp(o->rec.instance_id, a->rec.instance_id) == 0)
 			return o;
 	return NULL;
@@ -307,7 +307,7 @@ static void wake_siblings(hook_eng *e, const eng_action *done, hook_action_state
 		w->parked = false;
 		void (*then)(eng_action *) = w->park_then;
 		w->park_then = NULL;
-		if (st == HOOK_ACTION_DONE && result && *result && !w->failing &&
+		if (st == HOOK_ACTION_DONE && result && *result && !eng_failed(w) &&
 		    hook_engine_same_episode(&w->rec, &done->rec)) {
 			json_t *f = json_pack("{s:I,s:s}", "same_as", (json_int_t)done->rec.id,
 					      "result", result);
@@ -315,7 +315,7 @@ static void wake_siblings(hook_eng *e, const eng_action *done, hook_action_state
 				"one piece of work: completing with the result of the same "
 				"transition's other hook",
 				f);
-			w->completing = true;
+			eng_action_set_run(w, ENG_RUN_COMPLETING);
 			eng_action_complete(w, hook_result_of(result));
 			continue;
 		}
@@ -328,9 +328,9 @@ void eng_action_finish(eng_action *a, hook_action_state st, const char *result,
 		       const char *last_error)
 {
 	hook_eng *e = a->eng;
-	if (a->finished)
+	if (a->run == ENG_RUN_FINISHED)
 		return;
-	a->finished = true;
+	eng_action_set_run(a, ENG_RUN_FINISHED);
 	a->step = ENG_STEP_DONE;
 	hook_action_update u = {.state = st,
 				.step = hook_engine_step_str(ENG_STEP_DONE),
@@ -426,10 +426,11 @@ static void complete_cb(const awc_result *res, const asg_empty_out *out, void *a
 		json_t *x = json_pack("{s:s,s:s}", "result", result, "aws_request_id",
 				      res->request_id ? res->request_id : "");
 		eng_log(a, HOOK_LOG_INFO, "lifecycle action completed", x);
-		eng_action_finish(a, HOOK_ACTION_DONE, result,
-				  hook_engine_final_error(
-				      a->failing && a->rec.transition == HOOK_TRANSITION_LAUNCHING,
-				      a->fail_reason, a->rec.last_error));
+		eng_action_finish(
+		    a, HOOK_ACTION_DONE, result,
+		    hook_engine_final_error(eng_failed(a) &&
+						a->rec.transition == HOOK_TRANSITION_LAUNCHING,
+					    a->fail_reason, a->rec.last_error));
 		return;
 	}
 	if (f == ENG_FAULT_NO_ACTIVE_ACTION) {
@@ -509,21 +510,44 @@ static void start_cleanup(eng_action *a)
 	a->eng->cleanup_fn(a);
 }
 
+static const char *const run_names[ENG_RUN_N] = {
+    [ENG_RUN_WORKING] = "working",	 [ENG_RUN_RESUMING] = "resuming",
+    [ENG_RUN_RESTARTING] = "restarting", [ENG_RUN_FAILING] = "failing",
+    [ENG_RUN_CLEANING] = "cleaning",	 [ENG_RUN_COMPLETING] = "completing",
+    [ENG_RUN_FINISHED] = "finished",
+};
+
+const char *eng_run_str(eng_run run)
+{
+	return run < ENG_RUN_N ? run_names[run] : "?";
+}
+
+void eng_action_set_run(eng_action *a, eng_run run)
+{
+	if (a->run == run)
+		return;
+	if (hook_log_enabled(HOOK_LOG_DEBUG)) {
+		json_t *f =
+		    json_pack("{s:s,s:s}", "from", eng_run_str(a->run), "to", eng_run_str(run));
+		eng_log(a, HOOK_LOG_DEBUG, "run state", f);
+	}
+	a->run = run;
+}
+
 static void restart_now(eng_action *a)
 {
-	a->restarting = false;
+	eng_action_set_run(a, ENG_RUN_WORKING);
 	a->eng->restart_fn(a);
 }
 
 void eng_settle(eng_action *a)
 {
-	if (a->inflight || a->finished || a->completing)
+	if (a->inflight || a->run == ENG_RUN_FINISHED || a->run == ENG_RUN_COMPLETING)
 		return;
-	if (a->failing && !a->cleanup_started) {
-		a->cleanup_started = true;
-		a->restarting = false;
+	if (a->run == ENG_RUN_FAILING) {
+		eng_action_set_run(a, ENG_RUN_CLEANING);
 		eng_action_after(a, 0, start_cleanup);
-	} else if (a->restarting && !a->failing) {
+	} else if (a->run == ENG_RUN_RESTARTING) {
 		eng_action_after(a, a->restart_delay_ms, restart_now);
 	}
 }
@@ -532,9 +556,9 @@ bool eng_enter(eng_action *a)
 {
 	if (a->inflight)
 		a->inflight--;
-	if (a->finished)
+	if (a->run == ENG_RUN_FINISHED)
 		return false;
-	if (a->failing || a->restarting) {
+	if (eng_failed(a) || a->run == ENG_RUN_RESTARTING) {
 		eng_settle(a);
 		return false;
 	}
@@ -543,13 +567,15 @@ bool eng_enter(eng_action *a)
 
 void eng_action_fail(eng_action *a, const char *fmt, ...)
 {
-	if (a->failing || a->completing || a->finished)
+	if (eng_failed(a) || a->run == ENG_RUN_COMPLETING || a->run == ENG_RUN_FINISHED)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(a->fail_reason, sizeof(a->fail_reason), fmt, ap);
 	va_end(ap);
-	a->failing = true;
+	if (!a->fail_reason[0]) /* the failure is this fact: never empty */
+		snprintf(a->fail_reason, sizeof(a->fail_reason), "failed");
+	eng_action_set_run(a, ENG_RUN_FAILING);
 	json_t *f = json_pack("{s:s}", "reason", a->fail_reason);
 	eng_log(a, HOOK_LOG_ERROR, "action failed: cleaning up before completing", f);
 	a->step = ENG_STEP_CLEANUP;
@@ -559,7 +585,7 @@ void eng_action_fail(eng_action *a, const char *fmt, ...)
 
 void eng_action_retry_later(eng_action *a, const char *why, unsigned delay_ms)
 {
-	if (a->failing || a->completing || a->finished || a->restarting)
+	if (eng_failed(a) || (a->run != ENG_RUN_WORKING && a->run != ENG_RUN_RESUMING))
 		return;
 	/* forward progress (a step or an ENI further than ever) restarts the
 	 * count: a long burst of throttling spread over many steps is not
@@ -574,7 +600,7 @@ void eng_action_retry_later(eng_action *a, const char *why, unsigned delay_ms)
 				a->retry.count, why);
 		return;
 	}
-	a->restarting = true;
+	eng_action_set_run(a, ENG_RUN_RESTARTING);
 	a->restart_delay_ms = d;
 	json_t *f = json_pack("{s:s,s:i,s:i}", "reason", why, "retry_in_ms", (int)d, "retries",
 			      (int)a->retry.count);
@@ -612,7 +638,7 @@ static void beat_cb(const awc_result *res, const asg_empty_out *out, void *arg)
 	 * the zombie list (pump_cb). */
 	a->beat_inflight = false;
 	eng_health_from(a->eng, res);
-	if (a->finished) {
+	if (a->run == ENG_RUN_FINISHED) {
 		eng_pump_soon(a->eng);
 		return;
 	}
@@ -637,7 +663,8 @@ static void beat_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	eng_action *a = arg;
 	/* while completing, only between attempts (complete_cb re-arms) */
-	if (a->finished || a->beat_inflight || (a->completing && a->inflight))
+	if (a->run == ENG_RUN_FINISHED || a->beat_inflight ||
+	    (a->run == ENG_RUN_COMPLETING && a->inflight))
 		return;
 	asg_lifecycle_action_req req = {.hook_name = a->rec.hook,
 					.group_name = a->rec.asg,
@@ -662,7 +689,7 @@ static void beat_timer_cb(evutil_socket_t fd, short what, void *arg)
 static void giveup_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	eng_action *a = arg;
-	if (a->finished || a->completing || a->failing)
+	if (a->run == ENG_RUN_FINISHED || a->run == ENG_RUN_COMPLETING || eng_failed(a))
 		return;
 	/* the deadline may have moved (a heartbeat succeeded meanwhile) */
 	if (hook_now_ms() < a->giveup_ms) {
@@ -679,7 +706,7 @@ static void giveup_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 void eng_arm_timers(eng_action *a)
 {
-	if (!a->timing_known || a->finished)
+	if (!a->timing_known || a->run == ENG_RUN_FINISHED)
 		return;
 	hook_eng *e = a->eng;
 	int64_t now = hook_now_ms();
@@ -689,13 +716,13 @@ void eng_arm_timers(eng_action *a)
 	if (!a->giveup_ev)
 		a->giveup_ev = evtimer_new(e->base, giveup_timer_cb, a);
 	struct timeval tv;
-	if (a->beat_ev && (!a->completing || !a->inflight)) {
+	if (a->beat_ev && (a->run != ENG_RUN_COMPLETING || !a->inflight)) {
 		int64_t base =
 		    a->last_beat_ms > a->rec.created_ms ? a->last_beat_ms : a->rec.created_ms;
 		tv_ms(&tv, base + a->timing.interval_ms - now);
 		evtimer_add(a->beat_ev, &tv);
 	}
-	if (a->giveup_ev && !a->completing && !a->failing) {
+	if (a->giveup_ev && a->run != ENG_RUN_COMPLETING && !eng_failed(a)) {
 		tv_ms(&tv, a->giveup_ms - now);
 		evtimer_add(a->giveup_ev, &tv);
 	}

@@ -13,12 +13,13 @@
 
 static void all_done_check(eng_action *a)
 {
-	if (a->inflight || a->failing || a->restarting || a->completing)
+	if (a->inflight || eng_failed(a) || a->run == ENG_RUN_RESTARTING ||
+	    a->run == ENG_RUN_COMPLETING)
 		return;
 	for (size_t i = 0; i < a->n_slots; i++)
 		if (a->slots[i].state != ENG_ENI_CONFIGURED)
 			return;
-	a->completing = true;
+	eng_action_set_run(a, ENG_RUN_COMPLETING);
 	json_t *f = json_pack("{s:I,s:I,s:s}", "action_id", (json_int_t)a->rec.id, "networks",
 			      (json_int_t)a->n_slots, "instance", a->rec.instance_id);
 	hook_log_json(HOOK_LOG_INFO, "every ENI attached: completing", f);

@@ -274,6 +274,22 @@ size_t hook_engine_dhcp_uncovered(const cidr_prefix *subnet, const cidr_range *r
 
 typedef struct hook_eng hook_eng;
 typedef struct eng_action eng_action;
+
+/* Where an action's run is. One value at a time; whether it failed is a
+ * separate fact (eng_failed: a failure reason is set), kept while its
+ * cleanup runs and it then completes ABANDON. */
+typedef enum eng_run {
+	ENG_RUN_WORKING,    /* doing its steps */
+	ENG_RUN_RESUMING,   /* resumed in COMPLETING: learns the hook's timing, then
+			     * completes with the stored result */
+	ENG_RUN_RESTARTING, /* a retry was decided: re-run once inflight == 0 */
+	ENG_RUN_FAILING,    /* a failure was decided: the cleanup starts once
+			     * inflight == 0 */
+	ENG_RUN_CLEANING,   /* the cleanup runs (a failure, or a terminate's work) */
+	ENG_RUN_COMPLETING, /* CompleteLifecycleAction decided */
+	ENG_RUN_FINISHED,   /* the outcome is stored; freed when nothing is out */
+	ENG_RUN_N
+} eng_run;
 typedef struct eng_alloc eng_alloc;
 
 /* One ENI slot of a launch: one network of the node group. */
@@ -346,12 +362,8 @@ struct eng_action {
 	unsigned inflight;	 /* AWS or allocator calls in flight (not heartbeats) */
 	hook_engine_retry retry; /* transient retries since the last progress */
 	bool beat_inflight;	 /* a heartbeat is out: a finished action is freed after it */
-	bool failing;		 /* a failure was decided: cleanup once inflight == 0 */
-	bool cleanup_started;
-	bool restarting; /* a retry was decided: re-run once inflight == 0 */
+	eng_run run;		 /* the run state (eng_action_set_run) */
 	unsigned restart_delay_ms;
-	bool completing;      /* CompleteLifecycleAction decided */
-	bool resume_complete; /* resumed in COMPLETING: learn the timing, then complete */
 	/* one instance, one plan: at most one action per instance has the turn
 	 * (ENI work or cleanup); the others wait parked, heartbeating */
 	bool had_turn;			  /* it got the turn in this run */
@@ -359,8 +371,7 @@ struct eng_action {
 	bool parked;			  /* waiting for a sibling's turn to end */
 	void (*park_then)(eng_action *a); /* what runs when it is woken */
 	void (*after_fn)(eng_action *a);  /* what retry_ev runs */
-	char fail_reason[256];
-	bool finished;
+	char fail_reason[256];		  /* set once a failure is decided (eng_failed) */
 	/* launch */
 	char *az;
 	char *instance_type;
@@ -518,6 +529,14 @@ void eng_alloc_stale(eng_alloc *al, const char *subnet_id);
 void eng_alloc_dhcp_check(eng_alloc *al, const char *subnet_id, const hook_network *net);
 
 /* ---- the action run state (engine_action.c), shared by the machines ---- */
+/* Every change of a->run goes through here (a debug line names both states). */
+void eng_action_set_run(eng_action *a, eng_run run);
+const char *eng_run_str(eng_run run);
+/* A failure was decided (its reason is set): the cleanup runs or ran. */
+static inline bool eng_failed(const eng_action *a)
+{
+	return a->fail_reason[0] != '\0';
+}
 void eng_action_free(eng_action *a);
 void eng_log(eng_action *a, hook_log_level lvl, const char *msg, json_t *extra);
 void eng_pump_soon(hook_eng *e);

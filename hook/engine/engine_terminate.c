@@ -40,7 +40,7 @@ static bool cl_enter(eng_action *a)
 {
 	if (a->inflight)
 		a->inflight--;
-	return !a->finished;
+	return a->run != ENG_RUN_FINISHED;
 }
 
 static void cl_free(eng_action *a)
@@ -72,7 +72,7 @@ static void cl_finish(eng_action *a)
 		snprintf(why, sizeof(why),
 			 "cleanup incomplete: %zu ENI(s) left (first %s); left to the orphan sweep",
 			 left, first ? first : "?");
-		eng_action_store_state(a, a->failing ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
+		eng_action_store_state(a, eng_failed(a) ? HOOK_ACTION_CLEANUP : HOOK_ACTION_RUNNING,
 				       why);
 		free(a->rec.last_error);
 		a->rec.last_error = eng_strdup(why);
@@ -402,15 +402,14 @@ void eng_terminate_run(eng_action *a)
 		json_t *f = json_pack("{s:I,s:s}", "action_id", (json_int_t)a->rec.id, "instance",
 				      a->rec.instance_id);
 		hook_log_json(HOOK_LOG_INFO, "terminate: ENIs go with DeleteOnTermination", f);
-		a->completing = true;
+		eng_action_set_run(a, ENG_RUN_COMPLETING);
 		eng_action_complete(a, HOOK_RESULT_CONTINUE);
 		return;
 	}
 	eng_action_set_step(a, ENG_STEP_T_FIND);
 	/* The terminate's work is a cleanup: it runs to the end even when a
 	 * heartbeat says the action is gone (the ENIs must go anyway). */
-	a->failing = true;
-	a->cleanup_started = true;
 	snprintf(a->fail_reason, sizeof(a->fail_reason), "terminating");
+	eng_action_set_run(a, ENG_RUN_CLEANING);
 	eng_cleanup_run(a, term_done);
 }
