@@ -95,81 +95,43 @@ static void parse_net_subnet(vctx *v, const char *path, json_t *o, hook_network 
 }
 
 /* network.security_groups: up to MAX_SECURITY_GROUPS sg- ids. */
-static void parse_net_security_groups(vctx *v, const char *path, json_t *o, hook_network *net)
+static const char *security_group_elem(vctx *v, const char *ep, const json_t *e, char *const *kept,
+				       size_t n, const void *ctx)
 {
-	char gp[PATH_MAX_LEN];
-	cfg_kpath(gp, path, "security_groups");
-	json_t *sgs = cfg_get_arr(v, path, o, "security_groups", false, false);
-	if (sgs) {
-		size_t n = json_array_size(sgs);
-		if (n > MAX_SECURITY_GROUPS) {
-			hook_problems_add(v->p, "%s: at most %u security groups", gp,
-					  MAX_SECURITY_GROUPS);
-		} else if (n) {
-			net->security_groups = calloc(n, sizeof(char *));
-			if (!net->security_groups)
-				v->oom = true;
-			for (size_t i = 0; i < n && net->security_groups; i++) {
-				char ep[PATH_MAX_LEN];
-				cfg_ipath(ep, gp, i);
-				json_t *e = json_array_get(sgs, i);
-				if (!json_is_string(e) ||
-				    !cfg_match_id(json_string_value(e), "sg-")) {
-					hook_problems_add(v->p,
-							  "%s: not a security group id "
-							  "(sg-0123456789abcdef0)",
-							  ep);
-					continue;
-				}
-				net->security_groups[net->n_security_groups++] =
-				    cfg_xstrdup(v, json_string_value(e));
-			}
-		}
+	if (!json_is_string(e) || !cfg_match_id(json_string_value(e), "sg-")) {
+		hook_problems_add(v->p, "%s: not a security group id (sg-0123456789abcdef0)", ep);
+		return NULL;
 	}
+	return json_string_value(e);
 }
 
 /* network.pod_ranges: CIDRs or first-last ranges, no overlaps (CIDRs only in dhcp mode). */
-static void parse_net_pod_ranges(vctx *v, const char *path, json_t *o, hook_network *net)
+static const char *pod_range_elem(vctx *v, const char *ep, const json_t *e, char *const *kept,
+				  size_t n, const void *ctx)
 {
-	char pp[PATH_MAX_LEN];
-	cfg_kpath(pp, path, "pod_ranges");
-	json_t *pr = cfg_get_arr(v, path, o, "pod_ranges", false, false);
-	if (pr && json_array_size(pr)) {
-		size_t n = json_array_size(pr);
-		net->pod_ranges = calloc(n, sizeof(char *));
-		if (!net->pod_ranges)
-			v->oom = true;
-		for (size_t i = 0; i < n && net->pod_ranges; i++) {
-			char ep[PATH_MAX_LEN];
-			cfg_ipath(ep, pp, i);
-			json_t *e = json_array_get(pr, i);
-			if (!json_is_string(e)) {
-				hook_problems_add(v->p, "%s: must be a string, not %s", ep,
-						  cfg_json_type_name(e));
-				continue;
-			}
-			const char *s = json_string_value(e);
-			char why[96];
-			bool is_cidr = strchr(s, '/') != NULL;
-			bool ok = is_cidr ? hook_cidr_syntax_ok(s, why, sizeof(why))
-					  : hook_range_syntax_ok(s, why, sizeof(why));
-			if (!ok) {
-				hook_problems_add(v->p, "%s: \"%s\": %s", ep, s, why);
-				continue;
-			}
-			if (net->ip_mode == HOOK_IP_DHCP && !is_cidr) {
-				hook_problems_add(
-				    v->p,
-				    "%s: \"%s\": with ip_mode \"dhcp\" pod ranges must "
-				    "be CIDRs (each one an explicit subnet CIDR "
-				    "reservation)",
-				    ep, s);
-				continue;
-			}
-			net->pod_ranges[net->n_pod_ranges++] = cfg_xstrdup(v, s);
-		}
-		check_overlaps(v, pp, net);
+	const hook_network *net = ctx;
+	if (!json_is_string(e)) {
+		hook_problems_add(v->p, "%s: must be a string, not %s", ep, cfg_json_type_name(e));
+		return NULL;
 	}
+	const char *s = json_string_value(e);
+	char why[96];
+	bool is_cidr = strchr(s, '/') != NULL;
+	bool ok = is_cidr ? hook_cidr_syntax_ok(s, why, sizeof(why))
+			  : hook_range_syntax_ok(s, why, sizeof(why));
+	if (!ok) {
+		hook_problems_add(v->p, "%s: \"%s\": %s", ep, s, why);
+		return NULL;
+	}
+	if (net->ip_mode == HOOK_IP_DHCP && !is_cidr) {
+		hook_problems_add(
+		    v->p,
+		    "%s: \"%s\": with ip_mode \"dhcp\" pod ranges must be CIDRs (each "
+		    "one an explicit subnet CIDR reservation)",
+		    ep, s);
+		return NULL;
+	}
+	return s;
 }
 
 /* network.tags: user tags, reserved keys refused. */
@@ -220,7 +182,9 @@ static void parse_network(vctx *v, const char *path, json_t *o, size_t pos, hook
 	    (unsigned)cfg_get_uint(v, path, o, "network_card_index", 0, MAX_NETWORK_CARD_INDEX, 0);
 
 	parse_net_subnet(v, path, o, net);
-	parse_net_security_groups(v, path, o, net);
+	net->security_groups =
+	    cfg_get_strs(v, path, o, "security_groups", false, false, MAX_SECURITY_GROUPS,
+			 "security groups", security_group_elem, NULL, &net->n_security_groups);
 	static const char *const ipmodes[] = {"first-free", "dhcp", NULL};
 	net->ip_mode =
 	    (hook_ip_mode)cfg_get_enum(v, path, o, "ip_mode", ipmodes, HOOK_IP_FIRST_FREE);
@@ -228,7 +192,11 @@ static void parse_network(vctx *v, const char *path, json_t *o, size_t pos, hook
 	net->ipv6 = (hook_ipv6_mode)cfg_get_enum(v, path, o, "ipv6", v6modes, HOOK_IPV6_NONE);
 	net->source_dest_check = cfg_get_bool(v, path, o, "source_dest_check", true);
 
-	parse_net_pod_ranges(v, path, o, net);
+	net->pod_ranges = cfg_get_strs(v, path, o, "pod_ranges", false, false, 0, "",
+				       pod_range_elem, net, &net->n_pod_ranges);
+	char pp[PATH_MAX_LEN];
+	cfg_kpath(pp, path, "pod_ranges");
+	check_overlaps(v, pp, net);
 	parse_net_tags(v, path, o, net);
 	const char *d = cfg_get_str(v, path, o, "description", false, 255, NULL);
 	if (d)
@@ -243,6 +211,46 @@ static bool hook_name_ok(const char *s)
 		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '/'))
 			return false;
 	return true;
+}
+
+static const char *hook_name_elem(vctx *v, const char *ep, const json_t *e, char *const *kept,
+				  size_t n, const void *ctx)
+{
+	const char *name = cfg_plain_str(e, 255);
+	if (!name) {
+		hook_problems_add(v->p,
+				  "%s: must be a non-empty string of at most 255 characters (a "
+				  "lifecycle hook name)",
+				  ep);
+		return NULL;
+	}
+	if (!hook_name_ok(name)) {
+		hook_problems_add(
+		    v->p,
+		    "%s: \"%s\": a lifecycle hook name uses letters, digits, '-', '_' "
+		    "and '/' only (exact names, not globs)",
+		    ep, name);
+		return NULL;
+	}
+	for (size_t j = 0; j < n; j++) {
+		if (kept[j] && strcmp(kept[j], name) == 0) {
+			hook_problems_add(v->p, "%s: \"%s\": listed twice", ep, name);
+			return NULL;
+		}
+	}
+	return name;
+}
+
+static const char *asg_name_elem(vctx *v, const char *ep, const json_t *e, char *const *kept,
+				 size_t n, const void *ctx)
+{
+	const char *name = cfg_plain_str(e, 255);
+	if (!name)
+		hook_problems_add(v->p,
+				  "%s: must be a non-empty string of at most 255 characters (an "
+				  "ASG name or a glob)",
+				  ep);
+	return name;
 }
 
 /* hook_names: the exact names of this daemon's own lifecycle hooks. A group
@@ -261,51 +269,9 @@ static void parse_hook_names(vctx *v, const char *path, json_t *o, hook_node_gro
 				  hp);
 		return;
 	}
-	json_t *arr = cfg_get_arr(v, path, o, "hook_names", true, true);
-	if (!arr)
-		return;
-	size_t n = json_array_size(arr);
-	if (n > HOOK_MAX_HOOK_NAMES) {
-		hook_problems_add(v->p, "%s: at most %u hook names per group", hp,
-				  HOOK_MAX_HOOK_NAMES);
-		return;
-	}
-	g->hook_names = calloc(n, sizeof(char *));
-	if (!g->hook_names) {
-		v->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char ep[PATH_MAX_LEN];
-		cfg_ipath(ep, hp, i);
-		json_t *e = json_array_get(arr, i);
-		if (!json_is_string(e) || json_string_length(e) == 0 ||
-		    json_string_length(e) > 255 ||
-		    strlen(json_string_value(e)) != json_string_length(e)) {
-			hook_problems_add(
-			    v->p,
-			    "%s: must be a non-empty string of at most 255 characters "
-			    "(a lifecycle hook name)",
-			    ep);
-			continue;
-		}
-		const char *name = json_string_value(e);
-		if (!hook_name_ok(name)) {
-			hook_problems_add(v->p,
-					  "%s: \"%s\": a lifecycle hook name uses letters, digits, "
-					  "'-', '_' and '/' only (exact names, not globs)",
-					  ep, name);
-			continue;
-		}
-		bool dup = false;
-		for (size_t j = 0; j < g->n_hook_names; j++)
-			dup = dup || strcmp(g->hook_names[j], name) == 0;
-		if (dup) {
-			hook_problems_add(v->p, "%s: \"%s\": listed twice", ep, name);
-			continue;
-		}
-		g->hook_names[g->n_hook_names++] = cfg_xstrdup(v, name);
-	}
+	g->hook_names =
+	    cfg_get_strs(v, path, o, "hook_names", true, true, HOOK_MAX_HOOK_NAMES,
+			 "hook names per group", hook_name_elem, NULL, &g->n_hook_names);
 }
 
 void cfg_parse_group(vctx *v, const char *path, json_t *o, hook_node_group *g)
@@ -321,30 +287,8 @@ void cfg_parse_group(vctx *v, const char *path, json_t *o, hook_node_group *g)
 	else if (name)
 		g->name = cfg_xstrdup(v, name);
 
-	char ap[PATH_MAX_LEN];
-	cfg_kpath(ap, path, "asg_names");
-	json_t *asgs = cfg_get_arr(v, path, o, "asg_names", true, true);
-	if (asgs) {
-		size_t n = json_array_size(asgs);
-		g->asg_names = calloc(n, sizeof(char *));
-		if (!g->asg_names)
-			v->oom = true;
-		for (size_t i = 0; i < n && g->asg_names; i++) {
-			char ep[PATH_MAX_LEN];
-			cfg_ipath(ep, ap, i);
-			json_t *e = json_array_get(asgs, i);
-			if (!json_is_string(e) || json_string_length(e) == 0 ||
-			    json_string_length(e) > 255 ||
-			    strlen(json_string_value(e)) != json_string_length(e)) {
-				hook_problems_add(v->p,
-						  "%s: must be a non-empty string of at most 255 "
-						  "characters (an ASG name or a glob)",
-						  ep);
-				continue;
-			}
-			g->asg_names[g->n_asg_names++] = cfg_xstrdup(v, json_string_value(e));
-		}
-	}
+	g->asg_names = cfg_get_strs(v, path, o, "asg_names", true, true, 0, "", asg_name_elem, NULL,
+				    &g->n_asg_names);
 
 	parse_hook_names(v, path, o, g);
 

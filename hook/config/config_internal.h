@@ -62,6 +62,20 @@ int cfg_get_enum(vctx *v, const char *path, json_t *obj, const char *key, const 
 json_t *cfg_get_obj(vctx *v, const char *path, json_t *obj, const char *key, bool required);
 json_t *cfg_get_arr(vctx *v, const char *path, json_t *obj, const char *key, bool required,
 		    bool nonempty);
+/* One element of a string list (cfg_get_strs): the text to keep, or NULL
+ * after reporting why at `ep` (the element's path). `kept` holds the n
+ * elements accepted before it. */
+typedef const char *(*cfg_elem_fn)(vctx *v, const char *ep, const json_t *e, char *const *kept,
+				   size_t n, const void *ctx);
+/* The string list at obj[key]: the array (cfg_get_arr's required/nonempty),
+ * at most `max_n` elements when max_n is not 0 ("<path>: at most N <what>"),
+ * each element checked by `elem` and copied. NULL when absent, empty or
+ * refused (*ret_n 0). */
+char **cfg_get_strs(vctx *v, const char *path, json_t *obj, const char *key, bool required,
+		    bool nonempty, size_t max_n, const char *what, cfg_elem_fn elem,
+		    const void *ctx, size_t *ret_n);
+/* A string of 1 to max_len bytes without NUL (else NULL; nothing reported). */
+const char *cfg_plain_str(const json_t *e, size_t max_len);
 bool cfg_match_id(const char *s, const char *prefix);
 bool cfg_name_ok(const char *s);
 hook_kv *cfg_get_kv(vctx *v, const char *path, json_t *obj, size_t max_key, size_t max_val,

@@ -313,6 +313,46 @@ json_t *cfg_get_arr(vctx *v, const char *path, json_t *obj, const char *key, boo
 	return j;
 }
 
+char **cfg_get_strs(vctx *v, const char *path, json_t *obj, const char *key, bool required,
+		    bool nonempty, size_t max_n, const char *what, cfg_elem_fn elem,
+		    const void *ctx, size_t *ret_n)
+{
+	*ret_n = 0;
+	json_t *arr = cfg_get_arr(v, path, obj, key, required, nonempty);
+	size_t n = arr ? json_array_size(arr) : 0;
+	if (!n)
+		return NULL;
+	char p[PATH_MAX_LEN];
+	cfg_kpath(p, path, key);
+	if (max_n && n > max_n) {
+		hook_problems_add(v->p, "%s: at most %zu %s", p, max_n, what);
+		return NULL;
+	}
+	char **out = calloc(n, sizeof(*out));
+	if (!out) {
+		v->oom = true;
+		return NULL;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ep[PATH_MAX_LEN];
+		cfg_ipath(ep, p, i);
+		const char *s = elem(v, ep, json_array_get(arr, i), out, k, ctx);
+		if (s)
+			out[k++] = cfg_xstrdup(v, s);
+	}
+	*ret_n = k;
+	return out;
+}
+
+const char *cfg_plain_str(const json_t *e, size_t max_len)
+{
+	if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) > max_len ||
+	    strlen(json_string_value(e)) != json_string_length(e))
+		return NULL;
+	return json_string_value(e);
+}
+
 bool cfg_match_id(const char *s, const char *prefix)
 {
 	size_t pl = strlen(prefix);
