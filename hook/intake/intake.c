@@ -18,6 +18,8 @@
  * kernel backlog instead of being refused. */
 #include "intake_internal.h"
 
+#include "hk_list.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,7 @@
 #define RETRY_AFTER_S	  "5"
 
 typedef struct conn {
-	struct conn *next, *prev;
+	hk_list link;		 /* in hook_intake.conns */
 	struct bufferevent *bev; /* we hold one reference */
 	int64_t deadline_ms;	 /* monotonic: complete request due by then */
 	bool cut;		 /* shutdown() already done */
@@ -54,19 +56,12 @@ struct hook_intake {
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 	struct event *sweep;
-	conn *conns;
+	hk_list conns; /* conn */
 	unsigned n_conns;
 	hook_sns *sns; /* POST /v1/sns when sns.enabled (sns.c) */
 	bool listener_off;
 	bool stopped;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------- auth */
 
@@ -140,12 +135,7 @@ static void listener_update(hook_intake *in)
 
 static void conn_release(hook_intake *in, conn *c)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		in->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	hk_list_del(&c->link);
 	bufferevent_decref(c->bev); /* our reference: closes the socket */
 	free(c);
 	in->n_conns--;
@@ -163,10 +153,11 @@ static bool evhttp_gone(struct bufferevent *bev)
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	hook_intake *in = arg;
-	int64_t now = mono_ms();
-	conn *next;
-	for (conn *c = in->conns; c; c = next) {
-		next = c->next;
+	int64_t now = hk_mono_ms();
+	hk_list *n, *tmp;
+	HK_LIST_FOREACH_SAFE(n, tmp, &in->conns)
+	{
+		conn *c = HK_CONTAINER_OF(n, conn, link);
 		if (evhttp_gone(c->bev)) {
 			conn_release(in, c);
 			continue;
@@ -196,11 +187,8 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 		return bev;
 	bufferevent_incref(bev);
 	c->bev = bev;
-	c->deadline_ms = mono_ms() + in->cfg->request_timeout_ms;
-	c->next = in->conns;
-	if (in->conns)
-		in->conns->prev = c;
-	in->conns = c;
+	c->deadline_ms = hk_mono_ms() + in->cfg->request_timeout_ms;
+	hk_list_push_front(&in->conns, &c->link);
 	in->n_conns++;
 	listener_update(in);
 	sweep_arm(in);
@@ -213,9 +201,10 @@ static void conn_request_done(hook_intake *in, struct evhttp_request *req)
 {
 	struct evhttp_connection *ec = evhttp_request_get_connection(req);
 	struct bufferevent *bev = ec ? evhttp_connection_get_bufferevent(ec) : NULL;
-	for (conn *c = in->conns; c && bev; c = c->next) {
+	for (hk_list *n = in->conns.next; bev && n != &in->conns; n = n->next) {
+		conn *c = HK_CONTAINER_OF(n, conn, link);
 		if (c->bev == bev) {
-			c->deadline_ms = mono_ms() + in->cfg->request_timeout_ms;
+			c->deadline_ms = hk_mono_ms() + in->cfg->request_timeout_ms;
 			return;
 		}
 	}
@@ -430,13 +419,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_store *store,
 		       hook_engine *engine, hook_intake **ret, unsigned *ret_port)
 {
-	hook_intake *in = calloc(1, sizeof(*in));
+	hook_intake *in = malloc(sizeof(*in));
 	if (!in)
 		return HK_ERR_NOMEM;
-	in->base = base;
-	in->cfg = cfg;
-	in->store = store;
-	in->engine = engine;
+	*in = (hook_intake){.base = base, .cfg = cfg, .store = store, .engine = engine};
+	hk_list_init(&in->conns);
 	in->http = evhttp_new(base);
 	in->sweep = evtimer_new(base, on_sweep, in);
 	if (!in->http || !in->sweep) {
@@ -490,8 +477,8 @@ void hook_intake_free(hook_intake *in)
 	hook_sns_free(in->sns); /* drops its waiting requests: before evhttp_free */
 	if (in->http)
 		evhttp_free(in->http); /* frees evhttp's side of every connection */
-	while (in->conns)
-		conn_release(in, in->conns);
+	while (!hk_list_empty(&in->conns))
+		conn_release(in, HK_CONTAINER_OF(in->conns.next, conn, link));
 	if (in->sweep)
 		event_free(in->sweep);
 	free(in);

@@ -23,6 +23,8 @@
  * hook_sns_free() drops waiters before the intake frees the connections. */
 #include "intake_internal.h"
 
+#include "hk_list.h"
+
 #include "hk_json.h"
 
 #include "awsclient.h"
@@ -404,7 +406,7 @@ typedef struct cert_entry cert_entry;
 
 /* One request waiting for a certificate or for its SubscribeURL GET. */
 typedef struct pending {
-	struct pending *next, *prev; /* in cert_entry.waiters or hook_sns.confirms */
+	hk_list link; /* in cert_entry.waiters or hook_sns.confirms */
 	hook_sns *s;
 	struct evhttp_request *req;
 	hook_sns_msg msg;
@@ -412,14 +414,14 @@ typedef struct pending {
 } pending;
 
 struct cert_entry {
-	cert_entry *next, *prev;
+	hk_list link; /* in hook_sns.certs */
 	hook_sns *s;
 	char *url;
 	X509 *cert;	  /* NULL while fetching */
 	httpc_xfer *xfer; /* the fetch, while fetching */
 	int64_t fetched_ms;
 	int64_t used_ms;
-	pending *waiters;
+	hk_list waiters; /* pending, in arrival order */
 };
 
 struct hook_sns {
@@ -429,37 +431,29 @@ struct hook_sns {
 	hook_engine *engine;
 	httpc *http;
 	X509_STORE *roots;
-	cert_entry *certs;
+	hk_list certs; /* cert_entry */
 	size_t n_certs;
 	size_t n_waiting;
-	pending *confirms;
+	hk_list confirms; /* pending */
 };
 
-static int64_t mono_ms(void)
+/* The first request of `list` taken off it, or NULL. */
+static pending *pending_pop(hk_list *list)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	hk_list *n = hk_list_first(list);
+	if (!n)
+		return NULL;
+	hk_list_del(n);
+	return HK_CONTAINER_OF(n, pending, link);
 }
 
-static void list_add(pending **head, pending *p)
+/* The first waiter of a certificate taken off it, or NULL. */
+static pending *waiter_pop(cert_entry *e)
 {
-	p->prev = NULL;
-	p->next = *head;
-	if (*head)
-		(*head)->prev = p;
-	*head = p;
-}
-
-static void list_del(pending **head, pending *p)
-{
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		*head = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	p->next = p->prev = NULL;
+	pending *p = pending_pop(&e->waiters);
+	if (p)
+		e->s->n_waiting--;
+	return p;
 }
 
 static void pending_free(pending *p)
@@ -545,9 +539,8 @@ static void finish_notification(hook_sns *s, pending *p)
 static void on_confirmed(const httpc_response *resp, void *arg)
 {
 	pending *p = arg;
-	hook_sns *s = p->s;
 	p->xfer = NULL;
-	list_del(&s->confirms, p);
+	hk_list_del(&p->link);
 	if (resp->err == HK_OK && resp->status == 200) {
 		hook_http_reply_reason(p->req, 200, "confirmed", "subscription confirmed");
 		log_msg(HOOK_LOG_INFO, "SNS subscription confirmed", &p->msg, NULL);
@@ -611,7 +604,7 @@ static void finish(hook_sns *s, pending *p, X509 *cert)
 				NULL);
 			break;
 		}
-		list_add(&s->confirms, p);
+		hk_list_push_back(&s->confirms, &p->link);
 		log_msg(HOOK_LOG_INFO, "SNS subscription confirmation: confirming", &p->msg, NULL);
 		return; /* answered in on_confirmed */
 	}
@@ -621,21 +614,12 @@ static void finish(hook_sns *s, pending *p, X509 *cert)
 
 static void cert_entry_free(hook_sns *s, cert_entry *e)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		s->certs = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
+	hk_list_del(&e->link);
 	s->n_certs--;
 	if (e->xfer)
 		httpc_cancel(e->xfer);
-	while (e->waiters) {
-		pending *p = e->waiters;
-		list_del(&e->waiters, p);
-		s->n_waiting--;
+	for (pending *p; (p = waiter_pop(e));)
 		pending_free(p);
-	}
 	X509_free(e->cert);
 	free(e->url);
 	free(e);
@@ -666,10 +650,7 @@ static void on_cert_fetched(const httpc_response *resp, void *arg)
 	}
 	if (status) {
 		log_msg(HOOK_LOG_WARN, "SNS signing certificate rejected", NULL, ei.text);
-		while (e->waiters) {
-			pending *p = e->waiters;
-			list_del(&e->waiters, p);
-			s->n_waiting--;
+		for (pending *p; (p = waiter_pop(e));) {
 			if (status == 503)
 				reply_503(p->req, reason);
 			else
@@ -679,21 +660,14 @@ static void on_cert_fetched(const httpc_response *resp, void *arg)
 		cert_entry_free(s, e); /* not cached: the next message fetches again */
 		return;
 	}
-	e->fetched_ms = e->used_ms = mono_ms();
+	e->fetched_ms = e->used_ms = hk_mono_ms();
 	hook_log(HOOK_LOG_INFO, "SNS signing certificate fetched and trusted", NULL);
-	/* Waiters in arrival order (the list is LIFO). */
-	pending *rev = NULL;
-	while (e->waiters) {
-		pending *p = e->waiters;
-		list_del(&e->waiters, p);
+	/* Waiters in arrival order, all taken before the first is answered. */
+	hk_list ready;
+	hk_list_init(&ready);
+	hk_list_splice(&ready, &e->waiters);
+	for (pending *p; (p = pending_pop(&ready));) {
 		s->n_waiting--;
-		p->next = rev;
-		rev = p;
-	}
-	while (rev) {
-		pending *p = rev;
-		rev = p->next;
-		p->next = NULL;
 		finish(s, p, e->cert);
 	}
 }
@@ -708,18 +682,21 @@ static bool cert_fresh(const cert_entry *e, int64_t now)
  * one that is not being fetched. false when every entry is busy fetching. */
 static bool cert_make_room(hook_sns *s, int64_t now)
 {
-	cert_entry *next;
-	for (cert_entry *e = s->certs; e; e = next) {
-		next = e->next;
+	hk_list *n, *tmp;
+	HK_LIST_FOREACH_SAFE(n, tmp, &s->certs)
+	{
+		cert_entry *e = HK_CONTAINER_OF(n, cert_entry, link);
 		if (e->cert && !cert_fresh(e, now))
 			cert_entry_free(s, e);
 	}
 	if (s->n_certs < HK_CAP_SNS_CERT_CACHE)
 		return true;
 	cert_entry *lru = NULL;
-	for (cert_entry *e = s->certs; e; e = e->next)
+	for (n = s->certs.next; n != &s->certs; n = n->next) {
+		cert_entry *e = HK_CONTAINER_OF(n, cert_entry, link);
 		if (e->cert && (!lru || e->used_ms < lru->used_ms))
 			lru = e;
+	}
 	if (!lru)
 		return false;
 	cert_entry_free(s, lru);
@@ -776,10 +753,13 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 		return;
 	}
 
-	int64_t now = mono_ms();
-	cert_entry *e = s->certs;
-	while (e && strcmp(e->url, p->msg.signing_cert_url) != 0)
-		e = e->next;
+	int64_t now = hk_mono_ms();
+	cert_entry *e = NULL;
+	for (hk_list *n = s->certs.next; !e && n != &s->certs; n = n->next) {
+		cert_entry *c = HK_CONTAINER_OF(n, cert_entry, link);
+		if (strcmp(c->url, p->msg.signing_cert_url) == 0)
+			e = c;
+	}
 	if (e && e->cert && !cert_fresh(e, now)) {
 		cert_entry_free(s, e);
 		e = NULL;
@@ -797,7 +777,7 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 	}
 	if (!e) {
 		if (!cert_make_room(s, now) || !(e = calloc(1, sizeof(*e))) ||
-		    !(e->url = strdup(p->msg.signing_cert_url))) {
+		    (hk_list_init(&e->waiters), !(e->url = strdup(p->msg.signing_cert_url)))) {
 			if (e)
 				free(e);
 			reply_503(req, "cannot fetch the SNS signing certificate now: retry");
@@ -816,26 +796,22 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 			pending_free(p);
 			return;
 		}
-		e->next = s->certs;
-		if (s->certs)
-			s->certs->prev = e;
-		s->certs = e;
+		hk_list_push_front(&s->certs, &e->link);
 		s->n_certs++;
 	}
-	list_add(&e->waiters, p);
+	hk_list_push_back(&e->waiters, &p->link);
 	s->n_waiting++;
 }
 
 hk_err hook_sns_new(struct event_base *base, const hook_config *cfg, hook_store *store,
 		    hook_engine *engine, hook_sns **ret)
 {
-	hook_sns *s = calloc(1, sizeof(*s));
+	hook_sns *s = malloc(sizeof(*s));
 	if (!s)
 		return HK_ERR_NOMEM;
-	s->base = base;
-	s->cfg = cfg;
-	s->store = store;
-	s->engine = engine;
+	*s = (hook_sns){.base = base, .cfg = cfg, .store = store, .engine = engine};
+	hk_list_init(&s->certs);
+	hk_list_init(&s->confirms);
 	hk_err err = HK_ERR_NOMEM;
 	s->roots = X509_STORE_new();
 	if (!s->roots)
@@ -874,21 +850,13 @@ void hook_sns_free(hook_sns *s)
 {
 	if (!s)
 		return;
-	for (cert_entry *e = s->certs; e; e = e->next) {
-		while (e->waiters) {
-			pending *p = e->waiters;
-			list_del(&e->waiters, p);
-			s->n_waiting--;
+	for (hk_list *n = s->certs.next; n != &s->certs; n = n->next)
+		for (pending *p; (p = waiter_pop(HK_CONTAINER_OF(n, cert_entry, link)));)
 			pending_drop(p);
-		}
-	}
-	while (s->certs)
-		cert_entry_free(s, s->certs);
-	while (s->confirms) {
-		pending *p = s->confirms;
-		list_del(&s->confirms, p);
+	while (!hk_list_empty(&s->certs))
+		cert_entry_free(s, HK_CONTAINER_OF(s->certs.next, cert_entry, link));
+	for (pending *p; (p = pending_pop(&s->confirms));)
 		pending_drop(p);
-	}
 	httpc_free(s->http);
 	X509_STORE_free(s->roots);
 	free(s);

@@ -17,6 +17,7 @@
 #include "intake_internal.h"
 
 #include "awsclient.h"
+#include "hk_list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@
 #define BACKOFF_MAX_MS 60000u
 
 typedef struct del_call {
-	struct del_call *next, *prev;
+	hk_list link; /* in hook_sqs.dels */
 	hook_sqs *q;
 	char message_id[128];
 } del_call;
@@ -40,7 +41,7 @@ struct hook_sqs {
 	hook_engine *engine;
 	awc_client *aws;
 	struct event *timer; /* next receive (after a backoff) */
-	del_call *dels;	     /* deletes in flight */
+	hk_list dels;	     /* deletes in flight (del_call) */
 	unsigned backoff_ms;
 	bool receiving;
 	bool started;
@@ -78,13 +79,7 @@ static void backoff(hook_sqs *q)
 static void on_deleted(const awc_result *res, const sqs_empty_out *out, void *arg)
 {
 	del_call *d = arg;
-	hook_sqs *q = d->q;
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		q->dels = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
+	hk_list_del(&d->link);
 	/* A failed delete loses nothing: the message comes back and is found to
 	 * be a duplicate, then deleted again. */
 	if (res->err)
@@ -110,10 +105,7 @@ static void delete_message(hook_sqs *q, const sqs_message *m)
 		free(d);
 		return;
 	}
-	d->next = q->dels;
-	if (q->dels)
-		q->dels->prev = d;
-	q->dels = d;
+	hk_list_push_front(&q->dels, &d->link);
 }
 
 /* One message. Returns false when the store failed (the batch backs off). */
@@ -216,13 +208,11 @@ hk_err hook_sqs_new(struct event_base *base, const hook_config *cfg, hook_store 
 {
 	if (!cfg || !cfg->sqs_queue_url)
 		return HK_ERR_INVALID;
-	hook_sqs *q = calloc(1, sizeof(*q));
+	hook_sqs *q = malloc(sizeof(*q));
 	if (!q)
 		return HK_ERR_NOMEM;
-	q->base = base;
-	q->cfg = cfg;
-	q->store = store;
-	q->engine = engine;
+	*q = (hook_sqs){.base = base, .cfg = cfg, .store = store, .engine = engine};
+	hk_list_init(&q->dels);
 	q->timer = evtimer_new(base, on_timer, q);
 	if (!q->timer) {
 		free(q);
@@ -265,11 +255,9 @@ void hook_sqs_free(hook_sqs *q)
 	if (!q)
 		return;
 	awsclient_free(q->aws); /* cancels the receive and deletes: no callbacks */
-	while (q->dels) {
-		del_call *d = q->dels;
-		q->dels = d->next;
-		free(d);
-	}
+	hk_list *n, *tmp;
+	HK_LIST_FOREACH_SAFE(n, tmp, &q->dels)
+	free(HK_CONTAINER_OF(n, del_call, link));
 	event_free(q->timer);
 	free(q);
 }
