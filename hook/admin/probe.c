@@ -138,7 +138,6 @@ void hook_probe_free(hook_probe *p)
 		return;
 	/* the client first: a check in flight is cancelled, its callback never runs */
 	awsclient_free(p->aws);
-	if (p->timer)
-		event_free(p->timer);
+	hook_event_free(&p->timer);
 	free(p);
 }

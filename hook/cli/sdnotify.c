@@ -100,9 +100,7 @@ void hook_sd_free(hook_sd *sd)
 {
 	if (!sd)
 		return;
-	if (sd->ready_ev)
-		event_free(sd->ready_ev);
-	if (sd->wd_ev)
-		event_free(sd->wd_ev);
+	hook_event_free(&sd->ready_ev);
+	hook_event_free(&sd->wd_ev);
 	free(sd);
 }

@@ -237,14 +237,10 @@ static void server_cleanup(server *sv)
 	hook_sd_free(sv->sd);
 	hook_engine_free(&sv->engine);
 	hook_store_close(sv->store);
-	if (sv->sig_term)
-		event_free(sv->sig_term);
-	if (sv->sig_int)
-		event_free(sv->sig_int);
-	if (sv->sig_hup)
-		event_free(sv->sig_hup);
-	if (sv->grace)
-		event_free(sv->grace);
+	hook_event_free(&sv->sig_term);
+	hook_event_free(&sv->sig_int);
+	hook_event_free(&sv->sig_hup);
+	hook_event_free(&sv->grace);
 	if (sv->base)
 		event_base_free(sv->base);
 	hook_config_free(sv->cfg);

@@ -126,4 +126,8 @@ void hook_http_reply_reason(struct evhttp_request *req, int status, const char *
 /* The port a bound evhttp socket listens on. HK_ERR_IO if unknown. */
 HK_MUST_CHECK hk_err hook_http_bound_port(struct evhttp_bound_socket *sock, unsigned *ret);
 
+/* Free a libevent event and clear the pointer (nothing when it is NULL). */
+struct event;
+void hook_event_free(struct event **ev);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include <event2/event.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -59,4 +60,12 @@ hk_err hook_http_bound_port(struct evhttp_bound_socket *sock, unsigned *ret)
 	else
 		return HK_ERR_IO;
 	return HK_OK;
+}
+
+void hook_event_free(struct event **ev)
+{
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
+	}
 }

@@ -494,10 +494,8 @@ static void op_free(void *impl)
 	hk_sf_free(e->subnet_cache);
 	hk_sf_free(e->type_cache);
 	free(e->queue);
-	if (e->pump_ev)
-		event_free(e->pump_ev);
-	if (e->sweep_ev)
-		event_free(e->sweep_ev);
+	hook_event_free(&e->pump_ev);
+	hook_event_free(&e->sweep_ev);
 	free(e);
 }
 

@@ -61,12 +61,9 @@ void eng_action_free(eng_action *a)
 {
 	if (!a)
 		return;
-	if (a->beat_ev)
-		event_free(a->beat_ev);
-	if (a->giveup_ev)
-		event_free(a->giveup_ev);
-	if (a->retry_ev)
-		event_free(a->retry_ev);
+	hook_event_free(&a->beat_ev);
+	hook_event_free(&a->giveup_ev);
+	hook_event_free(&a->retry_ev);
 	free_slots(a);
 	free_victims(a);
 	free(a->cl);

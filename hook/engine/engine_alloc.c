@@ -91,10 +91,8 @@ static void pool_free(eng_pool *p)
 	cidr_pool_free(p->v6);
 	awscalls_free(p->enis);
 	awscalls_free(p->resv);
-	if (p->notify_ev)
-		event_free(p->notify_ev);
-	if (p->apply_ev)
-		event_free(p->apply_ev);
+	hook_event_free(&p->notify_ev);
+	hook_event_free(&p->apply_ev);
 	free(p->w);
 	free(p->recent);
 	free(p->subnet_id);

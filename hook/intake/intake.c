@@ -479,7 +479,6 @@ void hook_intake_free(hook_intake *in)
 		evhttp_free(in->http); /* frees evhttp's side of every connection */
 	while (!hk_list_empty(&in->conns))
 		conn_release(in, HK_CONTAINER_OF(in->conns.next, conn, link));
-	if (in->sweep)
-		event_free(in->sweep);
+	hook_event_free(&in->sweep);
 	free(in);
 }
