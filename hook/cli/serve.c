@@ -306,6 +306,14 @@ static int serve_parse_args(int argc, char **argv, serve_args *a)
 /* Everything between a valid configuration and the loop: the store, the
  * loop and its signals, the engine, the probe, the listeners, the SQS
  * consumer, the ready file. HK_OK when serving (logged). */
+/* A listener could not be bound: say which address, and fail. */
+static hk_err bind_failed(const char *what, const hook_listener_cfg *l, hk_err err)
+{
+	json_t *f = json_pack("{s:s,s:I}", "address", l->address, "port", (json_int_t)l->port);
+	hook_log_json(HOOK_LOG_ERROR, what, f);
+	return err ? err : HK_ERR_INTERNAL;
+}
+
 static hk_err server_start(server *sv, const serve_args *args, hook_engine_factory_fn make_engine)
 {
 	hk_err err = HK_OK;
@@ -343,19 +351,11 @@ static hk_err server_start(server *sv, const serve_args *args, hook_engine_facto
 	}
 	unsigned intake_port = 0, admin_port = 0;
 	if ((err = hook_admin_new(sv->base, sv->cfg, sv->store, &sv->health, &sv->admin,
-				  &admin_port))) {
-		json_t *f = json_pack("{s:s,s:I}", "address", sv->cfg->admin.address, "port",
-				      (json_int_t)sv->cfg->admin.port);
-		hook_log_json(HOOK_LOG_ERROR, "cannot bind the admin listener", f);
-		return err ? err : HK_ERR_INTERNAL;
-	}
+				  &admin_port)))
+		return bind_failed("cannot bind the admin listener", &sv->cfg->admin, err);
 	if ((err = hook_intake_new(sv->base, sv->cfg, sv->store, &sv->engine, &sv->intake,
-				   &intake_port))) {
-		json_t *f = json_pack("{s:s,s:I}", "address", sv->cfg->intake.address, "port",
-				      (json_int_t)sv->cfg->intake.port);
-		hook_log_json(HOOK_LOG_ERROR, "cannot bind the intake listener", f);
-		return err ? err : HK_ERR_INTERNAL;
-	}
+				   &intake_port)))
+		return bind_failed("cannot bind the intake listener", &sv->cfg->intake, err);
 	if (sv->cfg->sqs_queue_url &&
 	    (err = hook_sqs_new(sv->base, sv->cfg, sv->store, &sv->engine, &sv->sqs))) {
 		hook_log(HOOK_LOG_ERROR, "cannot create the SQS consumer", "error", hk_err_str(err),

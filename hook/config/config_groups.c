@@ -15,6 +15,18 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+/* A group's or network's "name" (required): a copy, or NULL when refused. */
+static char *get_name(vctx *v, const char *path, json_t *o)
+{
+	const char *name = cfg_get_str(v, path, o, "name", true, 64, NULL);
+	if (name && !cfg_name_ok(name)) {
+		hook_problems_add(v->p, "%s.name: \"%s\": use letters, digits, '-', '_', '.'", path,
+				  name);
+		return NULL;
+	}
+	return name ? cfg_xstrdup(v, name) : NULL;
+}
+
 static bool reserved_tag_key(const char *k)
 {
 	return !strncasecmp(k, "aws:", 4) || !strcmp(k, "node.k8s.amazonaws.com/no_manage") ||
@@ -170,12 +182,7 @@ static void parse_network(vctx *v, const char *path, json_t *o, size_t pos, hook
 					   "description",
 					   NULL};
 	cfg_check_keys(v, path, o, keys);
-	const char *name = cfg_get_str(v, path, o, "name", true, 64, NULL);
-	if (name && !cfg_name_ok(name))
-		hook_problems_add(v->p, "%s.name: \"%s\": use letters, digits, '-', '_', '.'", path,
-				  name);
-	else if (name)
-		net->name = cfg_xstrdup(v, name);
+	net->name = get_name(v, path, o);
 	net->device_index = (unsigned)cfg_get_uint(v, path, o, "device_index", 1, MAX_DEVICE_INDEX,
 						   pos + 1 <= MAX_DEVICE_INDEX ? pos + 1 : 1);
 	net->network_card_index =
@@ -280,12 +287,7 @@ void cfg_parse_group(vctx *v, const char *path, json_t *o, hook_node_group *g)
 					   "metadata_match", "networks",  "failure_result",
 					   "terminate",	     NULL};
 	cfg_check_keys(v, path, o, keys);
-	const char *name = cfg_get_str(v, path, o, "name", true, 64, NULL);
-	if (name && !cfg_name_ok(name))
-		hook_problems_add(v->p, "%s.name: \"%s\": use letters, digits, '-', '_', '.'", path,
-				  name);
-	else if (name)
-		g->name = cfg_xstrdup(v, name);
+	g->name = get_name(v, path, o);
 
 	g->asg_names = cfg_get_strs(v, path, o, "asg_names", true, true, 0, "", asg_name_elem, NULL,
 				    &g->n_asg_names);

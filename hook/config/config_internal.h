@@ -59,6 +59,21 @@ unsigned long long cfg_get_uint(vctx *v, const char *path, json_t *obj, const ch
 bool cfg_get_bool(vctx *v, const char *path, json_t *obj, const char *key, bool def);
 int cfg_get_enum(vctx *v, const char *path, json_t *obj, const char *key, const char *const *names,
 		 int def);
+/* The JSON types a member may be asked to have (cfg_member). */
+typedef enum cfg_type {
+	CFG_STRING,
+	CFG_INTEGER,
+	CFG_NUMBER,
+	CFG_BOOL,
+	CFG_OBJECT,
+	CFG_ARRAY
+} cfg_type;
+/* obj[key] when present and of type `t`; NULL when missing ("<path>: missing
+ * (required)" when required) or of another type ("<path>: must be <a t>, not
+ * <its type>"), with *bad set in both reported cases. Its key path goes to p
+ * (PATH_MAX_LEN). */
+json_t *cfg_member(vctx *v, const char *path, json_t *obj, const char *key, cfg_type t,
+		   bool required, bool *bad, char *p);
 json_t *cfg_get_obj(vctx *v, const char *path, json_t *obj, const char *key, bool required);
 json_t *cfg_get_arr(vctx *v, const char *path, json_t *obj, const char *key, bool required,
 		    bool nonempty);

@@ -66,35 +66,36 @@ static void why_set(char *why, size_t why_len, const char *text)
 		snprintf(why, why_len, "%s", text);
 }
 
-/* Address text is parsed by the cidr module (strict forms: docs/cidr.md). */
-bool hook_cidr_syntax_ok(const char *s, char *why, size_t why_len)
+/* Address text is parsed by the cidr module (strict forms: docs/cidr.md): a
+ * CIDR ("a/n", sep '/') or a range ("first-last", sep '-'). */
+static bool syntax_ok(const char *s, char sep, char *why, size_t why_len)
 {
-	cidr_prefix p;
+	bool cidr = sep == '/';
 	hk_errinfo ei = {0};
-	if (!s || !strchr(s, '/')) {
-		why_set(why, why_len, "not a CIDR (expected address/prefix)");
+	if (!s || !strchr(s, sep)) {
+		why_set(why, why_len,
+			cidr ? "not a CIDR (expected address/prefix)"
+			     : "not a range (expected first-last)");
 		return false;
 	}
-	if (cidr_parse_prefix(s, 0, &p, &ei) != HK_OK) {
-		why_set(why, why_len, ei.text[0] ? ei.text : "not a CIDR");
+	cidr_prefix p;
+	cidr_range r;
+	hk_err err = cidr ? cidr_parse_prefix(s, 0, &p, &ei) : cidr_parse_range(s, 0, &r, &ei);
+	if (err != HK_OK) {
+		why_set(why, why_len, ei.text[0] ? ei.text : cidr ? "not a CIDR" : "not a range");
 		return false;
 	}
 	return true;
 }
 
+bool hook_cidr_syntax_ok(const char *s, char *why, size_t why_len)
+{
+	return syntax_ok(s, '/', why, why_len);
+}
+
 bool hook_range_syntax_ok(const char *s, char *why, size_t why_len)
 {
-	cidr_range r;
-	hk_errinfo ei = {0};
-	if (!s || !strchr(s, '-')) {
-		why_set(why, why_len, "not a range (expected first-last)");
-		return false;
-	}
-	if (cidr_parse_range(s, 0, &r, &ei) != HK_OK) {
-		why_set(why, why_len, ei.text[0] ? ei.text : "not a range");
-		return false;
-	}
-	return true;
+	return syntax_ok(s, '-', why, why_len);
 }
 
 void cfg_kpath(char *out, const char *parent, const char *key)
@@ -169,6 +170,48 @@ void cfg_check_keys(vctx *v, const char *path, json_t *obj, const char *const *a
 	}
 }
 
+static bool type_is(const json_t *j, cfg_type t)
+{
+	switch (t) {
+	case CFG_STRING:
+		return json_is_string(j);
+	case CFG_INTEGER:
+		return json_is_integer(j);
+	case CFG_NUMBER:
+		return json_is_number(j);
+	case CFG_BOOL:
+		return json_is_boolean(j);
+	case CFG_OBJECT:
+		return json_is_object(j);
+	case CFG_ARRAY:
+		return json_is_array(j);
+	}
+	return false;
+}
+
+json_t *cfg_member(vctx *v, const char *path, json_t *obj, const char *key, cfg_type t,
+		   bool required, bool *bad, char *p)
+{
+	static const char *const what[] = {
+	    [CFG_STRING] = "a string",	  [CFG_INTEGER] = "an integer", [CFG_NUMBER] = "a number",
+	    [CFG_BOOL] = "true or false", [CFG_OBJECT] = "an object",	[CFG_ARRAY] = "an array",
+	};
+	cfg_kpath(p, path, key);
+	json_t *j = json_object_get(obj, key);
+	if (!j && !required)
+		return NULL;
+	if (!j)
+		hook_problems_add(v->p, "%s: missing (required)", p);
+	else if (!type_is(j, t))
+		hook_problems_add(v->p, "%s: must be %s, not %s", p, what[t],
+				  cfg_json_type_name(j));
+	else
+		return j;
+	if (bad)
+		*bad = true;
+	return NULL;
+}
+
 /* A string member. Missing: NULL (and a problem if required). Wrong type,
  * empty, too long or with NUL bytes: a problem and NULL. `*bad` set when a
  * problem was reported. Returns a borrowed pointer into the JSON. */
@@ -176,22 +219,9 @@ const char *cfg_get_str(vctx *v, const char *path, json_t *obj, const char *key,
 			size_t max_len, bool *bad)
 {
 	char p[PATH_MAX_LEN];
-	cfg_kpath(p, path, key);
-	json_t *j = json_object_get(obj, key);
-	if (!j) {
-		if (required) {
-			hook_problems_add(v->p, "%s: missing (required)", p);
-			if (bad)
-				*bad = true;
-		}
+	json_t *j = cfg_member(v, path, obj, key, CFG_STRING, required, bad, p);
+	if (!j)
 		return NULL;
-	}
-	if (!json_is_string(j)) {
-		hook_problems_add(v->p, "%s: must be a string, not %s", p, cfg_json_type_name(j));
-		if (bad)
-			*bad = true;
-		return NULL;
-	}
 	const char *s = json_string_value(j);
 	size_t len = json_string_length(j);
 	if (strlen(s) != len) {
@@ -215,14 +245,9 @@ unsigned long long cfg_get_uint(vctx *v, const char *path, json_t *obj, const ch
 				unsigned long long def)
 {
 	char p[PATH_MAX_LEN];
-	cfg_kpath(p, path, key);
-	json_t *j = json_object_get(obj, key);
+	json_t *j = cfg_member(v, path, obj, key, CFG_INTEGER, false, NULL, p);
 	if (!j)
 		return def;
-	if (!json_is_integer(j)) {
-		hook_problems_add(v->p, "%s: must be an integer, not %s", p, cfg_json_type_name(j));
-		return def;
-	}
 	json_int_t n = json_integer_value(j);
 	if (n < 0 || (unsigned long long)n < min || (unsigned long long)n > max) {
 		hook_problems_add(v->p, "%s: %lld: out of range (%llu to %llu)", p, (long long)n,
@@ -235,16 +260,8 @@ unsigned long long cfg_get_uint(vctx *v, const char *path, json_t *obj, const ch
 bool cfg_get_bool(vctx *v, const char *path, json_t *obj, const char *key, bool def)
 {
 	char p[PATH_MAX_LEN];
-	cfg_kpath(p, path, key);
-	json_t *j = json_object_get(obj, key);
-	if (!j)
-		return def;
-	if (!json_is_boolean(j)) {
-		hook_problems_add(v->p, "%s: must be true or false, not %s", p,
-				  cfg_json_type_name(j));
-		return def;
-	}
-	return json_is_true(j);
+	json_t *j = cfg_member(v, path, obj, key, CFG_BOOL, false, NULL, p);
+	return j ? json_is_true(j) : def;
 }
 
 /* One of `names` (NULL-terminated); returns its index, or def. */
@@ -277,35 +294,16 @@ int cfg_get_enum(vctx *v, const char *path, json_t *obj, const char *key, const 
 json_t *cfg_get_obj(vctx *v, const char *path, json_t *obj, const char *key, bool required)
 {
 	char p[PATH_MAX_LEN];
-	cfg_kpath(p, path, key);
-	json_t *j = json_object_get(obj, key);
-	if (!j) {
-		if (required)
-			hook_problems_add(v->p, "%s: missing (required)", p);
-		return NULL;
-	}
-	if (!json_is_object(j)) {
-		hook_problems_add(v->p, "%s: must be an object, not %s", p, cfg_json_type_name(j));
-		return NULL;
-	}
-	return j;
+	return cfg_member(v, path, obj, key, CFG_OBJECT, required, NULL, p);
 }
 
 json_t *cfg_get_arr(vctx *v, const char *path, json_t *obj, const char *key, bool required,
 		    bool nonempty)
 {
 	char p[PATH_MAX_LEN];
-	cfg_kpath(p, path, key);
-	json_t *j = json_object_get(obj, key);
-	if (!j) {
-		if (required)
-			hook_problems_add(v->p, "%s: missing (required)", p);
+	json_t *j = cfg_member(v, path, obj, key, CFG_ARRAY, required, NULL, p);
+	if (!j)
 		return NULL;
-	}
-	if (!json_is_array(j)) {
-		hook_problems_add(v->p, "%s: must be an array, not %s", p, cfg_json_type_name(j));
-		return NULL;
-	}
 	if (nonempty && json_array_size(j) == 0) {
 		hook_problems_add(v->p, "%s: must not be empty", p);
 		return NULL;

@@ -48,14 +48,9 @@ static double get_double(vctx *v, const char *path, json_t *obj, const char *key
 			 double max, double def)
 {
 	char p[PATH_MAX_LEN];
-	cfg_kpath(p, path, key);
-	json_t *j = json_object_get(obj, key);
+	json_t *j = cfg_member(v, path, obj, key, CFG_NUMBER, false, NULL, p);
 	if (!j)
 		return def;
-	if (!json_is_number(j)) {
-		hook_problems_add(v->p, "%s: must be a number, not %s", p, cfg_json_type_name(j));
-		return def;
-	}
 	double d = json_number_value(j);
 	if (!(d >= min && d <= max)) {
 		hook_problems_add(v->p, "%s: %g: out of range (%g to %g)", p, d, min, max);

@@ -29,7 +29,7 @@ char *eng_strdup(const char *s)
 	return strdup(s ? s : "");
 }
 
-static void free_victims(eng_action *a)
+void eng_victims_free(eng_action *a)
 {
 	for (size_t i = 0; i < a->n_victims; i++) {
 		free(a->victims[i].eni_id);
@@ -65,7 +65,7 @@ void eng_action_free(eng_action *a)
 	hook_event_free(&a->giveup_ev);
 	hook_event_free(&a->retry_ev);
 	free_slots(a);
-	free_victims(a);
+	eng_victims_free(a);
 	free(a->cl);
 	free(a->az);
 	free(a->instance_type);

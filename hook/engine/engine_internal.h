@@ -538,6 +538,8 @@ static inline bool eng_failed(const eng_action *a)
 	return a->fail_reason[0] != '\0';
 }
 void eng_action_free(eng_action *a);
+/* Drop the cleanup's victim list (a new find replaces it). */
+void eng_victims_free(eng_action *a);
 void eng_log(eng_action *a, hook_log_level lvl, const char *msg, json_t *extra);
 void eng_pump_soon(hook_eng *e);
 /* Whether `a` must wait for a sibling's plan on the same instance first (it

@@ -307,14 +307,7 @@ static void find_cb(const awc_result *res, const ec2_describe_network_interfaces
 		cl_trouble(a, "DescribeNetworkInterfaces", res);
 		return;
 	}
-	for (size_t i = 0; i < a->n_victims; i++) {
-		free(a->victims[i].eni_id);
-		free(a->victims[i].attachment_id);
-		free(a->victims[i].subnet_id);
-	}
-	free(a->victims);
-	a->victims = NULL;
-	a->n_victims = 0;
+	eng_victims_free(a);
 	if (out->n_enis) {
 		a->victims = calloc(out->n_enis, sizeof(*a->victims));
 		if (!a->victims) {
