@@ -59,26 +59,33 @@ static void slot_fault(eng_slot *s, const char *call, const awc_result *res, hoo
 			res->aws_code ? res->aws_code : hk_err_str(res->err));
 }
 
+/* A slot's AWS answer: it feeds /readyz and passes the slot's gate; the
+ * fault `redo` re-runs the action from the top after 500 ms (`why`), any
+ * other fault is the slot's (slot_fault). True when the call succeeded. */
+static bool slot_answer(eng_slot *s, const awc_result *res, const char *call,
+			hook_engine_fault redo, const char *why)
+{
+	eng_health_from(s->act->eng, res);
+	if (!slot_enter(s))
+		return false;
+	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	if (f == redo)
+		eng_action_retry_later(s->act, why, 500);
+	else if (f != ENG_FAULT_NONE)
+		slot_fault(s, call, res, f);
+	return f == ENG_FAULT_NONE;
+}
+
 /* configure: DeleteOnTermination, then source/dest check */
 static void configure_next(eng_slot *s);
 
 static void modify_cb(const awc_result *res, const ec2_return_out *out, void *arg)
 {
 	eng_slot *s = arg;
-	eng_action *a = s->act;
-	eng_health_from(a->eng, res);
-	if (!slot_enter(s))
+	/* not found: the attachment changed under us, look again from the top */
+	if (!slot_answer(s, res, "ModifyNetworkInterfaceAttribute", ENG_FAULT_NOT_FOUND,
+			 "attachment not found"))
 		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-	if (f == ENG_FAULT_NOT_FOUND) {
-		/* the attachment changed under us: look again from the top */
-		eng_action_retry_later(a, "attachment not found", 500);
-		return;
-	}
-	if (f != ENG_FAULT_NONE) {
-		slot_fault(s, "ModifyNetworkInterfaceAttribute", res, f);
-		return;
-	}
 	if (!s->dot_ok)
 		s->dot_ok = true;
 	else
@@ -120,19 +127,10 @@ static void attach_cb(const awc_result *res, const ec2_attach_network_interface_
 {
 	eng_slot *s = arg;
 	eng_action *a = s->act;
-	eng_health_from(a->eng, res);
-	if (!slot_enter(s))
+	/* in use: attached already (an earlier attempt), adopt it from the top */
+	if (!slot_answer(s, res, "AttachNetworkInterface", ENG_FAULT_ENI_IN_USE,
+			 "ENI already attached"))
 		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
-	if (f == ENG_FAULT_ENI_IN_USE) {
-		/* attached already (an earlier attempt): adopt it from the top */
-		eng_action_retry_later(a, "ENI already attached", 500);
-		return;
-	}
-	if (f != ENG_FAULT_NONE) {
-		slot_fault(s, "AttachNetworkInterface", res, f);
-		return;
-	}
 	eng_set_str(&s->attachment_id, out->attachment_id);
 	s->dot_ok = false;
 	s->sdc_ok = s->net->source_dest_check; /* EC2's default is true */

@@ -608,17 +608,21 @@ hk_err hook_store_action_update(hook_store *s, int64_t id, const hook_action_upd
 	return sqlite3_changes(s->db) == 1 ? HK_OK : HK_ERR_NOT_FOUND;
 }
 
-/* Run a prepared SELECT of actions and collect its rows. */
-static hk_err collect_actions(sqlite3_stmt *st, hook_action **ret_v, size_t *ret_n)
+/* Run a prepared SELECT and read its rows, each with `read` (which cleans
+ * up after itself on failure), into a growing array of `elem`-sized
+ * elements; on failure the rows read are freed with `free_rows`. */
+typedef hk_err (*row_read_fn)(sqlite3_stmt *st, void *elem);
+static hk_err collect_rows(sqlite3_stmt *st, size_t elem, row_read_fn read,
+			   void (*free_rows)(void *v, size_t n), void **ret_v, size_t *ret_n)
 {
-	hook_action *v = NULL;
+	char *v = NULL;
 	size_t n = 0, cap = 0;
 	hk_err err = HK_OK;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
-			hook_action *nv = realloc(v, ncap * sizeof(*nv));
+			char *nv = realloc(v, ncap * elem);
 			if (!nv) {
 				err = HK_ERR_NOMEM;
 				break;
@@ -626,7 +630,7 @@ static hk_err collect_actions(sqlite3_stmt *st, hook_action **ret_v, size_t *ret
 			v = nv;
 			cap = ncap;
 		}
-		if ((err = read_action(st, &v[n])))
+		if ((err = read(st, v + n * elem)))
 			break;
 		n++;
 	}
@@ -634,12 +638,32 @@ static hk_err collect_actions(sqlite3_stmt *st, hook_action **ret_v, size_t *ret
 		err = map_rc(rc);
 	reset(st);
 	if (err) {
-		hook_actions_free(v, n);
+		free_rows(v, n);
 		return err;
 	}
 	*ret_v = v;
 	*ret_n = n;
 	return HK_OK;
+}
+
+static hk_err read_action_row(sqlite3_stmt *st, void *elem)
+{
+	return read_action(st, elem);
+}
+
+static void free_action_rows(void *v, size_t n)
+{
+	hook_actions_free(v, n);
+}
+
+static hk_err collect_actions(sqlite3_stmt *st, hook_action **ret_v, size_t *ret_n)
+{
+	void *v = NULL;
+	hk_err err =
+	    collect_rows(st, sizeof(hook_action), read_action_row, free_action_rows, &v, ret_n);
+	if (!err)
+		*ret_v = v;
+	return err;
 }
 
 hk_err hook_store_action_list(hook_store *s, hook_action_state state, size_t limit,
@@ -677,19 +701,22 @@ hk_err hook_store_action_list_instance(hook_store *s, const char *instance_id, s
 
 /* ------------------------------------------------------------------- ENIs */
 
+static void hook_eni_rows_free_fields(hook_eni_row *r)
+{
+	free(r->network);
+	free(r->subnet_id);
+	free(r->ipv4);
+	free(r->ipv6);
+	free(r->client_token);
+	free(r->eni_id);
+	free(r->attachment_id);
+	free(r->state);
+}
+
 void hook_eni_rows_free(hook_eni_row *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		hook_eni_row *r = &v[i];
-		free(r->network);
-		free(r->subnet_id);
-		free(r->ipv4);
-		free(r->ipv6);
-		free(r->client_token);
-		free(r->eni_id);
-		free(r->attachment_id);
-		free(r->state);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		hook_eni_rows_free_fields(&v[i]);
 	free(v);
 }
 
@@ -718,53 +745,42 @@ hk_err hook_store_eni_put(hook_store *s, const hook_eni_row *r)
 	return (rc & 0xff) == SQLITE_CONSTRAINT ? HK_ERR_NOT_FOUND : map_rc(rc);
 }
 
+static hk_err read_eni_row(sqlite3_stmt *st, void *elem)
+{
+	hook_eni_row *r = elem;
+	bool oom = false;
+	memset(r, 0, sizeof(*r));
+	r->action_id = sqlite3_column_int64(st, 0);
+	r->network = col_dup(st, 1, &oom);
+	r->device_index = (unsigned)sqlite3_column_int(st, 2);
+	r->network_card_index = (unsigned)sqlite3_column_int(st, 3);
+	r->subnet_id = col_dup(st, 4, &oom);
+	r->ipv4 = col_dup(st, 5, &oom);
+	r->ipv6 = col_dup(st, 6, &oom);
+	r->client_token = col_dup(st, 7, &oom);
+	r->eni_id = col_dup(st, 8, &oom);
+	r->attachment_id = col_dup(st, 9, &oom);
+	r->state = col_dup(st, 10, &oom);
+	r->updated_ms = sqlite3_column_int64(st, 11);
+	if (oom) {
+		hook_eni_rows_free_fields(r);
+		return HK_ERR_NOMEM;
+	}
+	return HK_OK;
+}
+
+static void free_eni_rows(void *v, size_t n)
+{
+	hook_eni_rows_free(v, n);
+}
+
 static hk_err collect_enis(sqlite3_stmt *st, hook_eni_row **ret_v, size_t *ret_n)
 {
-	hook_eni_row *v = NULL;
-	size_t n = 0, cap = 0;
-	hk_err err = HK_OK;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			hook_eni_row *nv = realloc(v, ncap * sizeof(*nv));
-			if (!nv) {
-				err = HK_ERR_NOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		hook_eni_row *r = &v[n++];
-		bool oom = false;
-		memset(r, 0, sizeof(*r));
-		r->action_id = sqlite3_column_int64(st, 0);
-		r->network = col_dup(st, 1, &oom);
-		r->device_index = (unsigned)sqlite3_column_int(st, 2);
-		r->network_card_index = (unsigned)sqlite3_column_int(st, 3);
-		r->subnet_id = col_dup(st, 4, &oom);
-		r->ipv4 = col_dup(st, 5, &oom);
-		r->ipv6 = col_dup(st, 6, &oom);
-		r->client_token = col_dup(st, 7, &oom);
-		r->eni_id = col_dup(st, 8, &oom);
-		r->attachment_id = col_dup(st, 9, &oom);
-		r->state = col_dup(st, 10, &oom);
-		r->updated_ms = sqlite3_column_int64(st, 11);
-		if (oom) {
-			err = HK_ERR_NOMEM;
-			break;
-		}
-	}
-	if (err == HK_OK && rc != SQLITE_DONE)
-		err = map_rc(rc);
-	reset(st);
-	if (err) {
-		hook_eni_rows_free(v, n);
-		return err;
-	}
-	*ret_v = v;
-	*ret_n = n;
-	return HK_OK;
+	void *v = NULL;
+	hk_err err = collect_rows(st, sizeof(hook_eni_row), read_eni_row, free_eni_rows, &v, ret_n);
+	if (!err)
+		*ret_v = v;
+	return err;
 }
 
 hk_err hook_store_eni_list(hook_store *s, int64_t action_id, hook_eni_row **ret_v, size_t *ret_n)
