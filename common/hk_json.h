@@ -26,6 +26,12 @@ unsigned hk_json_tree_depth(const json_t *j, unsigned limit);
 hk_err hk_json_load(const char *buf, size_t len, const char *what, json_t **ret,
 		    hk_errinfo *ei) HK_MUST_CHECK;
 
+/* A request body that must be one JSON object: HK_ERR_PARSE "empty body
+ * (expected <expected>)" for no body, hk_json_load's errors, HK_ERR_INVALID
+ * "<noun> must be a JSON object" for any other value. */
+hk_err hk_json_load_object(const char *buf, size_t len, const char *expected, const char *noun,
+			   json_t **ret, hk_errinfo *ei) HK_MUST_CHECK;
+
 /* hk_file_read(path, cap) then hk_json_load(what = path). */
 hk_err hk_json_load_file(const char *path, size_t cap, json_t **ret, hk_errinfo *ei) HK_MUST_CHECK;
 

@@ -82,6 +82,23 @@ hk_err hk_json_load(const char *buf, size_t len, const char *what, json_t **ret,
 	return HK_OK;
 }
 
+hk_err hk_json_load_object(const char *buf, size_t len, const char *expected, const char *noun,
+			   json_t **ret, hk_errinfo *ei)
+{
+	if (!buf || len == 0)
+		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "empty body (expected %s)", expected);
+	json_t *root = NULL;
+	hk_err err = hk_json_load(buf, len, NULL, &root, ei);
+	if (err)
+		return err;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s must be a JSON object", noun);
+	}
+	*ret = root;
+	return HK_OK;
+}
+
 hk_err hk_json_load_file(const char *path, size_t cap, json_t **ret, hk_errinfo *ei)
 {
 	char *buf;

@@ -285,18 +285,13 @@ static hk_err parse_sns(json_t *root, hook_event *ev, hk_errinfo *ei)
 
 hk_err hook_event_parse(const char *body, size_t len, hook_event *ret, hk_errinfo *ei)
 {
-	if (!body || len == 0)
-		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "empty body (expected a JSON event)");
 	json_t *root = NULL;
-	hk_err lerr = hk_json_load(body, len, NULL, &root, ei);
-	if (lerr)
-		return lerr;
+	hk_err err = hk_json_load_object(body, len, "a JSON event", "the event", &root, ei);
+	if (err)
+		return err;
 	hook_event ev;
 	memset(&ev, 0, sizeof(ev));
-	hk_err err;
-	if (!json_is_object(root)) {
-		err = hk_errinfo_set(ei, HK_ERR_INVALID, 0, "the event must be a JSON object");
-	} else if (json_object_get(root, "detail-type")) {
+	if (json_object_get(root, "detail-type")) {
 		err = parse_eventbridge(root, &ev, ei);
 	} else if (json_object_get(root, "Type") && json_object_get(root, "MessageId")) {
 		err = parse_sns(root, &ev, ei);

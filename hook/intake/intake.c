@@ -221,7 +221,50 @@ static void reply_401(hook_intake *in, struct evhttp_request *req)
 	hook_log(HOOK_LOG_WARN, "intake request rejected", "reason", "unauthorized", NULL);
 }
 
-static void reply_503(struct evhttp_request *req, const char *reason)
+void hook_intake_reply_commit(struct evhttp_request *req, hook_commit_result r, int64_t id,
+			      const hook_event *ev)
+{
+	switch (r) {
+	case HOOK_COMMIT_IGNORED:
+		hook_http_reply_reason(req, 200, "ignored", "test notification acknowledged");
+		break;
+	case HOOK_COMMIT_FOREIGN_HOOK: {
+		char reason[400];
+		snprintf(reason, sizeof(reason),
+			 "lifecycle hook \"%.255s\" is not one of this daemon's hook_names: left "
+			 "to its owner",
+			 ev->hook);
+		hook_http_reply_reason(req, 200, "ignored", reason);
+		break;
+	}
+	case HOOK_COMMIT_NO_GROUP: {
+		char reason[400];
+		snprintf(reason, sizeof(reason),
+			 "no node_groups entry matches AutoScalingGroupName \"%.255s\" and its "
+			 "NotificationMetadata",
+			 ev->asg);
+		hook_http_reply_reason(req, 400, "bad request", reason);
+		break;
+	}
+	case HOOK_COMMIT_STORE_FAILED:
+		hook_intake_reply_503(req, "the state store cannot commit the event now: retry");
+		break;
+	case HOOK_COMMIT_ACCEPTED:
+	case HOOK_COMMIT_DUPLICATE: {
+		bool created = r == HOOK_COMMIT_ACCEPTED;
+		json_t *resp = json_object();
+		if (resp) {
+			json_object_set_new(resp, "status",
+					    json_string(created ? "accepted" : "duplicate"));
+			json_object_set_new(resp, "action_id", json_integer((json_int_t)id));
+		}
+		hook_http_reply_json(req, created ? 202 : 200, resp);
+		break;
+	}
+	}
+}
+
+void hook_intake_reply_503(struct evhttp_request *req, const char *reason)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", RETRY_AFTER_S);
 	hook_http_reply_reason(req, 503, "unavailable", reason);
@@ -245,7 +288,7 @@ static void handle_event(hook_intake *in, struct evhttp_request *req)
 	if (err) {
 		int status = err == HK_ERR_NOMEM ? 503 : 400;
 		if (status == 503)
-			reply_503(req, "out of memory");
+			hook_intake_reply_503(req, "out of memory");
 		else
 			hook_http_reply_reason(req, 400, "bad request", ei.text);
 		hook_log(HOOK_LOG_WARN, "intake event rejected", "reason", ei.text, NULL);
@@ -267,44 +310,7 @@ static void handle_event(hook_intake *in, struct evhttp_request *req)
 	}
 	int64_t id = 0;
 	hook_commit_result r = hook_intake_commit(in->cfg, in->store, in->engine, &ev, "http", &id);
-	switch (r) {
-	case HOOK_COMMIT_IGNORED:
-		hook_http_reply_reason(req, 200, "ignored", "test notification acknowledged");
-		break;
-	case HOOK_COMMIT_FOREIGN_HOOK: {
-		char reason[400];
-		snprintf(reason, sizeof(reason),
-			 "lifecycle hook \"%.255s\" is not one of this daemon's hook_names: left "
-			 "to its owner",
-			 ev.hook);
-		hook_http_reply_reason(req, 200, "ignored", reason);
-		break;
-	}
-	case HOOK_COMMIT_NO_GROUP: {
-		char reason[400];
-		snprintf(reason, sizeof(reason),
-			 "no node_groups entry matches AutoScalingGroupName \"%.255s\" and its "
-			 "NotificationMetadata",
-			 ev.asg);
-		hook_http_reply_reason(req, 400, "bad request", reason);
-		break;
-	}
-	case HOOK_COMMIT_STORE_FAILED:
-		reply_503(req, "the state store cannot commit the event now: retry");
-		break;
-	case HOOK_COMMIT_ACCEPTED:
-	case HOOK_COMMIT_DUPLICATE: {
-		bool created = r == HOOK_COMMIT_ACCEPTED;
-		json_t *resp = json_object();
-		if (resp) {
-			json_object_set_new(resp, "status",
-					    json_string(created ? "accepted" : "duplicate"));
-			json_object_set_new(resp, "action_id", json_integer((json_int_t)id));
-		}
-		hook_http_reply_json(req, created ? 202 : 200, resp);
-		break;
-	}
-	}
+	hook_intake_reply_commit(req, r, id, &ev);
 	hook_event_cleanup(&ev);
 }
 
@@ -378,7 +384,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	conn_request_done(in, req);
 	if (in->stopped) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-		reply_503(req, "shutting down");
+		hook_intake_reply_503(req, "shutting down");
 		return;
 	}
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);

@@ -49,6 +49,15 @@ typedef enum hook_commit_result {
 hook_commit_result hook_intake_commit(const hook_config *cfg, hook_store *store,
 				      hook_engine *engine, hook_event *ev, const char *via,
 				      int64_t *ret_id);
+/* The HTTP answer to a commit (the /v1/events and /v1/sns paths): 202 or 200
+ * with {"status", "action_id"}; 200 "ignored" for a test notification or
+ * another tool's hook; 400 naming the unmatched group; 503 with Retry-After
+ * when the store failed. */
+struct evhttp_request;
+void hook_intake_reply_commit(struct evhttp_request *req, hook_commit_result r, int64_t id,
+			      const hook_event *ev);
+/* 503 with Retry-After: the sender should retry (nothing was stored). */
+void hook_intake_reply_503(struct evhttp_request *req, const char *reason);
 
 /* ======================================================================
  * SNS (sns.c)

@@ -48,7 +48,6 @@
 #define FETCH_CONNECT_MS 3000
 #define FETCH_TIMEOUT_MS 5000
 #define CERT_MAX_AGE_MS	 (24 * 3600 * 1000LL)
-#define RETRY_AFTER_S	 "5"
 
 /* ------------------------------------------------------------ URL checks */
 
@@ -158,20 +157,12 @@ static hk_err take(json_t *root, const char *key, bool required, size_t cap, cha
 
 hk_err hook_sns_msg_parse(const char *body, size_t len, hook_sns_msg *ret, hk_errinfo *ei)
 {
-	if (!body || len == 0)
-		return hk_errinfo_set(ei, HK_ERR_PARSE, 0, "empty body (expected an SNS message)");
 	json_t *root = NULL;
-	hk_err lerr = hk_json_load(body, len, NULL, &root, ei);
-	if (lerr)
-		return lerr;
+	hk_err err = hk_json_load_object(body, len, "an SNS message", "the SNS message", &root, ei);
+	if (err)
+		return err;
 	hook_sns_msg m;
 	memset(&m, 0, sizeof(m));
-	hk_err err = HK_OK;
-	if (!json_is_object(root)) {
-		err =
-		    hk_errinfo_set(ei, HK_ERR_INVALID, 0, "the SNS message must be a JSON object");
-		goto out;
-	}
 	if ((err = take(root, "Type", true, 64, &m.type_str, NULL, ei)))
 		goto out;
 	if (!strcmp(m.type_str, "Notification")) {
@@ -466,12 +457,6 @@ static void pending_free(pending *p)
 	free(p);
 }
 
-static void reply_503(struct evhttp_request *req, const char *reason)
-{
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", RETRY_AFTER_S);
-	hook_http_reply_reason(req, 503, "unavailable", reason);
-}
-
 static void log_msg(hook_log_level l, const char *text, const hook_sns_msg *m, const char *why)
 {
 	json_t *f =
@@ -494,7 +479,7 @@ static void finish_notification(hook_sns *s, pending *p)
 	}
 	if (err) {
 		if (err == HK_ERR_NOMEM)
-			reply_503(p->req, "out of memory");
+			hook_intake_reply_503(p->req, "out of memory");
 		else
 			hook_http_reply_reason(p->req, 400, "bad request", ei.text);
 		log_msg(HOOK_LOG_WARN, "SNS notification rejected", &p->msg, ei.text);
@@ -507,32 +492,7 @@ static void finish_notification(hook_sns *s, pending *p)
 		 p->msg.message_id);
 	int64_t id = 0;
 	hook_commit_result r = hook_intake_commit(s->cfg, s->store, s->engine, &ev, "sns", &id);
-	switch (r) {
-	case HOOK_COMMIT_ACCEPTED:
-	case HOOK_COMMIT_DUPLICATE: {
-		json_t *resp = json_pack("{s:s,s:I}", "status",
-					 r == HOOK_COMMIT_ACCEPTED ? "accepted" : "duplicate",
-					 "action_id", (json_int_t)id);
-		hook_http_reply_json(p->req, r == HOOK_COMMIT_ACCEPTED ? 202 : 200, resp);
-		break;
-	}
-	case HOOK_COMMIT_IGNORED:
-		hook_http_reply_reason(p->req, 200, "ignored", "test notification acknowledged");
-		break;
-	case HOOK_COMMIT_FOREIGN_HOOK:
-		hook_http_reply_reason(p->req, 200, "ignored",
-				       "the lifecycle hook is not one of this daemon's hook_names: "
-				       "left to its owner");
-		break;
-	case HOOK_COMMIT_NO_GROUP:
-		hook_http_reply_reason(p->req, 400, "bad request",
-				       "no node_groups entry matches the AutoScalingGroupName and "
-				       "its NotificationMetadata");
-		break;
-	case HOOK_COMMIT_STORE_FAILED:
-		reply_503(p->req, "the state store cannot commit the event now: retry");
-		break;
-	}
+	hook_intake_reply_commit(p->req, r, id, &ev);
 	hook_event_cleanup(&ev);
 }
 
@@ -551,7 +511,7 @@ static void on_confirmed(const httpc_response *resp, void *arg)
 				 hk_err_str(resp->err));
 		else
 			snprintf(why, sizeof(why), "SubscribeURL answered HTTP %ld", resp->status);
-		reply_503(p->req, "could not confirm the subscription now: retry");
+		hook_intake_reply_503(p->req, "could not confirm the subscription now: retry");
 		log_msg(HOOK_LOG_WARN, "SNS subscription not confirmed", &p->msg, why);
 	}
 	pending_free(p);
@@ -579,7 +539,7 @@ static void finish(hook_sns *s, pending *p, X509 *cert)
 	hk_err err = hook_sns_verify(&p->msg, cert, &ei);
 	if (err) {
 		if (err == HK_ERR_NOMEM)
-			reply_503(p->req, "out of memory");
+			hook_intake_reply_503(p->req, "out of memory");
 		else
 			hook_http_reply_reason(p->req, 403, "forbidden",
 					       "SNS message signature does not verify");
@@ -599,7 +559,7 @@ static void finish(hook_sns *s, pending *p, X509 *cert)
 		httpc_request r = fetch_request(s, p->msg.subscribe_url, HK_CAP_SNS_CONFIRM_BODY);
 		/* The URL carries the subscription token: never logged. */
 		if (httpc_send(s->http, &r, on_confirmed, p, &p->xfer) != HK_OK) {
-			reply_503(p->req, "cannot confirm the subscription now: retry");
+			hook_intake_reply_503(p->req, "cannot confirm the subscription now: retry");
 			log_msg(HOOK_LOG_ERROR, "SNS subscription confirmation not sent", &p->msg,
 				NULL);
 			break;
@@ -652,7 +612,7 @@ static void on_cert_fetched(const httpc_response *resp, void *arg)
 		log_msg(HOOK_LOG_WARN, "SNS signing certificate rejected", NULL, ei.text);
 		for (pending *p; (p = waiter_pop(e));) {
 			if (status == 503)
-				reply_503(p->req, reason);
+				hook_intake_reply_503(p->req, reason);
 			else
 				hook_http_reply_reason(p->req, status, "bad request", reason);
 			pending_free(p);
@@ -714,7 +674,7 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 	const char *data = len ? (const char *)evbuffer_pullup(body, -1) : "";
 	pending *p = calloc(1, sizeof(*p));
 	if (!p) {
-		reply_503(req, "out of memory");
+		hook_intake_reply_503(req, "out of memory");
 		return;
 	}
 	p->s = s;
@@ -723,7 +683,7 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 	hk_err err = hook_sns_msg_parse(data, len, &p->msg, &ei);
 	if (err) {
 		if (err == HK_ERR_NOMEM)
-			reply_503(req, "out of memory");
+			hook_intake_reply_503(req, "out of memory");
 		else
 			hook_http_reply_reason(req, 400, "bad request", ei.text);
 		log_msg(HOOK_LOG_WARN, "SNS message rejected", NULL, ei.text);
@@ -770,7 +730,7 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 		return;
 	}
 	if (s->n_waiting >= HK_CAP_SNS_WAITERS) {
-		reply_503(req, "too many SNS messages waiting for certificates: retry");
+		hook_intake_reply_503(req, "too many SNS messages waiting for certificates: retry");
 		log_msg(HOOK_LOG_WARN, "SNS message deferred: waiter limit", &p->msg, NULL);
 		pending_free(p);
 		return;
@@ -780,7 +740,8 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 		    (hk_list_init(&e->waiters), !(e->url = strdup(p->msg.signing_cert_url)))) {
 			if (e)
 				free(e);
-			reply_503(req, "cannot fetch the SNS signing certificate now: retry");
+			hook_intake_reply_503(
+			    req, "cannot fetch the SNS signing certificate now: retry");
 			log_msg(HOOK_LOG_WARN, "SNS message deferred: certificate cache busy",
 				&p->msg, NULL);
 			pending_free(p);
@@ -791,7 +752,8 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 		if (httpc_send(s->http, &r, on_cert_fetched, e, &e->xfer) != HK_OK) {
 			free(e->url);
 			free(e);
-			reply_503(req, "cannot fetch the SNS signing certificate now: retry");
+			hook_intake_reply_503(
+			    req, "cannot fetch the SNS signing certificate now: retry");
 			log_msg(HOOK_LOG_ERROR, "SNS certificate fetch not started", &p->msg, NULL);
 			pending_free(p);
 			return;

@@ -102,6 +102,25 @@ static void test_env_hex_clock(void **state)
 
 /* ------------------------------------------------------------------ JSON */
 
+static void test_json_load_object(void **state)
+{
+	(void)state;
+	json_t *j = NULL;
+	hk_errinfo ei = {0};
+	assert_int_equal(hk_json_load_object("", 0, "a JSON event", "the event", &j, &ei),
+			 HK_ERR_PARSE);
+	assert_string_equal(ei.text, "empty body (expected a JSON event)");
+	assert_int_equal(hk_json_load_object("[1]", 3, "a JSON event", "the event", &j, &ei),
+			 HK_ERR_INVALID);
+	assert_string_equal(ei.text, "the event must be a JSON object");
+	assert_null(j);
+	assert_int_equal(hk_json_load_object("{\"a\":1,\"a\":2}", 13, "x", "y", &j, &ei),
+			 HK_ERR_PARSE);
+	assert_int_equal(hk_json_load_object("{\"a\":1}", 7, "x", "y", &j, &ei), HK_OK);
+	assert_true(json_is_object(j));
+	json_decref(j);
+}
+
 static void test_json_load_errors(void **state)
 {
 	(void)state;
@@ -624,6 +643,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_file_read_missing_and_dir),
     cmocka_unit_test(test_env_hex_clock),
     cmocka_unit_test(test_json_load_errors),
+    cmocka_unit_test(test_json_load_object),
     cmocka_unit_test(test_json_getters),
     cmocka_unit_test(test_list),
     cmocka_unit_test(test_sf_single_flight),
