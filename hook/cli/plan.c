@@ -183,6 +183,23 @@ static hk_err json_string_item(plan_list *l, json_t *v, const char *label, const
 	return list_add(l, json_string_value(v), json_string_length(v), where, kind, err);
 }
 
+/* Every element of the string array `v` (the member `key`) into `l`. */
+static hk_err json_string_items(plan_list *l, json_t *v, const char *label, const char *key,
+				char *err)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e)
+	{
+		char path[64];
+		snprintf(path, sizeof(path), "%s[%zu]", key, i);
+		hk_err st = json_string_item(l, e, label, path, 0, err);
+		if (st)
+			return st;
+	}
+	return HK_OK;
+}
+
 /* One element of "reservations": a CIDR string (explicit) or
  * {"cidr": ..., "type": "explicit" | "prefix"}. */
 static hk_err plan_json_reservation(plan_cfg *cfg, json_t *e, const char *label, const char *path,
@@ -279,14 +296,7 @@ static hk_err plan_json_key(plan_cfg *cfg, const char *key, json_t *v, const cha
 				  label);
 			return st;
 		}
-		size_t i;
-		json_t *e;
-		json_array_foreach(v, i, e)
-		{
-			snprintf(path, sizeof(path), "used[%zu]", i);
-			if ((st = json_string_item(&cfg->used, e, label, path, 0, err)))
-				return st;
-		}
+		return json_string_items(&cfg->used, v, label, "used", err);
 	} else if (!strcmp(key, "reservations")) {
 		if (!json_is_array(v)) {
 			st = fail(err, HK_ERR_INVALID, "%s: reservations: must be an array", label);
@@ -308,14 +318,7 @@ static hk_err plan_json_key(plan_cfg *cfg, const char *key, json_t *v, const cha
 				  "%s: pod_range: must be a string or an array of strings", label);
 			return st;
 		}
-		size_t i;
-		json_t *e;
-		json_array_foreach(v, i, e)
-		{
-			snprintf(path, sizeof(path), "pod_range[%zu]", i);
-			if ((st = json_string_item(&cfg->pods, e, label, path, 0, err)))
-				return st;
-		}
+		return json_string_items(&cfg->pods, v, label, "pod_range", err);
 	} else if (!strcmp(key, "comment") || !strcmp(key, "description")) {
 		if (!json_is_string(v)) {
 			st = fail(err, HK_ERR_INVALID, "%s: %s: must be a string", label, key);

@@ -172,21 +172,15 @@ void cfg_check_keys(vctx *v, const char *path, json_t *obj, const char *const *a
 
 static bool type_is(const json_t *j, cfg_type t)
 {
-	switch (t) {
-	case CFG_STRING:
-		return json_is_string(j);
-	case CFG_INTEGER:
-		return json_is_integer(j);
-	case CFG_NUMBER:
-		return json_is_number(j);
-	case CFG_BOOL:
-		return json_is_boolean(j);
-	case CFG_OBJECT:
-		return json_is_object(j);
-	case CFG_ARRAY:
-		return json_is_array(j);
-	}
-	return false;
+	static const unsigned accepts[] = {
+	    [CFG_STRING] = 1u << JSON_STRING,
+	    [CFG_INTEGER] = 1u << JSON_INTEGER,
+	    [CFG_NUMBER] = 1u << JSON_INTEGER | 1u << JSON_REAL,
+	    [CFG_BOOL] = 1u << JSON_TRUE | 1u << JSON_FALSE,
+	    [CFG_OBJECT] = 1u << JSON_OBJECT,
+	    [CFG_ARRAY] = 1u << JSON_ARRAY,
+	};
+	return (accepts[t] >> json_typeof(j)) & 1u;
 }
 
 json_t *cfg_member(vctx *v, const char *path, json_t *obj, const char *key, cfg_type t,

@@ -224,44 +224,36 @@ static void reply_401(hook_intake *in, struct evhttp_request *req)
 void hook_intake_reply_commit(struct evhttp_request *req, hook_commit_result r, int64_t id,
 			      const hook_event *ev)
 {
+	char reason[400];
 	switch (r) {
 	case HOOK_COMMIT_IGNORED:
 		hook_http_reply_reason(req, 200, "ignored", "test notification acknowledged");
-		break;
-	case HOOK_COMMIT_FOREIGN_HOOK: {
-		char reason[400];
+		return;
+	case HOOK_COMMIT_FOREIGN_HOOK:
 		snprintf(reason, sizeof(reason),
 			 "lifecycle hook \"%.255s\" is not one of this daemon's hook_names: left "
 			 "to its owner",
 			 ev->hook);
 		hook_http_reply_reason(req, 200, "ignored", reason);
-		break;
-	}
-	case HOOK_COMMIT_NO_GROUP: {
-		char reason[400];
+		return;
+	case HOOK_COMMIT_NO_GROUP:
 		snprintf(reason, sizeof(reason),
 			 "no node_groups entry matches AutoScalingGroupName \"%.255s\" and its "
 			 "NotificationMetadata",
 			 ev->asg);
 		hook_http_reply_reason(req, 400, "bad request", reason);
-		break;
-	}
+		return;
 	case HOOK_COMMIT_STORE_FAILED:
 		hook_intake_reply_503(req, "the state store cannot commit the event now: retry");
-		break;
+		return;
 	case HOOK_COMMIT_ACCEPTED:
-	case HOOK_COMMIT_DUPLICATE: {
-		bool created = r == HOOK_COMMIT_ACCEPTED;
-		json_t *resp = json_object();
-		if (resp) {
-			json_object_set_new(resp, "status",
-					    json_string(created ? "accepted" : "duplicate"));
-			json_object_set_new(resp, "action_id", json_integer((json_int_t)id));
-		}
-		hook_http_reply_json(req, created ? 202 : 200, resp);
+	case HOOK_COMMIT_DUPLICATE:
 		break;
 	}
-	}
+	bool created = r == HOOK_COMMIT_ACCEPTED;
+	hook_http_reply_json(req, created ? 202 : 200,
+			     json_pack("{s:s,s:I}", "status", created ? "accepted" : "duplicate",
+				       "action_id", (json_int_t)id));
 }
 
 void hook_intake_reply_503(struct evhttp_request *req, const char *reason)
