@@ -2,6 +2,8 @@
  * config file, or (asynchronously) IMDS through the credential provider. */
 #include "awc_internal.h"
 
+#include "hk_util.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,30 +43,6 @@ void awc_region_done(hk_err err, const char *region, const char *errtext, void *
 			awc_call_begin(k);
 }
 
-/* Read a local file (the shared config file) whole, capped. NULL when absent. */
-static hk_err slurp(const char *path, char **ret, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rbe");
-	if (!f)
-		return HK_ERR_NOT_FOUND;
-	char *buf = malloc(HK_CAP_CREDS_FILE + 1);
-	if (!buf) {
-		fclose(f);
-		return HK_ERR_NOMEM;
-	}
-	size_t n = fread(buf, 1, HK_CAP_CREDS_FILE + 1, f);
-	bool bad = ferror(f) != 0;
-	fclose(f);
-	if (bad || n > HK_CAP_CREDS_FILE) {
-		free(buf);
-		return bad ? HK_ERR_IO : HK_ERR_TOO_LARGE;
-	}
-	buf[n] = '\0';
-	*ret = buf;
-	*ret_len = n;
-	return HK_OK;
-}
-
 /* Region from cfg, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region.
  * HK_ERR_NOT_FOUND: none (IMDS is asked next). */
 hk_err awc_region_from_config(awc_client *c, const awc_config *cfg, hk_errinfo *ei)
@@ -79,11 +57,11 @@ hk_err awc_region_from_config(awc_client *c, const awc_config *cfg, hk_errinfo *
 		char *path = NULL, *text = NULL;
 		size_t len = 0;
 		if (awsconf_config_path(awc_awsconf_env_adapter, c, &path) == HK_OK) {
-			hk_err rerr = slurp(path, &text, &len);
+			/* absent: no profile region; unreadable: said, naming the file */
+			hk_err rerr = hk_file_read(path, HK_CAP_CREDS_FILE, &text, &len, ei);
 			free(path);
 			if (rerr != HK_OK && rerr != HK_ERR_NOT_FOUND)
-				return hk_errinfo_set(ei, rerr, 0,
-						      "cannot read the AWS config file");
+				return rerr;
 		}
 		hk_err err = awsconf_region(awc_awsconf_env_adapter, c, text, len, region, ei);
 		free(text);
