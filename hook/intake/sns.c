@@ -15,15 +15,16 @@
  * cannot commit so SNS retries); SubscriptionConfirmation -> GET SubscribeURL,
  * 200 once SNS answered 200; UnsubscribeConfirmation -> logged, 200.
  *
- * Certificates are cached by URL (HK_CAP_SNS_CERT_CACHE entries, least
- * recently used evicted, refetched after a day or once expired). Requests
- * waiting for the same URL share one fetch. A request waiting on a fetch
- * keeps its evhttp_request: libevent detaches a request whose connection
- * dies before the reply (it is freed by the reply), so answering late is safe;
- * hook_sns_free() drops waiters before the intake frees the connections. */
+ * Certificates are cached by URL in common's single-flight cache (hk_sf:
+ * HK_CAP_SNS_CERT_CACHE entries, the oldest idle one evicted, refetched after
+ * a day or once expired). Requests waiting for the same URL share one fetch. A request waiting on a
+ * fetch keeps its evhttp_request: libevent detaches a request whose connection dies before the
+ * reply (it is freed by the reply), so answering late is safe; hook_sns_free() drops waiters before
+ * the intake frees the connections. */
 #include "intake_internal.h"
 
 #include "hk_list.h"
+#include "hk_sf.h"
 
 #include "hk_json.h"
 
@@ -393,26 +394,23 @@ hk_err hook_sns_verify(const hook_sns_msg *m, X509 *cert, hk_errinfo *ei)
 
 /* ---------------------------------------------------------- the service */
 
-typedef struct cert_entry cert_entry;
+typedef struct cert_fetch cert_fetch;
 
 /* One request waiting for a certificate or for its SubscribeURL GET. */
 typedef struct pending {
-	hk_list link; /* in cert_entry.waiters or hook_sns.confirms */
+	hk_list link; /* in hook_sns.waiting or hook_sns.confirms */
 	hook_sns *s;
 	struct evhttp_request *req;
 	hook_sns_msg msg;
 	httpc_xfer *xfer; /* the SubscribeURL GET, while confirming */
 } pending;
 
-struct cert_entry {
-	hk_list link; /* in hook_sns.certs */
+/* One certificate fetch in flight (the key of the cache entry it fills). */
+struct cert_fetch {
+	hk_list link; /* in hook_sns.fetches */
 	hook_sns *s;
 	char *url;
-	X509 *cert;	  /* NULL while fetching */
-	httpc_xfer *xfer; /* the fetch, while fetching */
-	int64_t fetched_ms;
-	int64_t used_ms;
-	hk_list waiters; /* pending, in arrival order */
+	httpc_xfer *xfer;
 };
 
 struct hook_sns {
@@ -422,8 +420,9 @@ struct hook_sns {
 	hook_engine *engine;
 	httpc *http;
 	X509_STORE *roots;
-	hk_list certs; /* cert_entry */
-	size_t n_certs;
+	hk_sf *certs;	 /* URL -> X509 (cert_ready waiters are pending) */
+	hk_list fetches; /* cert_fetch */
+	hk_list waiting; /* pending, waiting on a certificate */
 	size_t n_waiting;
 	hk_list confirms; /* pending */
 };
@@ -436,15 +435,6 @@ static pending *pending_pop(hk_list *list)
 		return NULL;
 	hk_list_del(n);
 	return HK_CONTAINER_OF(n, pending, link);
-}
-
-/* The first waiter of a certificate taken off it, or NULL. */
-static pending *waiter_pop(cert_entry *e)
-{
-	pending *p = pending_pop(&e->waiters);
-	if (p)
-		e->s->n_waiting--;
-	return p;
 }
 
 static void pending_free(pending *p)
@@ -572,24 +562,52 @@ static void finish(hook_sns *s, pending *p, X509 *cert)
 	pending_free(p);
 }
 
-static void cert_entry_free(hook_sns *s, cert_entry *e)
+static void cert_free(void *cert)
 {
-	hk_list_del(&e->link);
-	s->n_certs--;
-	if (e->xfer)
-		httpc_cancel(e->xfer);
-	for (pending *p; (p = waiter_pop(e));)
-		pending_free(p);
-	X509_free(e->cert);
-	free(e->url);
-	free(e);
+	X509_free(cert);
 }
 
+static void cert_fetch_free(cert_fetch *f)
+{
+	hk_list_del(&f->link);
+	if (f->xfer)
+		httpc_cancel(f->xfer);
+	free(f->url);
+	free(f);
+}
+
+/* Why a fetch gave no certificate (the detail its waiters read). */
+typedef struct cert_answer {
+	int status; /* 503: retry later; else 400 */
+	const char *reason;
+} cert_answer;
+
+/* A request waiting on a certificate: verify with it, or answer why not. */
+static void cert_ready(void *arg, const char *key, hk_err err, void *value)
+{
+	pending *p = arg;
+	hook_sns *s = p->s;
+	hk_list_del(&p->link);
+	s->n_waiting--;
+	if (err == HK_OK) {
+		finish(s, p, value);
+		return;
+	}
+	const cert_answer *ans = hk_sf_detail(s->certs, key);
+	if (!ans || ans->status == 503)
+		hook_intake_reply_503(p->req,
+				      ans ? ans->reason
+					  : "cannot fetch the SNS signing certificate now: retry");
+	else
+		hook_http_reply_reason(p->req, ans->status, "bad request", ans->reason);
+	pending_free(p);
+}
 static void on_cert_fetched(const httpc_response *resp, void *arg)
 {
-	cert_entry *e = arg;
-	hook_sns *s = e->s;
-	e->xfer = NULL;
+	cert_fetch *f = arg;
+	hook_sns *s = f->s;
+	f->xfer = NULL;
+	X509 *cert = NULL;
 	hk_errinfo ei = {0};
 	int status = 0; /* 0 = cert ready */
 	const char *reason = NULL;
@@ -603,66 +621,28 @@ static void on_cert_fetched(const httpc_response *resp, void *arg)
 		reason = "SigningCertURL does not serve a certificate";
 		snprintf(ei.text, sizeof(ei.text), "SigningCertURL answered HTTP %ld",
 			 resp->status);
-	} else if (hook_sns_cert_load(resp->body, resp->body_len, s->roots, &e->cert, &ei) !=
-		   HK_OK) {
+	} else if (hook_sns_cert_load(resp->body, resp->body_len, s->roots, &cert, &ei) != HK_OK) {
 		status = 400;
 		reason = "the SNS signing certificate is not trusted";
 	}
 	if (status) {
+		/* not cached: the next message fetches again */
 		log_msg(HOOK_LOG_WARN, "SNS signing certificate rejected", NULL, ei.text);
-		for (pending *p; (p = waiter_pop(e));) {
-			if (status == 503)
-				hook_intake_reply_503(p->req, reason);
-			else
-				hook_http_reply_reason(p->req, status, "bad request", reason);
-			pending_free(p);
-		}
-		cert_entry_free(s, e); /* not cached: the next message fetches again */
-		return;
+		cert_answer ans = {status, reason};
+		hk_sf_done_with(s->certs, f->url, HK_ERR_INVALID, NULL, hk_mono_ms(), 0, &ans);
+	} else {
+		hook_log(HOOK_LOG_INFO, "SNS signing certificate fetched and trusted", NULL);
+		/* the waiters, in arrival order, verify with it */
+		hk_sf_done(s->certs, f->url, HK_OK, cert, hk_mono_ms(), CERT_MAX_AGE_MS);
 	}
-	e->fetched_ms = e->used_ms = hk_mono_ms();
-	hook_log(HOOK_LOG_INFO, "SNS signing certificate fetched and trusted", NULL);
-	/* Waiters in arrival order, all taken before the first is answered. */
-	hk_list ready;
-	hk_list_init(&ready);
-	hk_list_splice(&ready, &e->waiters);
-	for (pending *p; (p = pending_pop(&ready));) {
-		s->n_waiting--;
-		finish(s, p, e->cert);
-	}
+	cert_fetch_free(f);
 }
-
-static bool cert_fresh(const cert_entry *e, int64_t now)
+/* A cached certificate is used until a day old (the cache's TTL) or its
+ * notAfter has passed. */
+static bool cert_unexpired(const X509 *cert)
 {
-	return e->cert && now - e->fetched_ms < CERT_MAX_AGE_MS &&
-	       X509_cmp_current_time(X509_get0_notAfter(e->cert)) > 0;
+	return X509_cmp_current_time(X509_get0_notAfter(cert)) > 0;
 }
-
-/* Room for one more entry: drop stale entries, then the least recently used
- * one that is not being fetched. false when every entry is busy fetching. */
-static bool cert_make_room(hook_sns *s, int64_t now)
-{
-	hk_list *n, *tmp;
-	HK_LIST_FOREACH_SAFE(n, tmp, &s->certs)
-	{
-		cert_entry *e = HK_CONTAINER_OF(n, cert_entry, link);
-		if (e->cert && !cert_fresh(e, now))
-			cert_entry_free(s, e);
-	}
-	if (s->n_certs < HK_CAP_SNS_CERT_CACHE)
-		return true;
-	cert_entry *lru = NULL;
-	for (n = s->certs.next; n != &s->certs; n = n->next) {
-		cert_entry *e = HK_CONTAINER_OF(n, cert_entry, link);
-		if (e->cert && (!lru || e->used_ms < lru->used_ms))
-			lru = e;
-	}
-	if (!lru)
-		return false;
-	cert_entry_free(s, lru);
-	return true;
-}
-
 void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
@@ -714,19 +694,15 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 	}
 
 	int64_t now = hk_mono_ms();
-	cert_entry *e = NULL;
-	for (hk_list *n = s->certs.next; !e && n != &s->certs; n = n->next) {
-		cert_entry *c = HK_CONTAINER_OF(n, cert_entry, link);
-		if (strcmp(c->url, p->msg.signing_cert_url) == 0)
-			e = c;
+	const char *url = p->msg.signing_cert_url;
+	void *cert = NULL;
+	hk_sf_next next = hk_sf_join(s->certs, url, now, NULL, NULL, &cert); /* a probe */
+	if (next == HK_SF_HIT && !cert_unexpired(cert)) {
+		hk_sf_forget(s->certs, url);
+		next = HK_SF_FETCH;
 	}
-	if (e && e->cert && !cert_fresh(e, now)) {
-		cert_entry_free(s, e);
-		e = NULL;
-	}
-	if (e && e->cert) {
-		e->used_ms = now;
-		finish(s, p, e->cert);
+	if (next == HK_SF_HIT) {
+		finish(s, p, cert);
 		return;
 	}
 	if (s->n_waiting >= HK_CAP_SNS_WAITERS) {
@@ -735,34 +711,34 @@ void hook_sns_handle(hook_sns *s, struct evhttp_request *req)
 		pending_free(p);
 		return;
 	}
-	if (!e) {
-		if (!cert_make_room(s, now) || !(e = calloc(1, sizeof(*e))) ||
-		    (hk_list_init(&e->waiters), !(e->url = strdup(p->msg.signing_cert_url)))) {
-			if (e)
-				free(e);
-			hook_intake_reply_503(
-			    req, "cannot fetch the SNS signing certificate now: retry");
-			log_msg(HOOK_LOG_WARN, "SNS message deferred: certificate cache busy",
-				&p->msg, NULL);
-			pending_free(p);
-			return;
-		}
-		e->s = s;
-		httpc_request r = fetch_request(s, e->url, HK_CAP_SNS_CERT);
-		if (httpc_send(s->http, &r, on_cert_fetched, e, &e->xfer) != HK_OK) {
-			free(e->url);
-			free(e);
-			hook_intake_reply_503(
-			    req, "cannot fetch the SNS signing certificate now: retry");
-			log_msg(HOOK_LOG_ERROR, "SNS certificate fetch not started", &p->msg, NULL);
-			pending_free(p);
-			return;
-		}
-		hk_list_push_front(&s->certs, &e->link);
-		s->n_certs++;
+	next = hk_sf_join(s->certs, url, now, cert_ready, p, &cert);
+	if (next == HK_SF_ALONE) {
+		hook_intake_reply_503(req, "cannot fetch the SNS signing certificate now: retry");
+		log_msg(HOOK_LOG_WARN, "SNS message deferred: certificate cache busy", &p->msg,
+			NULL);
+		pending_free(p);
+		return;
 	}
-	hk_list_push_back(&e->waiters, &p->link);
+	hk_list_push_back(&s->waiting, &p->link);
 	s->n_waiting++;
+	if (next != HK_SF_FETCH)
+		return; /* a fetch of this URL is out: cert_ready answers */
+	cert_fetch *f = calloc(1, sizeof(*f));
+	if (f) {
+		hk_list_init(&f->link);
+		f->s = s;
+		f->url = strdup(url);
+	}
+	httpc_request r = fetch_request(s, url, HK_CAP_SNS_CERT);
+	if (!f || !f->url || httpc_send(s->http, &r, on_cert_fetched, f, &f->xfer) != HK_OK) {
+		log_msg(HOOK_LOG_ERROR, "SNS certificate fetch not started", &p->msg, NULL);
+		if (f)
+			cert_fetch_free(f);
+		/* no detail: every waiter (only p yet) hears "retry" */
+		hk_sf_done(s->certs, url, HK_ERR_IO, NULL, now, 0);
+		return;
+	}
+	hk_list_push_back(&s->fetches, &f->link);
 }
 
 hk_err hook_sns_new(struct event_base *base, const hook_config *cfg, hook_store *store,
@@ -772,7 +748,8 @@ hk_err hook_sns_new(struct event_base *base, const hook_config *cfg, hook_store 
 	if (!s)
 		return HK_ERR_NOMEM;
 	*s = (hook_sns){.base = base, .cfg = cfg, .store = store, .engine = engine};
-	hk_list_init(&s->certs);
+	hk_list_init(&s->fetches);
+	hk_list_init(&s->waiting);
 	hk_list_init(&s->confirms);
 	hk_err err = HK_ERR_NOMEM;
 	s->roots = X509_STORE_new();
@@ -787,6 +764,11 @@ hk_err hook_sns_new(struct event_base *base, const hook_config *cfg, hook_store 
 	}
 	if ((err = httpc_new(base, &s->http)))
 		goto fail;
+	s->certs = hk_sf_new(HK_CAP_SNS_CERT_CACHE, HK_CAP_SNS_WAITERS, cert_free);
+	if (!s->certs) {
+		err = HK_ERR_NOMEM;
+		goto fail;
+	}
 	if (cfg->sns_test_ca_file || cfg->sns_test_connect_to)
 		hook_log(HOOK_LOG_WARN,
 			 "SNS test settings in effect (sns.test_ca_file / sns.test_connect_to): "
@@ -812,11 +794,13 @@ void hook_sns_free(hook_sns *s)
 {
 	if (!s)
 		return;
-	for (hk_list *n = s->certs.next; n != &s->certs; n = n->next)
-		for (pending *p; (p = waiter_pop(HK_CONTAINER_OF(n, cert_entry, link)));)
-			pending_drop(p);
-	while (!hk_list_empty(&s->certs))
-		cert_entry_free(s, HK_CONTAINER_OF(s->certs.next, cert_entry, link));
+	while (!hk_list_empty(&s->fetches))
+		cert_fetch_free(HK_CONTAINER_OF(s->fetches.next, cert_fetch, link));
+	for (pending *p; (p = pending_pop(&s->waiting));) {
+		s->n_waiting--;
+		pending_drop(p);
+	}
+	hk_sf_free(s->certs); /* its waiters were dropped above */
 	for (pending *p; (p = pending_pop(&s->confirms));)
 		pending_drop(p);
 	httpc_free(s->http);

@@ -348,6 +348,47 @@ class SnsIntake(unittest.TestCase):
         status, doc = self.daemon.request("POST", "/v1/sns", json.dumps(env).encode(), h)
         self.assertEqual(status, 400, doc)
 
+    def test_7_cold_cache_messages_share_one_certificate_fetch(self):
+        # A fresh daemon (empty certificate cache) gets eight genuinely signed
+        # notifications at once: one SigningCertURL fetch serves them all, and
+        # every one is verified and stored.
+        self.confirmed()
+        envs = [self.publish(notification("i-0%016x" % (0x7000 + i))) for i in range(8)]
+        info = SIM.call("GET", "/_sim/sns")
+        fresh = Daemon({"sns": {"enabled": True, "topic_arns": [self.topic],
+                                "test_ca_file": info["ca_file"],
+                                "test_connect_to": info["curl_connect_to"]}}).start()
+        try:
+            since = max([e["seq"] for e in SIM.call("GET", "/_sim/events")["events"]] + [0])
+            results = [None] * len(envs)
+
+            def post(i):
+                results[i] = fresh.request("POST", "/v1/sns", json.dumps(envs[i]).encode(),
+                                           sns_headers(envs[i]))
+            threads = [threading.Thread(target=post, args=(i,)) for i in range(len(envs))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual([r[0] for r in results], [202] * len(envs), results)
+            fetched = [e for e in SIM.call("GET", "/_sim/events")["events"]
+                       if e["seq"] > since and e.get("what") == "sns-cert-fetched"]
+            self.assertEqual(len(fetched), 1, fetched)
+            for i in range(len(envs)):
+                self.assertEqual(len(fresh.action_for("i-0%016x" % (0x7000 + i))), 1)
+            # A certificate URL that serves nothing: every waiter gets 400,
+            # and the failure is not cached (the next message asks again).
+            bad = dict(envs[0])
+            bad["SigningCertURL"] = bad["SigningCertURL"].rsplit("/", 1)[0] + \
+                "/SimpleNotificationService-0000.pem"
+            for _ in range(2):
+                status, doc = fresh.request("POST", "/v1/sns", json.dumps(bad).encode(),
+                                            sns_headers(bad))
+                self.assertEqual(status, 400, doc)
+                self.assertIn("does not serve a certificate", doc["reason"])
+        finally:
+            self.assertEqual(fresh.stop(), 0)
+
 
 class SnsAuthPolicy(unittest.TestCase):
     """How auth applies on /v1/sns: off unless enabled; Basic enforced when it
