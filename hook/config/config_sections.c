@@ -454,8 +454,8 @@ void cfg_parse_sqs(vctx *v, json_t *root, hook_config *cfg)
 	json_t *o = cfg_get_obj(v, "", root, "sqs", false);
 	if (!o)
 		return;
-	static const char *const keys[] = {"queue_url", "wait_time_s", "max_messages",
-					   "visibility_timeout_s", NULL};
+	static const char *const keys[] = {
+	    "queue_url", "wait_time_s", "max_messages", "visibility_timeout_s", "ack", NULL};
 	cfg_check_keys(v, "sqs", o, keys);
 	const char *u = cfg_get_str(v, "sqs", o, "queue_url", true, 1024, NULL);
 	if (u) {
@@ -474,4 +474,6 @@ void cfg_parse_sqs(vctx *v, json_t *root, hook_config *cfg)
 	    (unsigned)cfg_get_uint(v, "sqs", o, "max_messages", 1, 10, DEF_SQS_MAX_MESSAGES);
 	cfg->sqs_visibility_timeout_s = (unsigned)cfg_get_uint(
 	    v, "sqs", o, "visibility_timeout_s", 5, 43200, DEF_SQS_VISIBILITY_TIMEOUT_S);
+	static const char *const acks[] = {"on_finish", "on_commit", NULL};
+	cfg->sqs_ack = (hook_sqs_ack)cfg_get_enum(v, "sqs", o, "ack", acks, HOOK_SQS_ACK_ON_FINISH);
 }

@@ -104,6 +104,12 @@ typedef struct hook_rate_limit {
 	double refill_per_s;
 } hook_rate_limit;
 
+/* When the SQS consumer deletes a lifecycle message (docs/intake.md). */
+typedef enum hook_sqs_ack {
+	HOOK_SQS_ACK_ON_FINISH = 0, /* once its action has finished (kept in flight until then) */
+	HOOK_SQS_ACK_ON_COMMIT,	    /* once its event is in the local store */
+} hook_sqs_ack;
+
 typedef struct hook_config {
 	char *path; /* the file it came from (or NULL) */
 	/* aws */
@@ -150,6 +156,7 @@ typedef struct hook_config {
 	unsigned sqs_wait_time_s;	   /* long poll, default 20 */
 	unsigned sqs_max_messages;	   /* per receive, default 10 */
 	unsigned sqs_visibility_timeout_s; /* default 60 */
+	hook_sqs_ack sqs_ack;		   /* when a lifecycle message is deleted */
 	/* ---- lifecycle engine (hook/engine*.c; docs/engine.md) ---- */
 	unsigned sweep_interval_s; /* limits.sweep_interval_s: orphan sweep, default 600, 0 = off */
 	double test_time_scale;	   /* TEST ONLY testing.time_scale: hook timeouts x this (1) */

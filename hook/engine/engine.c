@@ -235,6 +235,13 @@ static void hooks_ready(void *arg, const char *key, hk_err err, void *value)
  * the terminate machine removes what the action made. */
 static void run_cleanup(eng_action *a)
 {
+	if (a->run == ENG_RUN_STOPPING) {
+		eng_launch_release(a);
+		eng_action_finish(a, HOOK_ACTION_DONE, "",
+				  "the lifecycle action is no longer active (completed elsewhere "
+				  "or timed out): its ENIs are left as they are");
+		return;
+	}
 	if (a->rec.transition == HOOK_TRANSITION_LAUNCHING)
 		eng_launch_release(a);
 	eng_action_set_step(a, ENG_STEP_CLEANUP);

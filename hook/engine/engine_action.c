@@ -511,7 +511,7 @@ static const char *const run_names[ENG_RUN_N] = {
     [ENG_RUN_WORKING] = "working",	 [ENG_RUN_RESUMING] = "resuming",
     [ENG_RUN_RESTARTING] = "restarting", [ENG_RUN_FAILING] = "failing",
     [ENG_RUN_CLEANING] = "cleaning",	 [ENG_RUN_COMPLETING] = "completing",
-    [ENG_RUN_FINISHED] = "finished",
+    [ENG_RUN_FINISHED] = "finished",	 [ENG_RUN_STOPPING] = "stopping",
 };
 
 const char *eng_run_str(eng_run run)
@@ -541,6 +541,10 @@ void eng_settle(eng_action *a)
 {
 	if (a->inflight || a->run == ENG_RUN_FINISHED || a->run == ENG_RUN_COMPLETING)
 		return;
+	if (a->run == ENG_RUN_STOPPING) {
+		eng_action_after(a, 0, a->eng->cleanup_fn); /* it knows STOPPING */
+		return;
+	}
 	if (a->run == ENG_RUN_FAILING) {
 		eng_action_set_run(a, ENG_RUN_CLEANING);
 		eng_action_after(a, 0, start_cleanup);
@@ -555,7 +559,7 @@ bool eng_enter(eng_action *a)
 		a->inflight--;
 	if (a->run == ENG_RUN_FINISHED)
 		return false;
-	if (eng_failed(a) || a->run == ENG_RUN_RESTARTING) {
+	if (eng_failed(a) || a->run == ENG_RUN_RESTARTING || a->run == ENG_RUN_STOPPING) {
 		eng_settle(a);
 		return false;
 	}
@@ -564,7 +568,8 @@ bool eng_enter(eng_action *a)
 
 void eng_action_fail(eng_action *a, const char *fmt, ...)
 {
-	if (eng_failed(a) || a->run == ENG_RUN_COMPLETING || a->run == ENG_RUN_FINISHED)
+	if (eng_failed(a) || a->run == ENG_RUN_COMPLETING || a->run == ENG_RUN_FINISHED ||
+	    a->run == ENG_RUN_STOPPING)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -648,7 +653,17 @@ static void beat_cb(const awc_result *res, const asg_empty_out *out, void *arg)
 	} else if (f == ENG_FAULT_NO_ACTIVE_ACTION) {
 		eng_log_aws(a, HOOK_LOG_WARN, "heartbeat: lifecycle action no longer active",
 			    "RecordLifecycleActionHeartbeat", res);
-		eng_action_fail(a, "lifecycle action no longer active (timed out?)");
+		if (a->rec.transition == HOOK_TRANSITION_LAUNCHING && !eng_failed(a) &&
+		    a->run != ENG_RUN_COMPLETING) {
+			/* Completed elsewhere (another replica on a copy of the
+			 * event, a person) or timed out: a node in service keeps
+			 * its ENIs, and the sweep removes those of a terminated
+			 * one. Deleting them here would strip a working node. */
+			eng_action_set_run(a, ENG_RUN_STOPPING);
+			eng_settle(a);
+		} else {
+			eng_action_fail(a, "lifecycle action no longer active (timed out?)");
+		}
 	} else {
 		eng_log_aws(a, HOOK_LOG_WARN, "heartbeat failed", "RecordLifecycleActionHeartbeat",
 			    res);

@@ -14,7 +14,7 @@
 static void all_done_check(eng_action *a)
 {
 	if (a->inflight || eng_failed(a) || a->run == ENG_RUN_RESTARTING ||
-	    a->run == ENG_RUN_COMPLETING)
+	    a->run == ENG_RUN_COMPLETING || a->run == ENG_RUN_STOPPING)
 		return;
 	for (size_t i = 0; i < a->n_slots; i++)
 		if (a->slots[i].state != ENG_ENI_CONFIGURED)
@@ -76,6 +76,14 @@ static bool slot_answer(eng_slot *s, const awc_result *res, const char *call,
 	return f == ENG_FAULT_NONE;
 }
 
+/* EC2's answer to an attach at a device index in use: InvalidParameterValue
+ * "Instance 'i-...' already has an interface attached at device index 'N'." */
+static bool device_index_taken(const awc_result *res)
+{
+	return res->aws_code && strcmp(res->aws_code, "InvalidParameterValue") == 0 &&
+	       res->errtext && strstr(res->errtext, "already has an interface attached");
+}
+
 /* configure: DeleteOnTermination, then source/dest check */
 static void configure_next(eng_slot *s);
 
@@ -127,7 +135,16 @@ static void attach_cb(const awc_result *res, const ec2_attach_network_interface_
 {
 	eng_slot *s = arg;
 	eng_action *a = s->act;
-	/* in use: attached already (an earlier attempt), adopt it from the top */
+	/* in use: attached already (an earlier attempt), adopt it from the top;
+	 * so is a device index taken, which another replica working on a copy
+	 * of the event may have filled first (adoption then says whether the
+	 * ENI there is ours) */
+	if (device_index_taken(res)) {
+		eng_health_from(a->eng, res);
+		if (slot_enter(s))
+			eng_action_retry_later(a, "device index already taken", 500);
+		return;
+	}
 	if (!slot_answer(s, res, "AttachNetworkInterface", ENG_FAULT_ENI_IN_USE,
 			 "ENI already attached"))
 		return;
@@ -421,6 +438,9 @@ void eng_slot_next(eng_slot *s)
 		return;
 	case ENG_ENI_CONFIGURED:
 	default:
+		/* adopted as it is (e.g. another replica made and attached it):
+		 * the last slot to get here completes the action */
+		all_done_check(a);
 		return;
 	}
 }

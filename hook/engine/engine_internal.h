@@ -287,6 +287,9 @@ typedef enum eng_run {
 			     * inflight == 0 */
 	ENG_RUN_CLEANING,   /* the cleanup runs (a failure, or a terminate's work) */
 	ENG_RUN_COMPLETING, /* CompleteLifecycleAction decided */
+	ENG_RUN_STOPPING,   /* a launch whose lifecycle action is over elsewhere
+			     * (completed by another replica or a person, or
+			     * timed out): ends once inflight == 0, its ENIs kept */
 	ENG_RUN_FINISHED,   /* the outcome is stored; freed when nothing is out */
 	ENG_RUN_N
 } eng_run;

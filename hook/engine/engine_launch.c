@@ -260,6 +260,34 @@ hk_err eng_slot_forget(eng_action *a, eng_slot *s)
 	return eng_slot_save(a, s, ENG_ENI_NONE);
 }
 
+static void extra_deleted(const awc_result *res, const ec2_return_out *out, void *arg)
+{
+	/* nothing to do either way: a failure leaves it for the next adoption */
+}
+
+/* A network whose adopted ENI is attached may have more available ENIs of
+ * ours for the same instance: made by a replica working on a copy of the
+ * event, or by an attempt whose address was taken. They are spare: delete
+ * them (no one else would: the sweep keeps the ENIs of a live instance). */
+static void delete_extras(eng_action *a, const ec2_describe_network_interfaces_out *out)
+{
+	for (size_t i = 0; i < out->n_enis; i++) {
+		const ec2_eni *ni = &out->enis[i];
+		const char *inst = ec2_eni_tag(ni, HOOK_TAG_INSTANCE);
+		if (!inst || strcmp(inst, a->rec.instance_id) != 0 || ni->attached)
+			continue;
+		eng_slot *s = slot_by_network(a, ec2_eni_tag(ni, HOOK_TAG_NETWORK));
+		if (!s || s->state < ENG_ENI_ATTACHED || !s->eni_id ||
+		    strcmp(s->eni_id, ni->eni_id) == 0 || strcmp(ni->status, "available") != 0)
+			continue;
+		json_t *f = json_pack("{s:s,s:s}", "extra_eni", ni->eni_id, "kept_eni", s->eni_id);
+		eng_log(a, HOOK_LOG_INFO, "deleting a spare ENI of the network", f);
+		ec2_delete_network_interface_req req = {.eni_id = ni->eni_id};
+		ENG_IGNORE(
+		    ec2_delete_network_interface(a->eng->aws, &req, extra_deleted, NULL, NULL));
+	}
+}
+
 static void adopt_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
 		     void *arg)
 {
@@ -306,6 +334,7 @@ static void adopt_cb(const awc_result *res, const ec2_describe_network_interface
 			seen[s->index] = true;
 		eng_slot_log(s, HOOK_LOG_INFO, "adopted an existing ENI");
 	}
+	delete_extras(a, out);
 	/* ENIs the store says exist but EC2 does not show are gone: start over */
 	for (size_t i = 0; i < a->n_slots; i++) {
 		eng_slot *s = &a->slots[i];

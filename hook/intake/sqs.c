@@ -6,8 +6,14 @@
  * through hook_event_parse() and hook_intake_commit(), like POST /v1/events.
  * The queue's access policy is what authenticates these messages.
  *
- * Never delete before commit: a message is deleted only once its event is in
- * the store (accepted or already there) or it is a TEST_NOTIFICATION. A
+ * Never delete before commit. With sqs.ack "on_finish" (the default) a
+ * lifecycle message is deleted only once its action has finished: until then
+ * it is held in flight (ChangeMessageVisibility every quarter of the
+ * visibility timeout, once half of it is gone), so a replica that dies or
+ * loses its state directory loses nothing: the message reappears on another
+ * replica, which adopts what the first one made and finishes. With "on_commit"
+ * it is deleted once its event is in the store (accepted or already there).
+ * A TEST_NOTIFICATION or another tool's hook is deleted at once. A
  * message that cannot be parsed, matches no node group, or meets a store
  * failure is left alone: it reappears after the visibility timeout (the
  * receive asks for sqs.visibility_timeout_s, at least 5 s, so nothing spins)
@@ -34,6 +40,20 @@ typedef struct del_call {
 	char message_id[128];
 } del_call;
 
+/* A lifecycle message kept in flight until its action finishes (on_finish). */
+typedef struct held_msg {
+	hk_list link; /* in hook_sqs.held */
+	hook_sqs *q;
+	int64_t action_id;
+	char message_id[128];
+	char *receipt;
+	int64_t visible_until_ms; /* monotonic: when SQS shows it again */
+	bool busy;		  /* a ChangeMessageVisibility is out */
+} held_msg;
+
+/* Messages held at once; beyond, no new receive until some finish. */
+#define HELD_MAX 4096u
+
 struct hook_sqs {
 	struct event_base *base;
 	const hook_config *cfg;
@@ -42,6 +62,9 @@ struct hook_sqs {
 	awc_client *aws;
 	struct event *timer; /* next receive (after a backoff) */
 	hk_list dels;	     /* deletes in flight (del_call) */
+	hk_list held;	     /* held_msg (on_finish) */
+	size_t n_held;
+	struct event *keep; /* the held messages' check (on_finish) */
 	unsigned backoff_ms;
 	bool receiving;
 	bool started;
@@ -90,22 +113,130 @@ static void on_deleted(const awc_result *res, const sqs_empty_out *out, void *ar
 	free(d);
 }
 
-static void delete_message(hook_sqs *q, const sqs_message *m)
+static void delete_receipt(hook_sqs *q, const char *message_id, const char *receipt)
 {
 	del_call *d = calloc(1, sizeof(*d));
 	if (!d) {
-		log_sqs(HOOK_LOG_ERROR, "SQS delete not sent (out of memory)", m->message_id, NULL);
+		log_sqs(HOOK_LOG_ERROR, "SQS delete not sent (out of memory)", message_id, NULL);
 		return;
 	}
 	d->q = q;
-	snprintf(d->message_id, sizeof(d->message_id), "%s", m->message_id ? m->message_id : "");
-	if (sqs_delete_message(q->aws, q->cfg->sqs_queue_url, m->receipt_handle, on_deleted, d,
-			       NULL) != HK_OK) {
-		log_sqs(HOOK_LOG_ERROR, "SQS delete not sent", m->message_id, NULL);
+	snprintf(d->message_id, sizeof(d->message_id), "%s", message_id ? message_id : "");
+	if (sqs_delete_message(q->aws, q->cfg->sqs_queue_url, receipt, on_deleted, d, NULL) !=
+	    HK_OK) {
+		log_sqs(HOOK_LOG_ERROR, "SQS delete not sent", message_id, NULL);
 		free(d);
 		return;
 	}
 	hk_list_push_front(&q->dels, &d->link);
+}
+
+static void delete_message(hook_sqs *q, const sqs_message *m)
+{
+	delete_receipt(q, m->message_id, m->receipt_handle);
+}
+
+static void held_free(held_msg *h)
+{
+	hk_list_del(&h->link);
+	h->q->n_held--;
+	free(h->receipt);
+	free(h);
+}
+
+/* Whether action `id` is over (or gone from the store): its message may go. */
+static bool action_over(hook_sqs *q, int64_t id)
+{
+	hook_action a;
+	hk_err err = hook_store_action_get(q->store, id, &a);
+	if (err == HK_ERR_NOT_FOUND)
+		return true;
+	if (err)
+		return false; /* ask again at the next check */
+	bool over = hook_action_state_final(a.state);
+	hook_action_cleanup(&a);
+	return over;
+}
+
+static void on_kept(const awc_result *res, const sqs_empty_out *out, void *arg)
+{
+	held_msg *h = arg;
+	h->busy = false;
+	unsigned vis = h->q->cfg->sqs_visibility_timeout_s;
+	if (res->err == HK_OK) {
+		h->visible_until_ms = hk_mono_ms() + (int64_t)vis * 1000;
+		return;
+	}
+	if (res->aws_code && (strstr(res->aws_code, "ReceiptHandleIsInvalid") ||
+			      strstr(res->aws_code, "InvalidParameterValue") ||
+			      strstr(res->aws_code, "MessageNotInflight"))) {
+		/* gone, or visible again: someone else has it now */
+		log_sqs(HOOK_LOG_WARN, "SQS message no longer held: it is redelivered",
+			h->message_id, res->aws_code);
+		held_free(h);
+		return;
+	}
+	log_sqs(HOOK_LOG_WARN, "SQS visibility extension failed: trying again", h->message_id,
+		res->errtext);
+}
+
+/* Every held message: deleted once its action is over, else kept hidden. */
+static void on_keep(evutil_socket_t fd, short what, void *arg)
+{
+	hook_sqs *q = arg;
+	int64_t now = hk_mono_ms();
+	int64_t half = (int64_t)q->cfg->sqs_visibility_timeout_s * 500;
+	hk_list *n, *tmp;
+	HK_LIST_FOREACH_SAFE(n, tmp, &q->held)
+	{
+		held_msg *h = HK_CONTAINER_OF(n, held_msg, link);
+		if (h->busy)
+			continue;
+		if (action_over(q, h->action_id)) {
+			log_sqs(HOOK_LOG_DEBUG, "SQS message's action finished: deleting",
+				h->message_id, NULL);
+			delete_receipt(q, h->message_id, h->receipt);
+			held_free(h);
+			continue;
+		}
+		if (h->visible_until_ms - now > half)
+			continue;
+		if (sqs_change_message_visibility(q->aws, q->cfg->sqs_queue_url, h->receipt,
+						  q->cfg->sqs_visibility_timeout_s, on_kept, h,
+						  NULL) == HK_OK)
+			h->busy = true;
+	}
+	if (q->n_held < HELD_MAX && !q->receiving && !q->stopped &&
+	    !evtimer_pending(q->timer, NULL))
+		poll_queue(q);
+}
+
+/* on_finish: keep `m` in flight until action `id` is over. */
+static void hold_message(hook_sqs *q, const sqs_message *m, int64_t id)
+{
+	if (action_over(q, id)) { /* a copy of something already done */
+		delete_message(q, m);
+		return;
+	}
+	held_msg *h = calloc(1, sizeof(*h));
+	if (h)
+		h->receipt = strdup(m->receipt_handle);
+	if (!h || !h->receipt) {
+		/* not held: it reappears after its visibility timeout */
+		free(h);
+		log_sqs(HOOK_LOG_ERROR, "SQS message not held (out of memory)", m->message_id,
+			NULL);
+		return;
+	}
+	h->q = q;
+	h->action_id = id;
+	snprintf(h->message_id, sizeof(h->message_id), "%s", m->message_id ? m->message_id : "");
+	/* received just now (within the long poll's answer): visible again a
+	 * second early, to be safe */
+	h->visible_until_ms =
+	    hk_mono_ms() + (int64_t)q->cfg->sqs_visibility_timeout_s * 1000 - 1000;
+	hk_list_push_back(&q->held, &h->link);
+	q->n_held++;
 }
 
 /* One message. Returns false when the store failed (the batch backs off). */
@@ -136,11 +267,17 @@ static bool handle_message(hook_sqs *q, const sqs_message *m)
 			m->message_id, ei.text);
 		return true;
 	}
-	hook_commit_result r = hook_intake_commit(q->cfg, q->store, q->engine, &ev, "sqs", NULL);
+	int64_t id = 0;
+	hook_commit_result r = hook_intake_commit(q->cfg, q->store, q->engine, &ev, "sqs", &id);
 	hook_event_cleanup(&ev);
 	switch (r) {
 	case HOOK_COMMIT_ACCEPTED:
 	case HOOK_COMMIT_DUPLICATE:
+		if (q->cfg->sqs_ack == HOOK_SQS_ACK_ON_FINISH)
+			hold_message(q, m, id);
+		else
+			delete_message(q, m); /* committed: now it may go */
+		return true;
 	case HOOK_COMMIT_IGNORED:
 	case HOOK_COMMIT_FOREIGN_HOOK:
 		delete_message(q, m); /* committed (or nothing to keep): now it may go */
@@ -189,6 +326,8 @@ static void poll_queue(hook_sqs *q)
 {
 	if (q->stopped || q->receiving)
 		return;
+	if (q->n_held >= HELD_MAX)
+		return; /* on_keep receives again once some have finished */
 	sqs_receive_req req;
 	memset(&req, 0, sizeof(req));
 	req.queue_url = q->cfg->sqs_queue_url;
@@ -213,14 +352,13 @@ hk_err hook_sqs_new(struct event_base *base, const hook_config *cfg, hook_store 
 		return HK_ERR_NOMEM;
 	*q = (hook_sqs){.base = base, .cfg = cfg, .store = store, .engine = engine};
 	hk_list_init(&q->dels);
+	hk_list_init(&q->held);
 	q->timer = evtimer_new(base, on_timer, q);
-	if (!q->timer) {
-		free(q);
-		return HK_ERR_NOMEM;
-	}
-	hk_err err = hook_aws_client_new(base, cfg, &q->aws);
+	q->keep = event_new(base, -1, EV_PERSIST, on_keep, q);
+	hk_err err = q->timer && q->keep ? hook_aws_client_new(base, cfg, &q->aws) : HK_ERR_NOMEM;
 	if (err) {
-		event_free(q->timer);
+		hook_event_free(&q->timer);
+		hook_event_free(&q->keep);
 		free(q);
 		return err;
 	}
@@ -237,7 +375,16 @@ void hook_sqs_start(hook_sqs *q)
 			      "wait_time_s", (json_int_t)q->cfg->sqs_wait_time_s, "max_messages",
 			      (json_int_t)q->cfg->sqs_max_messages, "visibility_timeout_s",
 			      (json_int_t)q->cfg->sqs_visibility_timeout_s);
+	if (f)
+		json_object_set_new(f, "ack",
+				    json_string(q->cfg->sqs_ack == HOOK_SQS_ACK_ON_FINISH
+						    ? "on_finish"
+						    : "on_commit"));
 	hook_log_json(HOOK_LOG_INFO, "SQS consumer started", f);
+	/* the held messages' check: a quarter of the visibility timeout */
+	unsigned tick_ms = q->cfg->sqs_visibility_timeout_s * 250;
+	struct timeval tv = {(time_t)(tick_ms / 1000), (suseconds_t)((tick_ms % 1000) * 1000)};
+	evtimer_add(q->keep, &tv);
 	poll_queue(q);
 }
 
@@ -247,6 +394,9 @@ void hook_sqs_stop(hook_sqs *q)
 		return;
 	q->stopped = true;
 	evtimer_del(q->timer);
+	/* held messages stay in flight until their visibility ends, then come
+	 * back to whichever replica (or this one, restarted) receives them */
+	evtimer_del(q->keep);
 	hook_log(HOOK_LOG_INFO, "SQS consumer stopped: no new receives", NULL);
 }
 
@@ -258,6 +408,9 @@ void hook_sqs_free(hook_sqs *q)
 	hk_list *n, *tmp;
 	HK_LIST_FOREACH_SAFE(n, tmp, &q->dels)
 	free(HK_CONTAINER_OF(n, del_call, link));
+	while (!hk_list_empty(&q->held))
+		held_free(HK_CONTAINER_OF(q->held.next, held_msg, link));
 	event_free(q->timer);
+	event_free(q->keep);
 	free(q);
 }

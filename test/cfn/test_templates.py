@@ -41,8 +41,14 @@ SERVICE_PREFIX = {"AWC_SVC_EC2": "ec2", "AWC_SVC_AUTOSCALING": "autoscaling",
 
 def client_actions():
     """Every AWS action the C client can make, as IAM action names, read from the
-    typed calls' spec tables in aws/*.c (.svc + .action, RETURN_SPEC, AmazonSQS.X)."""
+    typed calls' table aws/calls_table.h (X(spec, callback, SERVICE, "Action", ...))
+    and from aws/*.c (.svc + .action specs, AmazonSQS.X targets)."""
     acts = set()
+    with open(os.path.join(ROOT, "aws", "calls_table.h"), encoding="utf-8") as f:
+        table = f.read().replace("\\\n", " ")  # the rows' line continuations
+    for svc, act in re.findall(r"X\(\w+,\s*\w+,\s*(EC2|AUTOSCALING|STS|SQS),\s*\"(\w+)\"", table):
+        if svc != "SQS":  # SQS names its action per call (below)
+            acts.add(f"{SERVICE_PREFIX['AWC_SVC_' + svc]}:{act}")
     for path in glob.glob(os.path.join(ROOT, "aws", "*.c")):
         with open(path, encoding="utf-8") as f:
             src = f.read()

@@ -234,7 +234,8 @@ class Daemon:
                   "heartbeat_margin_ms": 5000, "shutdown_grace_ms": 3000}
         limits.update(self.limits)
         cfg = {
-            "aws": {"region": REGION, "endpoints": {"ec2": url, "autoscaling": url, "sts": url}},
+            "aws": {"region": REGION,
+                    "endpoints": {"ec2": url, "autoscaling": url, "sts": url, "sqs": url}},
             "listeners": {"intake": {"address": "127.0.0.1", "port": self.fixed_ports[0]},
                           "admin": {"address": "127.0.0.1", "port": self.fixed_ports[1]}},
             "auth": {"type": "api_key", "header": API_KEY_HEADER, "value_file": "api-key"},
@@ -582,7 +583,8 @@ class World:
             instance_type: str = "m5.large", heartbeat_timeout: int = 3600,
             terminate_hook: bool = True, max_size: int = 60, default_result: str = "ABANDON",
             metadata: str | None = None,
-            extra_hooks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+            extra_hooks: list[dict[str, Any]] | None = None,
+            target_arn: str | None = None) -> dict[str, Any]:
         """An ASG over the node subnets of `azs` (default both) with a launch hook
         and (unless terminate_hook=False) a terminate hook. Delivery is refreshed
         first, so its first events already reach the daemons."""
@@ -594,7 +596,7 @@ class World:
                        desired=desired, max_size=max_size, heartbeat_timeout=heartbeat_timeout,
                        default_result=default_result, metadata=metadata,
                        terminate_hook="multus-terminate" if terminate_hook else None,
-                       extra_hooks=extra_hooks)
+                       extra_hooks=extra_hooks, target_arn=target_arn)
         self.asgs[name].update(r)
         return r
 

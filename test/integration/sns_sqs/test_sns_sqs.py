@@ -244,10 +244,14 @@ class SnsIntake(unittest.TestCase):
         # The daemon verified the signed SubscriptionConfirmation, then GET the
         # SubscribeURL through its test trust settings: the sim marks it confirmed.
         self.confirmed()
-        attempts = SIM.call("GET", "/_sim/deliveries",
-                            query={"channel": "sns", "target": self.endpoint})["attempts"]
-        conf = [a for a in attempts if a.get("sns_type") == "SubscriptionConfirmation"]
-        self.assertTrue(conf and conf[-1]["status"] == 200, attempts)
+        # The sim records the attempt once the daemon has answered, which it
+        # does after the GET that confirmed: wait for the record too.
+        def conf():
+            attempts = SIM.call("GET", "/_sim/deliveries",
+                                query={"channel": "sns", "target": self.endpoint})["attempts"]
+            return [a for a in attempts if a.get("sns_type") == "SubscriptionConfirmation"]
+        got = wait_for(conf, "the confirmation's delivery record")
+        self.assertEqual(got[-1]["status"], 200, got)
 
     def test_2_notification_verified_and_stored(self):
         self.confirmed()
@@ -449,8 +453,10 @@ class SqsIntake(unittest.TestCase):
         name = "hooks-" + uuid.uuid4().hex[:8]
         self.dlq = self.sqs.create_queue(QueueName=name + "-dlq")["QueueUrl"]
         self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        # on_commit: these tests are about the commit before the delete (the
+        # placeholder engine never finishes an action; on_finish is SqsOnFinish).
         self.daemon = Daemon({"sqs": {"queue_url": self.url, "wait_time_s": 1,
-                                      "visibility_timeout_s": 5}}).start()
+                                      "visibility_timeout_s": 5, "ack": "on_commit"}}).start()
 
     def tearDown(self):
         rc = self.daemon.stop()
@@ -528,6 +534,64 @@ class SqsIntake(unittest.TestCase):
                         30)
         self.assertEqual(len(acts), 1)
         wait_for(lambda: self.counts() == (0, 0), "the queue to empty")
+
+
+
+class SqsOnFinish(unittest.TestCase):
+    """sqs.ack "on_finish" (the default): a lifecycle message stays in flight,
+    its visibility extended, until its action has finished; only then is it
+    deleted. A copy of an action already finished is deleted at once."""
+
+    def setUp(self):
+        self.sqs = SIM.client("sqs")
+        self.url = self.sqs.create_queue(QueueName="held-" + uuid.uuid4().hex[:8])["QueueUrl"]
+        self.daemon = Daemon({"sqs": {"queue_url": self.url, "wait_time_s": 1,
+                                      "visibility_timeout_s": 5}}).start()
+
+    def tearDown(self):
+        self.assertEqual(self.daemon.stop(), 0)
+
+    def counts(self):
+        a = self.sqs.get_queue_attributes(
+            QueueUrl=self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        a = a["Attributes"]
+        return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])
+
+    def extensions(self, since):
+        return [r for r in SIM.call("GET", "/_sim/requests",
+                                    query={"action": "ChangeMessageVisibility",
+                                           "since": str(since)})["requests"]]
+
+    def test_message_held_until_the_action_finishes(self):
+        inst = "i-0%016x" % 0x5000
+        note = notification(inst)
+        since = max([r["seq"] for r in SIM.call("GET", "/_sim/requests")["requests"]] + [0])
+        self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(note))
+        act = wait_for(lambda: self.daemon.action_for(inst), "the action")[0]
+        # Three visibility timeouts later the message is still in flight, never
+        # visible, never received twice: its visibility was extended.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            self.assertEqual(self.counts(), (0, 1))
+            time.sleep(0.2)
+        self.assertGreaterEqual(len(self.extensions(since)), 2)
+        self.assertEqual(len(self.daemon.action_for(inst)), 1)
+        # The action finishes (the placeholder engine never does: the test
+        # marks it done in the store): the message is deleted.
+        db = sqlite3.connect(os.path.join(self.daemon.tmp, "state", "multus-hookd.db"),
+                             timeout=10, isolation_level=None)
+        try:
+            db.execute("UPDATE actions SET state = 'done' WHERE id = ?", (act["id"],))
+        finally:
+            db.close()
+        wait_for(lambda: self.counts() == (0, 0), "the message to be deleted", 15)
+        # A redelivered copy of a finished action: deleted at once, nothing new.
+        self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(note))
+        wait_for(lambda: self.counts() == (0, 0), "the copy to be deleted", 10)
+        time.sleep(1.5)
+        self.assertEqual(self.counts(), (0, 0))
+        self.assertEqual(len(self.daemon.action_for(inst)), 1)
 
 
 if __name__ == "__main__":
