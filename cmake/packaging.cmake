@@ -15,6 +15,7 @@ file(GLOB pkg_docs ${CMAKE_SOURCE_DIR}/docs/*.md)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${pkg_docs} ${pkg}/debian/copyright
         DESTINATION ${docdir})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/examples/ DESTINATION ${docdir}/examples)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/deploy/ DESTINATION ${docdir}/deploy)
 
 # Debian wants the changelog and the man page gzip -9n (no name, no timestamp).
 find_program(GZIP_EXE gzip REQUIRED)
