@@ -97,7 +97,9 @@ static void emit(const awc_call *k, awc_event_kind kind, hk_err err, long status
 			.http_status = status,
 			.aws_code = code,
 			.delay_us = delay_us,
-			.bound_us = bound_us};
+			.bound_us = bound_us,
+			.family = tbucket_family_name(k->family),
+			.rate_factor = c->buckets ? tbucket_factor(c->buckets, k->family) : 1.0};
 	c->cfg.on_event(&ev, c->cfg.event_arg);
 }
 
@@ -358,8 +360,12 @@ static void http_done_success(awc_call *k, const httpc_response *r, creds_value 
 		call_after_failure(k, RETRY_TRANSIENT, false, perr);
 		return;
 	}
-	if (c->buckets)
+	if (c->buckets) {
+		double before = tbucket_factor(c->buckets, k->family);
 		tbucket_on_success(c->buckets, k->family, now);
+		if (before < 1.0 && tbucket_factor(c->buckets, k->family) >= 1.0)
+			emit(k, AWC_EV_RATE, HK_OK, 0, NULL, 0, 0);
+	}
 	const char *rid = k->doc ? awsxml_request_id(k->doc) : NULL;
 	set_result_strings(k, NULL, NULL, rid ? rid : hdr_rid);
 	creds_unref(used);
@@ -407,8 +413,12 @@ static void http_done_error(awc_call *k, const httpc_response *r, creds_value *u
 	free(code);
 	free(msg);
 	free(rid);
-	if (c->buckets && cls == RETRY_THROTTLE)
+	if (c->buckets && cls == RETRY_THROTTLE) {
+		double before = tbucket_factor(c->buckets, k->family);
 		tbucket_on_throttle(c->buckets, k->family, now);
+		if (tbucket_factor(c->buckets, k->family) != before)
+			emit(k, AWC_EV_RATE, HK_OK, 0, NULL, 0, 0);
+	}
 
 	/* Temporary credentials that AWS calls expired: fetch new ones once. */
 	if (awc_code_is_expired_token(k->aws_code) && !k->refreshed_creds && used &&

@@ -37,7 +37,9 @@ typedef enum awc_event_kind {
 	AWC_EV_BUCKET_WAIT, /* the client-side token bucket delays the attempt by delay_us */
 	AWC_EV_RETRY,	    /* attempt failed (err, http_status, aws_code); the next one
 			     * starts after delay_us, drawn uniformly from [0, bound_us] */
-	AWC_EV_DONE	    /* the call is finished (err = final result) */
+	AWC_EV_DONE,	    /* the call is finished (err = final result) */
+	AWC_EV_RATE	    /* the family's adaptive rate factor changed (rate_factor:
+			     * now): halved on a throttle, or back at 1 */
 } awc_event_kind;
 
 typedef struct awc_event {
@@ -50,6 +52,8 @@ typedef struct awc_event {
 	const char *aws_code;
 	uint64_t delay_us;
 	uint64_t bound_us;
+	const char *family; /* the token-bucket family ("ec2-mutating", ...) */
+	double rate_factor; /* that family's adaptive rate factor, in [0.1, 1] */
 } awc_event;
 
 typedef void (*awc_event_fn)(const awc_event *ev, void *arg);

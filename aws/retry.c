@@ -451,6 +451,13 @@ void tbucket_on_success(tbucket_set *s, tbucket_family f, uint64_t now_us)
 	b->adjust_us = now_us;
 }
 
+double tbucket_factor(const tbucket_set *s, tbucket_family f)
+{
+	if (!s || (unsigned)f >= TBUCKET__COUNT)
+		return 1.0;
+	return s->b[f].factor;
+}
+
 double tbucket_rate(const tbucket_set *s, tbucket_family f)
 {
 	if (!s || (unsigned)f >= TBUCKET__COUNT)

@@ -168,6 +168,8 @@ void tbucket_on_success(tbucket_set *s, tbucket_family f, uint64_t now_us);
 /* Current refill rate of `f` in tokens per second (after scale and adaptation),
  * and the burst size; for metrics and tests. */
 double tbucket_rate(const tbucket_set *s, tbucket_family f);
+/* The adaptive factor of `f` (1: the nominal rate; 0.1 at the lowest). */
+double tbucket_factor(const tbucket_set *s, tbucket_family f);
 double tbucket_burst(const tbucket_set *s, tbucket_family f);
 
 #endif

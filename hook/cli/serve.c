@@ -397,6 +397,7 @@ int hook_cmd_serve_with(int argc, char **argv, hook_engine_factory_fn make_engin
 			args.log_file, strerror(errno));
 		return 2;
 	}
+	hook_log_route_libraries();
 
 	server sv;
 	memset(&sv, 0, sizeof(sv));

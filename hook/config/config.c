@@ -316,6 +316,68 @@ static void aws_debug(void *arg, const char *fmt, ...)
 	hook_log(HOOK_LOG_DEBUG, line, NULL);
 }
 
+/* "Say why, while it happens": one warn line per retried AWS call, at most
+ * one per token-bucket family per second (the next one counts the retries
+ * not logged meanwhile, so a storm cannot flood the log), and one info line
+ * when a family's adaptive rate changes. Every client of the process shares
+ * the limiter (one event loop). */
+typedef struct why_slot {
+	char family[32];
+	int64_t last_ms;
+	unsigned suppressed;
+} why_slot;
+
+static why_slot g_why[24];
+
+static why_slot *why_of(const char *family)
+{
+	for (size_t i = 0; i < HK_ARRAY_LEN(g_why); i++) {
+		if (!g_why[i].family[0])
+			snprintf(g_why[i].family, sizeof(g_why[i].family), "%s", family);
+		if (strcmp(g_why[i].family, family) == 0)
+			return &g_why[i];
+	}
+	return NULL;
+}
+
+static void aws_event(const awc_event *ev, void *arg)
+{
+	(void)arg;
+	const char *family = ev->family ? ev->family : "";
+	if (ev->kind == AWC_EV_RATE) {
+		json_t *f =
+		    json_pack("{s:s,s:f}", "family", family, "rate_factor", ev->rate_factor);
+		hook_log_json(HOOK_LOG_INFO,
+			      ev->rate_factor < 1.0
+				  ? "AWS throttling: pacing this family slower"
+				  : "AWS throttling over: this family at full rate",
+			      f);
+		return;
+	}
+	if (ev->kind != AWC_EV_RETRY)
+		return;
+	why_slot *w = why_of(family);
+	int64_t now = hk_mono_ms();
+	if (w && w->last_ms && now - w->last_ms < 1000) {
+		w->suppressed++;
+		return;
+	}
+	json_t *f =
+	    json_pack("{s:s,s:s,s:s,s:s?,s:I,s:I,s:s}", "service", awc_service_name(ev->svc),
+		      "call", ev->action ? ev->action : "", "error", hk_err_str(ev->err),
+		      "aws_code", ev->aws_code, "attempt", (json_int_t)ev->attempt, "retry_in_ms",
+		      (json_int_t)(ev->delay_us / 1000), "family", family);
+	if (f && ev->http_status)
+		json_object_set_new(f, "http_status", json_integer(ev->http_status));
+	if (f && w && w->suppressed)
+		json_object_set_new(f, "suppressed", json_integer(w->suppressed));
+	hook_log_json(HOOK_LOG_WARN, "AWS call failed: retrying", f);
+	if (w) {
+		w->last_ms = now;
+		w->suppressed = 0;
+	}
+}
+
 hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg, awc_client **ret)
 {
 	awc_bucket_override ov[TBUCKET_OVERRIDES_MAX];
@@ -338,5 +400,6 @@ hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg, awc_
 	ac.bucket_overrides = n ? ov : NULL;
 	ac.n_bucket_overrides = n;
 	ac.debug = aws_debug;
+	ac.on_event = aws_event;
 	return awsclient_new(base, &ac, ret);
 }

@@ -73,6 +73,11 @@ HK_MUST_CHECK hk_err hook_log_open(const char *path, hook_log_level level);
 /* Reopen the log file (SIGHUP, after rotation). No-op for stderr. */
 HK_MUST_CHECK hk_err hook_log_reopen(void);
 void hook_log_close(void);
+/* The libraries' own messages go through this logger as JSON lines (with
+ * "library"): libevent's warnings, which it would print raw to stderr. libcurl
+ * prints nothing unless asked (CURLOPT_VERBOSE, never set); OpenSSL and SQLite
+ * report through return codes, which the daemon logs itself. */
+void hook_log_route_libraries(void);
 bool hook_log_enabled(hook_log_level l);
 
 /* One line {"time","level","msg", then `fields`}. `fields` (may be NULL) is a

@@ -3,6 +3,8 @@
  * forge a line. Writes are line-buffered through stdio to stderr or a file. */
 #include "hook_core.h"
 
+#include <event2/event.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -186,4 +188,21 @@ void hook_token_prefix(const char *token, char out[12])
 	size_t n = token ? strnlen(token, 8) : 0;
 	memcpy(out, token ? token : "", n);
 	memcpy(out + n, "...", 4);
+}
+
+/* libevent's own warnings ("[warn] ..." on stderr by default) as JSON lines. */
+static void libevent_log(int severity, const char *msg)
+{
+	hook_log_level l = severity >= EVENT_LOG_ERR	? HOOK_LOG_ERROR
+			   : severity >= EVENT_LOG_WARN ? HOOK_LOG_WARN
+			   : severity >= EVENT_LOG_MSG	? HOOK_LOG_INFO
+							: HOOK_LOG_DEBUG;
+	if (!hook_log_enabled(l))
+		return;
+	hook_log(l, msg ? msg : "", "library", "libevent", NULL);
+}
+
+void hook_log_route_libraries(void)
+{
+	event_set_log_callback(libevent_log);
 }

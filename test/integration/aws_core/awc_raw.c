@@ -68,6 +68,8 @@ static const char *kind_name(awc_event_kind k)
 		return "retry";
 	case AWC_EV_DONE:
 		return "done";
+	case AWC_EV_RATE:
+		return "rate";
 	}
 	return "?";
 }

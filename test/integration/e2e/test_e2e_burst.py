@@ -82,6 +82,33 @@ class Burst50(unittest.TestCase):
         failed = [a for a in self.daemon.actions() if a["state"] != "done" or a["result"] != "CONTINUE"]
         self.assertEqual(failed, [])
 
+    def test_throttling_is_said_while_it_happens_without_flooding(self):
+        # The log is the product here: one warn line per retried call, at most
+        # one per token-bucket family per second (later ones count the retries
+        # left out), and an info line when a family's pacing changes.
+        import datetime
+        import json
+        lines = [json.loads(ln) for ln in self.daemon.log_lines() if ln.startswith("{")]
+        retries = [ln for ln in lines if ln.get("msg") == "AWS call failed: retrying"]
+        self.assertTrue(retries, "no retry was logged while the burst was throttled")
+        for ln in retries:
+            for key in ("service", "call", "attempt", "retry_in_ms", "family"):
+                self.assertIn(key, ln)
+        by_family = {}
+        for ln in retries:
+            t = datetime.datetime.strptime(ln["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+            by_family.setdefault(ln["family"], []).append(t)
+        for fam, times in by_family.items():
+            gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+            self.assertTrue(all(g >= 0.999 for g in gaps), (fam, gaps))
+        self.assertTrue(any(ln.get("suppressed", 0) > 0 for ln in retries),
+                        "a throttled burst of 50 should retry more than once a second")
+        paced = [ln for ln in lines if ln.get("msg") == "AWS throttling: pacing this family slower"]
+        self.assertTrue(paced and all(0.1 <= ln["rate_factor"] < 1.0 for ln in paced), paced[:3])
+        print(f"\nburst: {len(retries)} retry lines, "
+              f"{sum(ln.get('suppressed', 0) for ln in retries)} retries counted but not logged, "
+              f"{len(paced)} pacing changes", file=sys.stderr)
+
     def test_instance_type_looked_up_once_not_per_launch(self):
         # The launches that reach the capacity step together share one
         # DescribeInstanceTypes (single-flight in the engine); later ones are

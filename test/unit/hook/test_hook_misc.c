@@ -147,6 +147,50 @@ static void test_log_lines(void **state)
 	assert_int_equal(hook_log_open(NULL, HOOK_LOG_INFO), HK_OK);
 }
 
+/* libevent's own warnings come out as JSON lines, not raw "[warn]" text. */
+static void test_log_libevent_warnings(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/hooklogXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(hook_log_open(path, HOOK_LOG_INFO), HK_OK);
+	hook_log_route_libraries();
+	/* no backend left: libevent warns "no event mechanism available" */
+	struct event_config *cfg = event_config_new();
+	assert_non_null(cfg);
+	const char **methods = event_get_supported_methods();
+	for (size_t i = 0; methods && methods[i]; i++)
+		assert_int_equal(event_config_avoid_method(cfg, methods[i]), 0);
+	struct event_base *base = event_base_new_with_config(cfg);
+	assert_null(base);
+	event_config_free(cfg);
+	hook_log_close();
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[1024];
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t e;
+		json_t *o = json_loads(line, 0, &e);
+		assert_non_null(o); /* JSON, never raw text */
+		const char *lib = json_string_value(json_object_get(o, "library"));
+		const char *msg = json_string_value(json_object_get(o, "msg"));
+		if (lib && strcmp(lib, "libevent") == 0 && msg &&
+		    strstr(msg, "no event mechanism available")) {
+			assert_string_equal(json_string_value(json_object_get(o, "level")), "warn");
+			found++;
+		}
+		json_decref(o);
+	}
+	fclose(f);
+	unlink(path);
+	assert_true(found >= 1);
+	event_set_log_callback(NULL);
+	assert_int_equal(hook_log_open(NULL, HOOK_LOG_INFO), HK_OK);
+}
+
 static void test_log_levels(void **state)
 {
 	(void)state;
@@ -199,9 +243,13 @@ static void test_noop_engine(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_secret_equal), cmocka_unit_test(test_auth_api_key),
-    cmocka_unit_test(test_auth_basic),	 cmocka_unit_test(test_log_lines),
-    cmocka_unit_test(test_log_levels),	 cmocka_unit_test(test_health_flags),
+    cmocka_unit_test(test_secret_equal),
+    cmocka_unit_test(test_auth_api_key),
+    cmocka_unit_test(test_auth_basic),
+    cmocka_unit_test(test_log_lines),
+    cmocka_unit_test(test_log_levels),
+    cmocka_unit_test(test_health_flags),
+    cmocka_unit_test(test_log_libevent_warnings),
     cmocka_unit_test(test_noop_engine),
 };
 
