@@ -162,8 +162,8 @@ static hk_err set_count(plan_cfg *cfg, const char *s, const char *where, char *e
 	if (digits)
 		v = strtoul(s, &end, 10);
 	if (!digits || (errno && errno != ERANGE) || !end || *end)
-		return fail(err, HK_ERR_INVALID, "%s%s: not a number", where,
-			    show(s, b, sizeof(b)));
+		return fail(err, HK_ERR_INVALID, "%s%s: not a whole number (expected 1 to %u)",
+			    where, show(s, b, sizeof(b)), PLAN_COUNT_MAX);
 	if (errno == ERANGE || v < 1 || v > PLAN_COUNT_MAX)
 		return fail(err, HK_ERR_INVALID, "%s%s: must be 1 to %u", where,
 			    show(s, b, sizeof(b)), PLAN_COUNT_MAX);
@@ -571,18 +571,21 @@ static void plan_print_text(FILE *out, const plan_result *res)
 		cidr_u128_str(s->aws_reserved, &c), cidr_u128_str(s->used, &d),
 		cidr_u128_str(s->resv_explicit, &e), cidr_u128_str(s->resv_prefix, &f),
 		cidr_u128_str(s->pod, &g));
-	fprintf(out, "next %zu worker%s get:\n", res->n, res->n == 1 ? "" : "s");
+	if (res->n == 1)
+		fprintf(out, "the next worker gets:\n");
+	else
+		fprintf(out, "the next %zu workers get:\n", res->n);
 	for (size_t i = 0; i < res->n; i++)
 		fprintf(out, "  %s\n", cidr_addr_str(&res->addrs[i], &a));
 	fprintf(out, "free: %s addresses now, %s after %s\n", cidr_u128_str(s->free, &a),
 		cidr_u128_str(res->after.free, &b), res->n == 1 ? "this worker" : "these workers");
 	if (res->have_tail)
 		fprintf(
-		    out,
-		    "left to pods: %s (%s addresses: the free range at the end of the subnet)\n",
+		    out, "still free at the end of the subnet (room for pods): %s (%s addresses)\n",
 		    cidr_range_str(&res->tail, &a), cidr_u128_str(cidr_range_size(&res->tail), &b));
 	else
-		fprintf(out, "left to pods: nothing (no free address left)\n");
+		fprintf(out,
+			"still free at the end of the subnet: nothing (no free address left)\n");
 }
 
 /* A count as JSON: a number for IPv4 subnets; for IPv6 subnets a string holding the

@@ -109,11 +109,20 @@ static hk_err take_str(json_t *obj, const char *pfx, const char *key, bool requi
 				      "%s%s: too long (%zu bytes, at most %zu)", pfx, key, len,
 				      cap - 1);
 	if (!shape_ok(s, sh)) {
+		static const char *const expected[] = {
+		    [SHAPE_ANY] = "printable text",
+		    [SHAPE_TOKEN] = "letters, digits and '-' (a lifecycle action token)",
+		    [SHAPE_INSTANCE] =
+			"i- and 8 or 17 hexadecimal digits, like i-0123456789abcdef0",
+		    [SHAPE_WORD] = "letters and digits only",
+		};
 		/* Never echo a token (it authorises completing the action). */
 		if (sh == SHAPE_TOKEN)
-			return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s%s: malformed", pfx, key);
-		return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s%s: \"%.64s\": malformed", pfx, key,
-				      s);
+			return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s%s: malformed: expected %s",
+					      pfx, key, expected[sh]);
+		return hk_errinfo_set(ei, HK_ERR_INVALID, 0,
+				      "%s%s: \"%.64s\": malformed: expected %s", pfx, key, s,
+				      expected[sh]);
 	}
 	memcpy(out, s, len + 1);
 	return HK_OK;

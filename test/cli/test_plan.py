@@ -51,14 +51,14 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(out, (
             "subnet 10.0.1.0/24: 256 addresses (5 reserved by AWS, 20 in use, 64 in explicit "
             "reservations, 0 in prefix reservations, 0 in pod ranges)\n"
-            "next 3 workers get:\n"
+            "the next 3 workers get:\n"
             "  10.0.1.7\n"
             "  10.0.1.9\n"
             "  10.0.1.10\n"
             # 256 - 4 reserved at the start - 20 used - 64 reserved (holds .255) = 168
             "free: 168 addresses now, 165 after these workers\n"
-            "left to pods: 10.0.1.32-10.0.1.191 (160 addresses: the free range at the end "
-            "of the subnet)\n"))
+            "still free at the end of the subnet (room for pods): 10.0.1.32-10.0.1.191 "
+            "(160 addresses)\n"))
 
     def test_example_json(self):
         rc, out, err = run("--subnet-cidr", "10.0.1.0/24", "--used", self.used_file(),
@@ -135,12 +135,12 @@ class PlanTest(unittest.TestCase):
         rc, out, err = run("--subnet-cidr", "10.0.1.0/28", "--pod-range", "10.0.1.4-10.0.1.9",
                            "--pod-range", "10.0.1.14", "--count", "4")
         self.assertEqual(rc, 0, err)
-        self.assertIn("left to pods: nothing (no free address left)", out)
+        self.assertIn("still free at the end of the subnet: nothing (no free address left)", out)
 
     def test_default_count_is_one(self):
         rc, out, err = run("--subnet-cidr", "10.0.1.0/24")
         self.assertEqual(rc, 0, err)
-        self.assertIn("next 1 worker get:\n  10.0.1.4\n", out)
+        self.assertIn("the next worker gets:\n  10.0.1.4\n", out)
 
     def test_not_enough_free_addresses_exits_1(self):
         rc, out, err = run("--subnet-cidr", "10.0.1.0/28", "--count", "12")
@@ -217,10 +217,10 @@ class PlanTest(unittest.TestCase):
         for value, want in (("0", "--count 0: must be 1 to 65536"),
                             ("65537", "--count 65537: must be 1 to 65536"),
                             ("99999999999999999999999", "--count 99999999999999999999999: must be 1"),
-                            ("abc", "--count abc: not a number"),
-                            ("-1", "--count -1: not a number"),
-                            ("3x", "--count 3x: not a number"),
-                            ("", "--count : not a number")):
+                            ("abc", "--count abc: not a whole number (expected 1 to "),
+                            ("-1", "--count -1: not a whole number (expected 1 to "),
+                            ("3x", "--count 3x: not a whole number (expected 1 to "),
+                            ("", "--count : not a whole number (expected 1 to ")):
             self.bad(["--subnet-cidr", "10.0.1.0/24", "--count", value], want)
 
     def test_bad_options(self):

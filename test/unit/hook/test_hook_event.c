@@ -274,7 +274,9 @@ static void test_bad_values(void **state)
 	(void)state;
 	json_t *o = eventbridge(DT_L, TR_L);
 	json_object_set_new(json_object_get(o, "detail"), "EC2InstanceId", json_string("i-xyz"));
-	expect_error(o, HK_ERR_INVALID, "detail.EC2InstanceId: \"i-xyz\": malformed");
+	expect_error(o, HK_ERR_INVALID,
+		     "detail.EC2InstanceId: \"i-xyz\": malformed: expected i- and 8 or 17 "
+		     "hexadecimal digits, like i-0123456789abcdef0");
 	o = eventbridge(DT_L, TR_L);
 	json_object_set_new(json_object_get(o, "detail"), "LifecycleActionToken",
 			    json_string("tok en"));
