@@ -59,6 +59,25 @@ static json_t *str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+/* What became of an action, beyond its stored state: a DONE launch that was
+ * ABANDONed did not succeed, and one whose lifecycle action was over before
+ * it could complete (completed elsewhere or timed out) expired. */
+static const char *action_outcome(const hook_action *a)
+{
+	if (!hook_action_state_final(a->state))
+		return "in_flight";
+	if (a->state == HOOK_ACTION_FAILED)
+		return "failed";
+	if (a->result && strcmp(a->result, "CONTINUE") == 0)
+		return "succeeded";
+	if (a->result && strcmp(a->result, "ABANDON") == 0)
+		return "abandoned";
+	return "expired"; /* done without a completion of its own */
+}
+
+static const char *const outcome_names[] = {"succeeded", "abandoned", "expired", "failed",
+					    "in_flight"};
+
 static json_t *action_json(const hook_action *a)
 {
 	char tok[12], created[40], updated[40], deadline[40];
@@ -89,6 +108,7 @@ static json_t *action_json(const hook_action *a)
 	json_object_set_new(o, "deadline", str_or_null(deadline));
 	json_object_set_new(o, "last_error", str_or_null(a->last_error));
 	json_object_set_new(o, "result", str_or_null(a->result));
+	json_object_set_new(o, "outcome", json_string(action_outcome(a)));
 	return o;
 }
 
@@ -115,6 +135,8 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return true;
 }
 
+/* GET /v1/actions: ?state= (a stored state, or an outcome), ?instance_id=,
+ * ?limit=; any other key is refused. */
 static void handle_list(hook_admin *ad, struct evhttp_request *req, const char *query)
 {
 	struct evkeyvalq q;
@@ -123,36 +145,74 @@ static void handle_list(hook_admin *ad, struct evhttp_request *req, const char *
 		hook_http_reply_reason(req, 400, "bad request", "malformed query string");
 		return;
 	}
+	char why[200] = "";
+	struct evkeyval *kv;
+	TAILQ_FOREACH(kv, &q, next)
+	{
+		if (strcmp(kv->key, "state") && strcmp(kv->key, "limit") &&
+		    strcmp(kv->key, "instance_id")) {
+			snprintf(why, sizeof(why),
+				 "unknown query key \"%.40s\" (expected state, instance_id, limit)",
+				 kv->key);
+			break;
+		}
+	}
 	hook_action_state state = HOOK_ACTION__COUNT;
+	const char *outcome = NULL;
 	unsigned long limit = ADMIN_LIST_DEFAULT;
 	const char *sv = evhttp_find_header(&q, "state");
 	const char *lv = evhttp_find_header(&q, "limit");
-	if (sv && hook_action_state_parse(sv, &state) != HK_OK) {
-		evhttp_clear_headers(&q);
-		hook_http_reply_reason(req, 400, "bad request",
-				       "state: must be one of pending, running, cleanup, "
-				       "completing, done, failed");
-		return;
-	}
-	if (lv && (!parse_uint(lv, HK_CAP_ADMIN_LIST, &limit) || limit == 0)) {
-		evhttp_clear_headers(&q);
-		hook_http_reply_reason(req, 400, "bad request", "limit: must be 1 to 1000");
-		return;
-	}
+	const char *iv = evhttp_find_header(&q, "instance_id");
+	for (size_t i = 0; sv && i < HK_ARRAY_LEN(outcome_names); i++)
+		if (strcmp(sv, outcome_names[i]) == 0)
+			outcome = outcome_names[i];
+	if (!why[0] && sv && !outcome && hook_action_state_parse(sv, &state) != HK_OK)
+		snprintf(
+		    why, sizeof(why),
+		    "state: must be one of succeeded, abandoned, expired, failed, in_flight "
+		    "(outcomes) or pending, running, cleanup, completing, done (stored states)");
+	if (!why[0] && lv && (!parse_uint(lv, HK_CAP_ADMIN_LIST, &limit) || limit == 0))
+		snprintf(why, sizeof(why), "limit: must be 1 to 1000");
+	if (!why[0] && iv && (!*iv || strlen(iv) > 32))
+		snprintf(why, sizeof(why), "instance_id: expected an instance id (i-...)");
+	char instance[40] = "";
+	if (iv)
+		snprintf(instance, sizeof(instance), "%s", iv);
 	evhttp_clear_headers(&q);
+	if (why[0]) {
+		hook_http_reply_reason(req, 400, "bad request", why);
+		return;
+	}
+	/* an outcome or an instance is filtered here, from up to 1000 rows */
+	bool filter = outcome || instance[0];
+	size_t fetch = filter ? HK_CAP_ADMIN_LIST : limit;
+	hook_action_state base = state;
+	if (outcome && strcmp(outcome, "failed") == 0)
+		base = HOOK_ACTION_FAILED;
+	else if (outcome && strcmp(outcome, "in_flight") != 0)
+		base = HOOK_ACTION_DONE;
 	hook_action *v = NULL;
 	size_t n = 0;
-	hk_err err = hook_store_action_list(ad->store, state, limit, &v, &n);
+	hk_err err = instance[0]
+			 ? hook_store_action_list_instance(ad->store, instance, fetch, &v, &n)
+			 : hook_store_action_list(ad->store, base, fetch, &v, &n);
 	if (err) {
 		hook_http_reply_reason(req, 503, "unavailable", hk_err_str(err));
 		return;
 	}
 	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < n; i++)
+	size_t shown = 0;
+	for (size_t i = 0; arr && i < n && shown < limit; i++) {
+		if (outcome && strcmp(action_outcome(&v[i]), outcome) != 0)
+			continue;
+		if (state != HOOK_ACTION__COUNT && v[i].state != state)
+			continue;
 		json_array_append_new(arr, action_json(&v[i]));
+		shown++;
+	}
 	hook_actions_free(v, n);
 	json_t *o = json_pack("{s:o,s:I,s:I}", "actions", arr ? arr : json_array(), "count",
-			      (json_int_t)n, "limit", (json_int_t)limit);
+			      (json_int_t)shown, "limit", (json_int_t)limit);
 	hook_http_reply_json(req, 200, o);
 }
 

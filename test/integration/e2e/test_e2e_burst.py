@@ -81,6 +81,9 @@ class Burst50(unittest.TestCase):
         self.assertGreater(self.throttled, 0, "no call was throttled: the pacing path was not exercised")
         failed = [a for a in self.daemon.actions() if a["state"] != "done" or a["result"] != "CONTINUE"]
         self.assertEqual(failed, [])
+        # the admin API's outcome filter agrees: every launch succeeded
+        self.assertEqual(len(self.daemon.actions("succeeded")), N)
+        self.assertEqual(self.daemon.actions("abandoned") + self.daemon.actions("in_flight"), [])
 
     def test_throttling_is_said_while_it_happens_without_flooding(self):
         # The log is the product here: one warn line per retried call, at most

@@ -226,6 +226,26 @@ class IntakeTests(unittest.TestCase):
         self.assertEqual(rows, [(aid, "i-00000000000000001", "11111111-0000-0000-0000-000000000001",
                                  "eventbridge:valid-1", "pending")])
 
+    def test_actions_filters_by_instance_and_outcome(self):
+        ids = {}
+        for i, inst in enumerate(("i-0000000000000f001", "i-0000000000000f002")):
+            ev = eventbridge(event_id=f"filter-{i}", token=f"f1f1f1f1-0000-0000-0000-00000000000{i}",
+                             instance=inst)
+            status, doc, _ = self.d.post(ev)
+            self.assertEqual(status, 202, doc)
+            ids[inst] = doc["action_id"]
+        mine = self.d.actions("?instance_id=i-0000000000000f001")
+        self.assertEqual([a["id"] for a in mine], [ids["i-0000000000000f001"]])
+        # the placeholder engine never runs them: in flight, none succeeded
+        flying = {a["id"] for a in self.d.actions("?state=in_flight")}
+        self.assertTrue(set(ids.values()) <= flying)
+        self.assertTrue(all(a["outcome"] == "in_flight" for a in mine))
+        self.assertEqual(self.d.actions("?state=succeeded&instance_id=i-0000000000000f002"), [])
+        status, doc, _ = self.d.request("GET", "/v1/actions?instance=i-0000000000000f001",
+                                        admin=True)
+        self.assertEqual(status, 400)
+        self.assertIn('unknown query key "instance"', doc["reason"])
+
     def test_duplicate_event_answers_200_and_changes_nothing(self):
         ev = eventbridge(event_id="dup-1", token="22222222-0000-0000-0000-000000000002",
                          instance="i-00000000000000002")
