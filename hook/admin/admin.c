@@ -283,6 +283,31 @@ static void handle_ready(hook_admin *ad, struct evhttp_request *req)
 	hook_http_reply_json(req, ready ? 200 : 503, o);
 }
 
+/* GET /metrics: the Prometheus text format 0.0.4. */
+static void handle_metrics(struct evhttp_request *req)
+{
+	hk_metrics *r = hook_metrics_registry();
+	char *text = NULL;
+	size_t len = 0;
+	if (!r || hk_metrics_render(r, &text, &len) != HK_OK) {
+		hook_http_reply_reason(req, 503, "unavailable", "metrics not available");
+		return;
+	}
+	struct evbuffer *buf = evbuffer_new();
+	if (!buf) {
+		free(text);
+		hook_http_reply_reason(req, 503, "unavailable", "out of memory");
+		return;
+	}
+	evbuffer_add(buf, text, len);
+	free(text);
+	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+	evhttp_add_header(oh, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_add_header(oh, "Cache-Control", "no-store");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	hook_admin *ad = arg;
@@ -302,13 +327,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 		hook_http_reply_reason(req, 200, "ok", "process up");
 	} else if (!strcmp(path, "/readyz")) {
 		handle_ready(ad, req);
+	} else if (!strcmp(path, "/metrics")) {
+		handle_metrics(req);
 	} else if (!strcmp(path, "/v1/actions")) {
 		handle_list(ad, req, evhttp_uri_get_query(uri));
 	} else if (!strncmp(path, "/v1/actions/", 12)) {
 		handle_one(ad, req, path + 12);
 	} else {
-		hook_http_reply_reason(req, 404, "not found",
-				       "try /healthz, /readyz, /v1/actions, /v1/actions/<id>");
+		hook_http_reply_reason(
+		    req, 404, "not found",
+		    "try /healthz, /readyz, /metrics, /v1/actions, /v1/actions/<id>");
 	}
 }
 

@@ -398,6 +398,8 @@ int hook_cmd_serve_with(int argc, char **argv, hook_engine_factory_fn make_engin
 		return 2;
 	}
 	hook_log_route_libraries();
+	if (hook_metrics_init(HOOKD_VERSION) != HK_OK)
+		hook_log(HOOK_LOG_WARN, "metrics not available (out of memory)", NULL);
 
 	server sv;
 	memset(&sv, 0, sizeof(sv));
@@ -409,6 +411,7 @@ int hook_cmd_serve_with(int argc, char **argv, hook_engine_factory_fn make_engin
 			hook_log(HOOK_LOG_ERROR, "invalid configuration", "config", args.path,
 				 "problem", probs.msgs[i] ? probs.msgs[i] : "(lost)", NULL);
 		hook_problems_cleanup(&probs);
+		hook_metrics_free();
 		hook_log_close();
 		return 2;
 	}
@@ -427,6 +430,7 @@ int hook_cmd_serve_with(int argc, char **argv, hook_engine_factory_fn make_engin
 	hook_log(HOOK_LOG_INFO, "multus-hookd stopped", NULL);
 out:
 	server_cleanup(&sv);
+	hook_metrics_free();
 	hook_log_close();
 	return rc;
 }

@@ -344,6 +344,26 @@ static void aws_event(const awc_event *ev, void *arg)
 {
 	(void)arg;
 	const char *family = ev->family ? ev->family : "";
+	const char *fam[1] = {family};
+	if (ev->kind == AWC_EV_DONE) {
+		const char *outcome = ev->err == HK_OK		    ? "ok"
+				      : ev->err == HK_ERR_THROTTLED ? "throttled"
+				      : ev->err == HK_ERR_TRANSIENT || ev->err == HK_ERR_TIMEOUT
+					  ? "transient"
+					  : "permanent";
+		hk_metric_inc3(hook_m.aws_calls, awc_service_name(ev->svc),
+			       ev->action ? ev->action : "", outcome);
+		return;
+	}
+	if (ev->kind == AWC_EV_BUCKET_WAIT) {
+		hk_metric_add(hook_m.bucket_waits, fam, 1);
+		hk_metric_add(hook_m.bucket_wait_seconds, fam, (double)ev->delay_us / 1e6);
+		return;
+	}
+	if (ev->kind == AWC_EV_RATE)
+		hk_metric_set(hook_m.rate_factor, fam, ev->rate_factor);
+	if (ev->kind == AWC_EV_RETRY)
+		hk_metric_add(hook_m.aws_retries, fam, 1);
 	if (ev->kind == AWC_EV_RATE) {
 		json_t *f =
 		    json_pack("{s:s,s:f}", "family", family, "rate_factor", ev->rate_factor);

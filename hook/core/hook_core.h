@@ -135,4 +135,32 @@ HK_MUST_CHECK hk_err hook_http_bound_port(struct evhttp_bound_socket *sock, unsi
 struct event;
 void hook_event_free(struct event **ev);
 
+/* ---- metrics (metrics.c; docs/operations.md#metrics) ---- */
+#include "hk_metrics.h"
+
+/* The families every module updates (NULL before hook_metrics_init() or
+ * after a failure: the update functions then do nothing). */
+typedef struct hook_metrics_set {
+	hk_metric *events;		/* source, outcome */
+	hk_metric *actions_finished;	/* transition, result */
+	hk_metric *completion_seconds;	/* transition */
+	hk_metric *aws_calls;		/* service, action, outcome */
+	hk_metric *aws_retries;		/* family */
+	hk_metric *bucket_waits;	/* family */
+	hk_metric *bucket_wait_seconds; /* family */
+	hk_metric *rate_factor;		/* family (gauge) */
+	hk_metric *heartbeats;		/* outcome */
+	hk_metric *enis;		/* event */
+	hk_metric *orphans_swept;
+	hk_metric *sqs_messages; /* event */
+	hk_metric *in_flight;	 /* step (gauge, at collection) */
+	hk_metric *oldest_age;	 /* gauge, at collection */
+} hook_metrics_set;
+extern hook_metrics_set hook_m;
+
+/* Make the process's registry and its families (once, at start). */
+HK_MUST_CHECK hk_err hook_metrics_init(const char *version);
+hk_metrics *hook_metrics_registry(void);
+void hook_metrics_free(void);
+
 #endif

@@ -506,6 +506,23 @@ static void op_free(void *impl)
 	free(e);
 }
 
+/* Gauges read at each /metrics: actions running now by step, and the oldest. */
+static void collect(hk_metrics *r, void *arg)
+{
+	hook_eng *e = arg;
+	hk_metric_reset(hook_m.in_flight);
+	int64_t now = hook_now_ms(), oldest = now;
+	for (eng_action *a = e->active; a; a = a->next) {
+		const char *step[1] = {hook_engine_step_str(a->step)};
+		if (!*step[0])
+			step[0] = "starting";
+		hk_metric_add(hook_m.in_flight, step, 1);
+		if (a->rec.created_ms < oldest)
+			oldest = a->rec.created_ms;
+	}
+	hk_metric_set(hook_m.oldest_age, NULL, e->active ? (double)(now - oldest) / 1000.0 : 0);
+}
+
 static const hook_engine_ops aws_ops = {
     .start_fn = op_start,
     .submit_fn = op_submit,
@@ -540,6 +557,8 @@ hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg, hook
 		op_free(e);
 		return err;
 	}
+	if (hook_metrics_registry())
+		ENG_IGNORE(hk_metrics_on_collect(hook_metrics_registry(), collect, e));
 	ret->ops = &aws_ops;
 	ret->impl = e;
 	return HK_OK;

@@ -340,6 +340,16 @@ void eng_action_finish(eng_action *a, hook_action_state st, const char *result,
 	if (err && f)
 		json_object_set_new(f, "store_error", json_string(hk_err_str(err)));
 	eng_log(a, st == HOOK_ACTION_DONE ? HOOK_LOG_INFO : HOOK_LOG_ERROR, "action finished", f);
+	const char *tr =
+	    a->rec.transition == HOOK_TRANSITION_LAUNCHING ? "launching" : "terminating";
+	const char *res = st == HOOK_ACTION_FAILED		      ? "failed"
+			  : result && strcmp(result, "CONTINUE") == 0 ? "continue"
+			  : result && strcmp(result, "ABANDON") == 0  ? "abandon"
+								      : "expired";
+	hk_metric_inc2(hook_m.actions_finished, tr, res);
+	const char *trv[1] = {tr};
+	hk_metric_observe(hook_m.completion_seconds, trv,
+			  (double)(hook_now_ms() - a->rec.created_ms) / 1000.0);
 	if (a->beat_ev)
 		evtimer_del(a->beat_ev);
 	if (a->giveup_ev)
@@ -645,6 +655,7 @@ static void beat_cb(const awc_result *res, const asg_empty_out *out, void *arg)
 		return;
 	}
 	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	hk_metric_inc1(hook_m.heartbeats, f == ENG_FAULT_NONE ? "ok" : "failed");
 	if (f == ENG_FAULT_NONE) {
 		/* AWS restarted its clock when the request arrived, after we sent it */
 		a->last_beat_ms = a->beat_sent_ms;

@@ -149,6 +149,7 @@ static void attach_cb(const awc_result *res, const ec2_attach_network_interface_
 			 "ENI already attached"))
 		return;
 	eng_set_str(&s->attachment_id, out->attachment_id);
+	hk_metric_inc1(hook_m.enis, "attached");
 	s->dot_ok = false;
 	s->sdc_ok = s->net->source_dest_check; /* EC2's default is true */
 	if (eng_slot_save(a, s, ENG_ENI_ATTACHED) != HK_OK) {
@@ -304,6 +305,7 @@ static void create_cb(const awc_result *res, const ec2_create_network_interface_
 		return;
 	}
 	eng_slot_log(s, HOOK_LOG_INFO, "ENI created");
+	hk_metric_inc1(hook_m.enis, "created");
 	attach_start(s);
 }
 

@@ -242,6 +242,7 @@ bool eng_adopt_eni(eng_action *a, eng_slot *s, const ec2_eni *ni, char *why, siz
 	}
 	if (st != s->state || true)
 		ENG_IGNORE(eng_slot_save(a, s, st));
+	hk_metric_inc1(hook_m.enis, "adopted");
 	return true;
 }
 

@@ -154,9 +154,10 @@ static void del_cb(const awc_result *res, const ec2_return_out *out, void *arg)
 {
 	eng_sweep *sw = arg;
 	eng_health_from(sw->e, res);
-	if (res->err == HK_OK)
+	if (res->err == HK_OK) {
 		sw->deleted++;
-	else if (hook_engine_classify(res->err, res->aws_code) != ENG_FAULT_NOT_FOUND) {
+		hk_metric_inc(hook_m.orphans_swept);
+	} else if (hook_engine_classify(res->err, res->aws_code) != ENG_FAULT_NOT_FOUND) {
 		json_t *f = json_pack("{s:s,s:s}", "error", hk_err_str(res->err), "aws_code",
 				      res->aws_code ? res->aws_code : "");
 		hook_log_json(HOOK_LOG_WARN, "orphan sweep: delete failed", f);

@@ -181,6 +181,8 @@ static void delete_cb(const awc_result *res, const ec2_return_out *out, void *ar
 	if (!cl_enter(a))
 		return;
 	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
+	if (f == ENG_FAULT_NONE)
+		hk_metric_inc1(hook_m.enis, "deleted");
 	if (f != ENG_FAULT_NONE && f != ENG_FAULT_NOT_FOUND && f != ENG_FAULT_ENI_IN_USE)
 		eng_log_aws(a, HOOK_LOG_WARN, "DeleteNetworkInterface failed",
 			    "DeleteNetworkInterface", res);

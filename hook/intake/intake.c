@@ -308,9 +308,9 @@ static void handle_event(hook_intake *in, struct evhttp_request *req)
 
 /* ------------------------------------------------------------------ commit */
 
-hook_commit_result hook_intake_commit(const hook_config *cfg, hook_store *store,
-				      hook_engine *engine, hook_event *ev, const char *via,
-				      int64_t *ret_id)
+static hook_commit_result commit_event(const hook_config *cfg, hook_store *store,
+				       hook_engine *engine, hook_event *ev, const char *via,
+				       int64_t *ret_id)
 {
 	if (ev->kind == HOOK_EVENT_TEST) {
 		hook_log(HOOK_LOG_INFO, "intake test notification acknowledged", "via", via, NULL);
@@ -368,6 +368,23 @@ hook_commit_result hook_intake_commit(const hook_config *cfg, hook_store *store,
 	if (created)
 		hook_engine_submit(engine, id);
 	return created ? HOOK_COMMIT_ACCEPTED : HOOK_COMMIT_DUPLICATE;
+}
+
+hook_commit_result hook_intake_commit(const hook_config *cfg, hook_store *store,
+				      hook_engine *engine, hook_event *ev, const char *via,
+				      int64_t *ret_id)
+{
+	static const char *const outcome[] = {
+	    [HOOK_COMMIT_ACCEPTED] = "accepted",
+	    [HOOK_COMMIT_DUPLICATE] = "duplicate",
+	    [HOOK_COMMIT_IGNORED] = "test_notification",
+	    [HOOK_COMMIT_FOREIGN_HOOK] = "foreign_hook",
+	    [HOOK_COMMIT_NO_GROUP] = "rejected_no_group",
+	    [HOOK_COMMIT_STORE_FAILED] = "rejected_store_failed",
+	};
+	hook_commit_result r = commit_event(cfg, store, engine, ev, via, ret_id);
+	hk_metric_inc2(hook_m.events, via, outcome[r]);
+	return r;
 }
 
 static void on_request(struct evhttp_request *req, void *arg)

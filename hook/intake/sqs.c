@@ -103,6 +103,8 @@ static void on_deleted(const awc_result *res, const sqs_empty_out *out, void *ar
 {
 	del_call *d = arg;
 	hk_list_del(&d->link);
+	if (!res->err)
+		hk_metric_inc1(hook_m.sqs_messages, "deleted");
 	/* A failed delete loses nothing: the message comes back and is found to
 	 * be a duplicate, then deleted again. */
 	if (res->err)
@@ -309,6 +311,8 @@ static void on_received(const awc_result *res, const sqs_receive_out *out, void 
 		return;
 	}
 	bool store_ok = true;
+	const char *rv[1] = {"received"};
+	hk_metric_add(hook_m.sqs_messages, rv, (double)out->n_messages);
 	for (size_t i = 0; i < out->n_messages; i++)
 		if (!handle_message(q, &out->messages[i]))
 			store_ok = false;

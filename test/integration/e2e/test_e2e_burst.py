@@ -112,6 +112,31 @@ class Burst50(unittest.TestCase):
               f"{sum(ln.get('suppressed', 0) for ln in retries)} retries counted but not logged, "
               f"{len(paced)} pacing changes", file=sys.stderr)
 
+    def test_metrics_count_the_burst(self):
+        import urllib.request
+        if "/usr/lib/python3/dist-packages" not in sys.path:
+            sys.path.append("/usr/lib/python3/dist-packages")
+        from prometheus_client.parser import text_string_to_metric_families
+        with urllib.request.urlopen(self.daemon.admin_url + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+        samples = {}
+        for fam in text_string_to_metric_families(text):
+            for smp in fam.samples:
+                samples[(smp.name, tuple(sorted(smp.labels.items())))] = smp.value
+        self.assertEqual(samples[("multus_hookd_actions_finished_total",
+                                  (("result", "continue"), ("transition", "launching")))], N)
+        self.assertEqual(samples[("multus_hookd_event_to_completion_seconds_count",
+                                  (("transition", "launching"),))], N)
+        created = samples.get(("multus_hookd_enis_total", (("event", "created"),)), 0)
+        attached = samples.get(("multus_hookd_enis_total", (("event", "attached"),)), 0)
+        self.assertEqual((created, attached), (N, N))
+        throttled = sum(v for (name, labels), v in samples.items()
+                        if name == "multus_hookd_aws_retries_total")
+        self.assertGreater(throttled, 0)
+        print(f"\nburst metrics: {int(throttled)} retries, "
+              f"{int(samples.get(('multus_hookd_aws_calls_total', (('action', 'CreateNetworkInterface'), ('outcome', 'ok'), ('service', 'ec2'))), 0))} "
+              f"CreateNetworkInterface ok", file=sys.stderr)
+
     def test_instance_type_looked_up_once_not_per_launch(self):
         # The launches that reach the capacity step together share one
         # DescribeInstanceTypes (single-flight in the engine); later ones are

@@ -246,6 +246,40 @@ class IntakeTests(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertIn('unknown query key "instance"', doc["reason"])
 
+    def test_metrics_exposition(self):
+        # GET /metrics on the admin listener: Prometheus text format 0.0.4,
+        # valid for promtool and for the Python client's parser, counting what
+        # happened (an accepted and a duplicate event here).
+        ev = eventbridge(event_id="metrics-1", token="3e3e3e3e-0000-0000-0000-000000000001",
+                         instance="i-0000000000000e001")
+        self.assertEqual(self.d.post(ev)[0], 202)
+        self.assertEqual(self.d.post(ev)[0], 200)
+        status, body, resp = self.d.request("GET", "/metrics", admin=True)
+        self.assertEqual(status, 200)
+        self.assertTrue(resp.getheader("Content-Type").startswith("text/plain; version=0.0.4"))
+        text = body if isinstance(body, bytes) else json.dumps(body).encode()
+        promtool = shutil.which("promtool")
+        self.assertIsNotNone(promtool, "promtool (Debian package prometheus) is needed")
+        r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        if "/usr/lib/python3/dist-packages" not in sys.path:
+            sys.path.append("/usr/lib/python3/dist-packages")
+        from prometheus_client.parser import text_string_to_metric_families
+        fams = {f.name: f for f in text_string_to_metric_families(text.decode())}
+        events = {(s.labels["source"], s.labels["outcome"]): s.value
+                  for s in fams["multus_hookd_events"].samples if s.name.endswith("_total")}
+        self.assertGreaterEqual(events.get(("http", "accepted"), 0), 1)
+        self.assertGreaterEqual(events.get(("http", "duplicate"), 0), 1)
+        info = [s for s in fams["multus_hookd_build_info"].samples]
+        self.assertEqual(info[0].value, 1)
+        for name in ("multus_hookd_actions_finished", "multus_hookd_aws_calls",
+                     "multus_hookd_event_to_completion_seconds", "multus_hookd_actions_in_flight",
+                     "multus_hookd_oldest_action_age_seconds"):
+            self.assertIn(name, fams)
+        # no instance ids or tokens in any label
+        self.assertNotIn(b"i-0000000000000e001", text)
+        self.assertNotIn(b"3e3e3e3e", text)
+
     def test_duplicate_event_answers_200_and_changes_nothing(self):
         ev = eventbridge(event_id="dup-1", token="22222222-0000-0000-0000-000000000002",
                          instance="i-00000000000000002")
