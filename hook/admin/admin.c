@@ -31,6 +31,7 @@ struct hook_admin {
 	const hook_config *cfg;
 	hook_store *store;
 	const hook_health *health;
+	hook_engine *engine; /* borrowed, may be NULL (retry: 503) */
 	struct evhttp *http;
 };
 
@@ -68,6 +69,12 @@ static const char *action_outcome(const hook_action *a)
 		return "in_flight";
 	if (a->state == HOOK_ACTION_FAILED)
 		return "failed";
+	/* this daemon's completion found nothing to complete: done elsewhere,
+	 * or the hook timed out */
+	if (a->last_error &&
+	    (!strncmp(a->last_error, "no active lifecycle action", 26) ||
+	     !strncmp(a->last_error, "the lifecycle action is no longer active", 40)))
+		return "expired";
 	if (a->result && strcmp(a->result, "CONTINUE") == 0)
 		return "succeeded";
 	if (a->result && strcmp(a->result, "ABANDON") == 0)
@@ -308,6 +315,60 @@ static void handle_metrics(struct evhttp_request *req)
 	evbuffer_free(buf);
 }
 
+/* POST /v1/actions/<id>/retry: a failed action runs again from the top (its
+ * ENIs adopted by their tags) while its lifecycle hook has not expired. */
+static void handle_retry(hook_admin *ad, struct evhttp_request *req, const char *idtext)
+{
+	unsigned long id;
+	if (!parse_uint(idtext, (unsigned long)INT64_MAX, &id)) {
+		hook_http_reply_reason(req, 400, "bad request", "action id: not a number");
+		return;
+	}
+	if (!ad->engine) {
+		hook_http_reply_reason(req, 503, "unavailable", "no engine runs actions here");
+		return;
+	}
+	hook_action a;
+	hk_err err = hook_store_action_get(ad->store, (int64_t)id, &a);
+	if (err == HK_ERR_NOT_FOUND) {
+		hook_http_reply_reason(req, 404, "not found", "no such action");
+		return;
+	}
+	if (err) {
+		hook_http_reply_reason(req, 503, "unavailable", hk_err_str(err));
+		return;
+	}
+	char why[200] = "";
+	if (a.state != HOOK_ACTION_FAILED)
+		snprintf(why, sizeof(why),
+			 "only a failed action can be retried (this one is %s, outcome %s)",
+			 hook_action_state_str(a.state), action_outcome(&a));
+	else if (a.deadline_ms > 0 && hook_now_ms() >= a.deadline_ms)
+		snprintf(why, sizeof(why),
+			 "its lifecycle hook has expired: AWS applied the hook's default "
+			 "result");
+	hook_action_cleanup(&a);
+	if (why[0]) {
+		hook_http_reply_reason(req, 409, "conflict", why);
+		return;
+	}
+	hook_action_update u = {.state = HOOK_ACTION_PENDING,
+				.step = "",
+				.last_error = "",
+				.result = "",
+				.deadline_ms = HOOK_KEEP_DEADLINE,
+				.add_attempt = true};
+	if ((err = hook_store_action_update(ad->store, (int64_t)id, &u))) {
+		hook_http_reply_reason(req, 503, "unavailable", hk_err_str(err));
+		return;
+	}
+	hook_log_json(HOOK_LOG_INFO, "action retried by an operator",
+		      json_pack("{s:I}", "action_id", (json_int_t)id));
+	hook_engine_submit(ad->engine, (int64_t)id);
+	hook_http_reply_json(
+	    req, 202, json_pack("{s:s,s:I}", "status", "retrying", "action_id", (json_int_t)id));
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	hook_admin *ad = arg;
@@ -316,6 +377,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	if (!path) {
 		hook_http_reply_reason(req, 400, "bad request", "no path");
+		return;
+	}
+	size_t plen = strlen(path);
+	if (cmd == EVHTTP_REQ_POST && !strncmp(path, "/v1/actions/", 12) && plen > 18 &&
+	    !strcmp(path + plen - 6, "/retry")) {
+		char idtext[32];
+		size_t n = plen - 12 - 6;
+		snprintf(idtext, sizeof(idtext), "%.*s", (int)(n < 31 ? n : 31), path + 12);
+		handle_retry(ad, req, idtext);
 		return;
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -341,7 +411,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 }
 
 hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_store *store,
-		      const hook_health *health, hook_admin **ret, unsigned *ret_port)
+		      const hook_health *health, hook_engine *engine, hook_admin **ret,
+		      unsigned *ret_port)
 {
 	hook_admin *ad = calloc(1, sizeof(*ad));
 	if (!ad)
@@ -349,6 +420,7 @@ hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_stor
 	ad->cfg = cfg;
 	ad->store = store;
 	ad->health = health;
+	ad->engine = engine;
 	ad->http = evhttp_new(base);
 	if (!ad->http) {
 		free(ad);

@@ -1,17 +1,21 @@
-/* hook/admin: the admin listener (/healthz, /readyz, /v1/actions) and the
- * readiness probe that keeps the health flags fresh. Uses store/, config/,
- * core/, aws/. */
+/* hook/admin: the admin listener (/healthz, /readyz, /metrics, /v1/actions,
+ * POST /v1/actions/<id>/retry) and the readiness probe that keeps the health
+ * flags fresh. Uses store/, config/, core/, aws/, and the engine only through
+ * its dispatch interface. */
 #ifndef HOOK_ADMIN_H
 #define HOOK_ADMIN_H
 
 #include "hook_config.h"
+#include "hook_engine.h"
 #include "hook_store.h"
 
 typedef struct hook_admin hook_admin;
 
+/* `engine` (borrowed, may be NULL) runs the actions POST
+ * /v1/actions/<id>/retry hands back to it, through its dispatch interface. */
 HK_MUST_CHECK hk_err hook_admin_new(struct event_base *base, const hook_config *cfg,
-				    hook_store *store, const hook_health *health, hook_admin **ret,
-				    unsigned *ret_port);
+				    hook_store *store, const hook_health *health,
+				    hook_engine *engine, hook_admin **ret, unsigned *ret_port);
 void hook_admin_free(hook_admin *ad);
 
 /* ======================================================================

@@ -350,8 +350,8 @@ static hk_err server_start(server *sv, const serve_args *args, hook_engine_facto
 		return err ? err : HK_ERR_INTERNAL;
 	}
 	unsigned intake_port = 0, admin_port = 0;
-	if ((err = hook_admin_new(sv->base, sv->cfg, sv->store, &sv->health, &sv->admin,
-				  &admin_port)))
+	if ((err = hook_admin_new(sv->base, sv->cfg, sv->store, &sv->health, &sv->engine,
+				  &sv->admin, &admin_port)))
 		return bind_failed("cannot bind the admin listener", &sv->cfg->admin, err);
 	if ((err = hook_intake_new(sv->base, sv->cfg, sv->store, &sv->engine, &sv->intake,
 				   &intake_port)))

@@ -169,5 +169,53 @@ class AccessDeniedByIamPolicy(unittest.TestCase):
         self.assertGreaterEqual(len(deleted), len(made))
 
 
+
+class RetryFailedAction(unittest.TestCase):
+    """POST /v1/actions/<id>/retry: a launch whose completion AWS refused for
+    good ends "failed"; an operator retries it while its hook is alive, and it
+    completes CONTINUE with its ENIs (adopted, not made again)."""
+
+    def test_retry_runs_a_failed_launch_again(self):
+        w = World(time_scale=0.1, name="retry")
+        self.addCleanup(w.close)
+        w.build_network(("sig",))
+        d = w.daemon("main", [w.group_cfg("retry", ["e2e-retry"], [w.net_cfg("sig", 1)])])
+        w.deliver()
+        w.sim.add_fault("error-before", service="autoscaling", action="CompleteLifecycleAction",
+                        count=1, status=400, code="AccessDenied")
+        w.asg("e2e-retry", desired=1, azs=[AZ], terminate_hook=False)
+        failed = wait_for(lambda: d.actions("failed"), 60, 0.2, "the launch to fail",
+                          diag=w.diag)[0]
+        iid = failed["instance_id"]
+        creates = len(w.requests("CreateNetworkInterface"))
+        url = d.admin_url + f"/v1/actions/{failed['id']}/retry"
+        import urllib.error
+        import urllib.request
+
+        def post(u):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(u, method="POST"),
+                                            timeout=10) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+        status, doc = post(url)
+        self.assertEqual((status, doc["status"]), (202, "retrying"), doc)
+        w.wait_in_service("e2e-retry", 1)
+        acts = [a for a in w.lifecycle(group="e2e-retry") if a["transition"] == LAUNCHING]
+        self.assertEqual([(a["state"], a["result"]) for a in acts], [("completed", "CONTINUE")])
+        enis = w.enis_of(iid)
+        self.assertEqual([(e["device_index"], e["instance"]) for e in enis], [(1, iid)])
+        self.assertEqual(len(w.requests("CreateNetworkInterface")), creates)  # adopted
+        done = wait_for(lambda: [a for a in d.actions("succeeded") if a["id"] == failed["id"]],
+                        30, 0.2, "the action to be done")
+        self.assertEqual(done[0]["attempts"], failed["attempts"] + 1)
+        # only a failed action can be retried; an unknown one is 404
+        status, doc = post(url)
+        self.assertEqual(status, 409, doc)
+        self.assertIn("only a failed action", doc["reason"])
+        self.assertEqual(post(d.admin_url + "/v1/actions/999999/retry")[0], 404)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
