@@ -8,8 +8,8 @@
  *
  * Never delete before commit. With sqs.ack "on_finish" (the default) a
  * lifecycle message is deleted only once its action has finished: until then
- * it is held in flight (ChangeMessageVisibility every quarter of the
- * visibility timeout, once half of it is gone), so a replica that dies or
+ * it is held in flight (looked at every quarter of the visibility timeout,
+ * ChangeMessageVisibility once less than 60% of it is left), so a replica that dies or
  * loses its state directory loses nothing: the message reappears on another
  * replica, which adopts what the first one made and finishes. With "on_commit"
  * it is deleted once its event is in the store (accepted or already there).
@@ -187,7 +187,9 @@ static void on_keep(evutil_socket_t fd, short what, void *arg)
 {
 	hook_sqs *q = arg;
 	int64_t now = hk_mono_ms();
-	int64_t half = (int64_t)q->cfg->sqs_visibility_timeout_s * 500;
+	/* extended once less than 60% of the timeout is left: with a check every
+	 * quarter, the extension goes out with at least a third of it to spare */
+	int64_t left_min = (int64_t)q->cfg->sqs_visibility_timeout_s * 600;
 	hk_list *n, *tmp;
 	HK_LIST_FOREACH_SAFE(n, tmp, &q->held)
 	{
@@ -201,7 +203,7 @@ static void on_keep(evutil_socket_t fd, short what, void *arg)
 			held_free(h);
 			continue;
 		}
-		if (h->visible_until_ms - now > half)
+		if (h->visible_until_ms - now > left_min)
 			continue;
 		if (sqs_change_message_visibility(q->aws, q->cfg->sqs_queue_url, h->receipt,
 						  q->cfg->sqs_visibility_timeout_s, on_kept, h,

@@ -546,7 +546,7 @@ class SqsOnFinish(unittest.TestCase):
         self.sqs = SIM.client("sqs")
         self.url = self.sqs.create_queue(QueueName="held-" + uuid.uuid4().hex[:8])["QueueUrl"]
         self.daemon = Daemon({"sqs": {"queue_url": self.url, "wait_time_s": 1,
-                                      "visibility_timeout_s": 5}}).start()
+                                      "visibility_timeout_s": 8}}).start()
 
     def tearDown(self):
         self.assertEqual(self.daemon.stop(), 0)
@@ -569,9 +569,9 @@ class SqsOnFinish(unittest.TestCase):
         since = max([r["seq"] for r in SIM.call("GET", "/_sim/requests")["requests"]] + [0])
         self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(note))
         act = wait_for(lambda: self.daemon.action_for(inst), "the action")[0]
-        # Three visibility timeouts later the message is still in flight, never
-        # visible, never received twice: its visibility was extended.
-        deadline = time.monotonic() + 15
+        # Two and a half visibility timeouts later the message is still in
+        # flight, never visible: its visibility was extended.
+        deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             self.assertEqual(self.counts(), (0, 1))
             time.sleep(0.2)
