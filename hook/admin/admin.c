@@ -116,6 +116,8 @@ static json_t *action_json(const hook_action *a)
 	json_object_set_new(o, "last_error", str_or_null(a->last_error));
 	json_object_set_new(o, "result", str_or_null(a->result));
 	json_object_set_new(o, "outcome", json_string(action_outcome(a)));
+	int64_t age = (hook_now_ms() - a->created_ms) / 1000;
+	json_object_set_new(o, "age_s", json_integer(age > 0 ? age : 0));
 	return o;
 }
 

@@ -14,6 +14,8 @@ static const struct command {
     {"serve", hook_cmd_serve, "run the lifecycle hook service (intake, state, admin)"},
     {"check-config", hook_cmd_check_config, "validate a configuration file"},
     {"plan", hook_cmd_plan, "show which addresses the next workers get in a subnet"},
+    {"status", hook_cmd_status, "the Multus subnets and the running daemon's actions"},
+    {"reserve", hook_cmd_reserve, "create, delete or list subnet CIDR reservations"},
 };
 
 static void usage(FILE *out)

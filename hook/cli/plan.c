@@ -5,7 +5,7 @@
  * Structure: options (and an optional JSON input) fill a plan_cfg; plan_build() turns
  * it into a pool and a plan_result; plan_print_*() write it. Every input problem
  * becomes ONE message naming the bad value, and exit status 2. */
-#include "hook_cli.h"
+#include "hook_cli_internal.h"
 
 #include "cidr.h"
 
@@ -47,6 +47,8 @@ typedef struct plan_cfg {
 	plan_list resv;
 	plan_list pods;
 	const char *input; /* --input FILE.json */
+	const char *config; /* --config FILE (with --live) */
+	bool live;
 	bool json;
 	bool help;
 } plan_cfg;
@@ -637,6 +639,7 @@ static void plan_usage(FILE *out)
 	fprintf(out,
 		"usage: multus-hookd plan --subnet-cidr CIDR [options]\n"
 		"       multus-hookd plan --input FILE.json [options]\n"
+		"       multus-hookd plan --config FILE --live [--count N] [--json]\n"
 		"\n"
 		"Show which addresses the next workers would get in a Multus subnet (the lowest\n"
 		"free ones, as multus-hookd allocates them), how many stay free, and the free\n"
@@ -652,6 +655,8 @@ static void plan_usage(FILE *out)
 		"  --pod-range RANGE      a pod range: CIDR or FIRST-LAST (repeatable)\n"
 		"  --input FILE.json      read the above from JSON (see docs/plan.md); options\n"
 		"                         given on the command line add to it or override it\n"
+		"  --config FILE --live   every Multus subnet of the configuration, as AWS\n"
+		"                         shows it now (in use, reservations, pod ranges)\n"
 		"  --json                 print the plan as JSON\n"
 		"  -h, --help             print this help\n"
 		"\n"
@@ -670,6 +675,8 @@ enum {
 	OPT_POD_RANGE,
 	OPT_INPUT,
 	OPT_JSON,
+	OPT_CONFIG,
+	OPT_LIVE,
 };
 
 static hk_err parse_options(plan_cfg *cfg, int argc, char **argv, char *err)
@@ -683,6 +690,8 @@ static hk_err parse_options(plan_cfg *cfg, int argc, char **argv, char *err)
 	    {"pod-range", required_argument, NULL, OPT_POD_RANGE},
 	    {"input", required_argument, NULL, OPT_INPUT},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"live", no_argument, NULL, OPT_LIVE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -728,6 +737,12 @@ static hk_err parse_options(plan_cfg *cfg, int argc, char **argv, char *err)
 		case OPT_JSON:
 			cfg->json = true;
 			break;
+		case OPT_CONFIG:
+			cfg->config = optarg;
+			break;
+		case OPT_LIVE:
+			cfg->live = true;
+			break;
 		case 'h':
 			cfg->help = true;
 			break;
@@ -760,6 +775,21 @@ int hook_cmd_plan(int argc, char **argv)
 	if (st == HK_OK && cfg.help) {
 		plan_usage(stdout);
 		goto out;
+	}
+	if (st == HK_OK && (cfg.live || cfg.config)) {
+		/* the subnets come from AWS: no offline input beside them */
+		if (!cfg.live || !cfg.config)
+			st = fail(err, HK_ERR_INVALID, "--live and --config FILE go together");
+		else if (cfg.subnet || cfg.input || cfg.used.n || cfg.used_files.n ||
+			 cfg.resv.n || cfg.pods.n)
+			st = fail(err, HK_ERR_INVALID,
+				  "--live reads the subnets from AWS: --subnet-cidr, --input, "
+				  "--used, --reserve, --reserve-prefix and --pod-range do not apply");
+		if (st == HK_OK) {
+			int rc = hook_live_plan(cfg.config, (unsigned)cfg.count, cfg.json);
+			cfg_cleanup(&cfg);
+			return rc;
+		}
 	}
 	if (st == HK_OK && cfg.input)
 		st = load_input(&cfg, err);

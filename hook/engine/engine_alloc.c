@@ -191,81 +191,10 @@ static cidr_pool *pool_for(eng_pool *p, const cidr_addr *a)
 	return a->family == CIDR_V4 ? p->v4 : p->v6;
 }
 
-static void mark_prefix_str(eng_pool *p, const char *s, unsigned flags)
-{
-	cidr_prefix pf;
-	if (!s || cidr_parse_prefix(s, flags, &pf, NULL) != HK_OK)
-		return;
-	cidr_pool *cp = pool_for(p, &pf.addr);
-	if (cp && cidr_prefix_contains_prefix(cidr_pool_subnet(cp), &pf))
-		ENG_IGNORE(cidr_pool_mark_used(cp, &pf, NULL));
-}
-
 static void apply_refresh(eng_pool *p)
 {
 	hook_eng *e = p->al->e;
-	if (p->v4)
-		ENG_IGNORE(cidr_pool_reset_used(p->v4));
-	if (p->v6)
-		ENG_IGNORE(cidr_pool_reset_used(p->v6));
-	/* reservations */
-	if (p->v4)
-		ENG_IGNORE(cidr_pool_clear_reservations(p->v4));
-	if (p->v6)
-		ENG_IGNORE(cidr_pool_clear_reservations(p->v6));
-	for (size_t i = 0; p->resv && i < p->resv->n_reservations; i++) {
-		const ec2_cidr_reservation *r = &p->resv->reservations[i];
-		cidr_prefix pf;
-		if (!r->cidr || cidr_parse_prefix(r->cidr, CIDR_PARSE_NORMALIZE | CIDR_PARSE_BARE,
-						  &pf, NULL) != HK_OK)
-			continue;
-		cidr_pool *cp = pool_for(p, &pf.addr);
-		if (!cp || !cidr_prefix_contains_prefix(cidr_pool_subnet(cp), &pf))
-			continue;
-		ENG_IGNORE(cidr_pool_reserve(cp, &pf,
-					     r->type == EC2_RESERVATION_PREFIX ? CIDR_RESV_PREFIX
-									       : CIDR_RESV_EXPLICIT,
-					     NULL));
-	}
-	/* pod ranges of the network, those inside this subnet */
-	if (p->net) {
-		cidr_range r4[64], r6[64];
-		size_t n4 = 0, n6 = 0;
-		for (size_t i = 0; i < p->net->n_pod_ranges; i++) {
-			cidr_range r;
-			if (hook_engine_parse_pod_range(p->net->pod_ranges[i], &r) != HK_OK)
-				continue;
-			cidr_pool *cp = pool_for(p, &r.first);
-			if (!cp)
-				continue;
-			const cidr_prefix *sn = cidr_pool_subnet(cp);
-			if (!cidr_prefix_contains(sn, &r.first) ||
-			    !cidr_prefix_contains(sn, &r.last))
-				continue;
-			if (r.first.family == CIDR_V4 && n4 < HK_ARRAY_LEN(r4))
-				r4[n4++] = r;
-			else if (r.first.family == CIDR_V6 && n6 < HK_ARRAY_LEN(r6))
-				r6[n6++] = r;
-		}
-		if (p->v4)
-			ENG_IGNORE(cidr_pool_set_pod_range(p->v4, r4, n4, NULL));
-		if (p->v6)
-			ENG_IGNORE(cidr_pool_set_pod_range(p->v6, r6, n6, NULL));
-	}
-	/* everything EC2 reports in use */
-	for (size_t i = 0; p->enis && i < p->enis->n_enis; i++) {
-		const ec2_eni *ni = &p->enis->enis[i];
-		for (size_t j = 0; j < ni->n_private_ips; j++)
-			mark_prefix_str(p, ni->private_ips[j].address, CIDR_PARSE_BARE);
-		if (ni->private_ip)
-			mark_prefix_str(p, ni->private_ip, CIDR_PARSE_BARE);
-		for (size_t j = 0; j < ni->n_ipv6_addresses; j++)
-			mark_prefix_str(p, ni->ipv6_addresses[j], CIDR_PARSE_BARE);
-		for (size_t j = 0; j < ni->n_ipv4_prefixes; j++)
-			mark_prefix_str(p, ni->ipv4_prefixes[j], CIDR_PARSE_NORMALIZE);
-		for (size_t j = 0; j < ni->n_ipv6_prefixes; j++)
-			mark_prefix_str(p, ni->ipv6_prefixes[j], CIDR_PARSE_NORMALIZE);
-	}
+	hook_engine_pool_fill(p->v4, p->v6, p->net, p->enis, p->resv);
 	/* recently confirmed by us */
 	int64_t now = hook_now_ms();
 	size_t k = 0;

@@ -246,13 +246,6 @@ int64_t hook_engine_keep_deadline(hook_engine_timing *t, int64_t created_ms, int
 int64_t hook_engine_giveup_ms(const hook_engine_timing *t, int64_t started_ms,
 			      int64_t last_beat_ms);
 
-/* The subnet of `net` in availability zone `az`: the explicit subnet id for
- * that AZ, else among `subnets` (a DescribeSubnets answer for the network's tag
- * filters) those in `az` whose state is "available" (or absent), the lowest
- * subnet id (deterministic). NULL when none. */
-const char *hook_engine_pick_subnet(const hook_network *net, const char *az,
-				    const ec2_subnet *subnets, size_t n_subnets);
-
 /* Parse a configured pod range ("a.b.c.d/n" or "first-last"). */
 HK_MUST_CHECK hk_err hook_engine_parse_pod_range(const char *s, cidr_range *ret);
 

@@ -386,6 +386,84 @@ hk_err hook_engine_parse_pod_range(const char *s, cidr_range *ret)
 	return cidr_parse_range(s, CIDR_PARSE_BARE, ret, NULL);
 }
 
+static void mark_prefix_str(cidr_pool *v4, cidr_pool *v6, const char *s, unsigned flags)
+{
+	cidr_prefix pf;
+	if (!s || cidr_parse_prefix(s, flags, &pf, NULL) != HK_OK)
+		return;
+	cidr_pool *cp = pf.addr.family == CIDR_V4 ? v4 : v6;
+	if (cp && cidr_prefix_contains_prefix(cidr_pool_subnet(cp), &pf))
+		ENG_IGNORE(cidr_pool_mark_used(cp, &pf, NULL));
+}
+
+void hook_engine_pool_fill(cidr_pool *v4, cidr_pool *v6, const hook_network *net,
+			   const ec2_describe_network_interfaces_out *enis,
+			   const ec2_get_subnet_cidr_reservations_out *resv)
+{
+	if (v4)
+		ENG_IGNORE(cidr_pool_reset_used(v4));
+	if (v6)
+		ENG_IGNORE(cidr_pool_reset_used(v6));
+	/* reservations */
+	if (v4)
+		ENG_IGNORE(cidr_pool_clear_reservations(v4));
+	if (v6)
+		ENG_IGNORE(cidr_pool_clear_reservations(v6));
+	for (size_t i = 0; resv && i < resv->n_reservations; i++) {
+		const ec2_cidr_reservation *r = &resv->reservations[i];
+		cidr_prefix pf;
+		if (!r->cidr || cidr_parse_prefix(r->cidr, CIDR_PARSE_NORMALIZE | CIDR_PARSE_BARE,
+						  &pf, NULL) != HK_OK)
+			continue;
+		cidr_pool *cp = pf.addr.family == CIDR_V4 ? v4 : v6;
+		if (!cp || !cidr_prefix_contains_prefix(cidr_pool_subnet(cp), &pf))
+			continue;
+		ENG_IGNORE(cidr_pool_reserve(cp, &pf,
+					     r->type == EC2_RESERVATION_PREFIX ? CIDR_RESV_PREFIX
+									       : CIDR_RESV_EXPLICIT,
+					     NULL));
+	}
+	/* pod ranges of the network, those inside this subnet */
+	if (net) {
+		cidr_range r4[64], r6[64];
+		size_t n4 = 0, n6 = 0;
+		for (size_t i = 0; i < net->n_pod_ranges; i++) {
+			cidr_range r;
+			if (hook_engine_parse_pod_range(net->pod_ranges[i], &r) != HK_OK)
+				continue;
+			cidr_pool *cp = r.first.family == CIDR_V4 ? v4 : v6;
+			if (!cp)
+				continue;
+			const cidr_prefix *sn = cidr_pool_subnet(cp);
+			if (!cidr_prefix_contains(sn, &r.first) ||
+			    !cidr_prefix_contains(sn, &r.last))
+				continue;
+			if (r.first.family == CIDR_V4 && n4 < HK_ARRAY_LEN(r4))
+				r4[n4++] = r;
+			else if (r.first.family == CIDR_V6 && n6 < HK_ARRAY_LEN(r6))
+				r6[n6++] = r;
+		}
+		if (v4)
+			ENG_IGNORE(cidr_pool_set_pod_range(v4, r4, n4, NULL));
+		if (v6)
+			ENG_IGNORE(cidr_pool_set_pod_range(v6, r6, n6, NULL));
+	}
+	/* everything EC2 reports in use */
+	for (size_t i = 0; enis && i < enis->n_enis; i++) {
+		const ec2_eni *ni = &enis->enis[i];
+		for (size_t j = 0; j < ni->n_private_ips; j++)
+			mark_prefix_str(v4, v6, ni->private_ips[j].address, CIDR_PARSE_BARE);
+		if (ni->private_ip)
+			mark_prefix_str(v4, v6, ni->private_ip, CIDR_PARSE_BARE);
+		for (size_t j = 0; j < ni->n_ipv6_addresses; j++)
+			mark_prefix_str(v4, v6, ni->ipv6_addresses[j], CIDR_PARSE_BARE);
+		for (size_t j = 0; j < ni->n_ipv4_prefixes; j++)
+			mark_prefix_str(v4, v6, ni->ipv4_prefixes[j], CIDR_PARSE_NORMALIZE);
+		for (size_t j = 0; j < ni->n_ipv6_prefixes; j++)
+			mark_prefix_str(v4, v6, ni->ipv6_prefixes[j], CIDR_PARSE_NORMALIZE);
+	}
+}
+
 bool hook_engine_range_covered(const cidr_range *r, const cidr_prefix *resv, size_t n_resv)
 {
 	cidr_u128 cur = cidr_addr_to_u128(&r->first);

@@ -5,6 +5,8 @@
 #ifndef HOOK_ENGINE_H
 #define HOOK_ENGINE_H
 
+#include "awscalls.h"
+#include "cidr.h"
 #include "hook_config.h"
 #include "hook_store.h"
 
@@ -56,5 +58,26 @@ struct awc_client;
 HK_MUST_CHECK hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg,
 					 hook_store *store, hook_health *health,
 					 struct awc_client *client, hook_engine *ret);
+
+/* ======================================================================
+ * Rules the operator commands share with the engine (engine_rules.c)
+ * ====================================================================== */
+
+/* The subnet of `net` in availability zone `az`: the explicit subnet id for
+ * that AZ, else among `subnets` (a DescribeSubnets answer for the network's tag
+ * filters) those in `az` whose state is "available" (or absent), the lowest
+ * subnet id (deterministic). NULL when none. */
+const char *hook_engine_pick_subnet(const hook_network *net, const char *az,
+				    const ec2_subnet *subnets, size_t n_subnets);
+
+/* Feed one subnet's pools (v4 and/or v6, either may be NULL) from what AWS
+ * reports: every used address and delegated prefix of `enis` (a
+ * DescribeNetworkInterfaces answer for the subnet), the explicit and prefix
+ * reservations of `resv`, and the pod ranges of `net` that lie inside the
+ * subnet (net may be NULL). Used addresses and reservations are replaced;
+ * pending addresses stay. Entries outside the subnet are skipped. */
+void hook_engine_pool_fill(cidr_pool *v4, cidr_pool *v6, const hook_network *net,
+			   const ec2_describe_network_interfaces_out *enis,
+			   const ec2_get_subnet_cidr_reservations_out *resv);
 
 #endif

@@ -1,0 +1,87 @@
+/* hook/cli: what the command files share (not part of the library's public
+ * header): the live survey of the Multus subnets (live.c) and the admin API
+ * client (ops.c). */
+#ifndef HOOK_CLI_INTERNAL_H
+#define HOOK_CLI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "awscalls.h"
+#include "cidr.h"
+#include "hook_cli.h"
+#include "hook_config.h"
+
+struct live_run;
+
+/* One Multus subnet of one network of one node group, as AWS shows it. */
+typedef struct hook_live_subnet {
+	const hook_node_group *group; /* borrowed from the configuration */
+	const hook_network *net;
+	char *az;
+	char *subnet_id;
+	char *cidr;	 /* IPv4 CIDR */
+	char *ipv6_cidr; /* first associated IPv6 CIDR, or NULL */
+	hk_err err;	 /* HK_OK, else `why` says what failed */
+	char why[400];
+	/* filled by the survey */
+	ec2_describe_network_interfaces_out *enis;
+	ec2_get_subnet_cidr_reservations_out *resv;
+	cidr_pool *v4, *v6;
+	cidr_pool_stats stats; /* of v4, before the next workers */
+	cidr_addr *next;       /* first-free: the next workers' IPv4 addresses */
+	size_t n_next;
+	cidr_addr *next6; /* ipv6 first_free: their IPv6 addresses */
+	size_t n_next6;
+	bool full; /* first-free: fewer free addresses than asked */
+	bool have_tail;
+	cidr_range tail; /* the free run at the end of the subnet (after them) */
+	struct live_run *run;
+} hook_live_subnet;
+
+typedef struct hook_live {
+	hook_live_subnet *v;
+	size_t n, cap;
+} hook_live;
+
+typedef struct hook_live_opts {
+	const char *group;     /* only this node group (NULL: all) */
+	const char *subnet_id; /* only this subnet (NULL: all) */
+	unsigned count;	       /* next addresses to compute per subnet (0: none) */
+} hook_live_opts;
+
+/* Survey the configured networks (DescribeSubnets per network, then
+ * DescribeNetworkInterfaces and GetSubnetCidrReservations per chosen subnet)
+ * on a loop of its own, blocking until AWS answered (each call's retries end
+ * after 30 s). A failure of one subnet's calls is recorded in that entry
+ * (hook_live_failed); the return is an error only when the survey could not
+ * run at all (`err` says why). */
+HK_MUST_CHECK hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o,
+				      hook_live *ret, char *err, size_t err_len);
+void hook_live_subnet_cleanup(hook_live_subnet *s);
+void hook_live_free(hook_live *l);
+bool hook_live_failed(const hook_live *l);
+void hook_live_print_text(FILE *out, const hook_live *l);
+/* A new JSON array, one object per entry. */
+json_t *hook_live_json(const hook_live *l);
+json_t *hook_live_reservations_json(const hook_live_subnet *s);
+
+/* Load and validate the configuration for an operator command (secret
+ * files are not read: the command needs none); every problem is printed as
+ * "multus-hookd CMD: ...". */
+HK_MUST_CHECK hk_err hook_cli_load_config(const char *cmd, const char *path, hook_config **ret);
+
+/* The admin API of a running daemon (ops.c): `method` on base_url + path;
+ * *ret_status the HTTP status, *ret_doc the JSON answer (NULL when the body
+ * was not JSON). HK_ERR_IO when the daemon cannot be reached (`err` says
+ * why). Answers over 8 MiB are refused. */
+HK_MUST_CHECK hk_err hook_admin_call(const char *method, const char *base_url, const char *path,
+				     long *ret_status, json_t **ret_doc, char *err,
+				     size_t err_len);
+
+/* `plan --live`: the survey's next addresses (live.c); exit code. */
+int hook_live_plan(const char *config_path, unsigned count, bool json);
+
+#endif

@@ -1,0 +1,167 @@
+"""End to end: the operator commands against a running daemon and the simulator.
+
+  plan --live   the next addresses of every Multus subnet, from the
+                configuration and what AWS shows now: they are the ones
+                the next launch then gets
+  status        the same subnets, and the daemon's in-flight and failed actions
+  reserve       create (refused over an address in use unless --force),
+                list, delete: checked in EC2's own reservation list
+"""
+
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_harness import (  # noqa: E402
+    World,
+    hookd_bin,
+    lowest_free,
+    wait_for,
+)
+
+AZ = "us-east-1a"
+POD_RANGE = "10.0.16.192/26"
+
+
+class OperatorCommands(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.w = w = World(time_scale=0.1, name="operator")
+        cls.addClassCleanup(w.close)
+        w.build_network(("sig", "media"))
+        cls.d = w.daemon("main", [w.group_cfg(
+            "workers", ["e2e-ops"],
+            [w.net_cfg("sig", 1, pod_ranges=[POD_RANGE]), w.net_cfg("media", 2, "dhcp")])])
+        w.deliver()
+        cls.sig = w.subnet("sig", AZ)
+        cls.media = w.subnet("media", AZ)
+
+    def run_cmd(self, *args, check_rc=None):
+        p = subprocess.run([hookd_bin(), *args], capture_output=True, text=True, timeout=120,
+                           env=self.d.env())
+        if check_rc is not None:
+            self.assertEqual(p.returncode, check_rc, f"{args}: {p.stdout}\n{p.stderr}")
+        return p
+
+    def sim_reservations(self, subnet):
+        r = self.w.ec2.get_subnet_cidr_reservations(SubnetId=subnet)
+        return {x["SubnetCidrReservationId"]: x for x in r["SubnetIpv4CidrReservations"]}
+
+    def subnet_used(self, subnet):
+        used = []
+        for e in self.w.ec2.describe_network_interfaces(
+                Filters=[{"Name": "subnet-id", "Values": [subnet]}])["NetworkInterfaces"]:
+            used += [p["PrivateIpAddress"] for p in e["PrivateIpAddresses"]]
+        return used
+
+    def live(self, count):
+        p = self.run_cmd("plan", "--config", self.d.config_path, "--live", "--count", str(count),
+                         "--json", check_rc=0)
+        return json.loads(p.stdout)["subnets"]
+
+    def test_1_plan_live_predicts_the_next_launch(self):
+        # someone else's ENI low in the subnet: the plan must skip it
+        self.w.ec2.create_network_interface(SubnetId=self.sig, PrivateIpAddress="10.0.16.5",
+                                            Description="someone else's")
+        subs = self.live(2)
+        mine = [s for s in subs if s["subnet_id"] == self.sig]
+        self.assertEqual(len(mine), 1, subs)
+        s = mine[0]
+        cidr = self.w.subnet_cidrs[self.sig]
+        want = lowest_free(cidr, 2, excluded=[POD_RANGE], used=self.subnet_used(self.sig))
+        self.assertEqual(s["next_addresses"], want)
+        self.assertEqual((s["group"], s["network"], s["az"], s["cidr"], s["ip_mode"]),
+                         ("workers", "sig", AZ, cidr, "first_free"))
+        self.assertEqual(s["pod_range"], 64)
+        # 256 addresses, 5 kept by AWS (the last one inside the pod range)
+        self.assertEqual(s["free"], 256 - 5 - len(self.subnet_used(self.sig)) - 63)
+        # every AZ of both networks is listed; dhcp has no address to predict
+        azs = sorted(x["az"] for x in subs if x["network"] == "media")
+        self.assertEqual(azs, sorted(self.w.subnets_of("media")))
+        self.assertTrue(all(x["next_addresses"] == [] for x in subs if x["network"] == "media"))
+        # the next launch gets exactly the first predicted address
+        self.w.asg("e2e-ops", desired=1, azs=[AZ], terminate_hook=False)
+        inst = self.w.wait_in_service("e2e-ops", 1)[0]
+        enis = self.w.enis_of(inst["id"])
+        sig_eni = [e for e in enis if e["device_index"] == 1][0]
+        self.assertEqual(sig_eni["ipv4"], want[0])
+        # text form names the subnet and the address now next
+        p = self.run_cmd("plan", "--config", self.d.config_path, "--live", check_rc=0)
+        self.assertIn(f"subnet {self.sig} {cidr}", p.stdout)
+        self.assertIn("the next worker gets: " + want[1], p.stdout)
+
+    def test_2_status_shows_subnets_and_actions(self):
+        doc = json.loads(self.run_cmd("status", "--config", self.d.config_path, "--admin",
+                                      self.d.admin_url, "--json", check_rc=0).stdout)
+        self.assertTrue(doc["daemon"]["reachable"])
+        self.assertEqual(doc["daemon"]["in_flight"], [])
+        self.assertEqual(doc["daemon"]["failed"], [])
+        ids = {s["subnet_id"] for s in doc["subnets"]}
+        self.assertIn(self.sig, ids)
+        self.assertIn(self.media, ids)
+        p = self.run_cmd("status", "--config", self.d.config_path, "--admin", self.d.admin_url,
+                         check_rc=0)
+        self.assertIn("actions in flight: 0", p.stdout)
+        self.assertIn("failed actions: 0", p.stdout)
+        # a daemon that is not there: the subnets still print, exit 1 says so
+        p = self.run_cmd("status", "--config", self.d.config_path, "--admin",
+                         "http://127.0.0.1:9", check_rc=1)
+        self.assertIn("not reachable", p.stdout)
+        self.assertIn(self.sig, p.stdout)
+
+    def test_3_reserve_refuses_in_use_then_creates_lists_deletes(self):
+        used = self.subnet_used(self.media)
+        self.assertTrue(used, "an ENI of the launch is in the media subnet")
+        net = ipaddress.ip_network(f"{used[0]}/28", strict=False)
+        before = self.sim_reservations(self.media)
+        p = self.run_cmd("reserve", "--config", self.d.config_path, "--subnet", self.media,
+                         "--cidr", str(net), check_rc=1)
+        self.assertIn("refused", p.stderr)
+        self.assertIn(used[0], p.stderr)
+        self.assertEqual(self.sim_reservations(self.media), before)
+        # a free range at the end of the subnet
+        cidr = ipaddress.ip_network(self.w.subnet_cidrs[self.media])
+        free = str(list(cidr.subnets(new_prefix=27))[-1])
+        p = self.run_cmd("reserve", "--config", self.d.config_path, "--subnet", self.media,
+                         "--cidr", free, "--description", "pods of media", "--json", check_rc=0)
+        made = json.loads(p.stdout)["reservation"]
+        after = self.sim_reservations(self.media)
+        self.assertIn(made["id"], after)
+        self.assertEqual((after[made["id"]]["Cidr"], after[made["id"]]["ReservationType"],
+                          after[made["id"]]["Description"]), (free, "explicit", "pods of media"))
+        # --list of the configured subnets shows it
+        listed = json.loads(self.run_cmd("reserve", "--config", self.d.config_path, "--list",
+                                         "--json", check_rc=0).stdout)["reservations"]
+        self.assertIn(made["id"], [r["id"] for r in listed])
+        # a range outside the subnet is a usage error naming the subnet
+        p = self.run_cmd("reserve", "--config", self.d.config_path, "--subnet", self.media,
+                         "--cidr", "10.99.0.0/28", check_rc=2)
+        self.assertIn("not inside subnet", p.stderr)
+        # delete
+        p = self.run_cmd("reserve", "--config", self.d.config_path, "--delete", made["id"],
+                         check_rc=0)
+        self.assertIn("deleted " + made["id"], p.stdout)
+        self.assertNotIn(made["id"], self.sim_reservations(self.media))
+        # forced over the address in use
+        p = self.run_cmd("reserve", "--config", self.d.config_path, "--subnet", self.media,
+                         "--cidr", str(net), "--force", check_rc=0)
+        self.assertIn("forced", p.stdout)
+        self.assertEqual(len(self.sim_reservations(self.media)), len(before) + 1)
+
+    def test_4_usage_errors(self):
+        p = self.run_cmd("reserve", "--list", check_rc=2)
+        self.assertIn("--list needs --subnet ID or --config FILE", p.stderr)
+        p = self.run_cmd("reserve", "--subnet", self.sig, check_rc=2)
+        self.assertIn("give one of", p.stderr)
+        p = self.run_cmd("plan", "--live", "--subnet-cidr", "10.0.0.0/24", check_rc=2)
+        self.assertIn("--live and --config FILE go together", p.stderr)
+        p = self.run_cmd("status", check_rc=2)
+        self.assertIn("missing --config", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
