@@ -7,6 +7,9 @@
  *                          draining
  *   GET /v1/actions        ?state=<state>&limit=<1..1000, default 100>
  *   GET /v1/actions/<id>   one action with its ENI rows
+ *   POST /v1/actions/<id>/retry
+ *   POST /v1/reconcile     ?group=&instance_id=&dry_run=1: start a reconcile
+ *   GET /v1/reconcile/<id> its report once done
  * Lifecycle tokens are shown as a short prefix only. */
 #include "hook_admin.h"
 
@@ -26,6 +29,14 @@
 #define ADMIN_LIST_DEFAULT 100u
 #define ADMIN_MAX_BODY	   4096
 #define ADMIN_TIMEOUT_S	   10
+#define ADMIN_RECONCILES   16 /* reports kept (the newest) */
+
+/* A reconcile started through the admin API; its report once done. */
+typedef struct admin_recon {
+	int64_t id; /* 0: slot free */
+	bool done;
+	json_t *report;
+} admin_recon;
 
 struct hook_admin {
 	const hook_config *cfg;
@@ -33,7 +44,16 @@ struct hook_admin {
 	const hook_health *health;
 	hook_engine *engine; /* borrowed, may be NULL (retry: 503) */
 	struct evhttp *http;
+	admin_recon recons[ADMIN_RECONCILES];
+	int64_t next_recon;
 };
+
+/* What the engine's reconcile callback gets: the admin and the slot's id
+ * (the slot may have been reused by then). */
+typedef struct recon_ref {
+	hook_admin *ad;
+	int64_t id;
+} recon_ref;
 
 static const char *tristate_str(hook_tristate t)
 {
@@ -371,6 +391,136 @@ static void handle_retry(hook_admin *ad, struct evhttp_request *req, const char 
 	    req, 202, json_pack("{s:s,s:I}", "status", "retrying", "action_id", (json_int_t)id));
 }
 
+static admin_recon *recon_find(hook_admin *ad, int64_t id)
+{
+	for (size_t i = 0; i < ADMIN_RECONCILES; i++)
+		if (ad->recons[i].id == id && id)
+			return &ad->recons[i];
+	return NULL;
+}
+
+static void recon_done(hk_err err, const json_t *report, void *arg)
+{
+	recon_ref *ref = arg;
+	if (err == HK_ERR_CANCELLED) { /* the engine is being freed (the admin may be gone) */
+		free(ref);
+		return;
+	}
+	admin_recon *r = recon_find(ref->ad, ref->id);
+	if (r) {
+		json_decref(r->report);
+		r->report = json_deep_copy(report);
+		if (r->report) {
+			json_object_set_new(r->report, "reconcile_id", json_integer(r->id));
+			json_object_set_new(r->report, "status",
+					    json_string(err ? "failed" : "done"));
+		}
+		r->done = true;
+	}
+	free(ref);
+}
+
+/* POST /v1/reconcile[?group=G][&instance_id=I][&dry_run=1]: 202 with the
+ * reconcile's id; GET /v1/reconcile/<id> gives its report once done. */
+static void handle_reconcile_start(hook_admin *ad, struct evhttp_request *req, const char *query)
+{
+	struct evkeyvalq q;
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) != 0) {
+		hook_http_reply_reason(req, 400, "bad request", "malformed query string");
+		return;
+	}
+	char why[200] = "";
+	struct evkeyval *kv;
+	TAILQ_FOREACH(kv, &q, next)
+	{
+		if (strcmp(kv->key, "group") && strcmp(kv->key, "instance_id") &&
+		    strcmp(kv->key, "dry_run")) {
+			snprintf(why, sizeof(why),
+				 "unknown query key \"%.40s\" (expected group, instance_id, dry_run)",
+				 kv->key);
+			break;
+		}
+	}
+	const char *g = evhttp_find_header(&q, "group");
+	const char *iv = evhttp_find_header(&q, "instance_id");
+	const char *dv = evhttp_find_header(&q, "dry_run");
+	bool known = !g;
+	for (size_t i = 0; g && i < ad->cfg->n_groups && !known; i++)
+		known = strcmp(ad->cfg->groups[i].name, g) == 0;
+	if (!why[0] && !known)
+		snprintf(why, sizeof(why), "group: no node group named \"%.60s\" in the configuration",
+			 g);
+	if (!why[0] && iv && (strncmp(iv, "i-", 2) != 0 || strlen(iv) > 32))
+		snprintf(why, sizeof(why), "instance_id: expected an instance id (i-...)");
+	if (!why[0] && dv && strcmp(dv, "1") && strcmp(dv, "true") && strcmp(dv, "0") &&
+	    strcmp(dv, "false"))
+		snprintf(why, sizeof(why), "dry_run: expected 1, true, 0 or false");
+	hook_reconcile_req rr = {.group = g,
+				 .instance_id = iv,
+				 .dry_run = dv && (!strcmp(dv, "1") || !strcmp(dv, "true"))};
+	if (why[0]) {
+		evhttp_clear_headers(&q);
+		hook_http_reply_reason(req, 400, "bad request", why);
+		return;
+	}
+	/* the oldest slot (a finished one first) */
+	admin_recon *slot = &ad->recons[0];
+	for (size_t i = 1; i < ADMIN_RECONCILES; i++) {
+		admin_recon *c = &ad->recons[i];
+		if (!c->id || (slot->id && ((c->done && !slot->done) ||
+					    (c->done == slot->done && c->id < slot->id))))
+			slot = c;
+	}
+	recon_ref *ref = malloc(sizeof(*ref));
+	int64_t id = ++ad->next_recon;
+	hk_err err = HK_ERR_NOMEM;
+	if (ref) {
+		*ref = (recon_ref){.ad = ad, .id = id};
+		json_decref(slot->report);
+		*slot = (admin_recon){.id = id};
+		err = hook_engine_reconcile(ad->engine, &rr, recon_done, ref);
+		if (err) {
+			slot->id = 0;
+			free(ref);
+		}
+	}
+	evhttp_clear_headers(&q);
+	if (err) {
+		hook_http_reply_reason(req, 503, "unavailable",
+				       err == HK_ERR_STATE ? "draining, or no engine runs here"
+							   : hk_err_str(err));
+		return;
+	}
+	hook_log_json(HOOK_LOG_INFO, "reconcile requested by an operator",
+		      json_pack("{s:I,s:b}", "reconcile_id", (json_int_t)id, "dry_run", rr.dry_run));
+	hook_http_reply_json(req, 202,
+			     json_pack("{s:s,s:I}", "status", "running", "reconcile_id",
+				       (json_int_t)id));
+}
+
+static void handle_reconcile_get(hook_admin *ad, struct evhttp_request *req, const char *idtext)
+{
+	unsigned long id;
+	if (!parse_uint(idtext, (unsigned long)INT64_MAX, &id)) {
+		hook_http_reply_reason(req, 400, "bad request", "reconcile id: not a number");
+		return;
+	}
+	admin_recon *r = recon_find(ad, (int64_t)id);
+	if (!r) {
+		hook_http_reply_reason(req, 404, "not found",
+				       "no such reconcile (the newest 16 are kept)");
+		return;
+	}
+	if (!r->done || !r->report) {
+		hook_http_reply_json(req, 200,
+				     json_pack("{s:s,s:I}", "status", r->done ? "failed" : "running",
+					       "reconcile_id", (json_int_t)r->id));
+		return;
+	}
+	hook_http_reply_json(req, 200, json_incref(r->report));
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	hook_admin *ad = arg;
@@ -390,6 +540,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 		handle_retry(ad, req, idtext);
 		return;
 	}
+	if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/v1/reconcile")) {
+		handle_reconcile_start(ad, req, evhttp_uri_get_query(uri));
+		return;
+	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
 		hook_http_reply_reason(req, 405, "method not allowed", "use GET");
@@ -405,6 +559,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		handle_list(ad, req, evhttp_uri_get_query(uri));
 	} else if (!strncmp(path, "/v1/actions/", 12)) {
 		handle_one(ad, req, path + 12);
+	} else if (!strncmp(path, "/v1/reconcile/", 14)) {
+		handle_reconcile_get(ad, req, path + 14);
 	} else {
 		hook_http_reply_reason(
 		    req, 404, "not found",
@@ -451,5 +607,7 @@ void hook_admin_free(hook_admin *ad)
 		return;
 	if (ad->http)
 		evhttp_free(ad->http);
+	for (size_t i = 0; i < ADMIN_RECONCILES; i++)
+		json_decref(ad->recons[i].report);
 	free(ad);
 }

@@ -16,8 +16,9 @@ struct hook_store;
 /* `multus-hookd plan ...`: print the addresses the next workers get (plan.c). */
 int hook_cmd_plan(int argc, char **argv);
 
-/* The operator commands (ops.c): `status`, `reserve`. */
+/* The operator commands (ops.c): `status`, `reserve`, `reconcile`. */
 int hook_cmd_status(int argc, char **argv);
+int hook_cmd_reconcile(int argc, char **argv);
 int hook_cmd_reserve(int argc, char **argv);
 
 /* `multus-hookd serve --config F [--log-level L] [--log-file F] [--ready-file F]`:

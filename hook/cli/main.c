@@ -15,6 +15,7 @@ static const struct command {
     {"check-config", hook_cmd_check_config, "validate a configuration file"},
     {"plan", hook_cmd_plan, "show which addresses the next workers get in a subnet"},
     {"status", hook_cmd_status, "the Multus subnets and the running daemon's actions"},
+    {"reconcile", hook_cmd_reconcile, "attach missing Multus ENIs to running instances"},
     {"reserve", hook_cmd_reserve, "create, delete or list subnet CIDR reservations"},
 };
 

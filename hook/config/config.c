@@ -241,12 +241,25 @@ static bool metadata_matches(const hook_node_group *g, const char *metadata)
 	return ok;
 }
 
+static bool name_hit(const hook_node_group *g, const char *asg)
+{
+	for (size_t j = 0; j < g->n_asg_names; j++)
+		if (fnmatch(g->asg_names[j], asg, 0) == 0)
+			return true;
+	return false;
+}
+
 static bool group_wants(const hook_node_group *g, const char *asg, const char *metadata)
 {
-	bool name_hit = false;
-	for (size_t j = 0; j < g->n_asg_names && !name_hit; j++)
-		name_hit = fnmatch(g->asg_names[j], asg, 0) == 0;
-	return name_hit && metadata_matches(g, metadata);
+	return name_hit(g, asg) && metadata_matches(g, metadata);
+}
+
+const hook_node_group *hook_config_group_for_asg(const hook_config *cfg, const char *asg)
+{
+	for (size_t i = 0; cfg && asg && i < cfg->n_groups; i++)
+		if (name_hit(&cfg->groups[i], asg))
+			return &cfg->groups[i];
+	return NULL;
 }
 
 bool hook_group_owns_hook(const hook_node_group *g, const char *hook)

@@ -159,6 +159,7 @@ typedef struct hook_config {
 	hook_sqs_ack sqs_ack;		   /* when a lifecycle message is deleted */
 	/* ---- lifecycle engine (hook/engine*.c; docs/engine.md) ---- */
 	unsigned sweep_interval_s; /* limits.sweep_interval_s: orphan sweep, default 600, 0 = off */
+	unsigned reconcile_interval_s; /* limits.reconcile_interval_s: default 0 = off */
 	double test_time_scale;	   /* TEST ONLY testing.time_scale: hook timeouts x this (1) */
 } hook_config;
 
@@ -205,6 +206,10 @@ HK_MUST_CHECK hk_err hook_aws_client_new(struct event_base *base, const hook_con
  * metadata match accepts `metadata` (may be NULL). NULL when none does. */
 const hook_node_group *hook_config_match_group(const hook_config *cfg, const char *asg,
 					       const char *metadata);
+
+/* The first node group (file order) one of whose asg_names matches `asg`,
+ * metadata not considered (a reconcile has no event). NULL when none. */
+const hook_node_group *hook_config_group_for_asg(const hook_config *cfg, const char *asg);
 
 /* Whether `hook` is one of the group's hook_names (exact match). */
 bool hook_group_owns_hook(const hook_node_group *g, const char *hook);

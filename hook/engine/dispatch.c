@@ -29,3 +29,11 @@ void hook_engine_free(hook_engine *e)
 		e->impl = NULL;
 	}
 }
+
+hk_err hook_engine_reconcile(hook_engine *e, const hook_reconcile_req *req,
+			     hook_reconcile_done_fn done, void *arg)
+{
+	if (!e || !e->ops || !e->ops->reconcile_fn)
+		return HK_ERR_STATE;
+	return e->ops->reconcile_fn(e->impl, req, done, arg);
+}

@@ -244,6 +244,15 @@ static void run_cleanup(eng_action *a)
 	}
 	if (a->rec.transition == HOOK_TRANSITION_LAUNCHING)
 		eng_launch_release(a);
+	if (eng_is_reconcile(a)) {
+		/* a node in service: what it has stays (made by this action or
+		 * not); the next reconcile adopts what this one left */
+		char why[sizeof(a->fail_reason) + 96];
+		snprintf(why, sizeof(why), "%s (reconcile: the node's ENIs are left as they are)",
+			 a->fail_reason[0] ? a->fail_reason : "failed");
+		eng_action_finish(a, HOOK_ACTION_FAILED, "", why);
+		return;
+	}
 	eng_action_set_step(a, ENG_STEP_CLEANUP);
 	/* a gone instance has nothing of ours attached, but leftovers may be
 	 * available: the cleanup finds them by tag */
@@ -271,6 +280,17 @@ static void begin(eng_action *a)
 		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s",
 			 a->rec.last_error && *a->rec.last_error ? a->rec.last_error
 								 : "resumed cleanup");
+	}
+	if (eng_is_reconcile(a)) {
+		/* no lifecycle hook: an hour to do the work, no heartbeat */
+		set_timing(a, ENG_RECONCILE_S, ENG_RECONCILE_S);
+		if (eng_failed(a)) {
+			eng_action_set_run(a, ENG_RUN_FAILING);
+			eng_settle(a);
+			return;
+		}
+		dispatch(a);
+		return;
 	}
 	char key[600];
 	void *value = NULL;
@@ -449,12 +469,12 @@ static void op_start(void *impl)
 		hook_actions_free(v, n);
 	}
 	eng_sweep_start(e);
+	eng_reconcile_schedule(e);
 	eng_pump_soon(e);
 }
 
-static void op_submit(void *impl, int64_t action_id)
+void eng_submit(hook_eng *e, int64_t action_id)
 {
-	hook_eng *e = impl;
 	if (!queue_push(e, action_id)) {
 		/* stays PENDING in the store: the next start resumes it */
 		json_t *f = json_pack("{s:I}", "action_id", (json_int_t)action_id);
@@ -464,6 +484,22 @@ static void op_submit(void *impl, int64_t action_id)
 	eng_pump_soon(e);
 }
 
+static void op_submit(void *impl, int64_t action_id)
+{
+	eng_submit(impl, action_id);
+}
+
+static hk_err op_reconcile(void *impl, const hook_reconcile_req *req, hook_reconcile_done_fn done,
+			   void *arg)
+{
+	return eng_reconcile(impl, req, done, arg);
+}
+
+bool eng_is_reconcile(const eng_action *a)
+{
+	return a->rec.source && strcmp(a->rec.source, HOOK_SOURCE_RECONCILE) == 0;
+}
+
 static void op_drain(void *impl, hook_engine_drained_fn done, void *arg)
 {
 	hook_eng *e = impl;
@@ -471,6 +507,8 @@ static void op_drain(void *impl, hook_engine_drained_fn done, void *arg)
 	e->drained = done;
 	e->drained_arg = arg;
 	eng_sweep_stop(e);
+	if (e->reconcile_ev)
+		evtimer_del(e->reconcile_ev);
 	json_t *f = json_pack("{s:I,s:I}", "in_flight", (json_int_t)e->n_active, "queued",
 			      (json_int_t)e->q_len);
 	hook_log_json(HOOK_LOG_INFO, "engine draining (queued actions resume at next start)", f);
@@ -486,6 +524,8 @@ static void op_free(void *impl)
 	awsclient_free(e->aws);
 	e->aws = NULL;
 	eng_sweep_stop(e);
+	eng_reconcile_free_all(e);
+	hook_event_free(&e->reconcile_ev);
 	while (e->active) {
 		eng_action *a = e->active;
 		e->active = a->next;
@@ -528,6 +568,7 @@ static const hook_engine_ops aws_ops = {
     .submit_fn = op_submit,
     .drain_fn = op_drain,
     .free_fn = op_free,
+    .reconcile_fn = op_reconcile,
 };
 
 hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg, hook_store *store,

@@ -486,6 +486,11 @@ void eng_action_complete(eng_action *a, hook_result result)
 		eng_log(a, HOOK_LOG_WARN, "cannot record the completion step", NULL);
 	if (a->giveup_ev)
 		evtimer_del(a->giveup_ev);
+	if (eng_is_reconcile(a)) { /* no lifecycle action to complete */
+		eng_action_finish(a, HOOK_ACTION_DONE, r,
+				  result == HOOK_RESULT_CONTINUE ? NULL : a->rec.last_error);
+		return;
+	}
 	complete_send(a);
 }
 
@@ -739,7 +744,7 @@ void eng_arm_timers(eng_action *a)
 	if (!a->giveup_ev)
 		a->giveup_ev = evtimer_new(e->base, giveup_timer_cb, a);
 	struct timeval tv;
-	if (a->beat_ev && (a->run != ENG_RUN_COMPLETING || !a->inflight)) {
+	if (a->beat_ev && !eng_is_reconcile(a) && (a->run != ENG_RUN_COMPLETING || !a->inflight)) {
 		int64_t base =
 		    a->last_beat_ms > a->rec.created_ms ? a->last_beat_ms : a->rec.created_ms;
 		tv_ms(&tv, base + a->timing.interval_ms - now);

@@ -406,6 +406,8 @@ struct hook_eng {
 	bool sweep_running;
 	struct eng_sweep *sweep; /* the sweep in flight (engine_sweep.c) */
 	unsigned sweep_interval_s;
+	struct eng_recon *recons;    /* reconciles in flight (engine_reconcile.c) */
+	struct event *reconcile_ev; /* limits.reconcile_interval_s */
 	/* What engine_action.c asks engine.c to do (set at creation): run the
 	 * action again from its resume point, and clean up after a failure. */
 	void (*restart_fn)(eng_action *a);
@@ -469,6 +471,19 @@ void eng_terminate_run(eng_action *a);
 void eng_cleanup_run(eng_action *a, void (*done)(eng_action *));
 
 /* engine_sweep.c */
+/* engine_reconcile.c */
+#define ENG_RECONCILE_S 3600 /* the time a reconcile action has (no hook sets it) */
+typedef struct eng_recon eng_recon;
+HK_MUST_CHECK hk_err eng_reconcile(hook_eng *e, const hook_reconcile_req *req,
+				   hook_reconcile_done_fn done, void *arg);
+void eng_reconcile_free_all(hook_eng *e);
+/* Arm the periodic reconcile (no-op when the interval is 0 or draining). */
+void eng_reconcile_schedule(hook_eng *e);
+/* Queue a committed action (engine.c). */
+void eng_submit(hook_eng *e, int64_t action_id);
+/* An action a reconcile started: no lifecycle hook behind it. */
+bool eng_is_reconcile(const eng_action *a);
+
 void eng_sweep_start(hook_eng *e);
 void eng_sweep_stop(hook_eng *e);
 bool eng_instance_busy(hook_eng *e, const char *instance_id);

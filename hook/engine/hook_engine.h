@@ -20,6 +20,21 @@
  * the loop thread and must not block; callbacks it makes are asynchronous. */
 typedef void (*hook_engine_drained_fn)(void *arg);
 
+/* What a reconcile looks at (POST /v1/reconcile, `multus-hookd reconcile`). */
+typedef struct hook_reconcile_req {
+	const char *group;	 /* only this node group (NULL: every one) */
+	const char *instance_id; /* only this instance (NULL: every one) */
+	bool dry_run;		 /* report, start nothing */
+} hook_reconcile_req;
+/* The report: a JSON object (borrowed for the call) with "dry_run", "checked"
+ * (InService instances looked at), "instances" (those lacking a Multus ENI:
+ * instance_id, group, asg, missing networks, status "started" with its
+ * action_id, "would_attach" or "in_flight") and "errors" (AWS calls that
+ * failed). `err` is HK_OK unless the reconcile could not run at all. When the
+ * engine is freed with a reconcile in flight, done(HK_ERR_CANCELLED, NULL, arg)
+ * is called from the free: it may only release `arg`. */
+typedef void (*hook_reconcile_done_fn)(hk_err err, const json_t *report, void *arg);
+
 typedef struct hook_engine_ops {
 	/* After listeners are up: resume unfinished actions (the engine reads
 	 * them with hook_store_action_list_unfinished). May be NULL. */
@@ -33,6 +48,14 @@ typedef struct hook_engine_ops {
 	void (*drain_fn)(void *impl, hook_engine_drained_fn done, void *arg);
 	/* Free everything; called once, after the loop stopped. May be NULL. */
 	void (*free_fn)(void *impl);
+	/* Attach the missing Multus ENIs of running instances: InService
+	 * instances of the configured groups with no ENI at a network's device
+	 * index get a launch action without a lifecycle hook (same engine path:
+	 * durable, adoption-safe; nothing is terminated or completed). done() is
+	 * called exactly once, later. HK_ERR_STATE when draining. May be NULL
+	 * (HK_ERR_STATE). */
+	hk_err (*reconcile_fn)(void *impl, const hook_reconcile_req *req,
+			       hook_reconcile_done_fn done, void *arg);
 } hook_engine_ops;
 
 typedef struct hook_engine {
@@ -45,6 +68,12 @@ void hook_engine_start(hook_engine *e);
 void hook_engine_submit(hook_engine *e, int64_t action_id);
 void hook_engine_drain(hook_engine *e, hook_engine_drained_fn done, void *arg);
 void hook_engine_free(hook_engine *e);
+HK_MUST_CHECK hk_err hook_engine_reconcile(hook_engine *e, const hook_reconcile_req *req,
+					   hook_reconcile_done_fn done, void *arg);
+
+/* The `source` of the actions a reconcile starts: launch actions with no
+ * lifecycle hook (hook "", no heartbeat, no completion). */
+#define HOOK_SOURCE_RECONCILE "reconcile"
 
 /* ======================================================================
  * The engine (engine.c)

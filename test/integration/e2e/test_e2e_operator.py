@@ -6,6 +6,9 @@
   status        the same subnets, and the daemon's in-flight and failed actions
   reserve       create (refused over an address in use unless --force),
                 list, delete: checked in EC2's own reservation list
+  reconcile     an instance of a group made without the hook, and one whose
+                ENI was deleted by hand, get the missing ENIs (dry run first:
+                nothing changes); nothing is completed or terminated
 """
 
 import ipaddress
@@ -30,11 +33,12 @@ POD_RANGE = "10.0.16.192/26"
 class OperatorCommands(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        cls.maxDiff = None
         cls.w = w = World(time_scale=0.1, name="operator")
         cls.addClassCleanup(w.close)
         w.build_network(("sig", "media"))
         cls.d = w.daemon("main", [w.group_cfg(
-            "workers", ["e2e-ops"],
+            "workers", ["e2e-ops", "e2e-old"],
             [w.net_cfg("sig", 1, pod_ranges=[POD_RANGE]), w.net_cfg("media", 2, "dhcp")])])
         w.deliver()
         cls.sig = w.subnet("sig", AZ)
@@ -151,6 +155,93 @@ class OperatorCommands(unittest.TestCase):
                          "--cidr", str(net), "--force", check_rc=0)
         self.assertIn("forced", p.stdout)
         self.assertEqual(len(self.sim_reservations(self.media)), len(before) + 1)
+
+    def reconcile(self, *args):
+        p = self.run_cmd("reconcile", "--config", self.d.config_path, "--admin",
+                         self.d.admin_url, "--json", *args, check_rc=0)
+        return json.loads(p.stdout)
+
+    def attached(self, iid):
+        return {e["device_index"]: e for e in self.w.enis_of(iid)
+                if e["instance"] == iid and e["attach_status"] == "attached"}
+
+    def test_5_reconcile_attaches_what_running_nodes_lack(self):
+        w = self.w
+        w.autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName="e2e-old", MinSize=0, MaxSize=2, DesiredCapacity=1,
+            LaunchTemplate={"LaunchTemplateId": w.launch_template("m5.large"),
+                            "Version": "$Latest"},
+            VPCZoneIdentifier=w.net.node_subnets[AZ])
+        old = w.wait_in_service("e2e-old", 1)[0]["id"]
+        self.assertEqual(self.attached(old), {})
+        completes = len(w.requests("CompleteLifecycleAction"))
+        want = lowest_free(w.subnet_cidrs[self.sig], 1, excluded=[POD_RANGE],
+                           used=self.subnet_used(self.sig))
+        # a dry run reports and changes nothing
+        rep = self.reconcile("--dry-run")
+        mine = [i for i in rep["instances"] if i["instance_id"] == old]
+        self.assertEqual([(i["status"], i["missing"]) for i in mine],
+                         [("would_attach", ["sig", "media"])], rep)
+        self.assertGreaterEqual(rep["checked"], 2)
+        self.assertEqual(self.attached(old), {})
+        # for real: both ENIs, the first free address, no completion anywhere
+        rep = self.reconcile("--group", "workers")
+        mine = [i for i in rep["instances"] if i["instance_id"] == old]
+        self.assertEqual([i["status"] for i in mine], ["started"], rep)
+        got = wait_for(lambda: self.attached(old) if len(self.attached(old)) == 2 else None,
+                       60, 0.2, "the reconciled ENIs", diag=w.diag)
+        self.assertEqual(got[1]["ipv4"], want[0])
+        self.assertEqual(got[1]["subnet"], self.sig)
+        self.assertEqual(got[2]["subnet"], self.media)
+        self.assertTrue(got[1]["delete_on_termination"])
+        acts = wait_for(lambda: [a for a in self.d.actions("succeeded")
+                                 if a["id"] == mine[0]["action_id"]], 30, 0.2, "done")
+        self.assertEqual((acts[0]["source"], acts[0]["instance_id"]), ("reconcile", old))
+        self.assertEqual(len(w.requests("CompleteLifecycleAction")), completes)
+        self.assertEqual(w.instances("e2e-old")[0]["state"], "InService")
+        # an ENI deleted by hand on the other node: only that one comes back
+        node = w.instances("e2e-ops")[0]["id"]
+        before = self.attached(node)
+        media = before[2]
+        w.ec2.detach_network_interface(AttachmentId=w.ec2.describe_network_interfaces(
+            NetworkInterfaceIds=[media["id"]])["NetworkInterfaces"][0]["Attachment"]["AttachmentId"],
+            Force=True)
+        wait_for(lambda: 2 not in self.attached(node), 30, 0.2, "the detach")
+        w.ec2.delete_network_interface(NetworkInterfaceId=media["id"])
+        rep = self.reconcile("--instance", node)
+        self.assertEqual([(i["instance_id"], i["missing"], i["status"]) for i in rep["instances"]],
+                         [(node, ["media"], "started")], rep)
+        self.assertEqual(rep["checked"], 1)
+        after = wait_for(lambda: self.attached(node) if len(self.attached(node)) == 2 else None,
+                         60, 0.2, "the media ENI back", diag=w.diag)
+        self.assertEqual(after[1]["id"], before[1]["id"])  # sig untouched
+        self.assertNotEqual(after[2]["id"], media["id"])
+        # now nothing lacks anything
+        wait_for(lambda: not self.d.actions("in_flight"), 30, 0.2, "idle")
+        rep = self.reconcile()
+        self.assertEqual(rep["instances"], [], rep)
+        # a group that is not configured is a usage error
+        p = self.run_cmd("reconcile", "--config", self.d.config_path, "--admin",
+                         self.d.admin_url, "--group", "nope", check_rc=2)
+        self.assertIn("no node group named", p.stderr)
+
+    def test_6_periodic_reconcile(self):
+        """limits.reconcile_interval_s: a hand-deleted ENI comes back by itself."""
+        w, d = self.w, self.d
+        d.stop()
+        d.limits["reconcile_interval_s"] = 1
+        d.restart()
+        node = w.instances("e2e-ops")[0]["id"]
+        sig = self.attached(node)[1]
+        att = w.ec2.describe_network_interfaces(NetworkInterfaceIds=[sig["id"]])[
+            "NetworkInterfaces"][0]["Attachment"]["AttachmentId"]
+        w.ec2.detach_network_interface(AttachmentId=att, Force=True)
+        wait_for(lambda: 1 not in self.attached(node), 30, 0.2, "the detach")
+        w.ec2.delete_network_interface(NetworkInterfaceId=sig["id"])
+        back = wait_for(lambda: self.attached(node).get(1), 60, 0.2, "the sig ENI back",
+                        diag=w.diag)
+        self.assertNotEqual(back["id"], sig["id"])
+        self.assertEqual(back["subnet"], self.sig)
 
     def test_4_usage_errors(self):
         p = self.run_cmd("reserve", "--list", check_rc=2)
