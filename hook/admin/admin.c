@@ -611,3 +611,9 @@ void hook_admin_free(hook_admin *ad)
 		json_decref(ad->recons[i].report);
 	free(ad);
 }
+
+void hook_admin_set_config(hook_admin *ad, const hook_config *cfg)
+{
+	if (ad)
+		ad->cfg = cfg;
+}

@@ -17,6 +17,8 @@ HK_MUST_CHECK hk_err hook_admin_new(struct event_base *base, const hook_config *
 				    hook_store *store, const hook_health *health,
 				    hook_engine *engine, hook_admin **ret, unsigned *ret_port);
 void hook_admin_free(hook_admin *ad);
+/* SIGHUP: the configuration requests are checked against from now on. */
+void hook_admin_set_config(hook_admin *ad, const hook_config *cfg);
 
 /* ======================================================================
  * The readiness probe (probe.c)

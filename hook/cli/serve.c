@@ -157,6 +157,56 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	hook_engine_drain(&sv->engine, on_drained, sv);
 }
 
+/* SIGHUP, part two: read the configuration file again (and the API key
+ * file it names). A valid file whose restart-only keys are unchanged goes to
+ * intake, SQS, admin and the engine for new work; actions in flight keep the
+ * configuration they started with (each holds a reference). Anything else
+ * is refused, logged, and the running configuration stays. */
+static void reload_config(server *sv)
+{
+	if (sv->stopping)
+		return;
+	const char *path = sv->cfg->path;
+	if (!path)
+		return;
+	hook_problems probs = {0};
+	hook_config *next = NULL;
+	hk_err err = hook_config_load(path, 0, &next, &probs);
+	if (err) {
+		for (size_t i = 0; i < probs.n && i < probs.cap; i++)
+			hook_log(HOOK_LOG_ERROR,
+				 "configuration reload refused: the running configuration stays",
+				 "config", path, "problem", probs.msgs[i] ? probs.msgs[i] : "(lost)",
+				 NULL);
+		if (!probs.n)
+			hook_log(HOOK_LOG_ERROR,
+				 "configuration reload refused: the running configuration stays",
+				 "config", path, "error", hk_err_str(err), NULL);
+		hook_problems_cleanup(&probs);
+		return;
+	}
+	hook_problems_cleanup(&probs);
+	char diff[512];
+	hook_config_restart_diff(sv->cfg, next, diff, sizeof(diff));
+	if (diff[0]) {
+		hook_log(HOOK_LOG_ERROR,
+			 "configuration reload refused: these keys change only with a restart",
+			 "config", path, "keys", diff, NULL);
+		hook_config_free(next);
+		return;
+	}
+	hook_config *old = sv->cfg;
+	sv->cfg = next;
+	hook_intake_set_config(sv->intake, next);
+	hook_sqs_set_config(sv->sqs, next);
+	hook_admin_set_config(sv->admin, next);
+	hook_engine_reload(&sv->engine, next);
+	hook_config_free(old); /* `path` was old's */
+	json_t *f = json_pack("{s:s,s:I}", "config", next->path, "node_groups",
+			      (json_int_t)next->n_groups);
+	hook_log_json(HOOK_LOG_INFO, "configuration reloaded: new actions use it", f);
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	if (hook_log_reopen() != HK_OK)
@@ -164,6 +214,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 			 NULL);
 	else
 		hook_log(HOOK_LOG_INFO, "log reopened", NULL);
+	reload_config(arg);
 }
 
 /* Write {"intake_port":..,"admin_port":..,"pid":..} atomically (tmp+rename),

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,92 @@
 
 /* Defaults (documented in docs/configuration.md). */
 
+hook_config *hook_config_ref(const hook_config *cfg)
+{
+	/* the count is the one field a holder of a const configuration changes */
+	hook_config *c = (hook_config *)(uintptr_t)cfg;
+	if (c)
+		c->extra_refs++;
+	return c;
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+static bool rate_limits_differ(const hook_config *a, const hook_config *b)
+{
+	if (a->aws_rate_scale != b->aws_rate_scale || a->n_aws_rate_limits != b->n_aws_rate_limits)
+		return true;
+	for (size_t i = 0; i < a->n_aws_rate_limits; i++) {
+		const hook_rate_limit *x = &a->aws_rate_limits[i], *y = &b->aws_rate_limits[i];
+		if (str_differs(x->family, y->family) || x->burst != y->burst ||
+		    x->refill_per_s != y->refill_per_s)
+			return true;
+	}
+	return false;
+}
+
+static bool topics_differ(const hook_config *a, const hook_config *b)
+{
+	if (a->n_sns_topic_arns != b->n_sns_topic_arns)
+		return true;
+	for (size_t i = 0; i < a->n_sns_topic_arns; i++)
+		if (str_differs(a->sns_topic_arns[i], b->sns_topic_arns[i]))
+			return true;
+	return false;
+}
+
+void hook_config_restart_diff(const hook_config *a, const hook_config *b, char *out, size_t size)
+{
+	const struct {
+		const char *key;
+		bool differs;
+	} keys[] = {
+	    {"aws.region", str_differs(a->region, b->region)},
+	    {"aws.endpoints.ec2", str_differs(a->endpoint_ec2, b->endpoint_ec2)},
+	    {"aws.endpoints.autoscaling",
+	     str_differs(a->endpoint_autoscaling, b->endpoint_autoscaling)},
+	    {"aws.endpoints.sts", str_differs(a->endpoint_sts, b->endpoint_sts)},
+	    {"aws.endpoints.sqs", str_differs(a->endpoint_sqs, b->endpoint_sqs)},
+	    {"aws.rate_limits", rate_limits_differ(a, b)},
+	    {"listeners.intake", str_differs(a->intake.address, b->intake.address) ||
+				     a->intake.port != b->intake.port},
+	    {"listeners.admin",
+	     str_differs(a->admin.address, b->admin.address) || a->admin.port != b->admin.port},
+	    {"state_dir", str_differs(a->state_dir, b->state_dir)},
+	    {"sns", a->sns_enabled != b->sns_enabled || topics_differ(a, b) ||
+			str_differs(a->sns_test_ca_file, b->sns_test_ca_file) ||
+			str_differs(a->sns_test_connect_to, b->sns_test_connect_to)},
+	    {"sqs", str_differs(a->sqs_queue_url, b->sqs_queue_url) ||
+			a->sqs_wait_time_s != b->sqs_wait_time_s ||
+			a->sqs_max_messages != b->sqs_max_messages ||
+			a->sqs_visibility_timeout_s != b->sqs_visibility_timeout_s ||
+			a->sqs_ack != b->sqs_ack},
+	    {"limits.max_header_bytes", a->max_header_bytes != b->max_header_bytes},
+	    {"limits.sweep_interval_s", a->sweep_interval_s != b->sweep_interval_s},
+	    {"testing", a->test_time_scale != b->test_time_scale},
+	};
+	size_t n = 0;
+	if (size)
+		out[0] = '\0';
+	for (size_t i = 0; i < HK_ARRAY_LEN(keys); i++) {
+		if (!keys[i].differs || n >= size)
+			continue;
+		int m = snprintf(out + n, size - n, "%s%s", n ? ", " : "", keys[i].key);
+		n = m < 0 ? size : n + (size_t)m;
+	}
+}
+
 void hook_config_free(hook_config *cfg)
 {
 	if (!cfg)
 		return;
+	if (cfg->extra_refs) {
+		cfg->extra_refs--;
+		return;
+	}
 	free(cfg->path);
 	free(cfg->region);
 	free(cfg->endpoint_ec2);

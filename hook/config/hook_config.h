@@ -112,6 +112,10 @@ typedef enum hook_sqs_ack {
 
 typedef struct hook_config {
 	char *path; /* the file it came from (or NULL) */
+	/* References beyond the first (hook_config_ref); hook_config_free drops
+	 * one and frees on the last. A reload (SIGHUP) hands a new configuration
+	 * to new work while actions in flight keep the one they started with. */
+	unsigned extra_refs;
 	/* aws */
 	char *region;		    /* NULL = SDK environment */
 	char *endpoint_ec2;	    /* NULL = default */
@@ -191,8 +195,16 @@ HK_MUST_CHECK hk_err hook_config_parse(const char *buf, size_t len, const char *
 HK_MUST_CHECK hk_err hook_config_load(const char *path, unsigned flags, hook_config **ret_cfg,
 				      hook_problems *probs);
 
-/* Frees everything, wiping the secret. NULL-safe. */
+/* Drop one reference; the last frees everything, wiping the secret.
+ * NULL-safe. */
 void hook_config_free(hook_config *cfg);
+/* One more reference to `cfg` (released with hook_config_free); returns it. */
+hook_config *hook_config_ref(const hook_config *cfg);
+/* The keys a reload cannot change (listeners, state_dir, aws region,
+ * endpoints and rate limits, SNS and SQS intake settings): those that differ
+ * between `a` and `b`, comma separated, into out (empty when none). */
+void hook_config_restart_diff(const hook_config *a, const hook_config *b, char *out,
+			      size_t size);
 
 struct awc_client;
 /* An AWS client for the daemon from the configuration: region, endpoints

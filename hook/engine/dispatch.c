@@ -37,3 +37,9 @@ hk_err hook_engine_reconcile(hook_engine *e, const hook_reconcile_req *req,
 		return HK_ERR_STATE;
 	return e->ops->reconcile_fn(e->impl, req, done, arg);
 }
+
+void hook_engine_reload(hook_engine *e, const hook_config *cfg)
+{
+	if (e && e->ops && e->ops->reload_fn)
+		e->ops->reload_fn(e->impl, cfg);
+}

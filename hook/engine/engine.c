@@ -41,15 +41,15 @@ typedef struct hook_answer {
 
 static void set_timing(eng_action *a, unsigned hb, unsigned global)
 {
-	hook_engine_timing_scaled(hb, global, a->eng->cfg->heartbeat_margin_ms,
-				  a->eng->cfg->test_time_scale, &a->timing);
+	hook_engine_timing_scaled(hb, global, a->cfg->heartbeat_margin_ms, a->cfg->test_time_scale,
+				  &a->timing);
 	a->timing_known = true;
 	if (!a->last_beat_ms)
 		a->last_beat_ms = a->rec.created_ms;
 	/* The deadline the first run recorded stays (a resumed action that
 	 * could only assume 3600 s must not move it); a new one is recorded. */
 	int64_t deadline = hook_engine_keep_deadline(
-	    &a->timing, a->rec.created_ms, a->rec.deadline_ms, a->eng->cfg->heartbeat_margin_ms);
+	    &a->timing, a->rec.created_ms, a->rec.deadline_ms, a->cfg->heartbeat_margin_ms);
 	if (deadline != a->rec.deadline_ms) {
 		hook_action_update u = {.state = eng_failed(a) ? HOOK_ACTION_CLEANUP
 							       : HOOK_ACTION_RUNNING,
@@ -401,7 +401,8 @@ static void start_one(hook_eng *e, int64_t id)
 		return;
 	}
 	a->eng = e;
-	a->group = find_group(e->cfg, &a->rec);
+	a->cfg = hook_config_ref(e->cfg);
+	a->group = find_group(a->cfg, &a->rec);
 	a->next = e->active;
 	e->active = a;
 	e->n_active++;
@@ -489,6 +490,19 @@ static void op_submit(void *impl, int64_t action_id)
 	eng_submit(impl, action_id);
 }
 
+static void op_reload(void *impl, const hook_config *cfg)
+{
+	hook_eng *e = impl;
+	hook_config *old = e->cfg;
+	e->cfg = hook_config_ref(cfg);
+	hook_config_free(old);
+	/* the periodic reconcile follows the new interval */
+	if (e->reconcile_ev)
+		evtimer_del(e->reconcile_ev);
+	eng_reconcile_schedule(e);
+	eng_pump_soon(e); /* max_concurrent_actions may have grown */
+}
+
 static hk_err op_reconcile(void *impl, const hook_reconcile_req *req, hook_reconcile_done_fn done,
 			   void *arg)
 {
@@ -540,6 +554,7 @@ static void op_free(void *impl)
 	hk_sf_free(e->hook_cache);
 	hk_sf_free(e->subnet_cache);
 	hk_sf_free(e->type_cache);
+	hook_config_free(e->cfg);
 	free(e->queue);
 	hook_event_free(&e->pump_ev);
 	hook_event_free(&e->sweep_ev);
@@ -569,6 +584,7 @@ static const hook_engine_ops aws_ops = {
     .drain_fn = op_drain,
     .free_fn = op_free,
     .reconcile_fn = op_reconcile,
+    .reload_fn = op_reload,
 };
 
 hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg, hook_store *store,
@@ -580,7 +596,7 @@ hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg, hook
 		return HK_ERR_NOMEM;
 	}
 	e->base = base;
-	e->cfg = cfg;
+	e->cfg = hook_config_ref(cfg);
 	e->store = store;
 	e->health = health;
 	e->aws = client;

@@ -71,6 +71,7 @@ void eng_action_free(eng_action *a)
 	free(a->instance_type);
 	awscalls_free(a->inst);
 	hook_action_cleanup(&a->rec);
+	hook_config_free(a->cfg);
 	free(a);
 }
 

@@ -56,6 +56,7 @@ typedef struct eng_pool {
 typedef struct eng_dhcp {
 	struct eng_dhcp *next;
 	eng_alloc *al;
+	hook_config *cfg; /* a reference: net points into it */
 	const hook_network *net;
 	char *subnet_id;
 	char *cidrs[9]; /* the subnet's IPv4 CIDR and IPv6 CIDRs */
@@ -109,6 +110,7 @@ void eng_alloc_free(eng_alloc *al)
 	while (al->dhcp) {
 		eng_dhcp *d = al->dhcp;
 		al->dhcp = d->next;
+		hook_config_free(d->cfg);
 		free(d->subnet_id);
 		for (size_t i = 0; i < d->n_cidrs; i++)
 			free(d->cidrs[i]);
@@ -372,8 +374,9 @@ hk_err eng_alloc_ensure(eng_alloc *al, const char *subnet_id, const hook_network
 	eng_pool *p = pool_get(al, subnet_id);
 	if (!p)
 		return HK_ERR_NOMEM;
-	if (!p->net)
-		p->net = net;
+	/* the newest configuration's network (its pod ranges): every waiter
+	 * is an action holding its configuration while it waits */
+	p->net = net;
 	if (!add_waiter(p, ready, arg))
 		return HK_ERR_NOMEM;
 	if (p->refreshing)
@@ -581,7 +584,8 @@ static void dhcp_subnet_cb(const awc_result *res, const ec2_describe_subnets_out
 		d->done = true;
 }
 
-void eng_alloc_dhcp_check(eng_alloc *al, const char *subnet_id, const hook_network *net)
+void eng_alloc_dhcp_check(eng_alloc *al, const hook_config *cfg, const char *subnet_id,
+			  const hook_network *net)
 {
 	if (!al || !subnet_id || !*subnet_id || net->ip_mode != HOOK_IP_DHCP ||
 	    !net->n_pod_ranges || al->n_dhcp >= ENG_DHCP_MAX || !al->e->aws)
@@ -598,6 +602,7 @@ void eng_alloc_dhcp_check(eng_alloc *al, const char *subnet_id, const hook_netwo
 		return;
 	}
 	d->al = al;
+	d->cfg = hook_config_ref(cfg);
 	d->net = net;
 	d->next = al->dhcp;
 	al->dhcp = d;

@@ -345,6 +345,10 @@ struct eng_action {
 	hook_eng *eng;
 	eng_action *next; /* in the engine's active list */
 	hook_action rec;
+	/* The configuration the action started with (a reference: a reload
+	 * does not change an action in flight); group and slot networks point
+	 * into it. */
+	hook_config *cfg;
 	const hook_node_group *group; /* NULL when the group is no longer configured */
 	hook_engine_step step;
 	hook_engine_timing timing;
@@ -384,7 +388,7 @@ struct eng_action {
 
 struct hook_eng {
 	struct event_base *base;
-	const hook_config *cfg;
+	hook_config *cfg; /* a reference: the newest (SIGHUP), for new actions */
 	hook_store *store;
 	hook_health *health;
 	awc_client *aws;
@@ -537,7 +541,9 @@ void eng_alloc_stale(eng_alloc *al, const char *subnet_id);
  * subnet (its CIDRs) and its CIDR reservations in the background and log a
  * warning for each pod range inside it that explicit reservations do not
  * cover (hook_engine_dhcp_uncovered). Never blocks or fails the launch. */
-void eng_alloc_dhcp_check(eng_alloc *al, const char *subnet_id, const hook_network *net);
+/* `net` belongs to `cfg` (a reference is kept while the check runs). */
+void eng_alloc_dhcp_check(eng_alloc *al, const hook_config *cfg, const char *subnet_id,
+			  const hook_network *net);
 
 /* ---- the action run state (engine_action.c), shared by the machines ---- */
 /* Every change of a->run goes through here (a debug line names both states). */

@@ -389,7 +389,7 @@ static void subnets_maybe_done(eng_action *a)
 			return;
 		}
 		if (*s->subnet_id)
-			eng_alloc_dhcp_check(a->eng->alloc, s->subnet_id, s->net);
+			eng_alloc_dhcp_check(a->eng->alloc, a->cfg, s->subnet_id, s->net);
 	}
 	step_capacity(a);
 }

@@ -28,6 +28,7 @@ typedef struct recon_inst {
 struct eng_recon {
 	struct eng_recon *next;
 	hook_eng *e;
+	hook_config *cfg; /* a reference: recon_inst.group points into it */
 	char *group;
 	char *instance_id;
 	bool dry_run;
@@ -51,6 +52,7 @@ static void recon_free(eng_recon *r)
 	free(r->instance_id);
 	json_decref(r->report);
 	hook_event_free(&r->done_ev);
+	hook_config_free(r->cfg);
 	free(r);
 }
 
@@ -267,7 +269,7 @@ static void groups_cb(const awc_result *res, const asg_describe_groups_out *out,
 	}
 	for (size_t i = 0; i < out->n_groups; i++) {
 		const asg_group *ag = &out->groups[i];
-		const hook_node_group *g = hook_config_group_for_asg(r->e->cfg, ag->name);
+		const hook_node_group *g = hook_config_group_for_asg(r->cfg, ag->name);
 		if (!g || !g->n_networks || (r->group && strcmp(g->name, r->group) != 0))
 			continue;
 		for (size_t k = 0; k < ag->n_instances; k++) {
@@ -300,6 +302,7 @@ hk_err eng_reconcile(hook_eng *e, const hook_reconcile_req *req, hook_reconcile_
 	if (!r)
 		return HK_ERR_NOMEM;
 	r->e = e;
+	r->cfg = hook_config_ref(e->cfg);
 	r->dry_run = req->dry_run;
 	r->done = done;
 	r->arg = arg;

@@ -56,6 +56,9 @@ typedef struct hook_engine_ops {
 	 * (HK_ERR_STATE). */
 	hk_err (*reconcile_fn)(void *impl, const hook_reconcile_req *req,
 			       hook_reconcile_done_fn done, void *arg);
+	/* SIGHUP: new actions use `cfg` (the engine takes a reference); those
+	 * in flight keep theirs. May be NULL. */
+	void (*reload_fn)(void *impl, const hook_config *cfg);
 } hook_engine_ops;
 
 typedef struct hook_engine {
@@ -68,6 +71,7 @@ void hook_engine_start(hook_engine *e);
 void hook_engine_submit(hook_engine *e, int64_t action_id);
 void hook_engine_drain(hook_engine *e, hook_engine_drained_fn done, void *arg);
 void hook_engine_free(hook_engine *e);
+void hook_engine_reload(hook_engine *e, const hook_config *cfg);
 HK_MUST_CHECK hk_err hook_engine_reconcile(hook_engine *e, const hook_reconcile_req *req,
 					   hook_reconcile_done_fn done, void *arg);
 
@@ -82,8 +86,9 @@ HK_MUST_CHECK hk_err hook_engine_reconcile(hook_engine *e, const hook_reconcile_
 struct awc_client;
 
 /* Create the real engine. `client` is TAKEN (freed with the engine, before
- * the actions, so no callback runs into freed memory); cfg, store and health
- * are borrowed and must outlive the engine. */
+ * the actions, so no callback runs into freed memory); the engine keeps a
+ * reference to cfg (hook_config_ref); store and health are borrowed and must
+ * outlive the engine. */
 HK_MUST_CHECK hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg,
 					 hook_store *store, hook_health *health,
 					 struct awc_client *client, hook_engine *ret);

@@ -80,6 +80,9 @@ typedef struct hook_intake hook_intake;
 HK_MUST_CHECK hk_err hook_intake_new(struct event_base *base, const hook_config *cfg,
 				     hook_store *store, hook_engine *engine, hook_intake **ret,
 				     unsigned *ret_port);
+/* SIGHUP: requests from now on use `cfg` (auth, node groups, limits); the
+ * listener stays bound where it is. `cfg` is borrowed like the first. */
+void hook_intake_set_config(hook_intake *in, const hook_config *cfg);
 /* Stop accepting connections and close idle ones (SIGTERM). */
 void hook_intake_stop(hook_intake *in);
 void hook_intake_free(hook_intake *in);
@@ -97,6 +100,8 @@ HK_MUST_CHECK hk_err hook_sqs_new(struct event_base *base, const hook_config *cf
 				  hook_store *store, hook_engine *engine, hook_sqs **ret);
 /* Start long-polling. */
 void hook_sqs_start(hook_sqs *q);
+/* SIGHUP: events from now on are matched with `cfg` (same sqs.* settings). */
+void hook_sqs_set_config(hook_sqs *q, const hook_config *cfg);
 /* SIGTERM: no new receive; messages still arriving are left in the queue
  * (they reappear after their visibility timeout). Deletes in flight finish
  * if the loop still runs. */

@@ -497,3 +497,15 @@ void hook_intake_free(hook_intake *in)
 	hook_event_free(&in->sweep);
 	free(in);
 }
+
+void hook_intake_set_config(hook_intake *in, const hook_config *cfg)
+{
+	if (!in)
+		return;
+	in->cfg = cfg;
+	evhttp_set_max_body_size(in->http, (ev_ssize_t)cfg->max_body_bytes);
+	struct timeval tv = {(time_t)(cfg->read_timeout_ms / 1000),
+			     (suseconds_t)((cfg->read_timeout_ms % 1000) * 1000)};
+	evhttp_set_timeout_tv(in->http, &tv);
+	hook_sns_set_config(in->sns, cfg);
+}

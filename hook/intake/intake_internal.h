@@ -136,6 +136,8 @@ typedef struct hook_sns hook_sns;
  * (cfg->sns_test_ca_file, else the system store) and makes an HTTP client.
  * Borrowed pointers must outlive it. Errors: HK_ERR_IO (trust roots cannot be
  * loaded), HK_ERR_NOMEM, HK_ERR_INTERNAL. */
+/* SIGHUP: the new configuration (same SNS settings: a reload refuses others). */
+void hook_sns_set_config(hook_sns *s, const hook_config *cfg);
 HK_MUST_CHECK hk_err hook_sns_new(struct event_base *base, const hook_config *cfg,
 				  hook_store *store, hook_engine *engine, hook_sns **ret);
 

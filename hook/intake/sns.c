@@ -807,3 +807,9 @@ void hook_sns_free(hook_sns *s)
 	X509_STORE_free(s->roots);
 	free(s);
 }
+
+void hook_sns_set_config(hook_sns *s, const hook_config *cfg)
+{
+	if (s)
+		s->cfg = cfg;
+}

@@ -420,3 +420,9 @@ void hook_sqs_free(hook_sqs *q)
 	event_free(q->keep);
 	free(q);
 }
+
+void hook_sqs_set_config(hook_sqs *q, const hook_config *cfg)
+{
+	if (q)
+		q->cfg = cfg; /* same sqs.* settings: hook_config_restart_diff */
+}

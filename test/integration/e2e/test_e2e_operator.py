@@ -14,12 +14,15 @@
 import ipaddress
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_harness import (  # noqa: E402
+    API_KEY_HEADER,
     World,
     hookd_bin,
     lowest_free,
@@ -252,6 +255,79 @@ class OperatorCommands(unittest.TestCase):
         self.assertIn("--live and --config FILE go together", p.stderr)
         p = self.run_cmd("status", check_rc=2)
         self.assertIn("missing --config", p.stderr)
+
+
+class ConfigReload(unittest.TestCase):
+    """SIGHUP re-reads the configuration: an invalid file or a changed
+    restart-only key is refused (the running configuration stays), a valid one
+    applies to new actions while an action in flight keeps its own; the API
+    key file is read again."""
+
+    def test_reload(self):
+        w = World(time_scale=0.1, name="reload")
+        self.addCleanup(w.close)
+        w.build_network(("sig", "media"))
+        sig, media = w.net_cfg("sig", 1), w.net_cfg("media", 2, "dhcp")
+        d = w.daemon("main", [w.group_cfg("workers", ["e2e-reload"], [sig])])
+        w.asg("e2e-reload", desired=0, azs=[AZ], terminate_hook=False)
+
+        def attached(iid):
+            return sorted(e["device_index"] for e in w.enis_of(iid)
+                          if e["instance"] == iid and e["attach_status"] == "attached")
+
+        def hup():
+            d.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)  # the signal is taken on the daemon's next loop turn
+            self.assertTrue(d.running, d.log_tail(20))
+
+        def launch(n):
+            w.scale("e2e-reload", n)
+            return wait_for(lambda: [i for i in w.instances("e2e-reload")
+                                     if i["state"] == "InService"] if len(
+                [i for i in w.instances("e2e-reload") if i["state"] == "InService"]) == n
+                else None, 90, 0.2, f"{n} in service", diag=w.diag)
+
+        # 1. an invalid file is refused: the next launch still gets sig only
+        good = d.config()
+        with open(d.config_path, "w", encoding="utf-8") as f:
+            f.write('{"node_groups": [')
+        hup()
+        first = launch(1)[0]["id"]
+        self.assertEqual(attached(first), [1])
+        # 2. a restart-only key (the admin listener) refused with a valid file
+        bad = json.loads(json.dumps(good))
+        bad["node_groups"][0]["networks"].append(media)
+        bad["listeners"]["admin"]["port"] = d.admin_port + 1
+        with open(d.config_path, "w", encoding="utf-8") as f:
+            json.dump(bad, f)
+        hup()
+        # 3. a valid change while a launch is in flight: that launch keeps sig
+        #    only; the next one gets both networks
+        rule = w.sim.add_fault("error-before", service="ec2", action="CreateNetworkInterface",
+                               count=100000, status=503, code="ServiceUnavailable")
+        w.scale("e2e-reload", 2)
+        wait_for(lambda: [a for a in d.actions("in_flight") if a["state"] == "running"], 60,
+                 0.1, "a launch in flight", diag=w.diag)
+        good["node_groups"][0]["networks"].append(media)
+        with open(d.config_path, "w", encoding="utf-8") as f:
+            json.dump(good, f)
+        hup()
+        w.sim.clear_faults(rule["id"])
+        second = [i["id"] for i in launch(2) if i["id"] != first][0]
+        self.assertEqual(attached(second), [1])
+        third = [i["id"] for i in launch(3) if i["id"] not in (first, second)][0]
+        self.assertEqual(attached(third), [1, 2])
+        self.assertEqual(attached(first), [1])  # nothing done to the others
+        # 4. the API key file is read again
+        old_key = d.api_key
+        d.api_key = "k" + old_key[1:]
+        with open(os.path.join(d.dir, "api-key"), "w", encoding="ascii") as f:
+            f.write(d.api_key + "\n")
+        hup()
+        st, _ = d.post_event({"detail-type": "nope"}, headers={API_KEY_HEADER: old_key})
+        self.assertEqual(st, 401)
+        st, _ = d.post_event({"detail-type": "nope"})
+        self.assertEqual(st, 400)  # past auth: the body is what is wrong
 
 
 if __name__ == "__main__":
