@@ -164,28 +164,41 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return true;
 }
 
+/* Parse `query` into q and check its keys against `allowed` (NULL-ended,
+ * also the text of the error). false: answered 400 already. *why is set
+ * (and q filled) when a key is unknown: the caller answers after freeing. */
+static bool query_parse(struct evhttp_request *req, const char *query, struct evkeyvalq *q,
+			const char *const *allowed, const char *expected, char *why, size_t why_len)
+{
+	TAILQ_INIT(q);
+	if (query && evhttp_parse_query_str(query, q) != 0) {
+		hook_http_reply_reason(req, 400, "bad request", "malformed query string");
+		return false;
+	}
+	struct evkeyval *kv;
+	TAILQ_FOREACH(kv, q, next)
+	{
+		bool ok = false;
+		for (size_t i = 0; allowed[i] && !ok; i++)
+			ok = strcmp(kv->key, allowed[i]) == 0;
+		if (!ok) {
+			snprintf(why, why_len, "unknown query key \"%.40s\" (expected %s)", kv->key,
+				 expected);
+			break;
+		}
+	}
+	return true;
+}
+
 /* GET /v1/actions: ?state= (a stored state, or an outcome), ?instance_id=,
  * ?limit=; any other key is refused. */
 static void handle_list(hook_admin *ad, struct evhttp_request *req, const char *query)
 {
+	static const char *const keys[] = {"state", "instance_id", "limit", NULL};
 	struct evkeyvalq q;
-	TAILQ_INIT(&q);
-	if (query && evhttp_parse_query_str(query, &q) != 0) {
-		hook_http_reply_reason(req, 400, "bad request", "malformed query string");
-		return;
-	}
 	char why[200] = "";
-	struct evkeyval *kv;
-	TAILQ_FOREACH(kv, &q, next)
-	{
-		if (strcmp(kv->key, "state") && strcmp(kv->key, "limit") &&
-		    strcmp(kv->key, "instance_id")) {
-			snprintf(why, sizeof(why),
-				 "unknown query key \"%.40s\" (expected state, instance_id, limit)",
-				 kv->key);
-			break;
-		}
-	}
+	if (!query_parse(req, query, &q, keys, "state, instance_id, limit", why, sizeof(why)))
+		return;
 	hook_action_state state = HOOK_ACTION__COUNT;
 	const char *outcome = NULL;
 	unsigned long limit = ADMIN_LIST_DEFAULT;
@@ -424,24 +437,11 @@ static void recon_done(hk_err err, const json_t *report, void *arg)
  * reconcile's id; GET /v1/reconcile/<id> gives its report once done. */
 static void handle_reconcile_start(hook_admin *ad, struct evhttp_request *req, const char *query)
 {
+	static const char *const keys[] = {"group", "instance_id", "dry_run", NULL};
 	struct evkeyvalq q;
-	TAILQ_INIT(&q);
-	if (query && evhttp_parse_query_str(query, &q) != 0) {
-		hook_http_reply_reason(req, 400, "bad request", "malformed query string");
-		return;
-	}
 	char why[200] = "";
-	struct evkeyval *kv;
-	TAILQ_FOREACH(kv, &q, next)
-	{
-		if (strcmp(kv->key, "group") && strcmp(kv->key, "instance_id") &&
-		    strcmp(kv->key, "dry_run")) {
-			snprintf(why, sizeof(why),
-				 "unknown query key \"%.40s\" (expected group, instance_id, dry_run)",
-				 kv->key);
-			break;
-		}
-	}
+	if (!query_parse(req, query, &q, keys, "group, instance_id, dry_run", why, sizeof(why)))
+		return;
 	const char *g = evhttp_find_header(&q, "group");
 	const char *iv = evhttp_find_header(&q, "instance_id");
 	const char *dv = evhttp_find_header(&q, "dry_run");

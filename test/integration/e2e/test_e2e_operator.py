@@ -25,6 +25,7 @@ from e2e_harness import (  # noqa: E402
     API_KEY_HEADER,
     World,
     hookd_bin,
+    http,
     lowest_free,
     wait_for,
 )
@@ -255,6 +256,13 @@ class OperatorCommands(unittest.TestCase):
         self.assertIn("--live and --config FILE go together", p.stderr)
         p = self.run_cmd("status", check_rc=2)
         self.assertIn("missing --config", p.stderr)
+        st, body = http("POST", self.d.admin_url + "/v1/reconcile?bogus=1")
+        self.assertEqual(st, 400)
+        self.assertIn("unknown query key", json.loads(body)["reason"])
+        st, body = http("GET", self.d.admin_url + "/v1/actions?bogus=1")
+        self.assertEqual(st, 400)
+        self.assertIn("(expected state, instance_id, limit)", json.loads(body)["reason"])
+        self.assertEqual(http("GET", self.d.admin_url + "/v1/reconcile/999")[0], 404)
 
 
 class ConfigReload(unittest.TestCase):
