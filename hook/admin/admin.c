@@ -449,8 +449,8 @@ static void handle_reconcile_start(hook_admin *ad, struct evhttp_request *req, c
 	for (size_t i = 0; g && i < ad->cfg->n_groups && !known; i++)
 		known = strcmp(ad->cfg->groups[i].name, g) == 0;
 	if (!why[0] && !known)
-		snprintf(why, sizeof(why), "group: no node group named \"%.60s\" in the configuration",
-			 g);
+		snprintf(why, sizeof(why),
+			 "group: no node group named \"%.60s\" in the configuration", g);
 	if (!why[0] && iv && (strncmp(iv, "i-", 2) != 0 || strlen(iv) > 32))
 		snprintf(why, sizeof(why), "instance_id: expected an instance id (i-...)");
 	if (!why[0] && dv && strcmp(dv, "1") && strcmp(dv, "true") && strcmp(dv, "0") &&
@@ -492,11 +492,11 @@ static void handle_reconcile_start(hook_admin *ad, struct evhttp_request *req, c
 							   : hk_err_str(err));
 		return;
 	}
-	hook_log_json(HOOK_LOG_INFO, "reconcile requested by an operator",
-		      json_pack("{s:I,s:b}", "reconcile_id", (json_int_t)id, "dry_run", rr.dry_run));
-	hook_http_reply_json(req, 202,
-			     json_pack("{s:s,s:I}", "status", "running", "reconcile_id",
-				       (json_int_t)id));
+	hook_log_json(
+	    HOOK_LOG_INFO, "reconcile requested by an operator",
+	    json_pack("{s:I,s:b}", "reconcile_id", (json_int_t)id, "dry_run", rr.dry_run));
+	hook_http_reply_json(
+	    req, 202, json_pack("{s:s,s:I}", "status", "running", "reconcile_id", (json_int_t)id));
 }
 
 static void handle_reconcile_get(hook_admin *ad, struct evhttp_request *req, const char *idtext)
@@ -514,8 +514,9 @@ static void handle_reconcile_get(hook_admin *ad, struct evhttp_request *req, con
 	}
 	if (!r->done || !r->report) {
 		hook_http_reply_json(req, 200,
-				     json_pack("{s:s,s:I}", "status", r->done ? "failed" : "running",
-					       "reconcile_id", (json_int_t)r->id));
+				     json_pack("{s:s,s:I}", "status",
+					       r->done ? "failed" : "running", "reconcile_id",
+					       (json_int_t)r->id));
 		return;
 	}
 	hook_http_reply_json(req, 200, json_incref(r->report));

@@ -78,8 +78,29 @@ HK_MUST_CHECK hk_err hook_cli_load_config(const char *cmd, const char *path, hoo
  * was not JSON). HK_ERR_IO when the daemon cannot be reached (`err` says
  * why). Answers over 8 MiB are refused. */
 HK_MUST_CHECK hk_err hook_admin_call(const char *method, const char *base_url, const char *path,
-				     long *ret_status, json_t **ret_doc, char *err,
-				     size_t err_len);
+				     long *ret_status, json_t **ret_doc, char *err, size_t err_len);
+
+/* Shared by the operator commands (ops.c). */
+#define ADMIN_URL_MAX 512
+/* Options every operator command takes: --config, --admin, --json, --help. */
+typedef struct ops_common {
+	const char *config;
+	const char *admin;
+	bool json;
+	bool help;
+} ops_common;
+struct option;
+/* getopt_long over the common options plus `extra` (their values go to
+ * more(opt, arg, ctx), non-zero: a usage error already printed). -1 to go
+ * on, else the exit code. */
+int ops_parse(int argc, char **argv, const struct option *extra, size_t n_extra, ops_common *c,
+	      int (*more)(int opt, const char *arg, void *ctx), void *ctx);
+/* --admin, else the configuration's admin listener; false when neither. */
+bool admin_url(const char *given, const hook_config *cfg, char *out, size_t size);
+/* A string member, "" when absent. */
+const char *jstr(const json_t *o, const char *key);
+/* Pretty-print a document on stdout. */
+void print_json(json_t *doc);
 
 /* `plan --live`: the survey's next addresses (live.c); exit code. */
 int hook_live_plan(const char *config_path, unsigned count, bool json);

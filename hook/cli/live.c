@@ -244,7 +244,8 @@ static void compute(hook_live_subnet *s, unsigned count)
 			 s->subnet_id, s->cidr ? s->cidr : "none");
 		return;
 	}
-	if (s->ipv6_cidr && cidr_parse_prefix(s->ipv6_cidr, CIDR_PARSE_NORMALIZE, &pf, NULL) == HK_OK)
+	if (s->ipv6_cidr &&
+	    cidr_parse_prefix(s->ipv6_cidr, CIDR_PARSE_NORMALIZE, &pf, NULL) == HK_OK)
 		if (cidr_pool_new(&pf, &s->v6, NULL) != HK_OK)
 			s->v6 = NULL;
 	hook_engine_pool_fill(s->v4, s->v6, s->net, s->enis, s->resv);
@@ -267,8 +268,8 @@ static void compute(hook_live_subnet *s, unsigned count)
 	s->have_tail = cidr_pool_tail_free_range(s->v4, &s->tail) == HK_OK;
 }
 
-hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o, hook_live *ret,
-			char *err, size_t err_len)
+hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o, hook_live *ret, char *err,
+			size_t err_len)
 {
 	memset(ret, 0, sizeof(*ret));
 	live_run r = {.out = ret};
@@ -278,8 +279,9 @@ hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o, hook_li
 	hk_err st = HK_OK;
 	r.base = event_base_new();
 	if (!r.base || hook_aws_client_new(r.base, cfg, &r.aws) != HK_OK) {
-		snprintf(err, err_len, "cannot create the AWS client (check aws.region, "
-				       "aws.endpoints and AWS_REGION)");
+		snprintf(err, err_len,
+			 "cannot create the AWS client (check aws.region, "
+			 "aws.endpoints and AWS_REGION)");
 		st = HK_ERR_INVALID;
 		goto out;
 	}
@@ -307,7 +309,8 @@ hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o, hook_li
 	/* the chosen subnets, in configuration order (group, network, AZ) */
 	hook_live_subnet *v = ret->v;
 	for (size_t i = 0; i < ret->n; i++) {
-		bool keep = !v[i].err && (!o->subnet_id || strcmp(o->subnet_id, v[i].subnet_id) == 0);
+		bool keep =
+		    !v[i].err && (!o->subnet_id || strcmp(o->subnet_id, v[i].subnet_id) == 0);
 		if (keep)
 			start_subnet(&r, &v[i]);
 	}
@@ -414,8 +417,8 @@ void hook_live_print_text(FILE *out, const hook_live *l)
 		else if (s->full)
 			fprintf(out, "  workers: no room: fewer free addresses than asked for\n");
 		else if (s->n_next) {
-			fprintf(out, "  %s:", s->n_next == 1 ? "the next worker gets"
-							      : "the next workers get");
+			fprintf(out, "  %s:",
+				s->n_next == 1 ? "the next worker gets" : "the next workers get");
 			for (size_t k = 0; k < s->n_next; k++)
 				fprintf(out, " %s", cidr_addr_str(&s->next[k], &a));
 			for (size_t k = 0; k < s->n_next6; k++)
@@ -430,10 +433,10 @@ void hook_live_print_text(FILE *out, const hook_live *l)
 		fprintf(out, "  reservations:%s\n", nr ? "" : " none");
 		for (size_t k = 0; k < nr; k++) {
 			const ec2_cidr_reservation *r = &s->resv->reservations[k];
-			fprintf(out, "    %s %s %s%s%s%s\n", r->reservation_id ? r->reservation_id : "",
-				r->cidr ? r->cidr : "", resv_type(r),
-				r->description ? " \"" : "", r->description ? r->description : "",
-				r->description ? "\"" : "");
+			fprintf(out, "    %s %s %s%s%s%s\n",
+				r->reservation_id ? r->reservation_id : "", r->cidr ? r->cidr : "",
+				resv_type(r), r->description ? " \"" : "",
+				r->description ? r->description : "", r->description ? "\"" : "");
 		}
 	}
 }
@@ -541,8 +544,9 @@ int hook_live_plan(const char *config_path, unsigned count, bool json)
 		rc = 1;
 	} else {
 		if (json) {
-			json_t *doc = json_pack("{s:s,s:I,s:o}", "config", config_path, "count",
-						(json_int_t)o.count, "subnets", hook_live_json(&live));
+			json_t *doc =
+			    json_pack("{s:s,s:I,s:o}", "config", config_path, "count",
+				      (json_int_t)o.count, "subnets", hook_live_json(&live));
 			char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 			if (text)
 				printf("%s\n", text);

@@ -18,7 +18,6 @@
 #include "hk_json.h"
 
 #define ADMIN_BODY_MAX (8u * 1024 * 1024)
-#define ADMIN_URL_MAX  512
 
 /* ---- the admin API client ------------------------------------------------ */
 
@@ -46,8 +45,8 @@ static size_t admin_write(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-hk_err hook_admin_call(const char *method, const char *base_url, const char *path,
-		       long *ret_status, json_t **ret_doc, char *err, size_t err_len)
+hk_err hook_admin_call(const char *method, const char *base_url, const char *path, long *ret_status,
+		       json_t **ret_doc, char *err, size_t err_len)
 {
 	char url[ADMIN_URL_MAX + 256];
 	*ret_doc = NULL;
@@ -77,7 +76,8 @@ hk_err hook_admin_call(const char *method, const char *base_url, const char *pat
 	hk_err st = HK_OK;
 	if (rc != CURLE_OK) {
 		snprintf(err, err_len, "the daemon's admin API at %s cannot be reached: %s",
-			 base_url, b.over ? "answer over 8 MiB" : (cerr[0] ? cerr : curl_easy_strerror(rc)));
+			 base_url,
+			 b.over ? "answer over 8 MiB" : (cerr[0] ? cerr : curl_easy_strerror(rc)));
 		st = HK_ERR_IO;
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
@@ -91,7 +91,7 @@ hk_err hook_admin_call(const char *method, const char *base_url, const char *pat
 
 /* The admin URL: --admin, else the configuration's admin listener (a
  * wildcard address is reached on loopback). */
-static bool admin_url(const char *given, const hook_config *cfg, char *out, size_t size)
+bool admin_url(const char *given, const hook_config *cfg, char *out, size_t size)
 {
 	if (given) {
 		if (strlen(given) >= ADMIN_URL_MAX)
@@ -114,27 +114,19 @@ static bool admin_url(const char *given, const hook_config *cfg, char *out, size
 	return true;
 }
 
-static const char *jstr(const json_t *o, const char *key)
+const char *jstr(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
 }
 
-static void print_json(json_t *doc)
+void print_json(json_t *doc)
 {
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 	if (text)
 		printf("%s\n", text);
 	free(text);
 }
-
-/* Options shared by the commands: --config, --admin, --json. */
-typedef struct ops_common {
-	const char *config;
-	const char *admin;
-	bool json;
-	bool help;
-} ops_common;
 
 /* ---- status -------------------------------------------------------------- */
 
@@ -158,7 +150,8 @@ static void print_actions(const char *title, json_t *doc, bool failed)
 	printf("%s: %zu\n", title, n);
 	for (size_t i = 0; i < n; i++) {
 		json_t *a = json_array_get(arr, i);
-		printf("  #%lld %s %s/%s %s", (long long)json_integer_value(json_object_get(a, "id")),
+		printf("  #%lld %s %s/%s %s",
+		       (long long)json_integer_value(json_object_get(a, "id")),
 		       jstr(a, "instance_id"), jstr(a, "group"), jstr(a, "asg"),
 		       jstr(a, "transition"));
 		if (failed)
@@ -170,8 +163,8 @@ static void print_actions(const char *title, json_t *doc, bool failed)
 	}
 }
 
-static int ops_parse(int argc, char **argv, const struct option *extra, size_t n_extra,
-		     ops_common *c, int (*more)(int opt, const char *arg, void *ctx), void *ctx)
+int ops_parse(int argc, char **argv, const struct option *extra, size_t n_extra, ops_common *c,
+	      int (*more)(int opt, const char *arg, void *ctx), void *ctx)
 {
 	struct option opts[24];
 	size_t k = 0;
@@ -204,8 +197,10 @@ static int ops_parse(int argc, char **argv, const struct option *extra, size_t n
 				argv[optind - 1]);
 			return 2;
 		case '?':
-			fprintf(stderr, "multus-hookd %s: invalid option '%s' (see multus-hookd %s --help)\n",
-				argv[0], argv[optind - 1], argv[0]);
+			fprintf(
+			    stderr,
+			    "multus-hookd %s: invalid option '%s' (see multus-hookd %s --help)\n",
+			    argv[0], argv[optind - 1], argv[0]);
 			return 2;
 		default:
 			if (more(o, optarg, ctx) != 0)
@@ -213,7 +208,8 @@ static int ops_parse(int argc, char **argv, const struct option *extra, size_t n
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "multus-hookd %s: unexpected argument '%s' (see multus-hookd %s --help)\n",
+		fprintf(stderr,
+			"multus-hookd %s: unexpected argument '%s' (see multus-hookd %s --help)\n",
 			argv[0], argv[optind], argv[0]);
 		return 2;
 	}
@@ -265,8 +261,9 @@ int hook_cmd_status(int argc, char **argv)
 		return 2;
 	char url[ADMIN_URL_MAX];
 	if (!admin_url(c.admin, cfg, url, sizeof(url))) {
-		fprintf(stderr, "multus-hookd status: the admin listener's port is 0 in %s: give "
-				"--admin http://ADDRESS:PORT (the ready file has the port)\n",
+		fprintf(stderr,
+			"multus-hookd status: the admin listener's port is 0 in %s: give "
+			"--admin http://ADDRESS:PORT (the ready file has the port)\n",
 			c.config);
 		hook_config_free(cfg);
 		return 2;
@@ -276,17 +273,18 @@ int hook_cmd_status(int argc, char **argv)
 	hook_live_opts o = {.count = 1};
 	hk_err st = hook_live_survey(cfg, &o, &live, serr, sizeof(serr));
 	json_t *inflight = NULL, *failed = NULL;
-	bool have_admin = admin_actions(url, "state=in_flight&limit=1000", &inflight, aerr,
-					sizeof(aerr)) &&
-			  admin_actions(url, "state=failed&limit=1000", &failed, ferr, sizeof(ferr));
+	bool have_admin =
+	    admin_actions(url, "state=in_flight&limit=1000", &inflight, aerr, sizeof(aerr)) &&
+	    admin_actions(url, "state=failed&limit=1000", &failed, ferr, sizeof(ferr));
 	rc = 0;
 	if (c.json) {
 		json_t *doc = json_pack(
 		    "{s:s,s:o,s:{s:s,s:b,s:o,s:o}}", "config", c.config, "subnets",
 		    st == HK_OK ? hook_live_json(&live) : json_array(), "daemon", "admin_url", url,
-		    "reachable", have_admin,
-		    "in_flight", inflight ? json_incref(json_object_get(inflight, "actions")) : json_null(),
-		    "failed", failed ? json_incref(json_object_get(failed, "actions")) : json_null());
+		    "reachable", have_admin, "in_flight",
+		    inflight ? json_incref(json_object_get(inflight, "actions")) : json_null(),
+		    "failed",
+		    failed ? json_incref(json_object_get(failed, "actions")) : json_null());
 		if (st != HK_OK)
 			json_object_set_new(doc, "error", json_string(serr));
 		if (!have_admin)
@@ -410,25 +408,26 @@ static ops_answer ops_start(ops_aws *a)
 
 static void reserve_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: multus-hookd reserve [--config FILE] --subnet ID --cidr CIDR\n"
-		"                            [--description TEXT] [--type explicit|prefix] [--force]\n"
-		"       multus-hookd reserve [--config FILE] --delete RESERVATION-ID\n"
-		"       multus-hookd reserve [--config FILE] --list [--subnet ID]\n\n"
-		"Subnet CIDR reservations for static pod ranges, made in EC2 directly.\n"
-		"  --subnet ID         the Multus subnet\n"
-		"  --cidr CIDR         the range to reserve (IPv4 or IPv6, inside the subnet)\n"
-		"  --description TEXT  kept by EC2 with the reservation\n"
-		"  --type TYPE         explicit (default: EC2 never auto-assigns from it) or prefix\n"
-		"  --force             reserve even though addresses in the range are in use\n"
-		"  --delete ID         delete a reservation (its id, subnet-cidr-res-...)\n"
-		"  --list              list reservations: of --subnet, else of every Multus\n"
-		"                      subnet of --config\n"
-		"  --config FILE       region and endpoints (and, for --list, the subnets);\n"
-		"                      without it, the AWS SDK environment (AWS_REGION, ...)\n"
-		"  --json              JSON instead of text\n"
-		"A range that overlaps an address in use is refused, listing the addresses.\n"
-		"Exit status: 0 done, 1 refused or AWS said no, 2 usage.\n");
+	fprintf(
+	    out,
+	    "usage: multus-hookd reserve [--config FILE] --subnet ID --cidr CIDR\n"
+	    "                            [--description TEXT] [--type explicit|prefix] [--force]\n"
+	    "       multus-hookd reserve [--config FILE] --delete RESERVATION-ID\n"
+	    "       multus-hookd reserve [--config FILE] --list [--subnet ID]\n\n"
+	    "Subnet CIDR reservations for static pod ranges, made in EC2 directly.\n"
+	    "  --subnet ID         the Multus subnet\n"
+	    "  --cidr CIDR         the range to reserve (IPv4 or IPv6, inside the subnet)\n"
+	    "  --description TEXT  kept by EC2 with the reservation\n"
+	    "  --type TYPE         explicit (default: EC2 never auto-assigns from it) or prefix\n"
+	    "  --force             reserve even though addresses in the range are in use\n"
+	    "  --delete ID         delete a reservation (its id, subnet-cidr-res-...)\n"
+	    "  --list              list reservations: of --subnet, else of every Multus\n"
+	    "                      subnet of --config\n"
+	    "  --config FILE       region and endpoints (and, for --list, the subnets);\n"
+	    "                      without it, the AWS SDK environment (AWS_REGION, ...)\n"
+	    "  --json              JSON instead of text\n"
+	    "A range that overlaps an address in use is refused, listing the addresses.\n"
+	    "Exit status: 0 done, 1 refused or AWS said no, 2 usage.\n");
 }
 
 enum { OPT_SUBNET = 1000, OPT_CIDR, OPT_DESC, OPT_TYPE, OPT_FORCE, OPT_DELETE, OPT_LIST };
@@ -458,7 +457,8 @@ static int reserve_opt(int opt, const char *arg, void *ctx)
 		else if (strcmp(arg, "prefix") == 0)
 			r->type = EC2_RESERVATION_PREFIX;
 		else {
-			fprintf(stderr, "multus-hookd reserve: --type \"%s\": use explicit or prefix\n",
+			fprintf(stderr,
+				"multus-hookd reserve: --type \"%s\": use explicit or prefix\n",
 				arg);
 			return 1;
 		}
@@ -518,9 +518,10 @@ static size_t in_use_inside(const ec2_describe_network_interfaces_out *enis,
 				continue;
 			n++;
 			json_array_append_new(
-			    list, json_pack("{s:s,s:s?,s:s?,s:s?}", "address", addrs[j], "eni_id",
-					    ni->eni_id, "description", ni->description, "instance_id",
-					    ni->attached ? ni->attachment.instance_id : NULL));
+			    list,
+			    json_pack("{s:s,s:s?,s:s?,s:s?}", "address", addrs[j], "eni_id",
+				      ni->eni_id, "description", ni->description, "instance_id",
+				      ni->attached ? ni->attachment.instance_id : NULL));
 		}
 	}
 	return n;
@@ -546,7 +547,8 @@ static int reserve_create(ops_aws *a, const reserve_args *r, bool json)
 	bool inside = false;
 	char cidrs[400] = "";
 	for (size_t i = 0; so->n_subnets && !inside && i <= so->subnets[0].n_ipv6_cidrs; i++) {
-		const char *sc = i == 0 ? so->subnets[0].cidr : so->subnets[0].ipv6_cidrs[i - 1].cidr;
+		const char *sc =
+		    i == 0 ? so->subnets[0].cidr : so->subnets[0].ipv6_cidrs[i - 1].cidr;
 		cidr_prefix sp;
 		if (!sc || cidr_parse_prefix(sc, CIDR_PARSE_NORMALIZE, &sp, NULL) != HK_OK)
 			continue;
@@ -570,7 +572,8 @@ static int reserve_create(ops_aws *a, const reserve_args *r, bool json)
 	ec2_filter f = {.name = "subnet-id", .values = vals, .n_values = 1};
 	ec2_describe_network_interfaces_req dreq = {.filters = &f, .n_filters = 1};
 	ops_answer en = ops_start(a);
-	if (ops_wait(a, &en, ec2_describe_network_interfaces(a->c, &dreq, enis_cb, &en, &a->opts))) {
+	if (ops_wait(a, &en,
+		     ec2_describe_network_interfaces(a->c, &dreq, enis_cb, &en, &a->opts))) {
 		fprintf(stderr, "multus-hookd reserve: %s\n", en.why);
 		return 1;
 	}
@@ -591,8 +594,10 @@ static int reserve_create(ops_aws *a, const reserve_args *r, bool json)
 		json_decref(used);
 		return 1;
 	}
-	ec2_create_subnet_cidr_reservation_req creq = {
-	    .subnet_id = r->subnet, .cidr = r->cidr, .type = r->type, .description = r->description};
+	ec2_create_subnet_cidr_reservation_req creq = {.subnet_id = r->subnet,
+						       .cidr = r->cidr,
+						       .type = r->type,
+						       .description = r->description};
 	ops_answer cr = ops_start(a);
 	a->opts.idempotent = false; /* a create is not repeated after an ambiguous failure */
 	hk_err err = ops_wait(
@@ -624,8 +629,9 @@ static int reserve_delete(ops_aws *a, const reserve_args *r, bool json)
 {
 	ec2_delete_subnet_cidr_reservation_req req = {.reservation_id = r->delete_id};
 	ops_answer d = ops_start(a);
-	if (ops_wait(a, &d, ec2_delete_subnet_cidr_reservation(a->c, &req, resv_delete_cb, &d,
-								  &a->opts))) {
+	if (ops_wait(
+		a, &d,
+		ec2_delete_subnet_cidr_reservation(a->c, &req, resv_delete_cb, &d, &a->opts))) {
 		fprintf(stderr, "multus-hookd reserve: --delete %s: %s\n", r->delete_id, d.why);
 		return 1;
 	}
@@ -650,8 +656,9 @@ static int reserve_list(ops_aws *a, const hook_config *cfg, const char *cfg_path
 	if (r->subnet) {
 		ec2_get_subnet_cidr_reservations_req req = {.subnet_id = r->subnet};
 		ops_answer l = ops_start(a);
-		if (ops_wait(a, &l, ec2_get_subnet_cidr_reservations(a->c, &req, resv_list_cb, &l,
-								       &a->opts))) {
+		if (ops_wait(
+			a, &l,
+			ec2_get_subnet_cidr_reservations(a->c, &req, resv_list_cb, &l, &a->opts))) {
 			fprintf(stderr, "multus-hookd reserve: --list --subnet %s: %s\n", r->subnet,
 				l.why);
 			json_decref(all);
@@ -663,8 +670,9 @@ static int reserve_list(ops_aws *a, const hook_config *cfg, const char *cfg_path
 		awscalls_free(l.out);
 	} else {
 		if (!cfg_path) {
-			fprintf(stderr, "multus-hookd reserve: --list needs --subnet ID or --config "
-					"FILE (its Multus subnets)\n");
+			fprintf(stderr,
+				"multus-hookd reserve: --list needs --subnet ID or --config "
+				"FILE (its Multus subnets)\n");
 			json_decref(all);
 			return 2;
 		}
@@ -753,174 +761,5 @@ int hook_cmd_reserve(int argc, char **argv)
 		rc = reserve_list(&a, cfg, c.config, &r, c.json);
 	ops_aws_close(&a);
 	hook_config_free(cfg);
-	return rc;
-}
-
-/* ---- reconcile ------------------------------------------------------------- */
-
-static void reconcile_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: multus-hookd reconcile --config FILE [--admin URL] [--group G]\n"
-		"                              [--instance ID] [--dry-run] [--json]\n\n"
-		"InService instances of the configured node groups that lack a Multus ENI\n"
-		"(launched before the hook existed, during an outage, an ENI deleted by hand)\n"
-		"get the missing ENIs attached in place by the running daemon, through the same\n"
-		"engine path as a launch. Nothing is terminated; an ENI a node has stays.\n"
-		"  --group G      only this node group\n"
-		"  --instance ID  only this instance\n"
-		"  --dry-run      print what would be attached, start nothing\n"
-		"  --admin URL    the admin API (default: the configuration's admin listener)\n"
-		"Exit status: 0 done, 1 the daemon could not be reached or an AWS call failed,\n"
-		"2 usage.\n");
-}
-
-enum { OPT_GROUP = 1100, OPT_INSTANCE, OPT_DRY_RUN };
-
-typedef struct reconcile_args {
-	const char *group, *instance;
-	bool dry_run;
-} reconcile_args;
-
-static int reconcile_opt(int opt, const char *arg, void *ctx)
-{
-	reconcile_args *r = ctx;
-	if (opt == OPT_GROUP)
-		r->group = arg;
-	else if (opt == OPT_INSTANCE)
-		r->instance = arg;
-	else if (opt == OPT_DRY_RUN)
-		r->dry_run = true;
-	else
-		return 1;
-	return 0;
-}
-
-static void url_query_add(char *q, size_t size, const char *key, const char *value)
-{
-	char *esc = curl_easy_escape(NULL, value, 0);
-	size_t l = strlen(q);
-	snprintf(q + l, size - l, "%s%s=%s", l ? "&" : "?", key, esc ? esc : "");
-	curl_free(esc);
-}
-
-static void print_reconcile(const json_t *doc)
-{
-	json_t *insts = json_object_get(doc, "instances");
-	bool dry = json_is_true(json_object_get(doc, "dry_run"));
-	printf("%s%lld InService instance%s checked, %zu lacking a Multus ENI\n",
-	       dry ? "dry run: " : "", (long long)json_integer_value(json_object_get(doc, "checked")),
-	       json_integer_value(json_object_get(doc, "checked")) == 1 ? "" : "s",
-	       json_array_size(insts));
-	for (size_t i = 0; i < json_array_size(insts); i++) {
-		json_t *o = json_array_get(insts, i);
-		json_t *miss = json_object_get(o, "missing");
-		printf("  %s %s/%s missing", jstr(o, "instance_id"), jstr(o, "group"), jstr(o, "asg"));
-		for (size_t k = 0; k < json_array_size(miss); k++)
-			printf("%s%s", k ? ", " : " ", json_string_value(json_array_get(miss, k)));
-		const char *st = jstr(o, "status");
-		long long id = (long long)json_integer_value(json_object_get(o, "action_id"));
-		if (!strcmp(st, "started"))
-			printf(": attaching (action #%lld)\n", id);
-		else if (!strcmp(st, "in_flight"))
-			printf(": left alone, action #%lld is in flight for it\n", id);
-		else if (!strcmp(st, "would_attach"))
-			printf(": would attach\n");
-		else
-			printf(": %s\n", *jstr(o, "error") ? jstr(o, "error") : st);
-	}
-	json_t *errs = json_object_get(doc, "errors");
-	for (size_t i = 0; i < json_array_size(errs); i++) {
-		json_t *e = json_array_get(errs, i);
-		printf("error: %s: %s\n", jstr(e, "call"), jstr(e, "error"));
-	}
-}
-
-int hook_cmd_reconcile(int argc, char **argv)
-{
-	static const struct option extra[] = {
-	    {"group", required_argument, NULL, OPT_GROUP},
-	    {"instance", required_argument, NULL, OPT_INSTANCE},
-	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	};
-	ops_common c = {0};
-	reconcile_args r = {0};
-	int rc = ops_parse(argc, argv, extra, HK_ARRAY_LEN(extra), &c, reconcile_opt, &r);
-	if (rc >= 0)
-		return rc;
-	if (c.help) {
-		reconcile_usage(stdout);
-		return 0;
-	}
-	hook_config *cfg = NULL;
-	if (!c.config && !c.admin) {
-		fprintf(stderr, "multus-hookd reconcile: give --config FILE (or --admin URL)\n");
-		return 2;
-	}
-	if (c.config && hook_cli_load_config("reconcile", c.config, &cfg) != HK_OK)
-		return 2;
-	char url[ADMIN_URL_MAX];
-	bool have_url = admin_url(c.admin, cfg, url, sizeof(url));
-	hook_config_free(cfg);
-	if (!have_url) {
-		fprintf(stderr, "multus-hookd reconcile: the admin listener's port is 0 in %s: give "
-				"--admin http://ADDRESS:PORT\n",
-			c.config);
-		return 2;
-	}
-	char path[600] = "";
-	if (r.group)
-		url_query_add(path, sizeof(path), "group", r.group);
-	if (r.instance)
-		url_query_add(path, sizeof(path), "instance_id", r.instance);
-	if (r.dry_run)
-		url_query_add(path, sizeof(path), "dry_run", "1");
-	char full[700], err[400] = "";
-	snprintf(full, sizeof(full), "/v1/reconcile%s", path);
-	long status = 0;
-	json_t *doc = NULL;
-	if (hook_admin_call("POST", url, full, &status, &doc, err, sizeof(err)) != HK_OK) {
-		fprintf(stderr, "multus-hookd reconcile: %s\n", err);
-		return 1;
-	}
-	if (status != 202) {
-		fprintf(stderr, "multus-hookd reconcile: the daemon refused (%ld): %s\n", status,
-			jstr(doc, "reason"));
-		json_decref(doc);
-		return status == 400 ? 2 : 1;
-	}
-	long long id = (long long)json_integer_value(json_object_get(doc, "reconcile_id"));
-	json_decref(doc);
-	doc = NULL;
-	snprintf(full, sizeof(full), "/v1/reconcile/%lld", id);
-	for (unsigned waited_ms = 0;; waited_ms += 200) {
-		json_decref(doc);
-		doc = NULL;
-		if (hook_admin_call("GET", url, full, &status, &doc, err, sizeof(err)) != HK_OK) {
-			fprintf(stderr, "multus-hookd reconcile: %s\n", err);
-			return 1;
-		}
-		if (status != 200 || strcmp(jstr(doc, "status"), "running") != 0)
-			break;
-		if (waited_ms >= 300000) {
-			fprintf(stderr, "multus-hookd reconcile: no report after 300 s (GET %s%s)\n",
-				url, full);
-			json_decref(doc);
-			return 1;
-		}
-		usleep(200000);
-	}
-	if (status != 200 || strcmp(jstr(doc, "status"), "done") != 0) {
-		fprintf(stderr, "multus-hookd reconcile: the reconcile did not finish (%ld %s)\n",
-			status, jstr(doc, "status"));
-		json_decref(doc);
-		return 1;
-	}
-	if (c.json)
-		print_json(doc);
-	else
-		print_reconcile(doc);
-	rc = json_array_size(json_object_get(doc, "errors")) ? 1 : 0;
-	json_decref(doc);
 	return rc;
 }

@@ -46,7 +46,7 @@ typedef struct plan_cfg {
 	plan_list used_files;
 	plan_list resv;
 	plan_list pods;
-	const char *input; /* --input FILE.json */
+	const char *input;  /* --input FILE.json */
 	const char *config; /* --config FILE (with --live) */
 	bool live;
 	bool json;
@@ -780,11 +780,12 @@ int hook_cmd_plan(int argc, char **argv)
 		/* the subnets come from AWS: no offline input beside them */
 		if (!cfg.live || !cfg.config)
 			st = fail(err, HK_ERR_INVALID, "--live and --config FILE go together");
-		else if (cfg.subnet || cfg.input || cfg.used.n || cfg.used_files.n ||
-			 cfg.resv.n || cfg.pods.n)
-			st = fail(err, HK_ERR_INVALID,
-				  "--live reads the subnets from AWS: --subnet-cidr, --input, "
-				  "--used, --reserve, --reserve-prefix and --pod-range do not apply");
+		else if (cfg.subnet || cfg.input || cfg.used.n || cfg.used_files.n || cfg.resv.n ||
+			 cfg.pods.n)
+			st = fail(
+			    err, HK_ERR_INVALID,
+			    "--live reads the subnets from AWS: --subnet-cidr, --input, "
+			    "--used, --reserve, --reserve-prefix and --pod-range do not apply");
 		if (st == HK_OK) {
 			int rc = hook_live_plan(cfg.config, (unsigned)cfg.count, cfg.json);
 			cfg_cleanup(&cfg);

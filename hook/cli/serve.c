@@ -176,8 +176,8 @@ static void reload_config(server *sv)
 		for (size_t i = 0; i < probs.n && i < probs.cap; i++)
 			hook_log(HOOK_LOG_ERROR,
 				 "configuration reload refused: the running configuration stays",
-				 "config", path, "problem", probs.msgs[i] ? probs.msgs[i] : "(lost)",
-				 NULL);
+				 "config", path, "problem",
+				 probs.msgs[i] ? probs.msgs[i] : "(lost)", NULL);
 		if (!probs.n)
 			hook_log(HOOK_LOG_ERROR,
 				 "configuration reload refused: the running configuration stays",
@@ -202,8 +202,8 @@ static void reload_config(server *sv)
 	hook_admin_set_config(sv->admin, next);
 	hook_engine_reload(&sv->engine, next);
 	hook_config_free(old); /* `path` was old's */
-	json_t *f = json_pack("{s:s,s:I}", "config", next->path, "node_groups",
-			      (json_int_t)next->n_groups);
+	json_t *f =
+	    json_pack("{s:s,s:I}", "config", next->path, "node_groups", (json_int_t)next->n_groups);
 	hook_log_json(HOOK_LOG_INFO, "configuration reloaded: new actions use it", f);
 }
 

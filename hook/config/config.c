@@ -71,8 +71,8 @@ void hook_config_restart_diff(const hook_config *a, const hook_config *b, char *
 	    {"aws.endpoints.sts", str_differs(a->endpoint_sts, b->endpoint_sts)},
 	    {"aws.endpoints.sqs", str_differs(a->endpoint_sqs, b->endpoint_sqs)},
 	    {"aws.rate_limits", rate_limits_differ(a, b)},
-	    {"listeners.intake", str_differs(a->intake.address, b->intake.address) ||
-				     a->intake.port != b->intake.port},
+	    {"listeners.intake",
+	     str_differs(a->intake.address, b->intake.address) || a->intake.port != b->intake.port},
 	    {"listeners.admin",
 	     str_differs(a->admin.address, b->admin.address) || a->admin.port != b->admin.port},
 	    {"state_dir", str_differs(a->state_dir, b->state_dir)},

@@ -251,11 +251,16 @@ void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)
 	json_t *o = cfg_get_obj(v, "", root, "limits", false);
 	if (!o)
 		return;
-	static const char *const keys[] = {"max_body_bytes",	  "max_header_bytes",
-					   "max_connections",	  "read_timeout_ms",
-					   "request_timeout_ms",  "max_concurrent_actions",
-					   "heartbeat_margin_ms", "shutdown_grace_ms",
-					   "sweep_interval_s",	  "reconcile_interval_s",
+	static const char *const keys[] = {"max_body_bytes",
+					   "max_header_bytes",
+					   "max_connections",
+					   "read_timeout_ms",
+					   "request_timeout_ms",
+					   "max_concurrent_actions",
+					   "heartbeat_margin_ms",
+					   "shutdown_grace_ms",
+					   "sweep_interval_s",
+					   "reconcile_interval_s",
 					   NULL};
 	cfg_check_keys(v, "limits", o, keys);
 	cfg->max_body_bytes = (size_t)cfg_get_uint(v, "limits", o, "max_body_bytes", 1024,
@@ -276,8 +281,8 @@ void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)
 							600000, DEF_SHUTDOWN_GRACE_MS);
 	cfg->sweep_interval_s = (unsigned)cfg_get_uint(v, "limits", o, "sweep_interval_s", 0, 86400,
 						       DEF_SWEEP_INTERVAL_S);
-	cfg->reconcile_interval_s = (unsigned)cfg_get_uint(v, "limits", o, "reconcile_interval_s",
-							   0, 86400, 0);
+	cfg->reconcile_interval_s =
+	    (unsigned)cfg_get_uint(v, "limits", o, "reconcile_interval_s", 0, 86400, 0);
 }
 
 /* ---- lifecycle engine: TEST ONLY keys (docs/configuration.md, `testing`) ---- */

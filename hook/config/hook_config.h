@@ -164,7 +164,7 @@ typedef struct hook_config {
 	/* ---- lifecycle engine (hook/engine*.c; docs/engine.md) ---- */
 	unsigned sweep_interval_s; /* limits.sweep_interval_s: orphan sweep, default 600, 0 = off */
 	unsigned reconcile_interval_s; /* limits.reconcile_interval_s: default 0 = off */
-	double test_time_scale;	   /* TEST ONLY testing.time_scale: hook timeouts x this (1) */
+	double test_time_scale;	       /* TEST ONLY testing.time_scale: hook timeouts x this (1) */
 } hook_config;
 
 /* Problems found while validating: one line each ("path: value: why"). */
@@ -203,8 +203,7 @@ hook_config *hook_config_ref(const hook_config *cfg);
 /* The keys a reload cannot change (listeners, state_dir, aws region,
  * endpoints and rate limits, SNS and SQS intake settings): those that differ
  * between `a` and `b`, comma separated, into out (empty when none). */
-void hook_config_restart_diff(const hook_config *a, const hook_config *b, char *out,
-			      size_t size);
+void hook_config_restart_diff(const hook_config *a, const hook_config *b, char *out, size_t size);
 
 struct awc_client;
 /* An AWS client for the daemon from the configuration: region, endpoints

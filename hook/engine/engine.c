@@ -509,11 +509,6 @@ static hk_err op_reconcile(void *impl, const hook_reconcile_req *req, hook_recon
 	return eng_reconcile(impl, req, done, arg);
 }
 
-bool eng_is_reconcile(const eng_action *a)
-{
-	return a->rec.source && strcmp(a->rec.source, HOOK_SOURCE_RECONCILE) == 0;
-}
-
 static void op_drain(void *impl, hook_engine_drained_fn done, void *arg)
 {
 	hook_eng *e = impl;

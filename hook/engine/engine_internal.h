@@ -410,7 +410,7 @@ struct hook_eng {
 	bool sweep_running;
 	struct eng_sweep *sweep; /* the sweep in flight (engine_sweep.c) */
 	unsigned sweep_interval_s;
-	struct eng_recon *recons;    /* reconciles in flight (engine_reconcile.c) */
+	struct eng_recon *recons;   /* reconciles in flight (engine_reconcile.c) */
 	struct event *reconcile_ev; /* limits.reconcile_interval_s */
 	/* What engine_action.c asks engine.c to do (set at creation): run the
 	 * action again from its resume point, and clean up after a failure. */

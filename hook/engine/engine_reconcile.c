@@ -308,9 +308,9 @@ hk_err eng_reconcile(hook_eng *e, const hook_reconcile_req *req, hook_reconcile_
 	r->arg = arg;
 	r->group = req->group ? eng_strdup(req->group) : NULL;
 	r->instance_id = req->instance_id ? eng_strdup(req->instance_id) : NULL;
-	r->report = json_pack("{s:b,s:s?,s:s?,s:i,s:[],s:[]}", "dry_run", req->dry_run, "group",
-			      req->group, "instance_id", req->instance_id, "checked", 0,
-			      "instances", "errors");
+	r->report =
+	    json_pack("{s:b,s:s?,s:s?,s:i,s:[],s:[]}", "dry_run", req->dry_run, "group", req->group,
+		      "instance_id", req->instance_id, "checked", 0, "instances", "errors");
 	r->done_ev = event_new(e->base, -1, 0, done_cb, r);
 	if (!r->report || !r->done_ev || (req->group && !r->group) ||
 	    (req->instance_id && !r->instance_id)) {

@@ -558,3 +558,8 @@ hook_engine_verdict hook_engine_sibling_verdict(const hook_action *self, const h
 	}
 	return ENG_VERDICT_RUN;
 }
+
+bool eng_is_reconcile(const eng_action *a)
+{
+	return a->rec.source && strcmp(a->rec.source, HOOK_SOURCE_RECONCILE) == 0;
+}
