@@ -35,6 +35,14 @@ int hk_hexval(int c);
 int64_t hk_mono_ms(void);
 int64_t hk_wall_ms(void);
 
+/* Room for one more element in a growable array `v` of `n` elements (of
+ * `size` bytes) and capacity *cap: `v` itself while n < *cap, else `v`
+ * reallocated to twice the capacity (`first` when empty), *cap updated. NULL
+ * when out of memory or the size would overflow; `v` and *cap are then
+ * unchanged. Use: T *nv = hk_grow(a->v, a->n, &a->cap, sizeof(*nv), 16);
+ * if (!nv) fail; a->v = nv; */
+void *hk_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
+
 /* Overwrite `len` bytes at `p` in a way the compiler keeps (secrets). */
 void hk_wipe(void *p, size_t len);
 /* hk_wipe() the string (when not NULL) then free it. */

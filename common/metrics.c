@@ -1,5 +1,6 @@
 /* The Prometheus metrics registry (hk_metrics.h). */
 #include "hk_metrics.h"
+#include "hk_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -150,14 +151,10 @@ hk_metric *hk_metrics_add(hk_metrics *r, hk_metric_type type, const char *name, 
 		}
 		m->n_bounds = n_bounds;
 	}
-	if (r->n_fam == r->cap_fam) {
-		size_t nc = r->cap_fam ? r->cap_fam * 2 : 16;
-		hk_metric **v = realloc(r->fam, nc * sizeof(*v));
-		if (!v)
-			goto fail;
-		r->fam = v;
-		r->cap_fam = nc;
-	}
+	hk_metric **v = hk_grow(r->fam, r->n_fam, &r->cap_fam, sizeof(*v), 16);
+	if (!v)
+		goto fail;
+	r->fam = v;
 	r->fam[r->n_fam++] = m;
 	return m;
 fail:
@@ -185,14 +182,10 @@ static series *get_series(hk_metric *m, const char *const *values)
 		return s;
 	if (m->n_s >= HK_METRICS_MAX_SERIES)
 		goto drop;
-	if (m->n_s == m->cap_s) {
-		size_t nc = m->cap_s ? m->cap_s * 2 : 4;
-		series *v = realloc(m->s, nc * sizeof(*v));
-		if (!v)
-			goto drop;
-		m->s = v;
-		m->cap_s = nc;
-	}
+	series *v = hk_grow(m->s, m->n_s, &m->cap_s, sizeof(*v), 4);
+	if (!v)
+		goto drop;
+	m->s = v;
 	s = &m->s[m->n_s];
 	memset(s, 0, sizeof(*s));
 	for (size_t k = 0; k < m->n_labels; k++) {

@@ -1,6 +1,7 @@
 /* The keyed single-flight cache (hk_sf.h). Entries sit in a dense array (for
  * walks) indexed by a chained hash table on the key (FNV-1a). */
 #include "hk_sf.h"
+#include "hk_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -154,14 +155,10 @@ static entry *create(hk_sf *c, const char *key, uint32_t h, int64_t now_ms)
 {
 	if (c->n_ents >= c->max_entries && !evict_one(c, now_ms))
 		return NULL;
-	if (c->n_ents == c->cap_ents) {
-		size_t nc = c->cap_ents ? c->cap_ents * 2 : 8;
-		entry **v = realloc(c->ents, nc * sizeof(*v));
-		if (!v)
-			return NULL;
-		c->ents = v;
-		c->cap_ents = nc;
-	}
+	entry **v = hk_grow(c->ents, c->n_ents, &c->cap_ents, sizeof(*v), 8);
+	if (!v)
+		return NULL;
+	c->ents = v;
 	entry *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;

@@ -126,3 +126,16 @@ void hk_free_secret(char *s)
 	hk_wipe(s, strlen(s));
 	free(s);
 }
+
+void *hk_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return v;
+	size_t nc = *cap ? *cap * 2 : (first ? first : 1);
+	if (nc < *cap || size == 0 || nc > SIZE_MAX / size)
+		return NULL;
+	void *nv = realloc(v, nc * size);
+	if (nv)
+		*cap = nc;
+	return nv;
+}

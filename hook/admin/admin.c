@@ -258,23 +258,40 @@ static void handle_list(hook_admin *ad, struct evhttp_request *req, const char *
 	hook_http_reply_json(req, 200, o);
 }
 
-static void handle_one(hook_admin *ad, struct evhttp_request *req, const char *idtext)
+/* The action id of a path, else a 400 answered and false. */
+static bool action_id(struct evhttp_request *req, const char *idtext, int64_t *ret)
 {
 	unsigned long id;
 	if (!parse_uint(idtext, (unsigned long)INT64_MAX, &id)) {
 		hook_http_reply_reason(req, 400, "bad request", "action id: not a number");
-		return;
+		return false;
 	}
-	hook_action a;
-	hk_err err = hook_store_action_get(ad->store, (int64_t)id, &a);
+	*ret = (int64_t)id;
+	return true;
+}
+
+/* Action `id` into *a (release with hook_action_cleanup); false when the
+ * request was answered already (404 or 503). */
+static bool action_get(hook_admin *ad, struct evhttp_request *req, int64_t id, hook_action *a)
+{
+	hk_err err = hook_store_action_get(ad->store, id, a);
 	if (err == HK_ERR_NOT_FOUND) {
 		hook_http_reply_reason(req, 404, "not found", "no such action");
-		return;
+		return false;
 	}
 	if (err) {
 		hook_http_reply_reason(req, 503, "unavailable", hk_err_str(err));
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void handle_one(hook_admin *ad, struct evhttp_request *req, const char *idtext)
+{
+	int64_t id;
+	hook_action a;
+	if (!action_id(req, idtext, &id) || !action_get(ad, req, id, &a))
+		return;
 	json_t *o = action_json(&a);
 	hook_action_cleanup(&a);
 	hook_eni_row *rows = NULL;
@@ -354,25 +371,17 @@ static void handle_metrics(struct evhttp_request *req)
  * ENIs adopted by their tags) while its lifecycle hook has not expired. */
 static void handle_retry(hook_admin *ad, struct evhttp_request *req, const char *idtext)
 {
-	unsigned long id;
-	if (!parse_uint(idtext, (unsigned long)INT64_MAX, &id)) {
-		hook_http_reply_reason(req, 400, "bad request", "action id: not a number");
+	int64_t id;
+	if (!action_id(req, idtext, &id))
 		return;
-	}
 	if (!ad->engine) {
 		hook_http_reply_reason(req, 503, "unavailable", "no engine runs actions here");
 		return;
 	}
 	hook_action a;
-	hk_err err = hook_store_action_get(ad->store, (int64_t)id, &a);
-	if (err == HK_ERR_NOT_FOUND) {
-		hook_http_reply_reason(req, 404, "not found", "no such action");
+	if (!action_get(ad, req, id, &a))
 		return;
-	}
-	if (err) {
-		hook_http_reply_reason(req, 503, "unavailable", hk_err_str(err));
-		return;
-	}
+	hk_err err;
 	char why[200] = "";
 	if (a.state != HOOK_ACTION_FAILED)
 		snprintf(why, sizeof(why),

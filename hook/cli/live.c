@@ -10,6 +10,7 @@
  * engine's; only the addresses a running daemon holds for launches in flight
  * (its store) are not seen. */
 #include "hook_cli_internal.h"
+#include "hk_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +49,10 @@ static void set_why(hook_live_subnet *s, hk_err err, const char *call, const awc
 
 static hook_live_subnet *live_add(hook_live *l)
 {
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 16;
-		hook_live_subnet *v = realloc(l->v, nc * sizeof(*v));
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = nc;
-	}
+	hook_live_subnet *v = hk_grow(l->v, l->n, &l->cap, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	l->v = v;
 	hook_live_subnet *s = &l->v[l->n++];
 	memset(s, 0, sizeof(*s));
 	return s;

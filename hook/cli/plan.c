@@ -6,6 +6,7 @@
  * it into a pool and a plan_result; plan_print_*() write it. Every input problem
  * becomes ONE message naming the bad value, and exit status 2. */
 #include "hook_cli_internal.h"
+#include "hk_util.h"
 
 #include "cidr.h"
 
@@ -88,14 +89,10 @@ static hk_err fail(char *err, hk_err st, const char *fmt, ...)
 static hk_err list_add(plan_list *l, const char *text, size_t len, const char *where,
 		       cidr_resv_kind kind, char *err)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		plan_item *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return fail(err, HK_ERR_NOMEM, "out of memory");
-		l->v = v;
-		l->cap = cap;
-	}
+	plan_item *v = hk_grow(l->v, l->n, &l->cap, sizeof(*v), 8);
+	if (!v)
+		return fail(err, HK_ERR_NOMEM, "out of memory");
+	l->v = v;
 	plan_item *it = &l->v[l->n];
 	it->text = strndup(text, len);
 	it->where = strdup(where);

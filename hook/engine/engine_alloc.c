@@ -7,6 +7,7 @@
  * conflict or a delete, is refreshed before the next allocation; concurrent
  * launches wait on the one refresh in flight. */
 #include "engine_internal.h"
+#include "hk_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,14 +175,10 @@ static eng_pool *pool_get(eng_alloc *al, const char *subnet_id)
 
 static bool add_waiter(eng_pool *p, eng_alloc_ready_fn fn, void *arg)
 {
-	if (p->n_w == p->cap_w) {
-		size_t nc = p->cap_w ? p->cap_w * 2 : 8;
-		eng_waiter *w = realloc(p->w, nc * sizeof(*w));
-		if (!w)
-			return false;
-		p->w = w;
-		p->cap_w = nc;
-	}
+	eng_waiter *w = hk_grow(p->w, p->n_w, &p->cap_w, sizeof(*w), 8);
+	if (!w)
+		return false;
+	p->w = w;
 	p->w[p->n_w].fn = fn;
 	p->w[p->n_w].arg = arg;
 	p->n_w++;

@@ -11,6 +11,7 @@
  * an instance is missing a network when no ENI is attached at the network's
  * (network card, device index). See docs/operations.md, "reconcile". */
 #include "engine_internal.h"
+#include "hk_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -237,14 +238,10 @@ static void describe_instances(eng_recon *r)
 
 static bool add_inst(eng_recon *r, const hook_node_group *g, const char *asg, const char *id)
 {
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 32;
-		recon_inst *v = realloc(r->v, nc * sizeof(*v));
-		if (!v)
-			return false;
-		r->v = v;
-		r->cap = nc;
-	}
+	recon_inst *v = hk_grow(r->v, r->n, &r->cap, sizeof(*v), 32);
+	if (!v)
+		return false;
+	r->v = v;
 	recon_inst *ri = &r->v[r->n];
 	ri->group = g;
 	ri->asg = eng_strdup(asg);

@@ -100,6 +100,30 @@ static void test_env_hex_clock(void **state)
 	hk_free_secret(NULL);
 }
 
+/* hk_grow: room for one more; doubles from `first`; overflow refused. */
+static void test_grow(void **state)
+{
+	(void)state;
+	int *v = NULL;
+	size_t n = 0, cap = 0;
+	for (int i = 0; i < 20; i++) {
+		int *nv = hk_grow(v, n, &cap, sizeof(*nv), 4);
+		assert_non_null(nv);
+		v = nv;
+		v[n++] = i;
+		assert_true(cap >= n);
+	}
+	assert_int_equal(cap, 32); /* 4, 8, 16, 32 */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(v[i], i);
+	int *same = hk_grow(v, n, &cap, sizeof(*v), 4);
+	assert_ptr_equal(same, v); /* room left: unchanged */
+	size_t huge = SIZE_MAX / 2 + 1;
+	assert_null(hk_grow(v, huge, &huge, sizeof(*v), 4)); /* would overflow */
+	assert_int_equal(huge, SIZE_MAX / 2 + 1);
+	free(v);
+}
+
 /* ------------------------------------------------------------------ JSON */
 
 static void test_json_load_object(void **state)
@@ -631,6 +655,7 @@ static void sf_forget_refetches(void **state)
 
 int main(void);
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_grow),
     cmocka_unit_test(sf_first_fetches_others_wait_in_order),
     cmocka_unit_test(sf_ttl_expiry_and_clock_backwards_refetch),
     cmocka_unit_test(sf_failure_wakes_every_waiter_and_caches_nothing),
