@@ -211,7 +211,7 @@ static void call_unlink(awc_call *k)
 static void deliver_cb(evutil_socket_t fd, short what, void *arg)
 {
 	awc_call *k = arg;
-	emit(k, AWC_EV_DONE, k->err, k->status, k->aws_code, 0, 0);
+	emit(k, AWC_EV_DONE, k->err, k->status, k->aws_code, awc_now_us() - k->started_us, 0);
 	call_unlink(k);
 	awc_result res = {
 	    .err = k->err,
@@ -589,6 +589,7 @@ static hk_err call_new(awc_client *c, awc_service svc, const char *action,
 		return HK_ERR_NOMEM;
 	k->c = c;
 	k->svc = svc;
+	k->started_us = awc_now_us();
 	snprintf(k->action, sizeof(k->action), "%s", action);
 	k->done = done;
 	k->arg = arg;

@@ -37,7 +37,8 @@ typedef enum awc_event_kind {
 	AWC_EV_BUCKET_WAIT, /* the client-side token bucket delays the attempt by delay_us */
 	AWC_EV_RETRY,	    /* attempt failed (err, http_status, aws_code); the next one
 			     * starts after delay_us, drawn uniformly from [0, bound_us] */
-	AWC_EV_DONE,	    /* the call is finished (err = final result) */
+	AWC_EV_DONE,	    /* the call is finished (err = final result; delay_us: the whole
+			       call, from its start to now, retries and waits included) */
 	AWC_EV_RATE	    /* the family's adaptive rate factor changed (rate_factor:
 			     * now): halved on a throttle, or back at 1 */
 } awc_event_kind;

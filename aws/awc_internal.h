@@ -43,6 +43,7 @@ typedef struct awc_call {
 	awc_done_fn done;
 	void *arg;
 	unsigned attempts;
+	uint64_t started_us;  /* awc_now_us() at awc_query/awc_json (AWC_EV_DONE's delay_us) */
 	bool refreshed_creds; /* retried once after ExpiredToken */
 	tbucket_family family;
 	struct event *timer;

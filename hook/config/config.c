@@ -449,6 +449,8 @@ static void aws_event(const awc_event *ev, void *arg)
 					  : "permanent";
 		hk_metric_inc3(hook_m.aws_calls, awc_service_name(ev->svc),
 			       ev->action ? ev->action : "", outcome);
+		const char *act[1] = {ev->action ? ev->action : ""};
+		hk_metric_observe(hook_m.aws_call_seconds, act, (double)ev->delay_us / 1e6);
 		return;
 	}
 	if (ev->kind == AWC_EV_BUCKET_WAIT) {

@@ -152,9 +152,12 @@ typedef struct hook_metrics_set {
 	hk_metric *heartbeats;		/* outcome */
 	hk_metric *enis;		/* event */
 	hk_metric *orphans_swept;
-	hk_metric *sqs_messages; /* event */
-	hk_metric *in_flight;	 /* step (gauge, at collection) */
-	hk_metric *oldest_age;	 /* gauge, at collection */
+	hk_metric *sqs_messages;     /* event */
+	hk_metric *in_flight;	     /* step (gauge, at collection) */
+	hk_metric *oldest_age;	     /* gauge, at collection */
+	hk_metric *aws_call_seconds; /* action (histogram) */
+	hk_metric *subnet_free;	     /* subnet, network (gauge, at collection) */
+	hk_metric *subnet_resv;	     /* subnet, network (gauge, at collection) */
 } hook_metrics_set;
 extern hook_metrics_set hook_m;
 

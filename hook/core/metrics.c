@@ -7,6 +7,7 @@
 hook_metrics_set hook_m;
 static hk_metrics *g_reg;
 
+static const double call_bounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 static const double completion_bounds[] = {0.25, 0.5, 1,   2.5, 5,   10,   20,
 					   30,	 60,  120, 300, 600, 1800, 3600};
 
@@ -59,6 +60,18 @@ hk_err hook_metrics_init(const char *version)
 	hook_m.oldest_age =
 	    hk_metrics_add(r, HK_METRIC_GAUGE, "multus_hookd_oldest_action_age_seconds",
 			   "Age of the oldest action running now (0: none).", NULL, NULL, 0);
+	hook_m.aws_call_seconds = hk_metrics_add(
+	    r, HK_METRIC_HISTOGRAM, "multus_hookd_aws_call_seconds",
+	    "AWS calls from start to answer (retries and bucket waits included), by action.",
+	    "action", call_bounds, HK_ARRAY_LEN(call_bounds));
+	hook_m.subnet_free = hk_metrics_add(
+	    r, HK_METRIC_GAUGE, "multus_hookd_subnet_free_addresses",
+	    "IPv4 addresses a worker could still get in a Multus subnet, as last read.",
+	    "subnet,network", NULL, 0);
+	hook_m.subnet_resv =
+	    hk_metrics_add(r, HK_METRIC_GAUGE, "multus_hookd_subnet_reserved_ranges",
+			   "Subnet CIDR reservations of a Multus subnet, as last read.",
+			   "subnet,network", NULL, 0);
 	hk_metric *info = hk_metrics_add(r, HK_METRIC_GAUGE, "multus_hookd_build_info",
 					 "The daemon's version.", "version", NULL, 0);
 	const char *v[1] = {version ? version : ""};

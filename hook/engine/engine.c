@@ -571,6 +571,7 @@ static void collect(hk_metrics *r, void *arg)
 			oldest = a->rec.created_ms;
 	}
 	hk_metric_set(hook_m.oldest_age, NULL, e->active ? (double)(now - oldest) / 1000.0 : 0);
+	eng_alloc_collect(e->alloc);
 }
 
 static const hook_engine_ops aws_ops = {

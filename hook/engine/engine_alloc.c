@@ -43,7 +43,9 @@ typedef struct eng_pool {
 	char why[200];
 	ec2_describe_network_interfaces_out *enis;
 	ec2_get_subnet_cidr_reservations_out *resv;
-	const hook_network *net;
+	const hook_network *net; /* valid while a waiter (its action) holds it */
+	char *network;		 /* a copy of its name, for the gauges */
+	size_t n_resv;		 /* reservations at the last refresh */
 	eng_waiter *w;
 	size_t n_w, cap_w;
 	hk_err notify_err;
@@ -98,6 +100,7 @@ static void pool_free(eng_pool *p)
 	free(p->w);
 	free(p->recent);
 	free(p->subnet_id);
+	free(p->network);
 	free(p);
 }
 
@@ -194,6 +197,7 @@ static void apply_refresh(eng_pool *p)
 {
 	hook_eng *e = p->al->e;
 	hook_engine_pool_fill(p->v4, p->v6, p->net, p->enis, p->resv);
+	p->n_resv = p->resv ? p->resv->n_reservations : 0;
 	/* recently confirmed by us */
 	int64_t now = hook_now_ms();
 	size_t k = 0;
@@ -374,6 +378,10 @@ hk_err eng_alloc_ensure(eng_alloc *al, const char *subnet_id, const hook_network
 	/* the newest configuration's network (its pod ranges): every waiter
 	 * is an action holding its configuration while it waits */
 	p->net = net;
+	if (net && net->name && (!p->network || strcmp(p->network, net->name) != 0)) {
+		free(p->network);
+		p->network = strdup(net->name);
+	}
 	if (!add_waiter(p, ready, arg))
 		return HK_ERR_NOMEM;
 	if (p->refreshing)
@@ -608,4 +616,18 @@ void eng_alloc_dhcp_check(eng_alloc *al, const hook_config *cfg, const char *sub
 	ec2_describe_subnets_req req = {.subnet_ids = ids, .n_subnet_ids = 1};
 	if (ec2_describe_subnets(al->e->aws, &req, dhcp_subnet_cb, d, NULL) != HK_OK)
 		d->done = true;
+}
+
+void eng_alloc_collect(const eng_alloc *al)
+{
+	hk_metric_reset(hook_m.subnet_free);
+	hk_metric_reset(hook_m.subnet_resv);
+	for (size_t i = 0; al && i < al->n; i++) {
+		eng_pool *p = al->pools[i];
+		if (!p->have_cidr || !p->v4)
+			continue;
+		const char *labels[2] = {p->subnet_id, p->network ? p->network : ""};
+		hk_metric_set(hook_m.subnet_free, labels, (double)cidr_pool_free_count(p->v4));
+		hk_metric_set(hook_m.subnet_resv, labels, (double)p->n_resv);
+	}
 }

@@ -541,6 +541,9 @@ void eng_alloc_stale(eng_alloc *al, const char *subnet_id);
  * subnet (its CIDRs) and its CIDR reservations in the background and log a
  * warning for each pod range inside it that explicit reservations do not
  * cover (hook_engine_dhcp_uncovered). Never blocks or fails the launch. */
+/* The per-subnet gauges (free addresses, reservations) from the pools as
+ * last refreshed (at each /metrics). */
+void eng_alloc_collect(const eng_alloc *al);
 /* `net` belongs to `cfg` (a reference is kept while the check runs). */
 void eng_alloc_dhcp_check(eng_alloc *al, const hook_config *cfg, const char *subnet_id,
 			  const hook_network *net);

@@ -130,6 +130,22 @@ class Burst50(unittest.TestCase):
         created = samples.get(("multus_hookd_enis_total", (("event", "created"),)), 0)
         attached = samples.get(("multus_hookd_enis_total", (("event", "attached"),)), 0)
         self.assertEqual((created, attached), (N, N))
+        # every finished AWS call is also timed, per action
+        calls, timed = {}, {}
+        for (name, labels), v in samples.items():
+            lab = dict(labels)
+            if name == "multus_hookd_aws_calls_total":
+                calls[lab["action"]] = calls.get(lab["action"], 0) + v
+            elif name == "multus_hookd_aws_call_seconds_count":
+                timed[lab["action"]] = v
+        self.assertEqual(timed, calls)
+        self.assertGreaterEqual(calls.get("CreateNetworkInterface", 0), N)
+        # the subnet's free addresses and reservations, as EC2 shows them now
+        used = [a for e in self.w.all_enis() if e["subnet"] == self.subnet for a in e["ipv4s"]]
+        free = len(lowest_free(CIDR, 64, [RESERVED, POD_RANGE], used))
+        labels = (("network", "burst"), ("subnet", self.subnet))
+        self.assertEqual(samples[("multus_hookd_subnet_free_addresses", labels)], free)
+        self.assertEqual(samples[("multus_hookd_subnet_reserved_ranges", labels)], 1)
         throttled = sum(v for (name, labels), v in samples.items()
                         if name == "multus_hookd_aws_retries_total")
         self.assertGreater(throttled, 0)
