@@ -32,7 +32,7 @@
 #define AWC_DEFAULT_CONNECT_MS 3000L
 #define AWC_DEFAULT_TIMEOUT_MS 20000L
 
-static const char *const svc_names[AWC_SVC__COUNT] = {"ec2", "autoscaling", "sts", "sqs"};
+static const char *const svc_names[AWC_SVC__COUNT] = {"ec2", "autoscaling", "sts", "sqs", "sns"};
 _Static_assert((int)AWC_SVC__COUNT == (int)AWSCONF_SVC__COUNT, "awc_service follows awsconf");
 
 /* ---- the call state ---------------------------------------------------------- */

@@ -27,6 +27,7 @@ typedef enum awc_service {
 	AWC_SVC_AUTOSCALING,
 	AWC_SVC_STS,
 	AWC_SVC_SQS,
+	AWC_SVC_SNS,
 	AWC_SVC__COUNT
 } awc_service;
 

@@ -622,6 +622,23 @@ HK_MUST_CHECK hk_err sts_assume_role_with_web_identity(awc_client *c,
 						       sts_credentials_fn done, void *arg,
 						       const awc_call_opts *opts);
 
+/* ---- SNS Publish (the failure notices, hook/engine/engine_notify.c) -------- */
+
+typedef struct sns_publish_req {
+	const char *topic_arn; /* required */
+	const char *message;   /* required, at most 256 KiB */
+	const char *subject;   /* optional, at most 100 printable ASCII characters */
+} sns_publish_req;
+
+typedef struct sns_publish_out {
+	const char *message_id;
+} sns_publish_out;
+
+typedef void (*sns_publish_fn)(const awc_result *res, const sns_publish_out *out, void *arg);
+/* SNS Publish (Query protocol, 2010-03-31). */
+HK_MUST_CHECK hk_err sns_publish(awc_client *c, const sns_publish_req *req, sns_publish_fn done,
+				 void *arg, const awc_call_opts *opts);
+
 /* ---- SQS (JSON protocol) ------------------------------------------------ */
 
 typedef struct sqs_receive_req {

@@ -30,10 +30,9 @@ static const struct {
 	const char *signing_name;
 	const char *env_suffix;
 } services[AWSCONF_SVC__COUNT] = {
-    [AWSCONF_SVC_EC2] = {"ec2", "EC2"},
-    [AWSCONF_SVC_AUTOSCALING] = {"autoscaling", "AUTO_SCALING"},
-    [AWSCONF_SVC_STS] = {"sts", "STS"},
-    [AWSCONF_SVC_SQS] = {"sqs", "SQS"},
+    [AWSCONF_SVC_EC2] = {"ec2", "EC2"}, [AWSCONF_SVC_AUTOSCALING] = {"autoscaling", "AUTO_SCALING"},
+    [AWSCONF_SVC_STS] = {"sts", "STS"}, [AWSCONF_SVC_SQS] = {"sqs", "SQS"},
+    [AWSCONF_SVC_SNS] = {"sns", "SNS"},
 };
 
 const char *awsconf_service_signing_name(awsconf_service svc)

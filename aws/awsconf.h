@@ -23,10 +23,11 @@ typedef enum awsconf_service {
 	AWSCONF_SVC_AUTOSCALING,
 	AWSCONF_SVC_STS,
 	AWSCONF_SVC_SQS,
+	AWSCONF_SVC_SNS,
 	AWSCONF_SVC__COUNT
 } awsconf_service;
 
-/* The service's SigV4 signing name ("ec2", "autoscaling", "sts", "sqs"). */
+/* The service's SigV4 signing name ("ec2", "autoscaling", "sts", "sqs", "sns"). */
 const char *awsconf_service_signing_name(awsconf_service svc);
 
 /* ---- shared files ---- */

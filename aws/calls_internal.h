@@ -24,6 +24,7 @@ struct event_base;
 #define CQ_EC2_VERSION "2016-11-15"
 #define CQ_ASG_VERSION "2011-01-01"
 #define CQ_STS_VERSION "2011-06-15"
+#define CQ_SNS_VERSION "2010-03-31"
 
 /* ---- arena: every result lives in one ------------------------------------ */
 

@@ -123,6 +123,15 @@
 	X(sqs_spec_empty, sqs_empty_fn, SQS, "SQS",                                                \
 	  json, sqs_read_empty, sizeof(sqs_empty_out), .idempotent = true)
 
+#define CQ_SPECS_SNS(X)                                                                            \
+	/* A repeat after an ambiguous failure may deliver the message twice:                      \
+	 * notices say so (their receivers dedupe on the notice id). */                            \
+	X(sns_spec_publish, sns_publish_fn, SNS, "Publish",                                        \
+	  xml, sns_read_publish, sizeof(sns_publish_out), .idempotent = true)
+
+#define CQ_STARTS_SNS(X)                                                                           \
+	X(sns_publish, sns_publish_req, sns_publish_fn, sns_build_publish, sns_spec_publish)
+
 #define CQ_STARTS_EC2_DESCRIBE(X)                                                                  \
 	X(ec2_describe_instances, ec2_describe_instances_req, ec2_describe_instances_fn,           \
 	  ec2_build_describe_instances, ec2_spec_describe_instances)                               \
@@ -170,9 +179,11 @@
 	  sts_build_assume_role_web_identity, sts_spec_assume_role_web_identity)
 
 #define CQ_SPECS(X)                                                                                \
-	CQ_SPECS_EC2_DESCRIBE(X) CQ_SPECS_EC2_ENI(X) CQ_SPECS_ASG(X) CQ_SPECS_STS(X) CQ_SPECS_SQS(X)
+	CQ_SPECS_EC2_DESCRIBE(X) CQ_SPECS_EC2_ENI(X) CQ_SPECS_ASG(X) CQ_SPECS_STS(X) CQ_SPECS_SQS(X) \
+	CQ_SPECS_SNS(X)
 #define CQ_STARTS(X)                                                                               \
-	CQ_STARTS_EC2_DESCRIBE(X) CQ_STARTS_EC2_ENI(X) CQ_STARTS_ASG(X) CQ_STARTS_STS(X)
+	CQ_STARTS_EC2_DESCRIBE(X) CQ_STARTS_EC2_ENI(X) CQ_STARTS_ASG(X) CQ_STARTS_STS(X)      \
+	CQ_STARTS_SNS(X)
 /* clang-format on */
 
 /* The trampoline and the spec of every row of `table`. */

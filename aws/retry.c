@@ -253,6 +253,7 @@ static const tbucket_def defs[TBUCKET__COUNT] = {
     [TBUCKET_AUTOSCALING_LIFECYCLE] = {"autoscaling-lifecycle", 100, 20},
     [TBUCKET_STS] = {"sts", 10, 1},
     [TBUCKET_SQS] = {"sqs", 200, 100},
+    [TBUCKET_SNS] = {"sns", 30, 10},
 };
 
 static bool starts_with(const char *s, const char *prefix)
@@ -271,6 +272,8 @@ tbucket_family tbucket_family_of(const char *service, const char *action, bool u
 			   : TBUCKET_AUTOSCALING;
 	if (!strcmp(service, "sqs"))
 		return TBUCKET_SQS;
+	if (!strcmp(service, "sns"))
+		return TBUCKET_SNS;
 	if (strcmp(service, "ec2"))
 		return TBUCKET_STS;
 	static const struct {

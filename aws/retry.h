@@ -113,6 +113,7 @@ typedef enum tbucket_family {
 	TBUCKET_AUTOSCALING_LIFECYCLE,	  /* Complete/RecordLifecycleAction*: 100 / 20 (ours) */
 	TBUCKET_STS,			  /* every STS action: 10 / 1 (our choice) */
 	TBUCKET_SQS,			  /* every SQS action: 200 / 100 (our choice) */
+	TBUCKET_SNS,			  /* every SNS action (notify): 30 / 10 (ours) */
 	TBUCKET__COUNT
 } tbucket_family;
 

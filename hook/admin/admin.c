@@ -60,46 +60,9 @@ static const char *tristate_str(hook_tristate t)
 	return t == HOOK_YES ? "yes" : t == HOOK_NO ? "no" : "unknown";
 }
 
-static void format_ms(int64_t ms, char *buf, size_t len)
-{
-	if (ms <= 0) {
-		buf[0] = '\0';
-		return;
-	}
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	char base[32];
-	if (strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		base[0] = '\0';
-	snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
 static json_t *str_or_null(const char *s)
 {
 	return s && *s ? json_string(s) : json_null();
-}
-
-/* What became of an action, beyond its stored state: a DONE launch that was
- * ABANDONed did not succeed, and one whose lifecycle action was over before
- * it could complete (completed elsewhere or timed out) expired. */
-static const char *action_outcome(const hook_action *a)
-{
-	if (!hook_action_state_final(a->state))
-		return "in_flight";
-	if (a->state == HOOK_ACTION_FAILED)
-		return "failed";
-	/* this daemon's completion found nothing to complete: done elsewhere,
-	 * or the hook timed out */
-	if (a->last_error &&
-	    (!strncmp(a->last_error, "no active lifecycle action", 26) ||
-	     !strncmp(a->last_error, "the lifecycle action is no longer active", 40)))
-		return "expired";
-	if (a->result && strcmp(a->result, "CONTINUE") == 0)
-		return "succeeded";
-	if (a->result && strcmp(a->result, "ABANDON") == 0)
-		return "abandoned";
-	return "expired"; /* done without a completion of its own */
 }
 
 static const char *const outcome_names[] = {"succeeded", "abandoned", "expired", "failed",
@@ -109,9 +72,9 @@ static json_t *action_json(const hook_action *a)
 {
 	char tok[12], created[40], updated[40], deadline[40];
 	hook_token_prefix(a->token, tok);
-	format_ms(a->created_ms, created, sizeof(created));
-	format_ms(a->updated_ms, updated, sizeof(updated));
-	format_ms(a->deadline_ms, deadline, sizeof(deadline));
+	hook_format_time_ms(a->created_ms, created, sizeof(created));
+	hook_format_time_ms(a->updated_ms, updated, sizeof(updated));
+	hook_format_time_ms(a->deadline_ms, deadline, sizeof(deadline));
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
@@ -135,7 +98,7 @@ static json_t *action_json(const hook_action *a)
 	json_object_set_new(o, "deadline", str_or_null(deadline));
 	json_object_set_new(o, "last_error", str_or_null(a->last_error));
 	json_object_set_new(o, "result", str_or_null(a->result));
-	json_object_set_new(o, "outcome", json_string(action_outcome(a)));
+	json_object_set_new(o, "outcome", json_string(hook_action_outcome(a)));
 	int64_t age = (hook_now_ms() - a->created_ms) / 1000;
 	json_object_set_new(o, "age_s", json_integer(age > 0 ? age : 0));
 	return o;
@@ -245,7 +208,7 @@ static void handle_list(hook_admin *ad, struct evhttp_request *req, const char *
 	json_t *arr = json_array();
 	size_t shown = 0;
 	for (size_t i = 0; arr && i < n && shown < limit; i++) {
-		if (outcome && strcmp(action_outcome(&v[i]), outcome) != 0)
+		if (outcome && strcmp(hook_action_outcome(&v[i]), outcome) != 0)
 			continue;
 		if (state != HOOK_ACTION__COUNT && v[i].state != state)
 			continue;
@@ -326,7 +289,7 @@ static void handle_ready(hook_admin *ad, struct evhttp_request *req)
 			if (!ok)
 				ready = false;
 			char when[40];
-			format_ms(ad->health->checked_ms[f], when, sizeof(when));
+			hook_format_time_ms(ad->health->checked_ms[f], when, sizeof(when));
 			json_t *c = json_pack("{s:s,s:b,s:o}", "state", tristate_str(t), "ok", ok,
 					      "checked", str_or_null(when));
 			if (c && ad->health->detail[f][0])
@@ -386,7 +349,7 @@ static void handle_retry(hook_admin *ad, struct evhttp_request *req, const char 
 	if (a.state != HOOK_ACTION_FAILED)
 		snprintf(why, sizeof(why),
 			 "only a failed action can be retried (this one is %s, outcome %s)",
-			 hook_action_state_str(a.state), action_outcome(&a));
+			 hook_action_state_str(a.state), hook_action_outcome(&a));
 	else if (a.deadline_ms > 0 && hook_now_ms() >= a.deadline_ms)
 		snprintf(why, sizeof(why),
 			 "its lifecycle hook has expired: AWS applied the hook's default "

@@ -70,6 +70,7 @@ void hook_config_restart_diff(const hook_config *a, const hook_config *b, char *
 	     str_differs(a->endpoint_autoscaling, b->endpoint_autoscaling)},
 	    {"aws.endpoints.sts", str_differs(a->endpoint_sts, b->endpoint_sts)},
 	    {"aws.endpoints.sqs", str_differs(a->endpoint_sqs, b->endpoint_sqs)},
+	    {"aws.endpoints.sns", str_differs(a->endpoint_sns, b->endpoint_sns)},
 	    {"aws.rate_limits", rate_limits_differ(a, b)},
 	    {"listeners.intake",
 	     str_differs(a->intake.address, b->intake.address) || a->intake.port != b->intake.port},
@@ -131,6 +132,10 @@ void hook_config_free(hook_config *cfg)
 	free(cfg->sns_test_connect_to);
 	free(cfg->sqs_queue_url);
 	free(cfg->endpoint_sqs);
+	free(cfg->endpoint_sns);
+	free(cfg->notify_sns_topic_arn);
+	free(cfg->notify_webhook_url);
+	free(cfg->notify_test_ca_file);
 	for (size_t i = 0; i < cfg->n_aws_rate_limits; i++)
 		free(cfg->aws_rate_limits[i].family);
 	free(cfg->aws_rate_limits);
@@ -176,9 +181,9 @@ hk_err hook_config_parse(const char *buf, size_t len, const char *base_dir, unsi
 		err = HK_ERR_INVALID;
 		goto out;
 	}
-	static const char *const keys[] = {"aws",     "listeners",   "auth", "state_dir",
-					   "limits",  "node_groups", "sns",  "sqs",
-					   "testing", NULL};
+	static const char *const keys[] = {"aws",    "listeners",   "auth", "state_dir",
+					   "limits", "node_groups", "sns",  "sqs",
+					   "notify", "testing",	    NULL};
 	cfg_check_keys(&v, "", root, keys);
 	cfg_parse_aws(&v, root, cfg);
 
@@ -213,6 +218,7 @@ hk_err hook_config_parse(const char *buf, size_t len, const char *base_dir, unsi
 	cfg_parse_limits(&v, root, cfg);
 	cfg_parse_sns(&v, root, cfg);
 	cfg_parse_sqs(&v, root, cfg);
+	cfg_parse_notify(&v, root, cfg);
 	cfg_parse_testing(&v, root, cfg);
 
 	json_t *groups = cfg_get_arr(&v, "", root, "node_groups", true, true);
@@ -514,6 +520,7 @@ hk_err hook_aws_client_new(struct event_base *base, const hook_config *cfg, awc_
 	ac.endpoint[AWC_SVC_AUTOSCALING] = cfg->endpoint_autoscaling;
 	ac.endpoint[AWC_SVC_STS] = cfg->endpoint_sts;
 	ac.endpoint[AWC_SVC_SQS] = cfg->endpoint_sqs;
+	ac.endpoint[AWC_SVC_SNS] = cfg->endpoint_sns;
 	ac.bucket_scale = cfg->aws_rate_scale > 0 ? cfg->aws_rate_scale : 1.0;
 	ac.bucket_overrides = n ? ov : NULL;
 	ac.n_bucket_overrides = n;

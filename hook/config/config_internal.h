@@ -108,6 +108,7 @@ void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg);
 void cfg_parse_testing(vctx *v, json_t *root, hook_config *cfg);
 void cfg_parse_sns(vctx *v, json_t *root, hook_config *cfg);
 void cfg_parse_sqs(vctx *v, json_t *root, hook_config *cfg);
+void cfg_parse_notify(vctx *v, json_t *root, hook_config *cfg);
 void cfg_parse_group(vctx *v, const char *path, json_t *o, hook_node_group *g);
 void cfg_group_cleanup(hook_node_group *g);
 

@@ -141,10 +141,10 @@ void cfg_parse_aws(vctx *v, json_t *root, hook_config *cfg)
 	json_t *e = cfg_get_obj(v, "aws", o, "endpoints", false);
 	if (!e)
 		return;
-	static const char *const ekeys[] = {"ec2", "autoscaling", "sts", "sqs", NULL};
+	static const char *const ekeys[] = {"ec2", "autoscaling", "sts", "sqs", "sns", NULL};
 	cfg_check_keys(v, "aws.endpoints", e, ekeys);
 	char **dst[] = {&cfg->endpoint_ec2, &cfg->endpoint_autoscaling, &cfg->endpoint_sts,
-			&cfg->endpoint_sqs};
+			&cfg->endpoint_sqs, &cfg->endpoint_sns};
 	for (size_t i = 0; i < HK_ARRAY_LEN(dst); i++) {
 		const char *u = cfg_get_str(v, "aws.endpoints", e, ekeys[i], false, 512, NULL);
 		if (!u)
@@ -451,6 +451,44 @@ void cfg_parse_sns(vctx *v, json_t *root, hook_config *cfg)
 					  ct);
 		else
 			cfg->sns_test_connect_to = cfg_xstrdup(v, ct);
+	}
+}
+
+void cfg_parse_notify(vctx *v, json_t *root, hook_config *cfg)
+{
+	json_t *o = cfg_get_obj(v, "", root, "notify", false);
+	if (!o)
+		return;
+	static const char *const keys[] = {"sns_topic_arn", "webhook_url", "test_ca_file", NULL};
+	cfg_check_keys(v, "notify", o, keys);
+	const char *arn = cfg_get_str(v, "notify", o, "sns_topic_arn", false, 512, NULL);
+	const char *url = cfg_get_str(v, "notify", o, "webhook_url", false, 2048, NULL);
+	if (!arn == !url) {
+		hook_problems_add(v->p,
+				  "notify: give exactly one of sns_topic_arn and webhook_url");
+		return;
+	}
+	if (arn && !topic_arn_ok(arn))
+		hook_problems_add(v->p,
+				  "notify.sns_topic_arn: \"%s\": must be an SNS topic ARN "
+				  "(arn:aws:sns:REGION:ACCOUNT:NAME)",
+				  arn);
+	else if (arn)
+		cfg->notify_sns_topic_arn = cfg_xstrdup(v, arn);
+	if (url && (strncmp(url, "https://", 8) != 0 || strlen(url) < 9 || strpbrk(url, " \t\r\n")))
+		hook_problems_add(v->p,
+				  "notify.webhook_url: \"%s\": must be an https:// URL (the "
+				  "notices carry instance and group names)",
+				  url);
+	else if (url)
+		cfg->notify_webhook_url = cfg_xstrdup(v, url);
+	const char *ca = cfg_get_str(v, "notify", o, "test_ca_file", false, 4096, NULL);
+	if (ca) {
+		cfg->notify_test_ca_file = cfg_resolve_path(v, ca);
+		if (cfg->notify_test_ca_file && !(v->flags & HOOK_CONFIG_NO_FILES) &&
+		    access(cfg->notify_test_ca_file, R_OK) != 0)
+			hook_problems_add(v->p, "notify.test_ca_file: \"%s\": cannot read: %s", ca,
+					  strerror(errno));
 	}
 }
 

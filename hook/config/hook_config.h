@@ -153,6 +153,11 @@ typedef struct hook_config {
 	char *sns_test_connect_to; /* TEST ONLY: "HOST:443:ADDR:PORT" for SNS fetches */
 	char *sqs_queue_url;	   /* NULL = no SQS consumer */
 	char *endpoint_sqs;	   /* aws.endpoints.sqs; NULL = default */
+	char *endpoint_sns;	   /* aws.endpoints.sns (notify); NULL = default */
+	/* notify (hook/engine/engine_notify.c; docs/operations.md): one of */
+	char *notify_sns_topic_arn; /* SNS Publish to this topic */
+	char *notify_webhook_url;   /* POST to this https:// URL */
+	char *notify_test_ca_file;  /* TEST ONLY: trust roots for the webhook */
 	/* aws.rate_limits: client-side token buckets (docs/aws-facts.md, "Rate limits") */
 	double aws_rate_scale;			 /* scale: every bucket x this (default 1) */
 	struct hook_rate_limit *aws_rate_limits; /* per family overrides */

@@ -109,17 +109,24 @@ bool hook_log_enabled(hook_log_level l)
 	return l >= g_log.level;
 }
 
-static void format_time(char *buf, size_t len)
+void hook_format_time_ms(int64_t ms, char *buf, size_t len)
 {
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
+	if (ms <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	time_t secs = (time_t)(ms / 1000);
 	struct tm tm;
-	time_t secs = tv.tv_sec;
 	gmtime_r(&secs, &tm);
 	char base[32];
 	if (strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		base[0] = '\0';
-	snprintf(buf, len, "%s.%03dZ", base, (int)(tv.tv_usec / 1000));
+	snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+static void format_time(char *buf, size_t len)
+{
+	hook_format_time_ms(hk_wall_ms(), buf, len);
 }
 
 void hook_log_json(hook_log_level l, const char *msg, json_t *fields)

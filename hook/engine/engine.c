@@ -534,6 +534,7 @@ static void op_free(void *impl)
 	e->aws = NULL;
 	eng_sweep_stop(e);
 	eng_reconcile_free_all(e);
+	eng_notify_free(e->notify);
 	hook_event_free(&e->reconcile_ev);
 	while (e->active) {
 		eng_action *a = e->active;
@@ -606,6 +607,8 @@ hk_err hook_engine_aws_new(struct event_base *base, const hook_config *cfg, hook
 	hk_err err = e->pump_ev && e->hook_cache && e->subnet_cache && e->type_cache
 			 ? eng_alloc_new(e, &e->alloc)
 			 : HK_ERR_NOMEM;
+	if (!err)
+		err = eng_notify_new(e, &e->notify);
 	if (err) {
 		op_free(e);
 		return err;

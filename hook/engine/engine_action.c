@@ -341,6 +341,7 @@ void eng_action_finish(eng_action *a, hook_action_state st, const char *result,
 	if (err && f)
 		json_object_set_new(f, "store_error", json_string(hk_err_str(err)));
 	eng_log(a, st == HOOK_ACTION_DONE ? HOOK_LOG_INFO : HOOK_LOG_ERROR, "action finished", f);
+	eng_notify_action(e->notify, a, st, result, last_error);
 	const char *tr =
 	    a->rec.transition == HOOK_TRANSITION_LAUNCHING ? "launching" : "terminating";
 	const char *res = st == HOOK_ACTION_FAILED		      ? "failed"
@@ -371,8 +372,6 @@ void eng_action_finish(eng_action *a, hook_action_state st, const char *result,
 	wake_siblings(e, a, st, result);
 	eng_pump_soon(e);
 }
-
-#define ENG_CLEANUP_INCOMPLETE "cleanup incomplete"
 
 const char *hook_engine_final_error(bool failing_launch, const char *fail_reason,
 				    const char *last_error)
@@ -594,6 +593,7 @@ void eng_action_fail(eng_action *a, const char *fmt, ...)
 	if (!a->fail_reason[0]) /* the failure is this fact: never empty */
 		snprintf(a->fail_reason, sizeof(a->fail_reason), "failed");
 	eng_action_set_run(a, ENG_RUN_FAILING);
+	a->fail_step = a->step;
 	json_t *f = json_pack("{s:s}", "reason", a->fail_reason);
 	eng_log(a, HOOK_LOG_ERROR, "action failed: cleaning up before completing", f);
 	a->step = ENG_STEP_CLEANUP;

@@ -372,6 +372,7 @@ struct eng_action {
 	void (*park_then)(eng_action *a); /* what runs when it is woken */
 	void (*after_fn)(eng_action *a);  /* what retry_ev runs */
 	char fail_reason[256];		  /* set once a failure is decided (eng_failed) */
+	hook_engine_step fail_step;	  /* the step it was at then (notices) */
 	/* launch */
 	char *az;
 	char *instance_type;
@@ -411,6 +412,7 @@ struct hook_eng {
 	struct eng_sweep *sweep; /* the sweep in flight (engine_sweep.c) */
 	unsigned sweep_interval_s;
 	struct eng_recon *recons;   /* reconciles in flight (engine_reconcile.c) */
+	struct eng_notify *notify;  /* failure notices (engine_notify.c) */
 	struct event *reconcile_ev; /* limits.reconcile_interval_s */
 	/* What engine_action.c asks engine.c to do (set at creation): run the
 	 * action again from its resume point, and clean up after a failure. */
@@ -475,6 +477,19 @@ void eng_terminate_run(eng_action *a);
 void eng_cleanup_run(eng_action *a, void (*done)(eng_action *));
 
 /* engine_sweep.c */
+/* The prefix of a final error whose cleanup could not remove everything. */
+#define ENG_CLEANUP_INCOMPLETE "cleanup incomplete"
+
+/* engine_notify.c: failure notices, queued and sent off the engine's path */
+typedef struct eng_notify eng_notify;
+HK_MUST_CHECK hk_err eng_notify_new(hook_eng *e, eng_notify **ret);
+void eng_notify_free(eng_notify *nt);
+/* A finished action: queue its notice when it deserves one (an abandoned
+ * launch, an expired or failed action, an incomplete cleanup) and notify is
+ * configured. Never blocks, never fails the action. */
+void eng_notify_action(eng_notify *nt, const eng_action *a, hook_action_state st,
+		       const char *result, const char *last_error);
+
 /* engine_reconcile.c */
 #define ENG_RECONCILE_S 3600 /* the time a reconcile action has (no hook sets it) */
 typedef struct eng_recon eng_recon;

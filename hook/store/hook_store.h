@@ -57,6 +57,11 @@ typedef struct hook_action {
 } hook_action;
 
 void hook_action_cleanup(hook_action *a);
+/* What became of an action, beyond its stored state: "in_flight", "failed",
+ * "succeeded" (done, CONTINUE), "abandoned" (done, ABANDON) or "expired" (done
+ * without a completion of its own: completed elsewhere, or its hook timed
+ * out). Reads state, result and last_error only. */
+const char *hook_action_outcome(const hook_action *a);
 void hook_actions_free(hook_action *v, size_t n);
 
 /* Changes to an action. Fields left at their HOOK_KEEP value are not touched. */

@@ -821,3 +821,25 @@ const char *hook_store_source_str(hook_event_source src)
 		return "unknown";
 	return source_names[src];
 }
+
+/* What became of an action, beyond its stored state: a DONE launch that was
+ * ABANDONed did not succeed, and one whose lifecycle action was over before
+ * it could complete (completed elsewhere or timed out) expired. */
+const char *hook_action_outcome(const hook_action *a)
+{
+	if (!hook_action_state_final(a->state))
+		return "in_flight";
+	if (a->state == HOOK_ACTION_FAILED)
+		return "failed";
+	/* this daemon's completion found nothing to complete: done elsewhere,
+	 * or the hook timed out */
+	if (a->last_error &&
+	    (!strncmp(a->last_error, "no active lifecycle action", 26) ||
+	     !strncmp(a->last_error, "the lifecycle action is no longer active", 40)))
+		return "expired";
+	if (a->result && strcmp(a->result, "CONTINUE") == 0)
+		return "succeeded";
+	if (a->result && strcmp(a->result, "ABANDON") == 0)
+		return "abandoned";
+	return "expired"; /* done without a completion of its own */
+}

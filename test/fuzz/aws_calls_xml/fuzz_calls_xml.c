@@ -35,6 +35,7 @@ static const cq_spec *const xml_specs[] = {
     &asg_spec_describe_groups,
     &sts_spec_get_caller_identity,
     &sts_spec_assume_role_web_identity,
+    &sns_spec_publish,
 };
 
 static const cq_spec *const json_specs[] = {&sqs_spec_receive, &sqs_spec_empty};

@@ -235,7 +235,7 @@ class Daemon:
         limits.update(self.limits)
         cfg = {
             "aws": {"region": REGION,
-                    "endpoints": {"ec2": url, "autoscaling": url, "sts": url, "sqs": url}},
+                    "endpoints": {"ec2": url, "autoscaling": url, "sts": url, "sqs": url, "sns": url}},
             "listeners": {"intake": {"address": "127.0.0.1", "port": self.fixed_ports[0]},
                           "admin": {"address": "127.0.0.1", "port": self.fixed_ports[1]}},
             "auth": {"type": "api_key", "header": API_KEY_HEADER, "value_file": "api-key"},

@@ -421,6 +421,34 @@ static void sts_requests(void **state)
 	assert_int_equal(sts_build_assume_role_web_identity(&req, &p, NULL), HK_ERR_INVALID);
 }
 
+static void sns_requests(void **state)
+{
+	query_params *p;
+	sns_publish_req req = {.topic_arn = "arn:aws:sns:us-east-1:123456789012:t",
+			       .message = "{\"kind\":\"launch_abandoned\"}",
+			       .subject = "s"};
+	BUILD_OK(sns_build_publish(&req, &p, NULL));
+	CT_PARAMS(p, "Action=Publish", "Version=2010-03-31",
+		  "TopicArn=arn:aws:sns:us-east-1:123456789012:t",
+		  "Message={\"kind\":\"launch_abandoned\"}", "Subject=s");
+	query_params_free(p);
+	req.subject = NULL;
+	BUILD_OK(sns_build_publish(&req, &p, NULL));
+	CT_PARAMS(p, "Action=Publish", "Version=2010-03-31",
+		  "TopicArn=arn:aws:sns:us-east-1:123456789012:t",
+		  "Message={\"kind\":\"launch_abandoned\"}");
+	query_params_free(p);
+	req.message = "";
+	assert_int_equal(sns_build_publish(&req, &p, NULL), HK_ERR_INVALID);
+	char *big = malloc(256 * 1024 + 2);
+	assert_non_null(big);
+	memset(big, 'x', 256 * 1024 + 1);
+	big[256 * 1024 + 1] = '\0';
+	req.message = big;
+	assert_int_equal(sns_build_publish(&req, &p, NULL), HK_ERR_TOO_LARGE);
+	free(big);
+}
+
 static void expect_json(json_t *body, const char *want)
 {
 	char *s = json_dumps(body, JSON_SORT_KEYS | JSON_COMPACT);
@@ -509,6 +537,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(describe_lifecycle_hooks),
     cmocka_unit_test(describe_groups),
     cmocka_unit_test(sts_requests),
+    cmocka_unit_test(sns_requests),
     cmocka_unit_test(sqs_bodies),
     cmocka_unit_test(to_query_encoding),
 };

@@ -420,6 +420,13 @@ static void asg_actions(void **state)
 	    HK_ERR_PARSE);
 }
 
+static void sns(void **state)
+{
+	const sns_publish_out *o = ct_read(&sns_spec_publish, "Publish/aws_ok.xml", NULL);
+	assert_string_equal(o->message_id, "567910cd-659e-55d4-8ccb-5aaf14679dc0");
+	ct_free(o);
+}
+
 static void sts(void **state)
 {
 	const sts_caller_identity_out *o =
@@ -581,6 +588,7 @@ static void empty_roots(void **state)
 	    {&asg_spec_describe_groups, "<DescribeAutoScalingGroupsResponse/>", HK_ERR_PARSE},
 	    {&asg_spec_describe_lifecycle_hooks, "<DescribeLifecycleHooksResponse/>", HK_ERR_PARSE},
 	    {&sts_spec_get_caller_identity, "<GetCallerIdentityResponse/>", HK_ERR_PARSE},
+	    {&sns_spec_publish, "<PublishResponse/>", HK_ERR_PARSE},
 	    /* Empty lists are fine. */
 	    {&ec2_spec_describe_network_interfaces,
 	     "<DescribeNetworkInterfacesResponse><networkInterfaceSet/>"
@@ -669,6 +677,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(asg_hooks),
     cmocka_unit_test(asg_actions),
     cmocka_unit_test(sts),
+    cmocka_unit_test(sns),
     cmocka_unit_test(sqs_receive),
     cmocka_unit_test(error_shapes),
     cmocka_unit_test(not_documents),

@@ -317,6 +317,61 @@ static void test_rate_limits_problems(void **state)
 		       "aws.rate_limits.rate: unknown key");
 }
 
+static void test_notify(void **state)
+{
+	(void)state;
+	hook_config *cfg = NULL;
+	expect_valid(J({
+			     AUTH_OK,
+			     "state_dir" : "/s",
+			     "notify" : {"webhook_url" : "https://hooks.example.com/n"},
+			     "node_groups" : [GROUP_OK]
+		     }),
+		     &cfg);
+	assert_string_equal(cfg->notify_webhook_url, "https://hooks.example.com/n");
+	assert_null(cfg->notify_sns_topic_arn);
+	hook_config_free(cfg);
+	expect_valid(
+	    J({
+		    AUTH_OK,
+		    "state_dir" : "/s",
+		    "aws" : {"endpoints" : {"sns" : "http://127.0.0.1:4566"}},
+		    "notify" : {"sns_topic_arn" : "arn:aws:sns:us-east-1:123456789012:ops"},
+		    "node_groups" : [GROUP_OK]
+	    }),
+	    &cfg);
+	assert_string_equal(cfg->notify_sns_topic_arn, "arn:aws:sns:us-east-1:123456789012:ops");
+	assert_string_equal(cfg->endpoint_sns, "http://127.0.0.1:4566");
+	hook_config_free(cfg);
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "notify" : {
+				       "webhook_url" : "https://h/n",
+				       "sns_topic_arn" : "arn:aws:sns:us-east-1:123456789012:ops"
+			       },
+			       "node_groups" : [GROUP_OK]
+		       }),
+		       "notify: give exactly one of sns_topic_arn and webhook_url");
+	expect_problem(J({AUTH_OK, "state_dir" : "/s", "notify" : {}, "node_groups" : [GROUP_OK]}),
+		       "notify: give exactly one of sns_topic_arn and webhook_url");
+	expect_problem(
+	    J({
+		    AUTH_OK,
+		    "state_dir" : "/s",
+		    "notify" : {"webhook_url" : "http://hooks.example.com/n"},
+		    "node_groups" : [GROUP_OK]
+	    }),
+	    "notify.webhook_url: \"http://hooks.example.com/n\": must be an https:// URL");
+	expect_problem(J({
+			       AUTH_OK,
+			       "state_dir" : "/s",
+			       "notify" : {"sns_topic_arn" : "ops"},
+			       "node_groups" : [GROUP_OK]
+		       }),
+		       "notify.sns_topic_arn: \"ops\": must be an SNS topic ARN");
+}
+
 static void test_unknown_key_top(void **state)
 {
 	(void)state;
@@ -996,6 +1051,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_not_object),
     cmocka_unit_test(test_rate_limits_valid),
     cmocka_unit_test(test_rate_limits_problems),
+    cmocka_unit_test(test_notify),
     cmocka_unit_test(test_unknown_key_top),
     cmocka_unit_test(test_unknown_key_nested_path),
     cmocka_unit_test(test_missing_required_all_reported),
