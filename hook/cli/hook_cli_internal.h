@@ -15,6 +15,28 @@
 #include "hook_config.h"
 
 struct live_run;
+struct event_base;
+
+/* A short-lived loop and AWS client for a command (live.c): calls start with
+ * `opts` (idempotent, a 30 s retry window from cli_aws_arm) and are counted in
+ * `pending`; each callback calls cli_aws_done(); cli_aws_wait() runs the loop
+ * until none is left. */
+typedef struct cli_aws {
+	struct event_base *base;
+	awc_client *c;
+	unsigned pending;
+	awc_call_opts opts;
+} cli_aws;
+/* HK_ERR_INVALID (with `err` saying what to check) when no client can be made. */
+HK_MUST_CHECK hk_err cli_aws_open(cli_aws *a, const hook_config *cfg, char *err, size_t err_len);
+void cli_aws_close(cli_aws *a);
+/* A fresh retry window for the calls about to start. */
+void cli_aws_arm(cli_aws *a);
+void cli_aws_done(cli_aws *a);
+/* HK_ERR_INTERNAL when calls are pending but nothing is left that could answer. */
+HK_MUST_CHECK hk_err cli_aws_wait(cli_aws *a);
+/* "Call: Code: message" of a failed call into out (res may be NULL: `err`). */
+void cli_aws_why(char *out, size_t size, const char *call, const awc_result *res, hk_err err);
 
 /* One Multus subnet of one network of one node group, as AWS shows it. */
 typedef struct hook_live_subnet {

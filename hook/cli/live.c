@@ -23,12 +23,63 @@
 #define LIVE_CALL_S 30 /* retry window of each AWS call */
 
 typedef struct live_run {
-	struct event_base *base;
-	awc_client *aws;
+	cli_aws aws;
 	hook_live *out;
-	unsigned pending;
-	awc_call_opts opts;
 } live_run;
+
+/* ---- the commands' AWS runner (hook_cli_internal.h) ---- */
+
+hk_err cli_aws_open(cli_aws *a, const hook_config *cfg, char *err, size_t err_len)
+{
+	memset(a, 0, sizeof(*a));
+	a->opts.idempotent = true;
+	a->base = event_base_new();
+	if (!a->base || hook_aws_client_new(a->base, cfg, &a->c) != HK_OK) {
+		snprintf(err, err_len,
+			 "cannot create the AWS client (check aws.region and aws.endpoints, or "
+			 "AWS_REGION)");
+		return HK_ERR_INVALID;
+	}
+	cli_aws_arm(a);
+	return HK_OK;
+}
+
+void cli_aws_close(cli_aws *a)
+{
+	awsclient_free(a->c);
+	if (a->base)
+		event_base_free(a->base);
+	memset(a, 0, sizeof(*a));
+}
+
+void cli_aws_arm(cli_aws *a)
+{
+	a->opts.deadline_us = awc_now_us() + (uint64_t)LIVE_CALL_S * 1000000u;
+}
+
+void cli_aws_done(cli_aws *a)
+{
+	if (--a->pending == 0)
+		event_base_loopbreak(a->base);
+}
+
+hk_err cli_aws_wait(cli_aws *a)
+{
+	while (a->pending) {
+		int rc = event_base_loop(a->base, EVLOOP_ONCE);
+		if (rc < 0 || (rc == 1 && a->pending))
+			return HK_ERR_INTERNAL; /* nothing left that could answer */
+	}
+	return HK_OK;
+}
+
+void cli_aws_why(char *out, size_t size, const char *call, const awc_result *res, hk_err err)
+{
+	snprintf(out, size, "%s: %s%s%s", call,
+		 res && res->aws_code ? res->aws_code : hk_err_str(res ? res->err : err),
+		 res && res->aws_message ? ": " : "",
+		 res && res->aws_message ? res->aws_message : "");
+}
 
 /* One DescribeSubnets of a network (phase 1). */
 typedef struct live_net_q {
@@ -41,10 +92,7 @@ static void set_why(hook_live_subnet *s, hk_err err, const char *call, const awc
 {
 	s->err = err ? err : HK_ERR_INTERNAL;
 	if (!s->why[0])
-		snprintf(s->why, sizeof(s->why), "%s: %s%s%s", call,
-			 res && res->aws_code ? res->aws_code : hk_err_str(s->err),
-			 res && res->aws_message ? ": " : "",
-			 res && res->aws_message ? res->aws_message : "");
+		cli_aws_why(s->why, sizeof(s->why), call, res, s->err);
 }
 
 static hook_live_subnet *live_add(hook_live *l)
@@ -61,12 +109,6 @@ static hook_live_subnet *live_add(hook_live *l)
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
-}
-
-static void call_done(live_run *r)
-{
-	if (--r->pending == 0)
-		event_base_loopbreak(r->base);
 }
 
 static void add_subnet(live_run *r, const live_net_q *q, const char *az, const ec2_subnet *sn,
@@ -144,7 +186,7 @@ static void subnets_cb(const awc_result *res, const ec2_describe_subnets_out *ou
 		}
 		free(azs);
 	}
-	call_done(r);
+	cli_aws_done(&r->aws);
 }
 
 static void enis_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
@@ -155,7 +197,7 @@ static void enis_cb(const awc_result *res, const ec2_describe_network_interfaces
 		set_why(s, res->err, "DescribeNetworkInterfaces", res);
 	else
 		s->enis = awscalls_keep(out);
-	call_done(s->run);
+	cli_aws_done(&s->run->aws);
 }
 
 static void resv_cb(const awc_result *res, const ec2_get_subnet_cidr_reservations_out *out,
@@ -166,18 +208,7 @@ static void resv_cb(const awc_result *res, const ec2_get_subnet_cidr_reservation
 		set_why(s, res->err, "GetSubnetCidrReservations", res);
 	else
 		s->resv = awscalls_keep(out);
-	call_done(s->run);
-}
-
-/* Run the loop until every call started answered. */
-static hk_err live_wait(live_run *r)
-{
-	while (r->pending) {
-		int rc = event_base_loop(r->base, EVLOOP_ONCE);
-		if (rc < 0 || (rc == 1 && r->pending))
-			return HK_ERR_INTERNAL; /* nothing left that could answer */
-	}
-	return HK_OK;
+	cli_aws_done(&s->run->aws);
 }
 
 static void start_network(live_run *r, live_net_q *q)
@@ -198,9 +229,9 @@ static void start_network(live_run *r, live_net_q *q)
 	}
 	ec2_describe_subnets_req req = {
 	    .subnet_ids = ids, .n_subnet_ids = n_ids, .filters = fl, .n_filters = nf};
-	r->pending++;
-	if (ec2_describe_subnets(r->aws, &req, subnets_cb, q, &r->opts) != HK_OK) {
-		r->pending--;
+	r->aws.pending++;
+	if (ec2_describe_subnets(r->aws.c, &req, subnets_cb, q, &r->aws.opts) != HK_OK) {
+		r->aws.pending--;
 		hook_live_subnet *s = live_add(r->out);
 		if (s) {
 			s->group = q->group;
@@ -217,14 +248,14 @@ static void start_subnet(live_run *r, hook_live_subnet *s)
 	ec2_filter f = {.name = "subnet-id", .values = vals, .n_values = 1};
 	ec2_describe_network_interfaces_req dreq = {.filters = &f, .n_filters = 1};
 	ec2_get_subnet_cidr_reservations_req rreq = {.subnet_id = s->subnet_id};
-	r->pending++;
-	if (ec2_describe_network_interfaces(r->aws, &dreq, enis_cb, s, &r->opts) != HK_OK) {
-		r->pending--;
+	r->aws.pending++;
+	if (ec2_describe_network_interfaces(r->aws.c, &dreq, enis_cb, s, &r->aws.opts) != HK_OK) {
+		r->aws.pending--;
 		set_why(s, HK_ERR_NOMEM, "DescribeNetworkInterfaces", NULL);
 	}
-	r->pending++;
-	if (ec2_get_subnet_cidr_reservations(r->aws, &rreq, resv_cb, s, &r->opts) != HK_OK) {
-		r->pending--;
+	r->aws.pending++;
+	if (ec2_get_subnet_cidr_reservations(r->aws.c, &rreq, resv_cb, s, &r->aws.opts) != HK_OK) {
+		r->aws.pending--;
 		set_why(s, HK_ERR_NOMEM, "GetSubnetCidrReservations", NULL);
 	}
 }
@@ -270,19 +301,11 @@ hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o, hook_li
 {
 	memset(ret, 0, sizeof(*ret));
 	live_run r = {.out = ret};
-	r.opts.idempotent = true;
 	live_net_q *qs = NULL;
 	size_t nq = 0;
-	hk_err st = HK_OK;
-	r.base = event_base_new();
-	if (!r.base || hook_aws_client_new(r.base, cfg, &r.aws) != HK_OK) {
-		snprintf(err, err_len,
-			 "cannot create the AWS client (check aws.region, "
-			 "aws.endpoints and AWS_REGION)");
-		st = HK_ERR_INVALID;
+	hk_err st = cli_aws_open(&r.aws, cfg, err, err_len);
+	if (st)
 		goto out;
-	}
-	r.opts.deadline_us = awc_now_us() + (uint64_t)LIVE_CALL_S * 1000000u;
 	for (size_t g = 0; g < cfg->n_groups; g++)
 		nq += cfg->groups[g].n_networks;
 	qs = calloc(nq ? nq : 1, sizeof(*qs));
@@ -301,7 +324,7 @@ hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o, hook_li
 			start_network(&r, &qs[k++]);
 		}
 	}
-	if ((st = live_wait(&r)) != HK_OK)
+	if ((st = cli_aws_wait(&r.aws)) != HK_OK)
 		goto stuck;
 	/* the chosen subnets, in configuration order (group, network, AZ) */
 	hook_live_subnet *v = ret->v;
@@ -311,7 +334,7 @@ hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o, hook_li
 		if (keep)
 			start_subnet(&r, &v[i]);
 	}
-	if ((st = live_wait(&r)) != HK_OK)
+	if ((st = cli_aws_wait(&r.aws)) != HK_OK)
 		goto stuck;
 	for (size_t i = 0; i < ret->n; i++)
 		if (!v[i].err && (!o->subnet_id || strcmp(o->subnet_id, v[i].subnet_id) == 0))
@@ -320,9 +343,7 @@ hk_err hook_live_survey(const hook_config *cfg, const hook_live_opts *o, hook_li
 stuck:
 	snprintf(err, err_len, "the AWS client stopped answering");
 out:
-	awsclient_free(r.aws);
-	if (r.base)
-		event_base_free(r.base);
+	cli_aws_close(&r.aws);
 	free(qs);
 	/* keep only what was asked for */
 	if (st == HK_OK && o->subnet_id) {

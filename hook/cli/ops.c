@@ -12,9 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
-#include "awsclient.h"
 #include "hk_json.h"
 
 #define ADMIN_BODY_MAX (8u * 1024 * 1024)
@@ -317,53 +314,22 @@ int hook_cmd_status(int argc, char **argv)
 
 /* ---- AWS from a command ---------------------------------------------------- */
 
-/* A loop and a client for a command's few calls, made one after the other. */
-typedef struct ops_aws {
-	struct event_base *base;
-	awc_client *c;
-	unsigned pending;
-	awc_call_opts opts;
-} ops_aws;
-
 /* One call's answer: its error (with AWS's code and message) and the kept result. */
 typedef struct ops_answer {
-	ops_aws *aws;
+	cli_aws *aws;
 	hk_err err;
 	char why[400];
 	void *out;
 } ops_answer;
 
-static hk_err ops_aws_open(ops_aws *a, const hook_config *cfg)
-{
-	memset(a, 0, sizeof(*a));
-	a->opts.idempotent = true;
-	a->base = event_base_new();
-	if (!a->base || hook_aws_client_new(a->base, cfg, &a->c) != HK_OK) {
-		fprintf(stderr, "multus-hookd: cannot create the AWS client (check aws.region and "
-				"aws.endpoints, or AWS_REGION)\n");
-		return HK_ERR_INVALID;
-	}
-	return HK_OK;
-}
-
-static void ops_aws_close(ops_aws *a)
-{
-	awsclient_free(a->c);
-	if (a->base)
-		event_base_free(a->base);
-}
-
 static void answer_set(ops_answer *ans, const awc_result *res, const char *call, const void *out)
 {
 	ans->err = res->err;
 	if (res->err)
-		snprintf(ans->why, sizeof(ans->why), "%s: %s%s%s", call,
-			 res->aws_code ? res->aws_code : hk_err_str(res->err),
-			 res->aws_message ? ": " : "", res->aws_message ? res->aws_message : "");
+		cli_aws_why(ans->why, sizeof(ans->why), call, res, res->err);
 	else
 		ans->out = awscalls_keep(out);
-	if (--ans->aws->pending == 0)
-		event_base_loopbreak(ans->aws->base);
+	cli_aws_done(ans->aws);
 }
 
 #define OPS_CB(name, type, call)                                                                   \
@@ -378,7 +344,7 @@ OPS_CB(resv_create_cb, ec2_subnet_cidr_reservation_out, "CreateSubnetCidrReserva
 OPS_CB(resv_delete_cb, ec2_subnet_cidr_reservation_out, "DeleteSubnetCidrReservation")
 
 /* Wait for the call just started (err: it could not start). */
-static hk_err ops_wait(ops_aws *a, ops_answer *ans, hk_err start_err)
+static hk_err ops_wait(cli_aws *a, ops_answer *ans, hk_err start_err)
 {
 	if (start_err) {
 		ans->err = start_err;
@@ -386,21 +352,17 @@ static hk_err ops_wait(ops_aws *a, ops_answer *ans, hk_err start_err)
 			 hk_err_str(start_err));
 		return start_err;
 	}
-	while (a->pending) {
-		int rc = event_base_loop(a->base, EVLOOP_ONCE);
-		if (rc < 0 || (rc == 1 && a->pending)) {
-			ans->err = HK_ERR_INTERNAL;
-			snprintf(ans->why, sizeof(ans->why), "the AWS client stopped answering");
-			break;
-		}
+	if (cli_aws_wait(a) != HK_OK) {
+		ans->err = HK_ERR_INTERNAL;
+		snprintf(ans->why, sizeof(ans->why), "the AWS client stopped answering");
 	}
 	return ans->err;
 }
 
-static ops_answer ops_start(ops_aws *a)
+static ops_answer ops_start(cli_aws *a)
 {
 	a->pending = 1;
-	a->opts.deadline_us = awc_now_us() + 30u * 1000000u;
+	cli_aws_arm(a);
 	return (ops_answer){.aws = a};
 }
 
@@ -527,7 +489,7 @@ static size_t in_use_inside(const ec2_describe_network_interfaces_out *enis,
 	return n;
 }
 
-static int reserve_create(ops_aws *a, const reserve_args *r, bool json)
+static int reserve_create(cli_aws *a, const reserve_args *r, bool json)
 {
 	cidr_prefix range;
 	hk_errinfo ei = {0};
@@ -625,7 +587,7 @@ static int reserve_create(ops_aws *a, const reserve_args *r, bool json)
 	return 0;
 }
 
-static int reserve_delete(ops_aws *a, const reserve_args *r, bool json)
+static int reserve_delete(cli_aws *a, const reserve_args *r, bool json)
 {
 	ec2_delete_subnet_cidr_reservation_req req = {.reservation_id = r->delete_id};
 	ops_answer d = ops_start(a);
@@ -648,7 +610,7 @@ static int reserve_delete(ops_aws *a, const reserve_args *r, bool json)
 	return 0;
 }
 
-static int reserve_list(ops_aws *a, const hook_config *cfg, const char *cfg_path,
+static int reserve_list(cli_aws *a, const hook_config *cfg, const char *cfg_path,
 			const reserve_args *r, bool json)
 {
 	json_t *all = json_array();
@@ -747,9 +709,11 @@ int hook_cmd_reserve(int argc, char **argv)
 	hook_config none = {.aws_rate_scale = 1.0};
 	if (c.config && hook_cli_load_config("reserve", c.config, &cfg) != HK_OK)
 		return 2;
-	ops_aws a;
-	if (ops_aws_open(&a, cfg ? cfg : &none) != HK_OK) {
-		ops_aws_close(&a);
+	cli_aws a;
+	char err[300];
+	if (cli_aws_open(&a, cfg ? cfg : &none, err, sizeof(err)) != HK_OK) {
+		fprintf(stderr, "multus-hookd reserve: %s\n", err);
+		cli_aws_close(&a);
 		hook_config_free(cfg);
 		return 2;
 	}
@@ -759,7 +723,7 @@ int hook_cmd_reserve(int argc, char **argv)
 		rc = reserve_delete(&a, &r, c.json);
 	else
 		rc = reserve_list(&a, cfg, c.config, &r, c.json);
-	ops_aws_close(&a);
+	cli_aws_close(&a);
 	hook_config_free(cfg);
 	return rc;
 }
