@@ -59,6 +59,20 @@ void *awscalls_keep(const void *out);
 /* Free a result kept with awscalls_keep(). NULL-safe. Safe inside the callback
  * that kept it too (the result is then released when the callback returns). */
 void awscalls_free(void *out);
+/* Defines `static void name(res, out, arg)`, a callback of a call whose
+ * result is kept: with arg as T *x, it stores awscalls_keep(out) in
+ * x->member when the call succeeded, else calls fail(x, call, res) (call: the
+ * action's name); then done(x) either way. */
+#define AWSCALLS_KEEP_CB(name, out_t, T, member, call, fail, done)                                 \
+	static void name(const awc_result *res, const out_t *out, void *arg)                       \
+	{                                                                                          \
+		T *x = arg;                                                                        \
+		if (res->err)                                                                      \
+			fail(x, call, res);                                                        \
+		else                                                                               \
+			x->member = awscalls_keep(out);                                            \
+		done(x);                                                                           \
+	}
 
 /* ---- shared EC2 types --------------------------------------------------- */
 

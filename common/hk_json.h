@@ -32,6 +32,13 @@ hk_err hk_json_load(const char *buf, size_t len, const char *what, json_t **ret,
 hk_err hk_json_load_object(const char *buf, size_t len, const char *expected, const char *noun,
 			   json_t **ret, hk_errinfo *ei) HK_MUST_CHECK;
 
+/* hk_json_load_object, then from(root, out, ei) reads what it needs out of
+ * the object (from fills *out whole or, on error, leaves it untouched), then
+ * the object is released: from's result, or the load's error. */
+hk_err hk_json_parse_object(const char *buf, size_t len, const char *expected, const char *noun,
+			    hk_err (*from)(json_t *root, void *out, hk_errinfo *ei), void *out,
+			    hk_errinfo *ei) HK_MUST_CHECK;
+
 /* hk_file_read(path, cap) then hk_json_load(what = path). */
 hk_err hk_json_load_file(const char *path, size_t cap, json_t **ret, hk_errinfo *ei) HK_MUST_CHECK;
 

@@ -43,6 +43,13 @@ int64_t hk_wall_ms(void);
  * if (!nv) fail; a->v = nv; */
 void *hk_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
 
+/* Enum name tables (`names[v]` is the text of value v; n entries; a NULL or
+ * missing entry has no text). hk_name_of: names[v], or `dflt` when v is out
+ * of range or has no text. hk_name_find: the value whose text is `s`
+ * (searching from `first`), or -1 when none is (or s is NULL). */
+const char *hk_name_of(const char *const *names, size_t n, unsigned v, const char *dflt);
+int hk_name_find(const char *const *names, size_t n, size_t first, const char *s);
+
 /* Overwrite `len` bytes at `p` in a way the compiler keeps (secrets). */
 void hk_wipe(void *p, size_t len);
 /* hk_wipe() the string (when not NULL) then free it. */

@@ -99,6 +99,19 @@ hk_err hk_json_load_object(const char *buf, size_t len, const char *expected, co
 	return HK_OK;
 }
 
+hk_err hk_json_parse_object(const char *buf, size_t len, const char *expected, const char *noun,
+			    hk_err (*from)(json_t *root, void *out, hk_errinfo *ei), void *out,
+			    hk_errinfo *ei)
+{
+	json_t *root = NULL;
+	hk_err err = hk_json_load_object(buf, len, expected, noun, &root, ei);
+	if (err)
+		return err;
+	err = from(root, out, ei);
+	json_decref(root);
+	return err;
+}
+
 hk_err hk_json_load_file(const char *path, size_t cap, json_t **ret, hk_errinfo *ei)
 {
 	char *buf;

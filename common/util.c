@@ -139,3 +139,16 @@ void *hk_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
 		*cap = nc;
 	return nv;
 }
+
+const char *hk_name_of(const char *const *names, size_t n, unsigned v, const char *dflt)
+{
+	return v < n && names[v] ? names[v] : dflt;
+}
+
+int hk_name_find(const char *const *names, size_t n, size_t first, const char *s)
+{
+	for (size_t i = first; s && i < n; i++)
+		if (names[i] && strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}

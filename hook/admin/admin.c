@@ -127,26 +127,39 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return true;
 }
 
-/* Parse `query` into q and check its keys against `allowed` (NULL-ended,
- * also the text of the error). false: answered 400 already. *why is set
- * (and q filled) when a key is unknown: the caller answers after freeing. */
-static bool query_parse(struct evhttp_request *req, const char *query, struct evkeyvalq *q,
-			const char *const *allowed, const char *expected, char *why, size_t why_len)
+/* A parsed query string and the first problem found in it (why[0] set). */
+typedef struct admin_query {
+	struct evkeyvalq kv;
+	char why[200];
+} admin_query;
+
+/* Parse `query` into q->kv and check its keys against `allowed` (NULL-ended;
+ * they name themselves in the error). false: answered 400 already. q->why is
+ * set (and q->kv filled) when a key is unknown: the caller answers after
+ * freeing q->kv. */
+static bool query_parse(struct evhttp_request *req, const char *query, const char *const *allowed,
+			admin_query *q)
 {
-	TAILQ_INIT(q);
-	if (query && evhttp_parse_query_str(query, q) != 0) {
+	TAILQ_INIT(&q->kv);
+	q->why[0] = '\0';
+	if (query && evhttp_parse_query_str(query, &q->kv) != 0) {
 		hook_http_reply_reason(req, 400, "bad request", "malformed query string");
 		return false;
 	}
 	struct evkeyval *kv;
-	TAILQ_FOREACH(kv, q, next)
+	TAILQ_FOREACH(kv, &q->kv, next)
 	{
 		bool ok = false;
 		for (size_t i = 0; allowed[i] && !ok; i++)
 			ok = strcmp(kv->key, allowed[i]) == 0;
 		if (!ok) {
-			snprintf(why, why_len, "unknown query key \"%.40s\" (expected %s)", kv->key,
-				 expected);
+			char expected[120] = "";
+			size_t off = 0;
+			for (size_t i = 0; allowed[i] && off < sizeof(expected); i++)
+				off += (size_t)snprintf(expected + off, sizeof(expected) - off,
+							"%s%s", i ? ", " : "", allowed[i]);
+			snprintf(q->why, sizeof(q->why),
+				 "unknown query key \"%.40s\" (expected %s)", kv->key, expected);
 			break;
 		}
 	}
@@ -157,35 +170,34 @@ static bool query_parse(struct evhttp_request *req, const char *query, struct ev
  * ?limit=; any other key is refused. */
 static void handle_list(hook_admin *ad, struct evhttp_request *req, const char *query)
 {
-	static const char *const keys[] = {"state", "instance_id", "limit", NULL};
-	struct evkeyvalq q;
-	char why[200] = "";
-	if (!query_parse(req, query, &q, keys, "state, instance_id, limit", why, sizeof(why)))
+	admin_query q;
+	if (!query_parse(req, query, (const char *const[]){"state", "instance_id", "limit", NULL},
+			 &q))
 		return;
 	hook_action_state state = HOOK_ACTION__COUNT;
 	const char *outcome = NULL;
 	unsigned long limit = ADMIN_LIST_DEFAULT;
-	const char *sv = evhttp_find_header(&q, "state");
-	const char *lv = evhttp_find_header(&q, "limit");
-	const char *iv = evhttp_find_header(&q, "instance_id");
+	const char *sv = evhttp_find_header(&q.kv, "state");
+	const char *lv = evhttp_find_header(&q.kv, "limit");
+	const char *iv = evhttp_find_header(&q.kv, "instance_id");
 	for (size_t i = 0; sv && i < HK_ARRAY_LEN(outcome_names); i++)
 		if (strcmp(sv, outcome_names[i]) == 0)
 			outcome = outcome_names[i];
-	if (!why[0] && sv && !outcome && hook_action_state_parse(sv, &state) != HK_OK)
+	if (!q.why[0] && sv && !outcome && hook_action_state_parse(sv, &state) != HK_OK)
 		snprintf(
-		    why, sizeof(why),
+		    q.why, sizeof(q.why),
 		    "state: must be one of succeeded, abandoned, expired, failed, in_flight "
 		    "(outcomes) or pending, running, cleanup, completing, done (stored states)");
-	if (!why[0] && lv && (!parse_uint(lv, HK_CAP_ADMIN_LIST, &limit) || limit == 0))
-		snprintf(why, sizeof(why), "limit: must be 1 to 1000");
-	if (!why[0] && iv && (!*iv || strlen(iv) > 32))
-		snprintf(why, sizeof(why), "instance_id: expected an instance id (i-...)");
+	if (!q.why[0] && lv && (!parse_uint(lv, HK_CAP_ADMIN_LIST, &limit) || limit == 0))
+		snprintf(q.why, sizeof(q.why), "limit: must be 1 to 1000");
+	if (!q.why[0] && iv && (!*iv || strlen(iv) > 32))
+		snprintf(q.why, sizeof(q.why), "instance_id: expected an instance id (i-...)");
 	char instance[40] = "";
 	if (iv)
 		snprintf(instance, sizeof(instance), "%s", iv);
-	evhttp_clear_headers(&q);
-	if (why[0]) {
-		hook_http_reply_reason(req, 400, "bad request", why);
+	evhttp_clear_headers(&q.kv);
+	if (q.why[0]) {
+		hook_http_reply_reason(req, 400, "bad request", q.why);
 		return;
 	}
 	/* an outcome or an instance is filtered here, from up to 1000 rows */
@@ -409,31 +421,30 @@ static void recon_done(hk_err err, const json_t *report, void *arg)
  * reconcile's id; GET /v1/reconcile/<id> gives its report once done. */
 static void handle_reconcile_start(hook_admin *ad, struct evhttp_request *req, const char *query)
 {
-	static const char *const keys[] = {"group", "instance_id", "dry_run", NULL};
-	struct evkeyvalq q;
-	char why[200] = "";
-	if (!query_parse(req, query, &q, keys, "group, instance_id, dry_run", why, sizeof(why)))
+	admin_query q;
+	if (!query_parse(req, query, (const char *const[]){"group", "instance_id", "dry_run", NULL},
+			 &q))
 		return;
-	const char *g = evhttp_find_header(&q, "group");
-	const char *iv = evhttp_find_header(&q, "instance_id");
-	const char *dv = evhttp_find_header(&q, "dry_run");
+	const char *g = evhttp_find_header(&q.kv, "group");
+	const char *iv = evhttp_find_header(&q.kv, "instance_id");
+	const char *dv = evhttp_find_header(&q.kv, "dry_run");
 	bool known = !g;
 	for (size_t i = 0; g && i < ad->cfg->n_groups && !known; i++)
 		known = strcmp(ad->cfg->groups[i].name, g) == 0;
-	if (!why[0] && !known)
-		snprintf(why, sizeof(why),
+	if (!q.why[0] && !known)
+		snprintf(q.why, sizeof(q.why),
 			 "group: no node group named \"%.60s\" in the configuration", g);
-	if (!why[0] && iv && (strncmp(iv, "i-", 2) != 0 || strlen(iv) > 32))
-		snprintf(why, sizeof(why), "instance_id: expected an instance id (i-...)");
-	if (!why[0] && dv && strcmp(dv, "1") && strcmp(dv, "true") && strcmp(dv, "0") &&
+	if (!q.why[0] && iv && (strncmp(iv, "i-", 2) != 0 || strlen(iv) > 32))
+		snprintf(q.why, sizeof(q.why), "instance_id: expected an instance id (i-...)");
+	if (!q.why[0] && dv && strcmp(dv, "1") && strcmp(dv, "true") && strcmp(dv, "0") &&
 	    strcmp(dv, "false"))
-		snprintf(why, sizeof(why), "dry_run: expected 1, true, 0 or false");
+		snprintf(q.why, sizeof(q.why), "dry_run: expected 1, true, 0 or false");
 	hook_reconcile_req rr = {.group = g,
 				 .instance_id = iv,
 				 .dry_run = dv && (!strcmp(dv, "1") || !strcmp(dv, "true"))};
-	if (why[0]) {
-		evhttp_clear_headers(&q);
-		hook_http_reply_reason(req, 400, "bad request", why);
+	if (q.why[0]) {
+		evhttp_clear_headers(&q.kv);
+		hook_http_reply_reason(req, 400, "bad request", q.why);
 		return;
 	}
 	/* the oldest slot (a finished one first) */
@@ -457,7 +468,7 @@ static void handle_reconcile_start(hook_admin *ad, struct evhttp_request *req, c
 			free(ref);
 		}
 	}
-	evhttp_clear_headers(&q);
+	evhttp_clear_headers(&q.kv);
 	if (err) {
 		hook_http_reply_reason(req, 503, "unavailable",
 				       err == HK_ERR_STATE ? "draining, or no engine runs here"

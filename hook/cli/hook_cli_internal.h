@@ -5,6 +5,7 @@
 #define HOOK_CLI_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -104,19 +105,45 @@ HK_MUST_CHECK hk_err hook_admin_call(const char *method, const char *base_url, c
 
 /* Shared by the operator commands (ops.c). */
 #define ADMIN_URL_MAX 512
-/* Options every operator command takes: --config, --admin, --json, --help. */
+/* A command-line option (cli_parse): --name (and -short_name when not 0)
+ * stores its value (CLI_STR: a const char *, the last one given wins) or
+ * true (CLI_FLAG: a bool) at offset `off` of the command's argument struct.
+ * CLI_ARG (no name) takes one positional argument into a const char * that
+ * no option set. */
+typedef enum cli_kind { CLI_STR, CLI_FLAG, CLI_ARG } cli_kind;
+typedef struct cli_opt {
+	const char *name;
+	cli_kind kind;
+	size_t off;
+	char short_name;
+} cli_opt;
+#define CLI_OPTS_MAX 16
+#define CLI_OPT_STR(T, name, member)                                                               \
+	{                                                                                          \
+		name, CLI_STR, offsetof(T, member), 0                                              \
+	}
+#define CLI_OPT_FLAG(T, name, member)                                                              \
+	{                                                                                          \
+		name, CLI_FLAG, offsetof(T, member), 0                                             \
+	}
+
+/* Options every operator command takes: --config, --admin, --json (and
+ * --help, which cli_parse answers itself). An argument struct holds them as
+ * its member `c`; CLI_OPS_COMMON(T) lists them for its table. */
 typedef struct ops_common {
 	const char *config;
 	const char *admin;
 	bool json;
-	bool help;
 } ops_common;
-struct option;
-/* getopt_long over the common options plus `extra` (their values go to
- * more(opt, arg, ctx), non-zero: a usage error already printed). -1 to go
- * on, else the exit code. */
-int ops_parse(int argc, char **argv, const struct option *extra, size_t n_extra, ops_common *c,
-	      int (*more)(int opt, const char *arg, void *ctx), void *ctx);
+#define CLI_OPS_COMMON(T)                                                                          \
+	CLI_OPT_STR(T, "config", c.config), CLI_OPT_STR(T, "admin", c.admin),                      \
+	    CLI_OPT_FLAG(T, "json", c.json)
+
+/* getopt_long over `opts` (at most CLI_OPTS_MAX) and --help/-h: -1 to go
+ * on; 0 once usage(stdout) answered --help; 2 after one message on stderr
+ * naming the bad option or argument and the usage. argv[0] is the command's name. */
+int cli_parse(int argc, char **argv, const cli_opt *opts, size_t n, void *args,
+	      void (*usage)(FILE *out));
 /* --admin, else the configuration's admin listener; false when neither. */
 bool admin_url(const char *given, const hook_config *cfg, char *out, size_t size);
 /* A string member, "" when absent. */

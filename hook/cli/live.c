@@ -189,27 +189,20 @@ static void subnets_cb(const awc_result *res, const ec2_describe_subnets_out *ou
 	cli_aws_done(&r->aws);
 }
 
-static void enis_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
-		    void *arg)
+static void part_fail(hook_live_subnet *s, const char *call, const awc_result *res)
 {
-	hook_live_subnet *s = arg;
-	if (res->err)
-		set_why(s, res->err, "DescribeNetworkInterfaces", res);
-	else
-		s->enis = awscalls_keep(out);
+	set_why(s, res->err, call, res);
+}
+
+static void part_done(hook_live_subnet *s)
+{
 	cli_aws_done(&s->run->aws);
 }
 
-static void resv_cb(const awc_result *res, const ec2_get_subnet_cidr_reservations_out *out,
-		    void *arg)
-{
-	hook_live_subnet *s = arg;
-	if (res->err)
-		set_why(s, res->err, "GetSubnetCidrReservations", res);
-	else
-		s->resv = awscalls_keep(out);
-	cli_aws_done(&s->run->aws);
-}
+AWSCALLS_KEEP_CB(enis_cb, ec2_describe_network_interfaces_out, hook_live_subnet, enis,
+		 "DescribeNetworkInterfaces", part_fail, part_done)
+AWSCALLS_KEEP_CB(resv_cb, ec2_get_subnet_cidr_reservations_out, hook_live_subnet, resv,
+		 "GetSubnetCidrReservations", part_fail, part_done)
 
 static void start_network(live_run *r, live_net_q *q)
 {

@@ -7,7 +7,6 @@
 #include "hook_cli_internal.h"
 
 #include <curl/curl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -160,64 +159,6 @@ static void print_actions(const char *title, json_t *doc, bool failed)
 	}
 }
 
-int ops_parse(int argc, char **argv, const struct option *extra, size_t n_extra, ops_common *c,
-	      int (*more)(int opt, const char *arg, void *ctx), void *ctx)
-{
-	struct option opts[24];
-	size_t k = 0;
-	opts[k++] = (struct option){"config", required_argument, NULL, 'c'};
-	opts[k++] = (struct option){"admin", required_argument, NULL, 'a'};
-	opts[k++] = (struct option){"json", no_argument, NULL, 'j'};
-	opts[k++] = (struct option){"help", no_argument, NULL, 'h'};
-	for (size_t i = 0; i < n_extra && k < HK_ARRAY_LEN(opts) - 1; i++)
-		opts[k++] = extra[i];
-	opts[k] = (struct option){NULL, 0, NULL, 0};
-	optind = 0;
-	opterr = 0;
-	int o;
-	while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			c->config = optarg;
-			break;
-		case 'a':
-			c->admin = optarg;
-			break;
-		case 'j':
-			c->json = true;
-			break;
-		case 'h':
-			c->help = true;
-			break;
-		case ':':
-			fprintf(stderr, "multus-hookd %s: option %s needs a value\n", argv[0],
-				argv[optind - 1]);
-			return 2;
-		case '?':
-			fprintf(
-			    stderr,
-			    "multus-hookd %s: invalid option '%s' (see multus-hookd %s --help)\n",
-			    argv[0], argv[optind - 1], argv[0]);
-			return 2;
-		default:
-			if (more(o, optarg, ctx) != 0)
-				return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr,
-			"multus-hookd %s: unexpected argument '%s' (see multus-hookd %s --help)\n",
-			argv[0], argv[optind], argv[0]);
-		return 2;
-	}
-	return -1;
-}
-
-static int no_more(int opt, const char *arg, void *ctx)
-{
-	return 1;
-}
-
 /* GET an action list of the admin API into *doc; false (and a message) when
  * the daemon could not give it. */
 static bool admin_actions(const char *url, const char *query, json_t **doc, char *err,
@@ -238,16 +179,18 @@ static bool admin_actions(const char *url, const char *query, json_t **doc, char
 	return true;
 }
 
+typedef struct status_args {
+	ops_common c;
+} status_args;
+
 int hook_cmd_status(int argc, char **argv)
 {
-	ops_common c = {0};
-	int rc = ops_parse(argc, argv, NULL, 0, &c, no_more, NULL);
+	static const cli_opt opts[] = {CLI_OPS_COMMON(status_args)};
+	status_args s = {0};
+	int rc = cli_parse(argc, argv, opts, HK_ARRAY_LEN(opts), &s, status_usage);
 	if (rc >= 0)
 		return rc;
-	if (c.help) {
-		status_usage(stdout);
-		return 0;
-	}
+	const ops_common c = s.c;
 	if (!c.config) {
 		fprintf(stderr, "multus-hookd status: missing --config FILE\n");
 		status_usage(stderr);
@@ -392,50 +335,35 @@ static void reserve_usage(FILE *out)
 	    "Exit status: 0 done, 1 refused or AWS said no, 2 usage.\n");
 }
 
-enum { OPT_SUBNET = 1000, OPT_CIDR, OPT_DESC, OPT_TYPE, OPT_FORCE, OPT_DELETE, OPT_LIST };
-
 typedef struct reserve_args {
-	const char *subnet, *cidr, *description, *delete_id;
+	ops_common c;
+	const char *subnet, *cidr, *description, *delete_id, *type_name;
 	ec2_reservation_type type;
 	bool force, list;
 } reserve_args;
 
-static int reserve_opt(int opt, const char *arg, void *ctx)
+static const cli_opt reserve_opts[] = {CLI_OPS_COMMON(reserve_args),
+				       CLI_OPT_STR(reserve_args, "subnet", subnet),
+				       CLI_OPT_STR(reserve_args, "cidr", cidr),
+				       CLI_OPT_STR(reserve_args, "description", description),
+				       CLI_OPT_STR(reserve_args, "type", type_name),
+				       CLI_OPT_FLAG(reserve_args, "force", force),
+				       CLI_OPT_STR(reserve_args, "delete", delete_id),
+				       CLI_OPT_FLAG(reserve_args, "list", list)};
+
+/* --type: explicit (the default) or prefix; false (said) for anything else. */
+static bool reserve_type(reserve_args *r)
 {
-	reserve_args *r = ctx;
-	switch (opt) {
-	case OPT_SUBNET:
-		r->subnet = arg;
-		return 0;
-	case OPT_CIDR:
-		r->cidr = arg;
-		return 0;
-	case OPT_DESC:
-		r->description = arg;
-		return 0;
-	case OPT_TYPE:
-		if (strcmp(arg, "explicit") == 0)
-			r->type = EC2_RESERVATION_EXPLICIT;
-		else if (strcmp(arg, "prefix") == 0)
-			r->type = EC2_RESERVATION_PREFIX;
-		else {
-			fprintf(stderr,
-				"multus-hookd reserve: --type \"%s\": use explicit or prefix\n",
-				arg);
-			return 1;
-		}
-		return 0;
-	case OPT_FORCE:
-		r->force = true;
-		return 0;
-	case OPT_DELETE:
-		r->delete_id = arg;
-		return 0;
-	case OPT_LIST:
-		r->list = true;
-		return 0;
+	if (!r->type_name || strcmp(r->type_name, "explicit") == 0)
+		r->type = EC2_RESERVATION_EXPLICIT;
+	else if (strcmp(r->type_name, "prefix") == 0)
+		r->type = EC2_RESERVATION_PREFIX;
+	else {
+		fprintf(stderr, "multus-hookd reserve: --type \"%s\": use explicit or prefix\n",
+			r->type_name);
+		return false;
 	}
-	return 1;
+	return true;
 }
 
 static json_t *reservation_json(const ec2_cidr_reservation *r)
@@ -680,24 +608,13 @@ static int reserve_list(cli_aws *a, const hook_config *cfg, const char *cfg_path
 
 int hook_cmd_reserve(int argc, char **argv)
 {
-	static const struct option extra[] = {
-	    {"subnet", required_argument, NULL, OPT_SUBNET},
-	    {"cidr", required_argument, NULL, OPT_CIDR},
-	    {"description", required_argument, NULL, OPT_DESC},
-	    {"type", required_argument, NULL, OPT_TYPE},
-	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"delete", required_argument, NULL, OPT_DELETE},
-	    {"list", no_argument, NULL, OPT_LIST},
-	};
-	ops_common c = {0};
 	reserve_args r = {0};
-	int rc = ops_parse(argc, argv, extra, HK_ARRAY_LEN(extra), &c, reserve_opt, &r);
+	int rc = cli_parse(argc, argv, reserve_opts, HK_ARRAY_LEN(reserve_opts), &r, reserve_usage);
 	if (rc >= 0)
 		return rc;
-	if (c.help) {
-		reserve_usage(stdout);
-		return 0;
-	}
+	if (!reserve_type(&r))
+		return 2;
+	const ops_common c = r.c;
 	int modes = (r.cidr != NULL) + (r.delete_id != NULL) + r.list;
 	if (modes != 1 || (r.cidr && !r.subnet) || (r.delete_id && r.subnet)) {
 		fprintf(stderr, "multus-hookd reserve: give one of --subnet ID --cidr CIDR, "

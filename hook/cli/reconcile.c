@@ -4,7 +4,6 @@
 #include "hook_cli_internal.h"
 
 #include <curl/curl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,26 +27,16 @@ static void reconcile_usage(FILE *out)
 		"2 usage.\n");
 }
 
-enum { OPT_GROUP = 1100, OPT_INSTANCE, OPT_DRY_RUN };
-
 typedef struct reconcile_args {
+	ops_common c;
 	const char *group, *instance;
 	bool dry_run;
 } reconcile_args;
 
-static int reconcile_opt(int opt, const char *arg, void *ctx)
-{
-	reconcile_args *r = ctx;
-	if (opt == OPT_GROUP)
-		r->group = arg;
-	else if (opt == OPT_INSTANCE)
-		r->instance = arg;
-	else if (opt == OPT_DRY_RUN)
-		r->dry_run = true;
-	else
-		return 1;
-	return 0;
-}
+static const cli_opt reconcile_opts[] = {CLI_OPS_COMMON(reconcile_args),
+					 CLI_OPT_STR(reconcile_args, "group", group),
+					 CLI_OPT_STR(reconcile_args, "instance", instance),
+					 CLI_OPT_FLAG(reconcile_args, "dry-run", dry_run)};
 
 static void url_query_add(char *q, size_t size, const char *key, const char *value)
 {
@@ -93,20 +82,12 @@ static void print_reconcile(const json_t *doc)
 
 int hook_cmd_reconcile(int argc, char **argv)
 {
-	static const struct option extra[] = {
-	    {"group", required_argument, NULL, OPT_GROUP},
-	    {"instance", required_argument, NULL, OPT_INSTANCE},
-	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	};
-	ops_common c = {0};
 	reconcile_args r = {0};
-	int rc = ops_parse(argc, argv, extra, HK_ARRAY_LEN(extra), &c, reconcile_opt, &r);
+	int rc = cli_parse(argc, argv, reconcile_opts, HK_ARRAY_LEN(reconcile_opts), &r,
+			   reconcile_usage);
 	if (rc >= 0)
 		return rc;
-	if (c.help) {
-		reconcile_usage(stdout);
-		return 0;
-	}
+	const ops_common c = r.c;
 	hook_config *cfg = NULL;
 	if (!c.config && !c.admin) {
 		fprintf(stderr, "multus-hookd reconcile: give --config FILE (or --admin URL)\n");

@@ -10,6 +10,7 @@
  * Exit codes: 0 clean stop, 1 runtime failure, 2 usage or invalid config. */
 #include "hook_admin.h"
 #include "hook_cli.h"
+#include "hook_cli_internal.h"
 #include "hook_engine.h"
 #include "hook_intake.h"
 
@@ -17,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,37 +50,23 @@ static void check_usage(FILE *out)
 
 int hook_cmd_check_config(int argc, char **argv)
 {
-	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"no-files", no_argument, NULL, 'n'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	const char *path = NULL;
-	unsigned flags = 0;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'n':
-			flags |= HOOK_CONFIG_NO_FILES;
-			break;
-		case 'h':
-			check_usage(stdout);
-			return 0;
-		default:
-			check_usage(stderr);
-			return 2;
-		}
-	}
+	struct {
+		const char *path;
+		bool no_files;
+	} a = {0};
 	/* The file may also be given as the one argument: check-config FILE. */
-	if (!path && optind == argc - 1)
-		path = argv[optind++];
-	if (!path || optind != argc) {
+	static const cli_opt opts[] = {{"config", CLI_STR, offsetof(__typeof__(a), path), 'c'},
+				       {"no-files", CLI_FLAG, offsetof(__typeof__(a), no_files), 0},
+				       {NULL, CLI_ARG, offsetof(__typeof__(a), path), 0}};
+	int rc = cli_parse(argc, argv, opts, HK_ARRAY_LEN(opts), &a, check_usage);
+	if (rc >= 0)
+		return rc;
+	if (!a.path) {
 		check_usage(stderr);
 		return 2;
 	}
+	const char *path = a.path;
+	unsigned flags = a.no_files ? HOOK_CONFIG_NO_FILES : 0;
 	hook_problems probs = {0};
 	hook_config *cfg = NULL;
 	hk_err err = hook_config_load(path, flags, &cfg, &probs);
@@ -112,9 +98,9 @@ typedef struct server {
 	hook_intake *intake;
 	hook_sqs *sqs; /* SQS consumer (sqs.queue_url), or NULL */
 	hook_admin *admin;
-	hook_probe *probe; /* the AWS readiness probe (probe.c) */
-	hook_sd *sd;	   /* systemd notification, or NULL */
-	struct event *sig_term, *sig_int, *sig_hup;
+	hook_probe *probe;     /* the AWS readiness probe (probe.c) */
+	hook_sd *sd;	       /* systemd notification, or NULL */
+	struct event *sigs[3]; /* SIGTERM, SIGINT: stop; SIGHUP: reopen the log */
 	struct event *grace;
 	bool stopping;
 } server;
@@ -288,9 +274,8 @@ static void server_cleanup(server *sv)
 	hook_sd_free(sv->sd);
 	hook_engine_free(&sv->engine);
 	hook_store_close(sv->store);
-	hook_event_free(&sv->sig_term);
-	hook_event_free(&sv->sig_int);
-	hook_event_free(&sv->sig_hup);
+	for (size_t i = 0; i < HK_ARRAY_LEN(sv->sigs); i++)
+		hook_event_free(&sv->sigs[i]);
 	hook_event_free(&sv->grace);
 	if (sv->base)
 		event_base_free(sv->base);
@@ -303,51 +288,28 @@ int hook_cmd_serve(int argc, char **argv)
 }
 
 typedef struct serve_args {
-	const char *path, *log_file, *ready_file;
+	const char *path, *log_file, *ready_file, *level_name;
 	hook_log_level level;
 } serve_args;
 
 /* The command line of `serve`: -1 to go on, else the exit code. */
 static int serve_parse_args(int argc, char **argv, serve_args *a)
 {
-	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"log-level", required_argument, NULL, 'l'},
-					     {"log-file", required_argument, NULL, 'f'},
-					     {"ready-file", required_argument, NULL, 'r'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const cli_opt opts[] = {{"config", CLI_STR, offsetof(serve_args, path), 'c'},
+				       CLI_OPT_STR(serve_args, "log-level", level_name),
+				       CLI_OPT_STR(serve_args, "log-file", log_file),
+				       CLI_OPT_STR(serve_args, "ready-file", ready_file)};
+	int rc = cli_parse(argc, argv, opts, HK_ARRAY_LEN(opts), a, serve_usage);
+	if (rc >= 0)
+		return rc;
 	a->level = HOOK_LOG_INFO;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			a->path = optarg;
-			break;
-		case 'l':
-			if (hook_log_level_parse(optarg, &a->level) != HK_OK) {
-				fprintf(stderr,
-					"multus-hookd serve: --log-level: \"%s\": use "
-					"debug, info, warn or error\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'f':
-			a->log_file = optarg;
-			break;
-		case 'r':
-			a->ready_file = optarg;
-			break;
-		case 'h':
-			serve_usage(stdout);
-			return 0;
-		default:
-			serve_usage(stderr);
-			return 2;
-		}
+	if (a->level_name && hook_log_level_parse(a->level_name, &a->level) != HK_OK) {
+		fprintf(stderr,
+			"multus-hookd serve: --log-level: \"%s\": use debug, info, warn or error\n",
+			a->level_name);
+		return 2;
 	}
-	if (!a->path || optind != argc) {
+	if (!a->path) {
 		serve_usage(stderr);
 		return 2;
 	}
@@ -379,13 +341,16 @@ static hk_err server_start(server *sv, const serve_args *args, hook_engine_facto
 		hook_log(HOOK_LOG_ERROR, "cannot create the event loop", NULL);
 		return err ? err : HK_ERR_INTERNAL;
 	}
-	sv->sig_term = evsignal_new(sv->base, SIGTERM, on_stop_signal, sv);
-	sv->sig_int = evsignal_new(sv->base, SIGINT, on_stop_signal, sv);
-	sv->sig_hup = evsignal_new(sv->base, SIGHUP, on_hup, sv);
-	sv->grace = evtimer_new(sv->base, on_grace, sv);
-	if (!sv->sig_term || !sv->sig_int || !sv->sig_hup || !sv->grace ||
-	    evsignal_add(sv->sig_term, NULL) || evsignal_add(sv->sig_int, NULL) ||
-	    evsignal_add(sv->sig_hup, NULL)) {
+	static const struct {
+		int signo;
+		event_callback_fn fn;
+	} sigs[] = {{SIGTERM, on_stop_signal}, {SIGINT, on_stop_signal}, {SIGHUP, on_hup}};
+	_Static_assert(HK_ARRAY_LEN(sigs) == HK_ARRAY_LEN(sv->sigs), "one event per signal");
+	bool ok = (sv->grace = evtimer_new(sv->base, on_grace, sv)) != NULL;
+	for (size_t i = 0; ok && i < HK_ARRAY_LEN(sigs); i++)
+		ok = (sv->sigs[i] = evsignal_new(sv->base, sigs[i].signo, sigs[i].fn, sv)) &&
+		     evsignal_add(sv->sigs[i], NULL) == 0;
+	if (!ok) {
 		hook_log(HOOK_LOG_ERROR, "cannot install signal events", NULL);
 		return err ? err : HK_ERR_INTERNAL;
 	}

@@ -75,6 +75,10 @@ typedef enum cfg_type {
 json_t *cfg_member(vctx *v, const char *path, json_t *obj, const char *key, cfg_type t,
 		   bool required, bool *bad, char *p);
 json_t *cfg_get_obj(vctx *v, const char *path, json_t *obj, const char *key, bool required);
+/* An optional top-level section: root[name] when it is an object, its keys
+ * checked against `keys` (cfg_check_keys); NULL when absent or not an object
+ * (said). */
+json_t *cfg_section(vctx *v, json_t *root, const char *name, const char *const *keys);
 json_t *cfg_get_arr(vctx *v, const char *path, json_t *obj, const char *key, bool required,
 		    bool nonempty);
 /* One element of a string list (cfg_get_strs): the text to keep, or NULL

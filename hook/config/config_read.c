@@ -291,6 +291,14 @@ json_t *cfg_get_obj(vctx *v, const char *path, json_t *obj, const char *key, boo
 	return cfg_member(v, path, obj, key, CFG_OBJECT, required, NULL, p);
 }
 
+json_t *cfg_section(vctx *v, json_t *root, const char *name, const char *const *keys)
+{
+	json_t *o = cfg_get_obj(v, "", root, name, false);
+	if (o)
+		cfg_check_keys(v, name, o, keys);
+	return o;
+}
+
 json_t *cfg_get_arr(vctx *v, const char *path, json_t *obj, const char *key, bool required,
 		    bool nonempty)
 {

@@ -120,11 +120,10 @@ static void parse_rate_limits(vctx *v, json_t *aws, hook_config *cfg)
 void cfg_parse_aws(vctx *v, json_t *root, hook_config *cfg)
 {
 	cfg->aws_rate_scale = 1.0;
-	json_t *o = cfg_get_obj(v, "", root, "aws", false);
+	static const char *const keys[] = {"region", "endpoints", "rate_limits", NULL};
+	json_t *o = cfg_section(v, root, "aws", keys);
 	if (!o)
 		return;
-	static const char *const keys[] = {"region", "endpoints", "rate_limits", NULL};
-	cfg_check_keys(v, "aws", o, keys);
 	const char *r = cfg_get_str(v, "aws", o, "region", false, 32, NULL);
 	if (r) {
 		bool ok = true;
@@ -248,9 +247,6 @@ void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)
 	cfg->heartbeat_margin_ms = DEF_HEARTBEAT_MARGIN_MS;
 	cfg->shutdown_grace_ms = DEF_SHUTDOWN_GRACE_MS;
 	cfg->sweep_interval_s = DEF_SWEEP_INTERVAL_S;
-	json_t *o = cfg_get_obj(v, "", root, "limits", false);
-	if (!o)
-		return;
 	static const char *const keys[] = {"max_body_bytes",
 					   "max_header_bytes",
 					   "max_connections",
@@ -262,7 +258,9 @@ void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)
 					   "sweep_interval_s",
 					   "reconcile_interval_s",
 					   NULL};
-	cfg_check_keys(v, "limits", o, keys);
+	json_t *o = cfg_section(v, root, "limits", keys);
+	if (!o)
+		return;
 	cfg->max_body_bytes = (size_t)cfg_get_uint(v, "limits", o, "max_body_bytes", 1024,
 						   64ull * 1024 * 1024, HK_CAP_HTTP_BODY_DEFAULT);
 	cfg->max_header_bytes = (size_t)cfg_get_uint(v, "limits", o, "max_header_bytes", 1024,
@@ -289,11 +287,10 @@ void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)
 void cfg_parse_testing(vctx *v, json_t *root, hook_config *cfg)
 {
 	cfg->test_time_scale = 1.0;
-	json_t *o = cfg_get_obj(v, "", root, "testing", false);
+	static const char *const keys[] = {"time_scale", NULL};
+	json_t *o = cfg_section(v, root, "testing", keys);
 	if (!o)
 		return;
-	static const char *const keys[] = {"time_scale", NULL};
-	cfg_check_keys(v, "testing", o, keys);
 	json_t *j = json_object_get(o, "time_scale");
 	if (!j)
 		return;
@@ -356,6 +353,21 @@ static bool topic_arn_ok(const char *s)
 /* curl's CONNECT_TO syntax restricted to what the tests need:
  * "HOST:PORT:ADDR:PORT" where HOST is empty or an SNS host, the first PORT
  * empty or 443, ADDR a numeric IPv4 address or a bracketed IPv6 one. */
+/* <section>.test_ca_file (tests only: a private CA to trust), resolved
+ * against the file's folder and, unless files are not checked, readable;
+ * NULL when absent. */
+static char *test_ca_file(vctx *v, const char *section, json_t *o)
+{
+	const char *ca = cfg_get_str(v, section, o, "test_ca_file", false, 4096, NULL);
+	if (!ca)
+		return NULL;
+	char *path = cfg_resolve_path(v, ca);
+	if (path && !(v->flags & HOOK_CONFIG_NO_FILES) && access(path, R_OK) != 0)
+		hook_problems_add(v->p, "%s.test_ca_file: \"%s\": cannot read: %s", section, ca,
+				  strerror(errno));
+	return path;
+}
+
 static bool connect_to_ok(const char *s)
 {
 	const char *c1 = strchr(s, ':');
@@ -401,12 +413,11 @@ static bool connect_to_ok(const char *s)
 
 void cfg_parse_sns(vctx *v, json_t *root, hook_config *cfg)
 {
-	json_t *o = cfg_get_obj(v, "", root, "sns", false);
-	if (!o)
-		return;
 	static const char *const keys[] = {"enabled", "topic_arns", "test_ca_file",
 					   "test_connect_to", NULL};
-	cfg_check_keys(v, "sns", o, keys);
+	json_t *o = cfg_section(v, root, "sns", keys);
+	if (!o)
+		return;
 	cfg->sns_enabled = cfg_get_bool(v, "sns", o, "enabled", false);
 	json_t *arns = cfg_get_arr(v, "sns", o, "topic_arns", cfg->sns_enabled, cfg->sns_enabled);
 	if (arns) {
@@ -433,14 +444,7 @@ void cfg_parse_sns(vctx *v, json_t *root, hook_config *cfg)
 			cfg->sns_topic_arns[cfg->n_sns_topic_arns++] = cfg_xstrdup(v, a);
 		}
 	}
-	const char *ca = cfg_get_str(v, "sns", o, "test_ca_file", false, 4096, NULL);
-	if (ca) {
-		cfg->sns_test_ca_file = cfg_resolve_path(v, ca);
-		if (cfg->sns_test_ca_file && !(v->flags & HOOK_CONFIG_NO_FILES) &&
-		    access(cfg->sns_test_ca_file, R_OK) != 0)
-			hook_problems_add(v->p, "sns.test_ca_file: \"%s\": cannot read: %s", ca,
-					  strerror(errno));
-	}
+	cfg->sns_test_ca_file = test_ca_file(v, "sns", o);
 	const char *ct = cfg_get_str(v, "sns", o, "test_connect_to", false, 300, NULL);
 	if (ct) {
 		if (!connect_to_ok(ct))
@@ -456,11 +460,10 @@ void cfg_parse_sns(vctx *v, json_t *root, hook_config *cfg)
 
 void cfg_parse_notify(vctx *v, json_t *root, hook_config *cfg)
 {
-	json_t *o = cfg_get_obj(v, "", root, "notify", false);
+	static const char *const keys[] = {"sns_topic_arn", "webhook_url", "test_ca_file", NULL};
+	json_t *o = cfg_section(v, root, "notify", keys);
 	if (!o)
 		return;
-	static const char *const keys[] = {"sns_topic_arn", "webhook_url", "test_ca_file", NULL};
-	cfg_check_keys(v, "notify", o, keys);
 	const char *arn = cfg_get_str(v, "notify", o, "sns_topic_arn", false, 512, NULL);
 	const char *url = cfg_get_str(v, "notify", o, "webhook_url", false, 2048, NULL);
 	if (!arn == !url) {
@@ -482,14 +485,7 @@ void cfg_parse_notify(vctx *v, json_t *root, hook_config *cfg)
 				  url);
 	else if (url)
 		cfg->notify_webhook_url = cfg_xstrdup(v, url);
-	const char *ca = cfg_get_str(v, "notify", o, "test_ca_file", false, 4096, NULL);
-	if (ca) {
-		cfg->notify_test_ca_file = cfg_resolve_path(v, ca);
-		if (cfg->notify_test_ca_file && !(v->flags & HOOK_CONFIG_NO_FILES) &&
-		    access(cfg->notify_test_ca_file, R_OK) != 0)
-			hook_problems_add(v->p, "notify.test_ca_file: \"%s\": cannot read: %s", ca,
-					  strerror(errno));
-	}
+	cfg->notify_test_ca_file = test_ca_file(v, "notify", o);
 }
 
 void cfg_parse_sqs(vctx *v, json_t *root, hook_config *cfg)
@@ -497,12 +493,11 @@ void cfg_parse_sqs(vctx *v, json_t *root, hook_config *cfg)
 	cfg->sqs_wait_time_s = DEF_SQS_WAIT_TIME_S;
 	cfg->sqs_max_messages = DEF_SQS_MAX_MESSAGES;
 	cfg->sqs_visibility_timeout_s = DEF_SQS_VISIBILITY_TIMEOUT_S;
-	json_t *o = cfg_get_obj(v, "", root, "sqs", false);
-	if (!o)
-		return;
 	static const char *const keys[] = {
 	    "queue_url", "wait_time_s", "max_messages", "visibility_timeout_s", "ack", NULL};
-	cfg_check_keys(v, "sqs", o, keys);
+	json_t *o = cfg_section(v, root, "sqs", keys);
+	if (!o)
+		return;
 	const char *u = cfg_get_str(v, "sqs", o, "queue_url", true, 1024, NULL);
 	if (u) {
 		if ((strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) ||

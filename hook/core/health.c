@@ -11,9 +11,7 @@ static const char *const flag_names[HOOK_HEALTH__COUNT] = {
 
 const char *hook_health_flag_str(hook_health_flag f)
 {
-	if ((unsigned)f >= HOOK_HEALTH__COUNT)
-		return "unknown";
-	return flag_names[f];
+	return hk_name_of(flag_names, HOOK_HEALTH__COUNT, f, "unknown");
 }
 
 void hook_health_set(hook_health *h, hook_health_flag f, hook_tristate v, const char *detail)

@@ -10,20 +10,16 @@ static const char *const transition_names[] = {
 
 const char *hook_transition_str(hook_transition t)
 {
-	if ((unsigned)t >= HK_ARRAY_LEN(transition_names))
-		return "unknown";
-	return transition_names[t];
+	return hk_name_of(transition_names, HK_ARRAY_LEN(transition_names), t, "unknown");
 }
 
 hk_err hook_transition_parse(const char *s, hook_transition *ret)
 {
-	for (size_t i = 0; s && i < HK_ARRAY_LEN(transition_names); i++) {
-		if (!strcmp(s, transition_names[i])) {
-			*ret = (hook_transition)i;
-			return HK_OK;
-		}
-	}
-	return HK_ERR_INVALID;
+	int i = hk_name_find(transition_names, HK_ARRAY_LEN(transition_names), 0, s);
+	if (i < 0)
+		return HK_ERR_INVALID;
+	*ret = (hook_transition)i;
+	return HK_OK;
 }
 
 static bool host_char(char c)

@@ -94,6 +94,20 @@ static bool settled_by_siblings(eng_action *a)
 	return true;
 }
 
+static void dispatch(eng_action *a);
+
+/* The hook's timing is known: a failed action settles (cleanup), any other
+ * goes on to its work. */
+static void settle_or_dispatch(eng_action *a)
+{
+	if (eng_failed(a)) {
+		eng_action_set_run(a, ENG_RUN_FAILING);
+		eng_settle(a);
+		return;
+	}
+	dispatch(a);
+}
+
 static void dispatch(eng_action *a)
 {
 	if (a->run == ENG_RUN_RESUMING) {
@@ -284,12 +298,7 @@ static void begin(eng_action *a)
 	if (eng_is_reconcile(a)) {
 		/* no lifecycle hook: an hour to do the work, no heartbeat */
 		set_timing(a, ENG_RECONCILE_S, ENG_RECONCILE_S);
-		if (eng_failed(a)) {
-			eng_action_set_run(a, ENG_RUN_FAILING);
-			eng_settle(a);
-			return;
-		}
-		dispatch(a);
+		settle_or_dispatch(a);
 		return;
 	}
 	char key[600];
@@ -301,12 +310,7 @@ static void begin(eng_action *a)
 	if (next == HK_SF_HIT) {
 		const eng_hook_timing *t = value;
 		set_timing(a, t->heartbeat_s, t->global_s);
-		if (eng_failed(a)) {
-			eng_action_set_run(a, ENG_RUN_FAILING);
-			eng_settle(a);
-			return;
-		}
-		dispatch(a);
+		settle_or_dispatch(a);
 		return;
 	}
 	if (a->run != ENG_RUN_RESUMING)

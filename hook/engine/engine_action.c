@@ -531,7 +531,7 @@ static const char *const run_names[ENG_RUN_N] = {
 
 const char *eng_run_str(eng_run run)
 {
-	return run < ENG_RUN_N ? run_names[run] : "?";
+	return hk_name_of(run_names, ENG_RUN_N, run, "?");
 }
 
 void eng_action_set_run(eng_action *a, eng_run run)
@@ -578,6 +578,15 @@ bool eng_enter(eng_action *a)
 		eng_settle(a);
 		return false;
 	}
+	return true;
+}
+
+bool eng_answer(eng_action *a, const awc_result *res, hook_engine_fault *fault)
+{
+	eng_health_from(a->eng, res);
+	if (!eng_enter(a))
+		return false;
+	*fault = hook_engine_classify(res->err, res->aws_code);
 	return true;
 }
 

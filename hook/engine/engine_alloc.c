@@ -274,27 +274,10 @@ static void part_fail(eng_pool *p, const char *call, const awc_result *res)
 	}
 }
 
-static void enis_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
-		    void *arg)
-{
-	eng_pool *p = arg;
-	if (res->err)
-		part_fail(p, "DescribeNetworkInterfaces", res);
-	else
-		p->enis = awscalls_keep(out);
-	part_done(p);
-}
-
-static void resv_cb(const awc_result *res, const ec2_get_subnet_cidr_reservations_out *out,
-		    void *arg)
-{
-	eng_pool *p = arg;
-	if (res->err)
-		part_fail(p, "GetSubnetCidrReservations", res);
-	else
-		p->resv = awscalls_keep(out);
-	part_done(p);
-}
+AWSCALLS_KEEP_CB(enis_cb, ec2_describe_network_interfaces_out, eng_pool, enis,
+		 "DescribeNetworkInterfaces", part_fail, part_done)
+AWSCALLS_KEEP_CB(resv_cb, ec2_get_subnet_cidr_reservations_out, eng_pool, resv,
+		 "GetSubnetCidrReservations", part_fail, part_done)
 
 static void start_parts(eng_pool *p)
 {

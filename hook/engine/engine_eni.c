@@ -78,6 +78,35 @@ static bool slot_answer(eng_slot *s, const awc_result *res, const char *call,
 
 /* EC2's answer to an attach at a device index in use: InvalidParameterValue
  * "Instance 'i-...' already has an interface attached at device index 'N'." */
+/* Store the slot in state `st`; false (a retry in a second is set) when the
+ * store cannot record it. */
+/* A call on the slot's behalf starts: the slot is busy and the action has
+ * one more call in flight until its answer. */
+static void slot_busy(eng_slot *s)
+{
+	s->busy = true;
+	s->act->inflight++;
+}
+
+/* What starting that call gave: on failure the slot is free again and the
+ * action retries in a second ("cannot start <what>"). */
+static void slot_started(eng_slot *s, hk_err err, const char *why)
+{
+	if (err == HK_OK)
+		return;
+	s->act->inflight--;
+	s->busy = false;
+	eng_action_retry_later(s->act, why, 1000);
+}
+
+static bool slot_recorded(eng_slot *s, hook_eni_state st)
+{
+	if (eng_slot_save(s->act, s, st) == HK_OK)
+		return true;
+	eng_action_retry_later(s->act, "cannot record the ENI", 1000);
+	return false;
+}
+
 static bool device_index_taken(const awc_result *res)
 {
 	return res->aws_code && strcmp(res->aws_code, "InvalidParameterValue") == 0 &&
@@ -106,29 +135,21 @@ static void configure_next(eng_slot *s)
 	eng_action *a = s->act;
 	hk_err err = HK_OK;
 	if (!s->dot_ok) {
-		s->busy = true;
-		a->inflight++;
+		slot_busy(s);
 		err = ec2_modify_eni_delete_on_termination(a->eng->aws, s->eni_id, s->attachment_id,
 							   true, modify_cb, s, eng_call_opts(a));
 	} else if (!s->sdc_ok && !s->net->source_dest_check) {
-		s->busy = true;
-		a->inflight++;
+		slot_busy(s);
 		err = ec2_modify_eni_source_dest_check(a->eng->aws, s->eni_id, false, modify_cb, s,
 						       eng_call_opts(a));
 	} else {
-		if (eng_slot_save(a, s, ENG_ENI_CONFIGURED) != HK_OK) {
-			eng_action_retry_later(a, "cannot record the ENI", 1000);
+		if (!slot_recorded(s, ENG_ENI_CONFIGURED))
 			return;
-		}
 		eng_slot_log(s, HOOK_LOG_INFO, "ENI attached and configured");
 		all_done_check(a);
 		return;
 	}
-	if (err) {
-		a->inflight--;
-		s->busy = false;
-		eng_action_retry_later(a, "cannot start ModifyNetworkInterfaceAttribute", 1000);
-	}
+	slot_started(s, err, "cannot start ModifyNetworkInterfaceAttribute");
 }
 
 static void attach_cb(const awc_result *res, const ec2_attach_network_interface_out *out, void *arg)
@@ -152,10 +173,8 @@ static void attach_cb(const awc_result *res, const ec2_attach_network_interface_
 	hk_metric_inc1(hook_m.enis, "attached");
 	s->dot_ok = false;
 	s->sdc_ok = s->net->source_dest_check; /* EC2's default is true */
-	if (eng_slot_save(a, s, ENG_ENI_ATTACHED) != HK_OK) {
-		eng_action_retry_later(a, "cannot record the ENI", 1000);
+	if (!slot_recorded(s, ENG_ENI_ATTACHED))
 		return;
-	}
 	configure_next(s);
 }
 
@@ -169,17 +188,14 @@ static void attach_start(eng_slot *s)
 	    .set_network_card_index = s->net->network_card_index != 0,
 	    .network_card_index = s->net->network_card_index,
 	};
-	s->busy = true;
-	a->inflight++;
-	if (ec2_attach_network_interface(a->eng->aws, &req, attach_cb, s, eng_call_opts(a)) !=
-	    HK_OK) {
-		a->inflight--;
-		s->busy = false;
-		eng_action_retry_later(a, "cannot start AttachNetworkInterface", 1000);
-	}
+	slot_busy(s);
+	slot_started(
+	    s, ec2_attach_network_interface(a->eng->aws, &req, attach_cb, s, eng_call_opts(a)),
+	    "cannot start AttachNetworkInterface");
 }
 
 static void create_start(eng_slot *s);
+static void plan_and_create(eng_slot *s);
 
 static void mismatch_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
 			void *arg)
@@ -210,15 +226,7 @@ static void mismatch_cb(const awc_result *res, const ec2_describe_network_interf
 	}
 	/* not found by its tags: a token from another life; take a fresh one */
 	s->gen++;
-	char tok[HOOK_CLIENT_TOKEN_LEN];
-	hook_engine_client_token(a->rec.instance_id, eng_net_name(s), s->net->device_index,
-				 a->rec.token, s->gen, tok);
-	eng_set_str(&s->client_token, tok);
-	if (eng_slot_save(a, s, ENG_ENI_PLANNED) != HK_OK) {
-		eng_action_retry_later(a, "cannot record the ENI", 1000);
-		return;
-	}
-	create_start(s);
+	plan_and_create(s);
 }
 
 static void choose_again(eng_slot *s)
@@ -270,14 +278,11 @@ static void create_cb(const awc_result *res, const ec2_create_network_interface_
 		const char *vals[1] = {a->rec.instance_id};
 		ec2_filter fl = {.name = "tag:" HOOK_TAG_INSTANCE, .values = vals, .n_values = 1};
 		ec2_describe_network_interfaces_req req = {.filters = &fl, .n_filters = 1};
-		s->busy = true;
-		a->inflight++;
-		if (ec2_describe_network_interfaces(a->eng->aws, &req, mismatch_cb, s,
-						    eng_call_opts(a)) != HK_OK) {
-			a->inflight--;
-			s->busy = false;
-			eng_action_retry_later(a, "cannot start DescribeNetworkInterfaces", 1000);
-		}
+		slot_busy(s);
+		slot_started(s,
+			     ec2_describe_network_interfaces(a->eng->aws, &req, mismatch_cb, s,
+							     eng_call_opts(a)),
+			     "cannot start DescribeNetworkInterfaces");
 		return;
 	}
 	case ENG_FAULT_SUBNET_FULL:
@@ -299,11 +304,9 @@ static void create_cb(const awc_result *res, const ec2_create_network_interface_
 		eng_set_str(&s->ipv4, out->eni.private_ip);
 	if (out->eni.n_ipv6_addresses)
 		eng_set_str(&s->ipv6, out->eni.ipv6_addresses[0]);
-	if (eng_slot_save(a, s, ENG_ENI_CREATED) != HK_OK) {
-		/* it exists and carries our tags: adoption finds it on retry */
-		eng_action_retry_later(a, "cannot record the ENI", 1000);
+	/* on failure: it exists and carries our tags, adoption finds it on retry */
+	if (!slot_recorded(s, ENG_ENI_CREATED))
 		return;
-	}
 	eng_slot_log(s, HOOK_LOG_INFO, "ENI created");
 	hk_metric_inc1(hook_m.enis, "created");
 	attach_start(s);
@@ -333,14 +336,10 @@ static void create_start(eng_slot *s)
 		req.ipv6_addresses = v6;
 		req.n_ipv6_addresses = 1;
 	}
-	s->busy = true;
-	a->inflight++;
-	if (ec2_create_network_interface(a->eng->aws, &req, create_cb, s, eng_call_opts(a)) !=
-	    HK_OK) {
-		a->inflight--;
-		s->busy = false;
-		eng_action_retry_later(a, "cannot start CreateNetworkInterface", 1000);
-	}
+	slot_busy(s);
+	slot_started(
+	    s, ec2_create_network_interface(a->eng->aws, &req, create_cb, s, eng_call_opts(a)),
+	    "cannot start CreateNetworkInterface");
 }
 
 /* Record the plan (address, token) before the create call. */
@@ -351,10 +350,8 @@ static void plan_and_create(eng_slot *s)
 	hook_engine_client_token(a->rec.instance_id, eng_net_name(s), s->net->device_index,
 				 a->rec.token, s->gen, tok);
 	eng_set_str(&s->client_token, tok);
-	if (eng_slot_save(a, s, ENG_ENI_PLANNED) != HK_OK) {
-		eng_action_retry_later(a, "cannot record the planned ENI", 1000);
+	if (!slot_recorded(s, ENG_ENI_PLANNED))
 		return;
-	}
 	eng_slot_log(s, HOOK_LOG_INFO, "ENI planned");
 	create_start(s);
 }
@@ -414,14 +411,11 @@ void eng_slot_next(eng_slot *s)
 	case ENG_ENI_DELETED:
 		s->state = ENG_ENI_NONE;
 		if (s->net->ip_mode == HOOK_IP_FIRST_FREE || s->net->ipv6 == HOOK_IPV6_FIRST_FREE) {
-			s->busy = true;
-			a->inflight++;
-			if (eng_alloc_ensure(a->eng->alloc, s->subnet_id, s->net, alloc_ready, s) !=
-			    HK_OK) {
-				a->inflight--;
-				s->busy = false;
-				eng_action_retry_later(a, "out of memory", 1000);
-			}
+			slot_busy(s);
+			slot_started(
+			    s,
+			    eng_alloc_ensure(a->eng->alloc, s->subnet_id, s->net, alloc_ready, s),
+			    "out of memory");
 			return;
 		}
 		plan_and_create(s);

@@ -425,6 +425,9 @@ struct hook_eng {
  * says whether the callback may go on (false: the action is failing,
  * restarting or finished; the pending cleanup/retry was started if due). */
 bool eng_enter(eng_action *a);
+/* An AWS call of the action answered: counted for health, then eng_enter;
+ * when true, *fault is the answer's class (hook_engine_classify). */
+bool eng_answer(eng_action *a, const awc_result *res, hook_engine_fault *fault);
 /* Start the decided cleanup or retry once nothing is in flight. */
 void eng_settle(eng_action *a);
 void eng_action_set_step(eng_action *a, hook_engine_step step);

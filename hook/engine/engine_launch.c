@@ -119,10 +119,9 @@ void eng_slot_log(eng_slot *s, hook_log_level lvl, const char *msg)
 static void instance_cb(const awc_result *res, const ec2_describe_instances_out *out, void *arg)
 {
 	eng_action *a = arg;
-	eng_health_from(a->eng, res);
-	if (!eng_enter(a))
+	hook_engine_fault f;
+	if (!eng_answer(a, res, &f))
 		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
 	const ec2_instance *in =
 	    f == ENG_FAULT_NONE ? ec2_instances_find(out, a->rec.instance_id) : NULL;
 	if (f == ENG_FAULT_NONE && !in)
@@ -293,10 +292,9 @@ static void adopt_cb(const awc_result *res, const ec2_describe_network_interface
 		     void *arg)
 {
 	eng_action *a = arg;
-	eng_health_from(a->eng, res);
-	if (!eng_enter(a))
+	hook_engine_fault f;
+	if (!eng_answer(a, res, &f))
 		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
 	if (f == ENG_FAULT_RETRY) {
 		eng_action_retry_later(a, "DescribeNetworkInterfaces failed", 1000);
 		return;
@@ -540,11 +538,8 @@ static void step_subnets(eng_action *a)
 		ec2_describe_subnets_req req = {.filters = fl, .n_filters = nf};
 		/* The shared call carries the leader's retry window (eng_aws): a
 		 * waiter gets its answer no later than the leader's give-up. */
-		hk_err err =
-		    next == HK_SF_FETCH
-			? ec2_describe_subnets(a->eng->aws, &req, subnets_flight_cb, s,
-					       eng_call_opts(a))
-			: ec2_describe_subnets(a->eng->aws, &req, subnets_cb, s, eng_call_opts(a));
+		ec2_describe_subnets_fn done = next == HK_SF_FETCH ? subnets_flight_cb : subnets_cb;
+		hk_err err = ec2_describe_subnets(a->eng->aws, &req, done, s, eng_call_opts(a));
 		if (err == HK_OK)
 			continue;
 		if (next == HK_SF_FETCH) { /* no detail: its waiters (only s yet) retry */
@@ -686,11 +681,8 @@ static void step_capacity(eng_action *a)
 		return; /* types_flight_cb wakes it */
 	/* The shared call carries the leader's retry window (eng_aws), as the
 	 * subnet lookup does. */
-	hk_err err =
-	    next == HK_SF_FETCH
-		? ec2_describe_instance_types(a->eng->aws, &req, types_flight_cb, a,
-					      eng_call_opts(a))
-		: ec2_describe_instance_types(a->eng->aws, &req, types_cb, a, eng_call_opts(a));
+	ec2_describe_instance_types_fn done = next == HK_SF_FETCH ? types_flight_cb : types_cb;
+	hk_err err = ec2_describe_instance_types(a->eng->aws, &req, done, a, eng_call_opts(a));
 	if (err == HK_OK)
 		return;
 	if (next == HK_SF_FETCH) { /* no detail: its waiters (only a yet) retry */

@@ -128,37 +128,27 @@ size_t hook_engine_build_tags(const char *instance_id, const hook_network *net, 
 	return n;
 }
 
-static const char *const step_names[ENG_STEP__COUNT] = {
-    [ENG_STEP_NONE] = "",
-    [ENG_STEP_HOOK] = "describe-hook",
-    [ENG_STEP_INSTANCE] = "describe-instance",
-    [ENG_STEP_ADOPT] = "adopt",
-    [ENG_STEP_SUBNETS] = "subnets",
-    [ENG_STEP_CAPACITY] = "capacity",
-    [ENG_STEP_ENIS] = "enis",
-    [ENG_STEP_CLEANUP] = "cleanup",
-    [ENG_STEP_COMPLETE] = "complete",
-    [ENG_STEP_DONE] = "done",
-    [ENG_STEP_T_FIND] = "find-enis",
-    [ENG_STEP_T_DETACH] = "detach-delete",
-};
+/* In the order of hook_engine_step (engine_internal.h). */
+static const char *const step_names[] = {
+    "",	    "describe-hook", "describe-instance", "adopt", "subnets",	"capacity",
+    "enis", "cleanup",	     "complete",	  "done",  "find-enis", "detach-delete"};
+_Static_assert(HK_ARRAY_LEN(step_names) == ENG_STEP__COUNT, "one name per step");
 
-const char *hook_engine_step_str(hook_engine_step s)
-{
-	if ((unsigned)s >= ENG_STEP__COUNT)
-		return "";
-	return step_names[s];
-}
+/* NAME_FNS(type, prefix, names, none): prefix_str(v) gives names[v] ("" out
+ * of range); prefix_parse(s) the value named s, or `none` for "" and unknown
+ * text. */
+#define NAME_FNS(type, prefix, names, none)                                                        \
+	const char *prefix##_str(type v)                                                           \
+	{                                                                                          \
+		return hk_name_of(names, HK_ARRAY_LEN(names), v, "");                              \
+	}                                                                                          \
+	type prefix##_parse(const char *s)                                                         \
+	{                                                                                          \
+		int i = hk_name_find(names, HK_ARRAY_LEN(names), 1, s);                            \
+		return i < 0 ? none : (type)i;                                                     \
+	}
 
-hook_engine_step hook_engine_step_parse(const char *s)
-{
-	if (!s)
-		return ENG_STEP_NONE;
-	for (unsigned i = 1; i < ENG_STEP__COUNT; i++)
-		if (strcmp(s, step_names[i]) == 0)
-			return (hook_engine_step)i;
-	return ENG_STEP_NONE;
-}
+NAME_FNS(hook_engine_step, hook_engine_step, step_names, ENG_STEP_NONE)
 
 hook_engine_step hook_engine_resume_step(hook_action_state state, const char *step,
 					 hook_transition transition)
@@ -218,58 +208,37 @@ bool hook_engine_retry_next(hook_engine_retry *r, unsigned progress, unsigned ba
 	return true;
 }
 
-static const char *const eni_state_names[ENG_ENI__COUNT] = {
-    [ENG_ENI_NONE] = "",
-    [ENG_ENI_PLANNED] = "planned",
-    [ENG_ENI_CREATED] = "created",
-    [ENG_ENI_ATTACHED] = "attached",
-    [ENG_ENI_CONFIGURED] = "configured",
-    [ENG_ENI_DELETED] = "deleted",
-};
+/* In the order of hook_eni_state (engine_internal.h). */
+static const char *const eni_state_names[] = {"",	  "planned",	"created",
+					      "attached", "configured", "deleted"};
+_Static_assert(HK_ARRAY_LEN(eni_state_names) == ENG_ENI__COUNT, "one name per ENI state");
 
-const char *hook_eni_state_str(hook_eni_state s)
-{
-	if ((unsigned)s >= ENG_ENI__COUNT)
-		return "";
-	return eni_state_names[s];
-}
-
-hook_eni_state hook_eni_state_parse(const char *s)
-{
-	if (!s)
-		return ENG_ENI_NONE;
-	for (unsigned i = 1; i < ENG_ENI__COUNT; i++)
-		if (strcmp(s, eni_state_names[i]) == 0)
-			return (hook_eni_state)i;
-	return ENG_ENI_NONE;
-}
+NAME_FNS(hook_eni_state, hook_eni_state, eni_state_names, ENG_ENI_NONE)
 
 hook_engine_fault hook_engine_classify(hk_err err, const char *code)
 {
+	static const struct {
+		const char *code;
+		hook_engine_fault fault;
+	} codes[] = {
+	    {"InvalidIPAddress.InUse", ENG_FAULT_IP_IN_USE},
+	    {"IdempotentParameterMismatch", ENG_FAULT_TOKEN_MISMATCH},
+	    {"InsufficientFreeAddressesInSubnet", ENG_FAULT_SUBNET_FULL},
+	    {"AttachmentLimitExceeded", ENG_FAULT_ATTACH_LIMIT},
+	    {"InvalidNetworkInterfaceID.NotFound", ENG_FAULT_NOT_FOUND},
+	    {"InvalidAttachmentID.NotFound", ENG_FAULT_NOT_FOUND},
+	    {"InvalidInstanceID.NotFound", ENG_FAULT_NOT_FOUND},
+	    {"InvalidNetworkInterface.NotFound", ENG_FAULT_NOT_FOUND},
+	    {"ValidationError", ENG_FAULT_NO_ACTIVE_ACTION},
+	    {"InvalidNetworkInterface.InUse", ENG_FAULT_ENI_IN_USE},
+	    {"IncorrectState", ENG_FAULT_FATAL},
+	    {"IncorrectInstanceState", ENG_FAULT_FATAL},
+	};
 	if (err == HK_OK)
 		return ENG_FAULT_NONE;
-	if (code) {
-		if (strcmp(code, "InvalidIPAddress.InUse") == 0)
-			return ENG_FAULT_IP_IN_USE;
-		if (strcmp(code, "IdempotentParameterMismatch") == 0)
-			return ENG_FAULT_TOKEN_MISMATCH;
-		if (strcmp(code, "InsufficientFreeAddressesInSubnet") == 0)
-			return ENG_FAULT_SUBNET_FULL;
-		if (strcmp(code, "AttachmentLimitExceeded") == 0)
-			return ENG_FAULT_ATTACH_LIMIT;
-		if (strcmp(code, "InvalidNetworkInterfaceID.NotFound") == 0 ||
-		    strcmp(code, "InvalidAttachmentID.NotFound") == 0 ||
-		    strcmp(code, "InvalidInstanceID.NotFound") == 0 ||
-		    strcmp(code, "InvalidNetworkInterface.NotFound") == 0)
-			return ENG_FAULT_NOT_FOUND;
-		if (strcmp(code, "ValidationError") == 0)
-			return ENG_FAULT_NO_ACTIVE_ACTION;
-		if (strcmp(code, "InvalidNetworkInterface.InUse") == 0)
-			return ENG_FAULT_ENI_IN_USE;
-		if (strcmp(code, "IncorrectState") == 0 ||
-		    strcmp(code, "IncorrectInstanceState") == 0)
-			return ENG_FAULT_FATAL;
-	}
+	for (size_t i = 0; code && i < HK_ARRAY_LEN(codes); i++)
+		if (strcmp(code, codes[i].code) == 0)
+			return codes[i].fault;
 	switch (err) {
 	case HK_ERR_THROTTLED:
 	case HK_ERR_TRANSIENT:
@@ -289,9 +258,7 @@ const char *hook_engine_fault_str(hook_engine_fault f)
 	static const char *const names[] = {
 	    "none",	   "retry",	   "fatal",	"ip-in-use",	    "token-mismatch",
 	    "subnet-full", "attach-limit", "not-found", "no-active-action", "eni-in-use"};
-	if ((unsigned)f >= HK_ARRAY_LEN(names))
-		return "unknown";
-	return names[f];
+	return hk_name_of(names, HK_ARRAY_LEN(names), f, "unknown");
 }
 
 void hook_engine_timing_scaled(unsigned heartbeat_s, unsigned global_s, unsigned margin_cfg_ms,

@@ -43,6 +43,16 @@ static bool cl_enter(eng_action *a)
 	return a->run != ENG_RUN_FINISHED;
 }
 
+/* eng_answer for a cleanup's calls (cl_enter: it goes on after a failure). */
+static bool cl_answer(eng_action *a, const awc_result *res, hook_engine_fault *fault)
+{
+	eng_health_from(a->eng, res);
+	if (!cl_enter(a))
+		return false;
+	*fault = hook_engine_classify(res->err, res->aws_code);
+	return true;
+}
+
 static void cl_free(eng_action *a)
 {
 	free(a->cl);
@@ -177,18 +187,16 @@ static void delete_ready(eng_action *a)
 static void delete_cb(const awc_result *res, const ec2_return_out *out, void *arg)
 {
 	eng_action *a = arg;
-	eng_health_from(a->eng, res);
-	if (!cl_enter(a))
+	hook_engine_fault f;
+	if (!cl_answer(a, res, &f))
 		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
 	if (f == ENG_FAULT_NONE)
 		hk_metric_inc1(hook_m.enis, "deleted");
 	if (f != ENG_FAULT_NONE && f != ENG_FAULT_NOT_FOUND && f != ENG_FAULT_ENI_IN_USE)
 		eng_log_aws(a, HOOK_LOG_WARN, "DeleteNetworkInterface failed",
 			    "DeleteNetworkInterface", res);
-	if (a->inflight)
-		return;
-	poll_start(a);
+	if (!a->inflight) /* the last answer of the round */
+		poll_start(a);
 }
 
 static void poll_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,
@@ -196,10 +204,9 @@ static void poll_cb(const awc_result *res, const ec2_describe_network_interfaces
 {
 	eng_action *a = arg;
 	cl_state *c = cl_of(a);
-	eng_health_from(a->eng, res);
-	if (!cl_enter(a))
+	hook_engine_fault f;
+	if (!cl_answer(a, res, &f))
 		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
 	if (f != ENG_FAULT_NONE && f != ENG_FAULT_NOT_FOUND) {
 		cl_trouble(a, "DescribeNetworkInterfaces", res);
 		return;
@@ -283,19 +290,17 @@ static void poll_start(eng_action *a)
 static void detach_cb(const awc_result *res, const ec2_return_out *out, void *arg)
 {
 	eng_action *a = arg;
-	eng_health_from(a->eng, res);
-	if (!cl_enter(a))
+	hook_engine_fault f;
+	if (!cl_answer(a, res, &f))
 		return;
-	hook_engine_fault f = hook_engine_classify(res->err, res->aws_code);
 	if (f != ENG_FAULT_NONE && f != ENG_FAULT_NOT_FOUND) {
 		eng_log_aws(a, HOOK_LOG_WARN, "DetachNetworkInterface failed",
 			    "DetachNetworkInterface", res);
 		if (cl_of(a))
 			cl_of(a)->detach_failed++;
 	}
-	if (a->inflight)
-		return;
-	poll_start(a);
+	if (!a->inflight) /* the last answer of the round */
+		poll_start(a);
 }
 
 static void find_cb(const awc_result *res, const ec2_describe_network_interfaces_out *out,

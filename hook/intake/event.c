@@ -292,14 +292,11 @@ static hk_err parse_sns(json_t *root, hook_event *ev, hk_errinfo *ei)
 	return HK_OK;
 }
 
-hk_err hook_event_parse(const char *body, size_t len, hook_event *ret, hk_errinfo *ei)
+/* The event of one JSON object (hk_json_parse_object's `from`). */
+static hk_err event_from(json_t *root, void *out, hk_errinfo *ei)
 {
-	json_t *root = NULL;
-	hk_err err = hk_json_load_object(body, len, "a JSON event", "the event", &root, ei);
-	if (err)
-		return err;
-	hook_event ev;
-	memset(&ev, 0, sizeof(ev));
+	hook_event ev = {0};
+	hk_err err;
 	if (json_object_get(root, "detail-type")) {
 		err = parse_eventbridge(root, &ev, ei);
 	} else if (json_object_get(root, "Type") && json_object_get(root, "MessageId")) {
@@ -313,11 +310,14 @@ hk_err hook_event_parse(const char *body, size_t len, hook_event *ret, hk_errinf
 				     "(detail-type), an Auto Scaling notification "
 				     "(LifecycleTransition) or an SNS message (Type, MessageId)");
 	}
-	json_decref(root);
-	if (err) {
+	if (err)
 		hook_event_cleanup(&ev);
-		return err;
-	}
-	*ret = ev;
-	return HK_OK;
+	else
+		*(hook_event *)out = ev;
+	return err;
+}
+
+hk_err hook_event_parse(const char *body, size_t len, hook_event *ret, hk_errinfo *ei)
+{
+	return hk_json_parse_object(body, len, "a JSON event", "the event", event_from, ret, ei);
 }

@@ -224,31 +224,37 @@ static void reply_401(hook_intake *in, struct evhttp_request *req)
 void hook_intake_reply_commit(struct evhttp_request *req, hook_commit_result r, int64_t id,
 			      const hook_event *ev)
 {
-	char reason[400];
+	char reason[400] = "test notification acknowledged";
+	int status = 200;
+	const char *label = "ignored";
 	switch (r) {
 	case HOOK_COMMIT_IGNORED:
-		hook_http_reply_reason(req, 200, "ignored", "test notification acknowledged");
-		return;
+		break;
 	case HOOK_COMMIT_FOREIGN_HOOK:
 		snprintf(reason, sizeof(reason),
 			 "lifecycle hook \"%.255s\" is not one of this daemon's hook_names: left "
 			 "to its owner",
 			 ev->hook);
-		hook_http_reply_reason(req, 200, "ignored", reason);
-		return;
+		break;
 	case HOOK_COMMIT_NO_GROUP:
 		snprintf(reason, sizeof(reason),
 			 "no node_groups entry matches AutoScalingGroupName \"%.255s\" and its "
 			 "NotificationMetadata",
 			 ev->asg);
-		hook_http_reply_reason(req, 400, "bad request", reason);
-		return;
+		status = 400;
+		label = "bad request";
+		break;
 	case HOOK_COMMIT_STORE_FAILED:
 		hook_intake_reply_503(req, "the state store cannot commit the event now: retry");
 		return;
 	case HOOK_COMMIT_ACCEPTED:
 	case HOOK_COMMIT_DUPLICATE:
+		status = 0;
 		break;
+	}
+	if (status) {
+		hook_http_reply_reason(req, status, label, reason);
+		return;
 	}
 	bool created = r == HOOK_COMMIT_ACCEPTED;
 	hook_http_reply_json(req, created ? 202 : 200,

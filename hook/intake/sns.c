@@ -156,14 +156,11 @@ static hk_err take(json_t *root, const char *key, bool required, size_t cap, cha
 	return HK_OK;
 }
 
-hk_err hook_sns_msg_parse(const char *body, size_t len, hook_sns_msg *ret, hk_errinfo *ei)
+/* The SNS message of one JSON object (hk_json_parse_object's `from`). */
+static hk_err sns_msg_from(json_t *root, void *ret, hk_errinfo *ei)
 {
-	json_t *root = NULL;
-	hk_err err = hk_json_load_object(body, len, "an SNS message", "the SNS message", &root, ei);
-	if (err)
-		return err;
-	hook_sns_msg m;
-	memset(&m, 0, sizeof(m));
+	hook_sns_msg m = {0};
+	hk_err err;
 	if ((err = take(root, "Type", true, 64, &m.type_str, NULL, ei)))
 		goto out;
 	if (!strcmp(m.type_str, "Notification")) {
@@ -200,13 +197,17 @@ hk_err hook_sns_msg_parse(const char *body, size_t len, hook_sns_msg *ret, hk_er
 				     "SignatureVersion: \"%.8s\": must be \"1\" or \"2\"",
 				     m.signature_version);
 out:
-	json_decref(root);
-	if (err) {
+	if (err)
 		hook_sns_msg_cleanup(&m);
-		return err;
-	}
-	*ret = m;
-	return HK_OK;
+	else
+		*(hook_sns_msg *)ret = m;
+	return err;
+}
+
+hk_err hook_sns_msg_parse(const char *body, size_t len, hook_sns_msg *ret, hk_errinfo *ei)
+{
+	return hk_json_parse_object(body, len, "an SNS message", "the SNS message", sns_msg_from,
+				    ret, ei);
 }
 
 /* ---------------------------------------------------------- string to sign */

@@ -162,20 +162,16 @@ static const char *const source_names[] = {
 
 const char *hook_action_state_str(hook_action_state s)
 {
-	if ((unsigned)s >= HOOK_ACTION__COUNT)
-		return "unknown";
-	return state_names[s];
+	return hk_name_of(state_names, HOOK_ACTION__COUNT, s, "unknown");
 }
 
 hk_err hook_action_state_parse(const char *s, hook_action_state *ret)
 {
-	for (size_t i = 0; s && i < HOOK_ACTION__COUNT; i++) {
-		if (!strcmp(s, state_names[i])) {
-			*ret = (hook_action_state)i;
-			return HK_OK;
-		}
-	}
-	return HK_ERR_INVALID;
+	int i = hk_name_find(state_names, HOOK_ACTION__COUNT, 0, s);
+	if (i < 0)
+		return HK_ERR_INVALID;
+	*ret = (hook_action_state)i;
+	return HK_OK;
 }
 
 bool hook_action_state_final(hook_action_state s)
@@ -445,6 +441,14 @@ static char *col_dup(sqlite3_stmt *st, int i, bool *oom)
 	return d;
 }
 
+/* The text columns of a row: text[i], when set, receives column i's copy. */
+static void col_dups(sqlite3_stmt *st, char **const *text, size_t n, bool *oom)
+{
+	for (size_t i = 0; i < n; i++)
+		if (text[i])
+			*text[i] = col_dup(st, (int)i, oom);
+}
+
 void hook_action_cleanup(hook_action *a)
 {
 	if (!a)
@@ -470,30 +474,23 @@ static hk_err read_action(sqlite3_stmt *st, hook_action *a)
 	bool oom = false;
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(st, 0);
-	a->instance_id = col_dup(st, 1, &oom);
-	a->group = col_dup(st, 2, &oom);
-	a->asg = col_dup(st, 3, &oom);
-	a->hook = col_dup(st, 4, &oom);
-	a->token = col_dup(st, 5, &oom);
+	char **const text[] = {
+	    [1] = &a->instance_id, [2] = &a->group,   [3] = &a->asg,	     [4] = &a->hook,
+	    [5] = &a->token,	   [7] = &a->origin,  [8] = &a->destination, [9] = &a->metadata,
+	    [10] = &a->event_id,   [11] = &a->source, [13] = &a->step,	     [18] = &a->last_error,
+	    [19] = &a->result};
+	col_dups(st, text, HK_ARRAY_LEN(text), &oom);
 	const unsigned char *tr = sqlite3_column_text(st, 6);
 	if (hook_transition_parse((const char *)tr, &a->transition) != HK_OK)
 		a->transition = HOOK_TRANSITION_LAUNCHING;
-	a->origin = col_dup(st, 7, &oom);
-	a->destination = col_dup(st, 8, &oom);
-	a->metadata = col_dup(st, 9, &oom);
-	a->event_id = col_dup(st, 10, &oom);
-	a->source = col_dup(st, 11, &oom);
 	const unsigned char *state = sqlite3_column_text(st, 12);
 	if (hook_action_state_parse((const char *)state, &a->state) != HK_OK)
 		a->state = HOOK_ACTION_FAILED; /* unknown text: never resume it blindly */
-	a->step = col_dup(st, 13, &oom);
 	sqlite3_int64 att = sqlite3_column_int64(st, 14);
 	a->attempts = att < 0 ? 0u : att > (sqlite3_int64)UINT32_MAX ? UINT32_MAX : (unsigned)att;
 	a->created_ms = sqlite3_column_int64(st, 15);
 	a->updated_ms = sqlite3_column_int64(st, 16);
 	a->deadline_ms = sqlite3_column_int64(st, 17);
-	a->last_error = col_dup(st, 18, &oom);
-	a->result = col_dup(st, 19, &oom);
 	if (oom) {
 		hook_action_cleanup(a);
 		return HK_ERR_NOMEM;
@@ -751,16 +748,12 @@ static hk_err read_eni_row(sqlite3_stmt *st, void *elem)
 	bool oom = false;
 	memset(r, 0, sizeof(*r));
 	r->action_id = sqlite3_column_int64(st, 0);
-	r->network = col_dup(st, 1, &oom);
+	char **const text[] = {
+	    [1] = &r->network,	    [4] = &r->subnet_id, [5] = &r->ipv4,	  [6] = &r->ipv6,
+	    [7] = &r->client_token, [8] = &r->eni_id,	 [9] = &r->attachment_id, [10] = &r->state};
+	col_dups(st, text, HK_ARRAY_LEN(text), &oom);
 	r->device_index = (unsigned)sqlite3_column_int(st, 2);
 	r->network_card_index = (unsigned)sqlite3_column_int(st, 3);
-	r->subnet_id = col_dup(st, 4, &oom);
-	r->ipv4 = col_dup(st, 5, &oom);
-	r->ipv6 = col_dup(st, 6, &oom);
-	r->client_token = col_dup(st, 7, &oom);
-	r->eni_id = col_dup(st, 8, &oom);
-	r->attachment_id = col_dup(st, 9, &oom);
-	r->state = col_dup(st, 10, &oom);
 	r->updated_ms = sqlite3_column_int64(st, 11);
 	if (oom) {
 		hook_eni_rows_free_fields(r);
@@ -817,9 +810,7 @@ hk_err hook_store_check_writable(hook_store *s)
 
 const char *hook_store_source_str(hook_event_source src)
 {
-	if ((unsigned)src >= HK_ARRAY_LEN(source_names))
-		return "unknown";
-	return source_names[src];
+	return hk_name_of(source_names, HK_ARRAY_LEN(source_names), src, "unknown");
 }
 
 /* What became of an action, beyond its stored state: a DONE launch that was
