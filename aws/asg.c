@@ -12,17 +12,8 @@ struct dg_out {
 	size_t cap;
 };
 
-/* Finish a builder (cq_built): on error free the list and name the problem. */
-static hk_err built(hk_err err, query_params *p, query_params **ret, hk_errinfo *ei,
-		    const char *action)
-{
-	return cq_built(err, p, ret, ei, action, "an empty name or list entry");
-}
-
-static hk_err new_params(const char *action, query_params **ret, hk_errinfo *ei)
-{
-	return cq_new_params(action, CQ_ASG_VERSION, ret, ei);
-}
+/* What an invalid entry of a request is, in errors (cq_b_done). */
+#define ASG_EMPTY "an empty name or list entry"
 
 /* ---- CompleteLifecycleAction / RecordLifecycleActionHeartbeat ---------------- */
 
@@ -35,21 +26,15 @@ static hk_err build_action(const char *action, const asg_lifecycle_action_req *r
 		return cq_bad(ei, action, "a token or an instance id is required");
 	if (with_result && req->result != ASG_RESULT_CONTINUE && req->result != ASG_RESULT_ABANDON)
 		return cq_bad(ei, action, "result must be CONTINUE or ABANDON");
-	query_params *p;
-	hk_err err = new_params(action, &p, ei);
-	if (err)
-		return err;
-	err = query_add(p, "LifecycleHookName", req->hook_name);
-	if (!err)
-		err = query_add(p, "AutoScalingGroupName", req->group_name);
-	if (!err && cq_set(req->token))
-		err = query_add(p, "LifecycleActionToken", req->token);
-	if (!err && with_result)
-		err = query_add(p, "LifecycleActionResult",
-				req->result == ASG_RESULT_ABANDON ? "ABANDON" : "CONTINUE");
-	if (!err && cq_set(req->instance_id))
-		err = query_add(p, "InstanceId", req->instance_id);
-	return built(err, p, ret, ei, action);
+	cq_b b = cq_b_start(action, CQ_ASG_VERSION, ASG_EMPTY);
+	cq_b_str(&b, "LifecycleHookName", req->hook_name);
+	cq_b_str(&b, "AutoScalingGroupName", req->group_name);
+	cq_b_opt(&b, "LifecycleActionToken", req->token);
+	if (with_result)
+		cq_b_str(&b, "LifecycleActionResult",
+			 req->result == ASG_RESULT_ABANDON ? "ABANDON" : "CONTINUE");
+	cq_b_opt(&b, "InstanceId", req->instance_id);
+	return cq_b_done(&b, ret, ei);
 }
 
 hk_err asg_build_complete_lifecycle_action(const asg_lifecycle_action_req *req, query_params **ret,
@@ -69,9 +54,7 @@ hk_err asg_build_record_heartbeat(const asg_lifecycle_action_req *req, query_par
 static void asg_read_empty(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	asg_empty_out *o = outp;
-	char name[96];
-	snprintf(name, sizeof(name), "%sResponse", r->action);
-	xmlNode *root = cq_x_root(r, doc, name);
+	xmlNode *root = cq_x_response(r, doc);
 	if (r->err)
 		return;
 	o->request_id =
@@ -86,15 +69,10 @@ hk_err asg_build_describe_lifecycle_hooks(const asg_describe_lifecycle_hooks_req
 	static const char action[] = "DescribeLifecycleHooks";
 	if (!req || !cq_set(req->group_name))
 		return cq_bad(ei, action, "group_name is required");
-	query_params *p;
-	hk_err err = new_params(action, &p, ei);
-	if (err)
-		return err;
-	err = query_add(p, "AutoScalingGroupName", req->group_name);
-	if (!err)
-		err =
-		    cq_add_list(p, "LifecycleHookNames.member", req->hook_names, req->n_hook_names);
-	return built(err, p, ret, ei, action);
+	cq_b b = cq_b_start(action, CQ_ASG_VERSION, ASG_EMPTY);
+	cq_b_str(&b, "AutoScalingGroupName", req->group_name);
+	cq_b_list(&b, "LifecycleHookNames.member", req->hook_names, req->n_hook_names);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void read_hook(cq_rd *r, const xmlNode *m, void *elem, const void *ctx)
@@ -115,8 +93,7 @@ static void asg_read_describe_lifecycle_hooks(cq_rd *r, const xmlDoc *doc, void 
 					      const char **next)
 {
 	asg_describe_lifecycle_hooks_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "DescribeLifecycleHooksResponse");
-	xmlNode *res = cq_x_need(r, root, "DescribeLifecycleHooksResult");
+	xmlNode *res = cq_x_result(r, doc);
 	o->hooks = cq_x_items(r, cq_x_need(r, res, "LifecycleHooks"), "member", HK_CAP_AWS_ITEMS,
 			      sizeof(asg_lifecycle_hook), read_hook, NULL, NULL, &o->n_hooks, NULL);
 }
@@ -129,14 +106,10 @@ hk_err asg_build_describe_groups(const asg_describe_groups_req *req, query_param
 	static const char action[] = "DescribeAutoScalingGroups";
 	if (!req)
 		return cq_bad(ei, action, "no request");
-	query_params *p;
-	hk_err err = new_params(action, &p, ei);
-	if (err)
-		return err;
-	err = cq_add_list(p, "AutoScalingGroupNames.member", req->group_names, req->n_group_names);
-	if (!err)
-		err = cq_add_uint(p, "MaxRecords", 100);
-	return built(err, p, ret, ei, action);
+	cq_b b = cq_b_start(action, CQ_ASG_VERSION, ASG_EMPTY);
+	cq_b_list(&b, "AutoScalingGroupNames.member", req->group_names, req->n_group_names);
+	cq_b_uint(&b, "MaxRecords", 100);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void read_launch_template(cq_rd *r, const xmlNode *lt, asg_launch_template *t)
@@ -235,8 +208,7 @@ static void read_group(cq_rd *r, const xmlNode *m, void *elem, const void *ctx)
 static void asg_read_describe_groups(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct dg_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "DescribeAutoScalingGroupsResponse");
-	xmlNode *res = cq_x_need(r, root, "DescribeAutoScalingGroupsResult");
+	xmlNode *res = cq_x_result(r, doc);
 	o->pub.groups = cq_x_items(r, cq_x_need(r, res, "AutoScalingGroups"), "member",
 				   HK_CAP_AWS_ITEMS, sizeof(asg_group), read_group, NULL,
 				   o->pub.groups, &o->pub.n_groups, &o->cap);

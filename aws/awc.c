@@ -197,15 +197,10 @@ static void call_free(awc_call *k)
 
 static void call_unlink(awc_call *k)
 {
-	awc_client *c = k->c;
-	if (k->prev)
-		k->prev->next = k->next;
-	else if (c->calls == k)
-		c->calls = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
-	k->prev = k->next = NULL;
-	c->n_calls--;
+	if (!hk_list_linked(&k->link))
+		return;
+	hk_list_del(&k->link);
+	k->c->n_calls--;
 }
 
 static void deliver_cb(evutil_socket_t fd, short what, void *arg)
@@ -587,6 +582,7 @@ static hk_err call_new(awc_client *c, awc_service svc, const char *action,
 	awc_call *k = calloc(1, sizeof(*k));
 	if (!k)
 		return HK_ERR_NOMEM;
+	hk_list_init(&k->link);
 	k->c = c;
 	k->svc = svc;
 	k->started_us = awc_now_us();
@@ -610,10 +606,7 @@ static hk_err call_new(awc_client *c, awc_service svc, const char *action,
 
 static void call_link_and_begin(awc_client *c, awc_call *k)
 {
-	k->next = c->calls;
-	if (c->calls)
-		c->calls->prev = k;
-	c->calls = k;
+	hk_list_push_front(&c->calls, &k->link);
 	c->n_calls++;
 	awc_call_begin(k);
 }
@@ -718,6 +711,8 @@ bool awc_bucket_family_known(const char *name)
 hk_err awc_client_new(struct event_base *base, const awc_config *cfg, awc_client **ret)
 {
 	awc_client *c = calloc(1, sizeof(*c));
+	if (c)
+		hk_list_init(&c->calls);
 	if (!c)
 		return HK_ERR_NOMEM;
 	hk_err err = HK_ERR_NOMEM;
@@ -819,8 +814,9 @@ void awc_client_free(awc_client *c)
 		return;
 	if (c->calls_free)
 		c->calls_free(c->calls_state); /* typed calls first: they sit on ours */
-	while (c->calls) {
-		awc_call *k = c->calls;
+	hk_list *n;
+	while ((n = hk_list_first(&c->calls))) {
+		awc_call *k = HK_CONTAINER_OF(n, awc_call, link);
 		call_unlink(k);
 		call_free(k);
 	}

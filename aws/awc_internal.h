@@ -13,6 +13,7 @@
 
 #include "awc.h"
 #include "hk_json.h"
+#include "hk_list.h"
 #include "awsconf.h"
 #include "creds_value.h"
 #include "httpc.h"
@@ -56,7 +57,7 @@ typedef struct awc_call {
 	char errtext[512];
 	xmlDocPtr doc;
 	json_t *jdoc;
-	struct awc_call *prev, *next;
+	hk_list link; /* on the client's calls */
 } awc_call;
 
 struct awc_client {
@@ -71,7 +72,7 @@ struct awc_client {
 	char region_err[256];
 	char *endpoint_cfg[AWC_SVC__COUNT]; /* explicit URL (config or env), or NULL */
 	struct awc_endpoint ep[AWC_SVC__COUNT];
-	awc_call *calls;
+	hk_list calls; /* awc_call.link */
 	size_t n_calls;
 	struct cq_client_state *calls_state; /* the typed-call layer's (awc_client_set_calls) */
 	void (*calls_free)(struct cq_client_state *st);

@@ -38,9 +38,13 @@ void awc_region_done(hk_err err, const char *region, const char *errtext, void *
 			 "no region in the environment or profile, and %s", errtext);
 	}
 	/* Resume every call that waited; they finish or proceed on their own. */
-	for (awc_call *k = c->calls; k; k = k->next)
+	hk_list *n, *tmp;
+	HK_LIST_FOREACH_SAFE(n, tmp, &c->calls)
+	{
+		awc_call *k = HK_CONTAINER_OF(n, awc_call, link);
 		if (k->state == CS_WAIT_REGION)
 			awc_call_begin(k);
+	}
 }
 
 /* Region from cfg, then AWS_REGION, AWS_DEFAULT_REGION, the profile's region.

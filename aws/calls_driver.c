@@ -269,10 +269,7 @@ static void on_json_done(const awc_result *res, void *arg)
 	}
 	cq_rd r;
 	cq_rd_init(&r, cq_arena_of(call->out), call->spec->action);
-	if (!res->json)
-		cq_rd_fail(&r, HK_ERR_PARSE, "no JSON document in the response");
-	else
-		call->spec->read_json(&r, res->json, call->out);
+	cq_json_answer(&r, call->spec, res->json, call->out);
 	if (r.err) {
 		deliver_error(call, res, r.err, r.ei.text);
 		return;

@@ -58,33 +58,45 @@ void *cq_vec_grow(cq_arena *a, const void *items, size_t n, size_t *cap, size_t 
 /* The request parameters are a query_params (query.h): ordered, Action and
  * Version first, values wiped when freed. The builders below fill one; the
  * driver keeps it for every page. */
-/* A new parameter list for `action` at API `version`; HK_ERR_NOMEM names itself
- * in `ei`. */
-HK_MUST_CHECK hk_err cq_new_params(const char *action, const char *version, query_params **ret,
-				   hk_errinfo *ei);
 /* HK_ERR_INVALID with "<action>: <what>" in `ei`: a request field is missing or
  * contradictory. */
 hk_err cq_bad(hk_errinfo *ei, const char *action, const char *what);
-/* Finish a request builder: on `err` free `p` and name the problem in `ei`
- * (HK_ERR_INVALID from the list helpers means an empty entry, described by
- * `empty_what`); else hand `p` over in *ret. */
-HK_MUST_CHECK hk_err cq_built(hk_err err, query_params *p, query_params **ret, hk_errinfo *ei,
-			      const char *action, const char *empty_what);
 /* A request string that is present and not empty. */
 static inline bool cq_set(const char *s)
 {
 	return s && *s;
 }
-HK_MUST_CHECK hk_err cq_add_uint(query_params *p, const char *name, unsigned long long v);
-HK_MUST_CHECK hk_err cq_add_bool(query_params *p, const char *name, bool v);
+/* A request being built: its parameter list and the first failure, which
+ * sticks (later adds do nothing; cq_b_done reports it). A builder checks its
+ * request first (cq_bad), then adds in order and ends with cq_b_done. */
+typedef struct cq_b {
+	const char *action;
+	const char *empty_what;
+	query_params *p;
+	hk_err err;
+} cq_b;
+/* Action=`action`, Version=`version` (out of memory: reported by
+ * cq_b_done). empty_what: what an invalid entry of this API's requests is
+ * (the error text of an empty id, name or value). */
+cq_b cq_b_start(const char *action, const char *version, const char *empty_what);
+/* name=v; v NULL is an invalid entry. */
+void cq_b_str(cq_b *b, const char *name, const char *v);
+/* name=v when v is set (cq_set), else nothing. */
+void cq_b_opt(cq_b *b, const char *name, const char *v);
+/* A member whose name is printf-built (e.g. "Ipv6Addresses.%zu.Ipv6Address");
+ * v must be set. */
+void cq_b_strf(cq_b *b, const char *v, const char *name_fmt, ...) HK_PRINTF(3, 4);
+void cq_b_uint(cq_b *b, const char *name, unsigned long long v);
+void cq_b_bool(cq_b *b, const char *name, bool v);
 /* prefix.1, prefix.2, ... = values (e.g. "InstanceId", "AutoScalingGroupNames.member"). */
-HK_MUST_CHECK hk_err cq_add_list(query_params *p, const char *prefix, const char *const *values,
-				 size_t n);
+void cq_b_list(cq_b *b, const char *prefix, const char *const *values, size_t n);
 /* Filter.N.Name / Filter.N.Value.M. */
-HK_MUST_CHECK hk_err cq_add_filters(query_params *p, const ec2_filter *f, size_t n);
+void cq_b_filters(cq_b *b, const ec2_filter *f, size_t n);
 /* prefix.N.Key / prefix.N.Value (e.g. "Tag", "TagSpecification.1.Tag"). */
-HK_MUST_CHECK hk_err cq_add_tags(query_params *p, const char *prefix, const ec2_tag *tags,
-				 size_t n);
+void cq_b_tags(cq_b *b, const char *prefix, const ec2_tag *tags, size_t n);
+/* Finish: hand the list over in *ret, or free it and name the failure in `ei`
+ * (HK_ERR_INVALID from an add means an empty entry: empty_what). */
+HK_MUST_CHECK hk_err cq_b_done(cq_b *b, query_params **ret, hk_errinfo *ei);
 /* The parameters of one page: a copy of the list, plus NextToken when non-NULL. */
 HK_MUST_CHECK hk_err cq_page_params(const query_params *p, const char *next_token,
 				    query_params **ret);
@@ -106,6 +118,11 @@ hk_err cq_rd_fail(cq_rd *r, hk_err code, const char *fmt, ...) HK_PRINTF(3, 4);
 
 /* The root element if it is named `name`, else an HK_ERR_PARSE error. */
 xmlNode *cq_x_root(cq_rd *r, const xmlDoc *doc, const char *name);
+/* The <ActionResponse> root of r->action's answer (cq_x_root). */
+xmlNode *cq_x_response(cq_rd *r, const xmlDoc *doc);
+/* Its <ActionResult> child: where the Query APIs other than EC2 (Auto
+ * Scaling, STS, SNS) put the answer. */
+xmlNode *cq_x_result(cq_rd *r, const xmlDoc *doc);
 /* A required child element; HK_ERR_PARSE naming it when missing. */
 xmlNode *cq_x_need(cq_rd *r, const xmlNode *parent, const char *name);
 /* Text of child `name` copied into the arena: NULL when absent (and a
@@ -153,6 +170,7 @@ typedef struct cq_call cq_call;
  * token (borrowed from the document, NULL or "" when none) through
  * *ret_next_token. Errors go into r. */
 typedef void cq_xml_read(cq_rd *r, const xmlDoc *doc, void *out, const char **ret_next_token);
+/* A JSON-protocol answer: `json` is always an object (cq_json_answer). */
 typedef void cq_json_read(cq_rd *r, const json_t *json, void *out);
 typedef cq_xml_read *cq_xml_read_fn;
 typedef cq_json_read *cq_json_read_fn;
@@ -201,6 +219,9 @@ awc_client *cq_call_client(const cq_call *call);
  * On HK_OK *ret_out is a root to release with cq_arena_free(cq_arena_of()). */
 HK_MUST_CHECK hk_err cq_read_xml_once(const cq_spec *spec, const xmlDoc *doc, void **ret_out,
 				      const char **ret_next_token, hk_errinfo *ei);
+/* Read a JSON-protocol answer with spec->read_json: a missing document or
+ * anything but an object fails r here, for every action alike. */
+void cq_json_answer(cq_rd *r, const cq_spec *spec, const json_t *json, void *out);
 HK_MUST_CHECK hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out,
 				       hk_errinfo *ei);
 

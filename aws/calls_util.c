@@ -227,66 +227,90 @@ char *cq_xstrdup(const char *s)
 	return d;
 }
 
-hk_err cq_add_uint(query_params *p, const char *name, unsigned long long v)
+cq_b cq_b_start(const char *action, const char *version, const char *empty_what)
+{
+	cq_b b = {
+	    .action = action, .empty_what = empty_what, .p = query_params_new(action, version)};
+	b.err = b.p ? HK_OK : HK_ERR_NOMEM;
+	return b;
+}
+
+void cq_b_str(cq_b *b, const char *name, const char *v)
+{
+	if (!b->err)
+		b->err = query_add(b->p, name, v);
+}
+
+void cq_b_opt(cq_b *b, const char *name, const char *v)
+{
+	if (cq_set(v))
+		cq_b_str(b, name, v);
+}
+
+void cq_b_strf(cq_b *b, const char *v, const char *name_fmt, ...)
+{
+	char name[128];
+	va_list ap;
+	va_start(ap, name_fmt);
+	int n = vsnprintf(name, sizeof(name), name_fmt, ap);
+	va_end(ap);
+	if (!b->err && (n < 0 || (size_t)n >= sizeof(name) || !cq_set(v)))
+		b->err = HK_ERR_INVALID;
+	cq_b_str(b, name, v);
+}
+
+void cq_b_uint(cq_b *b, const char *name, unsigned long long v)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%llu", v);
-	return query_add(p, name, buf);
+	cq_b_str(b, name, buf);
 }
 
-hk_err cq_add_bool(query_params *p, const char *name, bool v)
+void cq_b_bool(cq_b *b, const char *name, bool v)
 {
-	return query_add(p, name, v ? "true" : "false");
+	cq_b_str(b, name, v ? "true" : "false");
 }
 
-hk_err cq_add_list(query_params *p, const char *prefix, const char *const *values, size_t n)
+void cq_b_list(cq_b *b, const char *prefix, const char *const *values, size_t n)
 {
-	if (n && !values)
-		return HK_ERR_INVALID;
-	for (size_t i = 0; i < n; i++) {
-		if (!values[i])
-			return HK_ERR_INVALID;
-		hk_err err = query_addf(p, values[i], "%s.%zu", prefix, i + 1);
-		if (err)
-			return err;
-	}
-	return HK_OK;
+	if (n && !values && !b->err)
+		b->err = HK_ERR_INVALID;
+	for (size_t i = 0; i < n && !b->err; i++)
+		b->err = values[i] ? query_addf(b->p, values[i], "%s.%zu", prefix, i + 1)
+				   : HK_ERR_INVALID;
 }
 
-hk_err cq_add_filters(query_params *p, const ec2_filter *f, size_t n)
+void cq_b_filters(cq_b *b, const ec2_filter *f, size_t n)
 {
-	if (n && !f)
-		return HK_ERR_INVALID;
-	for (size_t i = 0; i < n; i++) {
-		if (!f[i].name || !*f[i].name || f[i].n_values == 0)
-			return HK_ERR_INVALID;
-		hk_err err = query_addf(p, f[i].name, "Filter.%zu.Name", i + 1);
-		for (size_t j = 0; !err && j < f[i].n_values; j++) {
-			if (!f[i].values || !f[i].values[j])
-				return HK_ERR_INVALID;
-			err = query_addf(p, f[i].values[j], "Filter.%zu.Value.%zu", i + 1, j + 1);
+	if (n && !f && !b->err)
+		b->err = HK_ERR_INVALID;
+	for (size_t i = 0; i < n && !b->err; i++) {
+		if (!f[i].name || !*f[i].name || f[i].n_values == 0 || !f[i].values) {
+			b->err = HK_ERR_INVALID;
+			break;
 		}
-		if (err)
-			return err;
+		b->err = query_addf(b->p, f[i].name, "Filter.%zu.Name", i + 1);
+		for (size_t j = 0; !b->err && j < f[i].n_values; j++)
+			b->err = f[i].values[j] ? query_addf(b->p, f[i].values[j],
+							     "Filter.%zu.Value.%zu", i + 1, j + 1)
+						: HK_ERR_INVALID;
 	}
-	return HK_OK;
 }
 
-hk_err cq_add_tags(query_params *p, const char *prefix, const ec2_tag *tags, size_t n)
+void cq_b_tags(cq_b *b, const char *prefix, const ec2_tag *tags, size_t n)
 {
-	if (n && !tags)
-		return HK_ERR_INVALID;
-	for (size_t i = 0; i < n; i++) {
-		if (!tags[i].key || !*tags[i].key)
-			return HK_ERR_INVALID;
-		hk_err err = query_addf(p, tags[i].key, "%s.%zu.Key", prefix, i + 1);
-		if (!err)
-			err = query_addf(p, tags[i].value ? tags[i].value : "", "%s.%zu.Value",
-					 prefix, i + 1);
-		if (err)
-			return err;
+	if (n && !tags && !b->err)
+		b->err = HK_ERR_INVALID;
+	for (size_t i = 0; i < n && !b->err; i++) {
+		if (!tags[i].key || !*tags[i].key) {
+			b->err = HK_ERR_INVALID;
+			break;
+		}
+		b->err = query_addf(b->p, tags[i].key, "%s.%zu.Key", prefix, i + 1);
+		if (!b->err)
+			b->err = query_addf(b->p, tags[i].value ? tags[i].value : "",
+					    "%s.%zu.Value", prefix, i + 1);
 	}
-	return HK_OK;
 }
 
 hk_err cq_page_params(const query_params *p, const char *next_token, query_params **ret)
@@ -362,6 +386,20 @@ xmlNode *cq_x_root(cq_rd *r, const xmlDoc *doc, const char *name)
 		return NULL;
 	}
 	return root;
+}
+
+xmlNode *cq_x_response(cq_rd *r, const xmlDoc *doc)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "%sResponse", r->action);
+	return cq_x_root(r, doc, name);
+}
+
+xmlNode *cq_x_result(cq_rd *r, const xmlDoc *doc)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "%sResult", r->action);
+	return cq_x_need(r, cq_x_response(r, doc), name);
 }
 
 xmlNode *cq_x_need(cq_rd *r, const xmlNode *parent, const char *name)
@@ -615,6 +653,16 @@ hk_err cq_read_xml_once(const cq_spec *spec, const xmlDoc *doc, void **ret_out,
 	return HK_OK;
 }
 
+void cq_json_answer(cq_rd *r, const cq_spec *spec, const json_t *json, void *out)
+{
+	if (!json)
+		cq_rd_fail(r, HK_ERR_PARSE, "no JSON document in the response");
+	else if (!json_is_object(json))
+		cq_rd_fail(r, HK_ERR_PARSE, "the response is not a JSON object");
+	else
+		spec->read_json(r, json, out);
+}
+
 hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out, hk_errinfo *ei)
 {
 	cq_arena *a;
@@ -623,7 +671,7 @@ hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out
 		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
 	cq_rd r;
 	cq_rd_init(&r, a, spec->action);
-	spec->read_json(&r, json, out);
+	cq_json_answer(&r, spec, json, out);
 	if (r.err) {
 		cq_arena_free(a);
 		if (ei)
@@ -634,26 +682,21 @@ hk_err cq_read_json_once(const cq_spec *spec, const json_t *json, void **ret_out
 	return HK_OK;
 }
 
-hk_err cq_new_params(const char *action, const char *version, query_params **ret, hk_errinfo *ei)
-{
-	*ret = query_params_new(action, version);
-	return *ret ? HK_OK : hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
-}
-
 hk_err cq_bad(hk_errinfo *ei, const char *action, const char *what)
 {
 	return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: %s", action, what);
 }
 
-hk_err cq_built(hk_err err, query_params *p, query_params **ret, hk_errinfo *ei, const char *action,
-		const char *empty_what)
+hk_err cq_b_done(cq_b *b, query_params **ret, hk_errinfo *ei)
 {
-	if (err) {
-		query_params_free(p);
-		if (err == HK_ERR_INVALID)
-			return cq_bad(ei, action, empty_what);
-		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
+	if (b->err) {
+		query_params_free(b->p);
+		b->p = NULL;
+		if (b->err == HK_ERR_INVALID)
+			return cq_bad(ei, b->action, b->empty_what);
+		return hk_errinfo_set(ei, b->err, 0, "%s: %s", b->action, hk_err_str(b->err));
 	}
-	*ret = p;
+	*ret = b->p;
+	b->p = NULL;
 	return HK_OK;
 }

@@ -259,6 +259,10 @@ void creds_fetch_finish(struct fetch *f, hk_err err, creds_value *v, const char 
 		vsnprintf(errtext, sizeof(errtext), fmt, ap);
 		va_end(ap);
 	}
+	if (err != HK_OK && v) {
+		creds_unref(v);
+		v = NULL;
+	}
 	int64_t now = creds_now_s(p);
 	if (err == HK_OK && v && v->expiration && v->expiration <= now + EXPIRY_MARGIN_S) {
 		snprintf(errtext, sizeof(errtext), "%s: credentials already expired", v->source);
@@ -314,10 +318,7 @@ static enum stage_rc stage_env(struct fetch *f)
 	}
 	creds_value *v =
 	    creds_make(akid, secret, creds_env_get(p, "AWS_SESSION_TOKEN"), 0, "environment");
-	if (!v)
-		creds_fetch_finish(f, HK_ERR_NOMEM, NULL, "environment: out of memory");
-	else
-		creds_fetch_finish(f, HK_OK, v, NULL);
+	creds_fetch_finish(f, v ? HK_OK : HK_ERR_NOMEM, v, "environment: out of memory");
 	return STAGE_PENDING;
 }
 
@@ -462,10 +463,7 @@ static enum stage_rc stage_files(struct fetch *f)
 	creds_value *v =
 	    creds_make(c.access_key_id, c.secret_access_key, c.session_token, 0, "shared-files");
 	awsconf_creds_cleanup(&c);
-	if (!v)
-		creds_fetch_finish(f, HK_ERR_NOMEM, NULL, "shared files: out of memory");
-	else
-		creds_fetch_finish(f, HK_OK, v, NULL);
+	creds_fetch_finish(f, v ? HK_OK : HK_ERR_NOMEM, v, "shared files: out of memory");
 out:
 	for (int i = 0; i < 2; i++) {
 		if (text[i])
@@ -478,35 +476,27 @@ out:
 
 /* ---- the chain ------------------------------------------------------------------ */
 
+/* The providers in the order the chain asks them (as the AWS SDKs do). */
+static enum stage_rc (*const chain_stages[])(struct fetch *f) = {
+    [ST_ENV] = stage_env,
+    [ST_WEB_IDENTITY] = creds_stage_web_identity,
+    [ST_CONTAINER] = creds_stage_container,
+    [ST_FILES] = stage_files,
+    [ST_IMDS] = creds_stage_imds,
+};
+_Static_assert(HK_ARRAY_LEN(chain_stages) == ST_DONE, "one provider per stage before ST_DONE");
+
 static void chain_next(struct fetch *f)
 {
 	for (;;) {
 		enum stage st = f->stage++;
-		enum stage_rc rc;
-		switch (st) {
-		case ST_ENV:
-			rc = stage_env(f);
-			break;
-		case ST_WEB_IDENTITY:
-			rc = creds_stage_web_identity(f);
-			break;
-		case ST_CONTAINER:
-			rc = creds_stage_container(f);
-			break;
-		case ST_FILES:
-			rc = stage_files(f);
-			break;
-		case ST_IMDS:
-			rc = creds_stage_imds(f);
-			break;
-		case ST_DONE:
-		default:
+		if (st >= ST_DONE) {
 			creds_fetch_finish(f, HK_ERR_NO_CREDENTIALS, NULL,
 					   "no credentials: none in the environment, web identity, "
 					   "container or shared files, and IMDS is disabled");
 			return;
 		}
-		if (rc == STAGE_PENDING)
+		if (chain_stages[st](f) == STAGE_PENDING)
 			return;
 	}
 }

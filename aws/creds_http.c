@@ -88,10 +88,7 @@ static void web_identity_done(const httpc_response *r, void *arg)
 	}
 	creds_value *v = NULL;
 	hk_err err = creds_from_sts_xml(r->body, r->body_len, &v, why, sizeof(why));
-	if (err != HK_OK)
-		creds_fetch_finish(f, err, NULL, "web identity: STS answer: %s", why);
-	else
-		creds_fetch_finish(f, HK_OK, v, NULL);
+	creds_fetch_finish(f, err, v, "web identity: STS answer: %s", why);
 }
 
 enum stage_rc creds_stage_web_identity(struct fetch *f)
@@ -176,10 +173,7 @@ static void container_done(const httpc_response *r, void *arg)
 	creds_value *v = NULL;
 	hk_err err =
 	    creds_from_json(r->body, r->body_len, "Token", "container", &v, why, sizeof(why));
-	if (err != HK_OK)
-		creds_fetch_finish(f, err, NULL, "container credentials: %s", why);
-	else
-		creds_fetch_finish(f, HK_OK, v, NULL);
+	creds_fetch_finish(f, err, v, "container credentials: %s", why);
 }
 
 enum stage_rc creds_stage_container(struct fetch *f)

@@ -146,10 +146,7 @@ static void imds_creds_done(const httpc_response *r, void *arg)
 	default: {
 		creds_value *v = NULL;
 		err = creds_from_json(r->body, r->body_len, "Token", "imds", &v, why, sizeof(why));
-		if (err != HK_OK)
-			creds_fetch_finish(f, err, NULL, "IMDS role credentials: %s", why);
-		else
-			creds_fetch_finish(f, HK_OK, v, NULL);
+		creds_fetch_finish(f, err, v, "IMDS role credentials: %s", why);
 		return;
 	}
 	}

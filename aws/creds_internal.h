@@ -115,6 +115,8 @@ void creds_wipe_free(char *s);
 creds_value *creds_make(const char *akid, const char *secret, const char *token, int64_t expiration,
 			const char *source);
 void creds_trim_right(char *s);
+/* End the fetch: with err HK_OK, v (owned) becomes the cached credentials;
+ * otherwise v (if any) is dropped and fmt... names the failure. */
 void creds_fetch_finish(struct fetch *f, hk_err err, creds_value *v, const char *fmt, ...)
     HK_PRINTF(4, 5);
 hk_err creds_http_failure(const httpc_response *r, char *buf, size_t len);

@@ -32,17 +32,8 @@ struct gscr_out {
 	size_t cap;
 };
 
-static hk_err new_params(const char *action, query_params **ret, hk_errinfo *ei)
-{
-	return cq_new_params(action, CQ_EC2_VERSION, ret, ei);
-}
-
-/* Finish a builder (cq_built): on error free the list and name the problem. */
-static hk_err built(hk_err err, query_params *p, query_params **ret, hk_errinfo *ei,
-		    const char *action)
-{
-	return cq_built(err, p, ret, ei, action, "an empty id, filter, tag key or list entry");
-}
+/* What an invalid entry of a request is, in errors (cq_b_done). */
+#define EC2_EMPTY "an empty id, filter, tag key or list entry"
 
 static bool ids_ok(const char *const *ids, size_t n)
 {
@@ -62,17 +53,13 @@ hk_err ec2_build_describe_instances(const ec2_describe_instances_req *req, query
 	static const char action[] = "DescribeInstances";
 	if (!req || !ids_ok(req->instance_ids, req->n_instance_ids))
 		return cq_bad(ei, action, "bad instance id list");
-	query_params *p;
-	hk_err err = new_params(action, &p, ei);
-	if (err)
-		return err;
-	err = cq_add_list(p, "InstanceId", req->instance_ids, req->n_instance_ids);
-	if (!err)
-		err = cq_add_filters(p, req->filters, req->n_filters);
+	cq_b b = cq_b_start(action, CQ_EC2_VERSION, EC2_EMPTY);
+	cq_b_list(&b, "InstanceId", req->instance_ids, req->n_instance_ids);
+	cq_b_filters(&b, req->filters, req->n_filters);
 	/* AWS refuses MaxResults together with instance ids. */
-	if (!err && req->n_instance_ids == 0)
-		err = cq_add_uint(p, "MaxResults", 1000);
-	return built(err, p, ret, ei, action);
+	if (req->n_instance_ids == 0)
+		cq_b_uint(&b, "MaxResults", 1000);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void read_instance_eni(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
@@ -110,7 +97,7 @@ static void read_instance(cq_rd *r, const xmlNode *it, void *elem, const void *c
 static void ec2_read_describe_instances(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct di_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "DescribeInstancesResponse");
+	xmlNode *root = cq_x_response(r, doc);
 	xmlNode *rset = cq_x_need(r, root, "reservationSet");
 	size_t nres = cq_x_count(r, rset, "item", HK_CAP_AWS_ITEMS);
 	for (xmlNode *res = awsxml_first_named(rset, "item"); res && nres && !r->err;
@@ -140,12 +127,9 @@ hk_err ec2_build_describe_instance_types(const ec2_describe_instance_types_req *
 	if (!req || req->n_instance_types == 0 ||
 	    !ids_ok(req->instance_types, req->n_instance_types))
 		return cq_bad(ei, action, "no instance type, or an empty one");
-	query_params *p;
-	hk_err err = new_params(action, &p, ei);
-	if (err)
-		return err;
-	err = cq_add_list(p, "InstanceType", req->instance_types, req->n_instance_types);
-	return built(err, p, ret, ei, action);
+	cq_b b = cq_b_start(action, CQ_EC2_VERSION, EC2_EMPTY);
+	cq_b_list(&b, "InstanceType", req->instance_types, req->n_instance_types);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void read_network_card(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
@@ -175,7 +159,7 @@ static void ec2_read_describe_instance_types(cq_rd *r, const xmlDoc *doc, void *
 					     const char **next)
 {
 	struct dit_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "DescribeInstanceTypesResponse");
+	xmlNode *root = cq_x_response(r, doc);
 	o->pub.types = cq_x_items(r, cq_x_need(r, root, "instanceTypeSet"), "item",
 				  HK_CAP_AWS_ITEMS, sizeof(ec2_instance_type), read_instance_type,
 				  NULL, o->pub.types, &o->pub.n_types, &o->cap);
@@ -351,16 +335,12 @@ hk_err ec2_build_describe_subnets(const ec2_describe_subnets_req *req, query_par
 	static const char action[] = "DescribeSubnets";
 	if (!req || !ids_ok(req->subnet_ids, req->n_subnet_ids))
 		return cq_bad(ei, action, "bad subnet id list");
-	query_params *p;
-	hk_err err = new_params(action, &p, ei);
-	if (err)
-		return err;
-	err = cq_add_list(p, "SubnetId", req->subnet_ids, req->n_subnet_ids);
-	if (!err)
-		err = cq_add_filters(p, req->filters, req->n_filters);
-	if (!err && req->n_subnet_ids == 0)
-		err = cq_add_uint(p, "MaxResults", 1000);
-	return built(err, p, ret, ei, action);
+	cq_b b = cq_b_start(action, CQ_EC2_VERSION, EC2_EMPTY);
+	cq_b_list(&b, "SubnetId", req->subnet_ids, req->n_subnet_ids);
+	cq_b_filters(&b, req->filters, req->n_filters);
+	if (req->n_subnet_ids == 0)
+		cq_b_uint(&b, "MaxResults", 1000);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void read_ipv6_cidr(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
@@ -390,7 +370,7 @@ static void read_subnet(cq_rd *r, const xmlNode *it, void *elem, const void *ctx
 static void ec2_read_describe_subnets(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	struct ds_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "DescribeSubnetsResponse");
+	xmlNode *root = cq_x_response(r, doc);
 	o->pub.subnets = cq_x_items(r, cq_x_need(r, root, "subnetSet"), "item", HK_CAP_AWS_ITEMS,
 				    sizeof(ec2_subnet), read_subnet, NULL, o->pub.subnets,
 				    &o->pub.n_subnets, &o->cap);
@@ -407,17 +387,13 @@ hk_err ec2_build_describe_network_interfaces(const ec2_describe_network_interfac
 		return cq_bad(ei, action, "bad network interface id list");
 	if (req->max_results && (req->max_results < 5 || req->max_results > 1000))
 		return cq_bad(ei, action, "max_results must be 5..1000");
-	query_params *p;
-	hk_err err = new_params(action, &p, ei);
-	if (err)
-		return err;
-	err = cq_add_list(p, "NetworkInterfaceId", req->eni_ids, req->n_eni_ids);
-	if (!err)
-		err = cq_add_filters(p, req->filters, req->n_filters);
+	cq_b b = cq_b_start(action, CQ_EC2_VERSION, EC2_EMPTY);
+	cq_b_list(&b, "NetworkInterfaceId", req->eni_ids, req->n_eni_ids);
+	cq_b_filters(&b, req->filters, req->n_filters);
 	/* AWS refuses MaxResults together with ids; without ids, always page. */
-	if (!err && req->n_eni_ids == 0)
-		err = cq_add_uint(p, "MaxResults", req->max_results ? req->max_results : 1000);
-	return built(err, p, ret, ei, action);
+	if (req->n_eni_ids == 0)
+		cq_b_uint(&b, "MaxResults", req->max_results ? req->max_results : 1000);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void read_private_ip(cq_rd *r, const xmlNode *it, void *elem, const void *ctx)
@@ -479,7 +455,7 @@ static void ec2_read_describe_network_interfaces(cq_rd *r, const xmlDoc *doc, vo
 						 const char **next)
 {
 	struct dni_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "DescribeNetworkInterfacesResponse");
+	xmlNode *root = cq_x_response(r, doc);
 	o->pub.enis =
 	    cq_x_items(r, cq_x_need(r, root, "networkInterfaceSet"), "item", HK_CAP_AWS_ITEMS,
 		       sizeof(ec2_eni), read_eni_item, NULL, o->pub.enis, &o->pub.n_enis, &o->cap);
@@ -500,18 +476,13 @@ hk_err ec2_build_get_subnet_cidr_reservations(const ec2_get_subnet_cidr_reservat
 					      query_params **ret, hk_errinfo *ei)
 {
 	static const char action[] = "GetSubnetCidrReservations";
-	if (!req || !req->subnet_id || !*req->subnet_id)
+	if (!req || !cq_set(req->subnet_id))
 		return cq_bad(ei, action, "subnet_id is required");
-	query_params *p;
-	hk_err err = new_params(action, &p, ei);
-	if (err)
-		return err;
-	err = query_add(p, "SubnetId", req->subnet_id);
-	if (!err)
-		err = cq_add_filters(p, req->filters, req->n_filters);
-	if (!err)
-		err = cq_add_uint(p, "MaxResults", 1000);
-	return built(err, p, ret, ei, action);
+	cq_b b = cq_b_start(action, CQ_EC2_VERSION, EC2_EMPTY);
+	cq_b_str(&b, "SubnetId", req->subnet_id);
+	cq_b_filters(&b, req->filters, req->n_filters);
+	cq_b_uint(&b, "MaxResults", 1000);
+	return cq_b_done(&b, ret, ei);
 }
 
 void ec2_read_cidr_reservation(cq_rd *r, const xmlNode *it, bool ipv6, ec2_cidr_reservation *res)
@@ -549,7 +520,7 @@ static void ec2_read_get_subnet_cidr_reservations(cq_rd *r, const xmlDoc *doc, v
 						  const char **next)
 {
 	struct gscr_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "GetSubnetCidrReservationsResponse");
+	xmlNode *root = cq_x_response(r, doc);
 	if (r->err)
 		return;
 	xmlNode *v4 = awsxml_child(root, "subnetIpv4CidrReservationSet");

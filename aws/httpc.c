@@ -4,6 +4,7 @@
  * curl_multi_socket_action(), after which every finished transfer is drained
  * from curl_multi_info_read(). */
 #include "httpc.h"
+#include "hk_list.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -24,7 +25,7 @@ struct httpc_sock {
 	struct event *ev;
 	curl_socket_t fd;
 	httpc *h;
-	struct httpc_sock *prev, *next;
+	hk_list link; /* on httpc.socks */
 };
 
 struct httpc_xfer {
@@ -43,15 +44,15 @@ struct httpc_xfer {
 	httpc_header *headers; /* owned name/value strings */
 	size_t n_headers;
 	char errbuf[CURL_ERROR_SIZE];
-	struct httpc_xfer *prev, *next;
+	hk_list link; /* on httpc.xfers */
 };
 
 struct httpc {
 	struct event_base *base;
 	CURLM *multi;
 	struct event *timer;
-	struct httpc_xfer *xfers;
-	struct httpc_sock *socks;
+	hk_list xfers;	/* httpc_xfer.link */
+	hk_list socks;	/* httpc_sock.link */
 	unsigned depth; /* > 0 while dispatching callbacks */
 	bool dead;	/* httpc_free() called during dispatch */
 };
@@ -77,14 +78,7 @@ static void xfer_free_headers(struct httpc_xfer *x)
 
 static void xfer_unlink(struct httpc_xfer *x)
 {
-	httpc *h = x->h;
-	if (x->prev)
-		x->prev->next = x->next;
-	else if (h->xfers == x)
-		h->xfers = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	x->prev = x->next = NULL;
+	hk_list_del(&x->link);
 }
 
 /* Detach from curl and the client's list, release everything. */
@@ -303,12 +297,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 static void sock_unlink(httpc *h, struct httpc_sock *s)
 {
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		h->socks = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	hk_list_del(&s->link);
 	if (s->ev)
 		event_free(s->ev);
 	free(s);
@@ -331,10 +320,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 			return -1;
 		s->fd = fd;
 		s->h = h;
-		s->next = h->socks;
-		if (h->socks)
-			h->socks->prev = s;
-		h->socks = s;
+		hk_list_push_front(&h->socks, &s->link);
 		curl_multi_assign(h->multi, fd, s);
 	}
 	if (s->ev) {
@@ -359,6 +345,10 @@ hk_err httpc_new(struct event_base *base, httpc **ret)
 		global_done = true;
 	}
 	httpc *h = calloc(1, sizeof(*h));
+	if (h) {
+		hk_list_init(&h->xfers);
+		hk_list_init(&h->socks);
+	}
 	if (!h)
 		return HK_ERR_NOMEM;
 	h->base = base;
@@ -389,16 +379,17 @@ void httpc_free(httpc *h)
 {
 	if (!h)
 		return;
-	while (h->xfers)
-		xfer_destroy(h->xfers);
+	hk_list *n;
+	while ((n = hk_list_first(&h->xfers)))
+		xfer_destroy(HK_CONTAINER_OF(n, struct httpc_xfer, link));
 	if (h->depth > 0) {
 		h->dead = true; /* finished by check_multi_info() */
 		return;
 	}
 	evtimer_del(h->timer);
 	curl_multi_cleanup(h->multi);
-	while (h->socks)
-		sock_unlink(h, h->socks);
+	while ((n = hk_list_first(&h->socks)))
+		sock_unlink(h, HK_CONTAINER_OF(n, struct httpc_sock, link));
 	event_free(h->timer);
 	free(h);
 }
@@ -538,6 +529,7 @@ hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *
 	struct httpc_xfer *x = calloc(1, sizeof(*x));
 	if (!x)
 		return HK_ERR_NOMEM;
+	hk_list_init(&x->link);
 	x->h = h;
 	x->done = done;
 	x->arg = arg;
@@ -561,10 +553,7 @@ hk_err httpc_send(httpc *h, const httpc_request *req, httpc_done_fn done, void *
 
 	/* Link first: adding the handle may already call socket/timer callbacks,
 	 * which never complete a transfer synchronously. */
-	x->next = h->xfers;
-	if (h->xfers)
-		h->xfers->prev = x;
-	h->xfers = x;
+	hk_list_push_front(&h->xfers, &x->link);
 	if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) {
 		err = HK_ERR_INTERNAL;
 		xfer_destroy(x);

@@ -292,16 +292,22 @@ static bool is_lws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static bool valid_header_name(const char *s)
+/* Non-empty, printable ASCII with no space and not `banned`. */
+static bool token_ok(const char *s, char banned)
 {
-	if (!*s)
+	if (!s || !*s)
 		return false;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c <= 32 || c >= 127 || c == ':')
+		if (c <= 32 || c >= 127 || c == (unsigned char)banned)
 			return false;
 	}
 	return true;
+}
+
+static bool valid_header_name(const char *s)
+{
+	return token_ok(s, ':');
 }
 
 static char *lower_dup(const char *s)
@@ -409,14 +415,7 @@ static hk_err derive_key(const char *secret, const char *date8, const char *regi
 
 static bool valid_scope_part(const char *s)
 {
-	if (!s || !*s)
-		return false;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c <= 32 || c >= 127 || c == '/')
-			return false;
-	}
-	return true;
+	return token_ok(s, '/');
 }
 
 static bool ascii_ieq(const char *a, const char *b)

@@ -19,27 +19,17 @@ hk_err sns_build_publish(const sns_publish_req *req, query_params **ret, hk_erri
 	if (req->subject && strlen(req->subject) > SNS_SUBJECT_MAX)
 		return hk_errinfo_set(ei, HK_ERR_INVALID, 0, "%s: subject over 100 characters",
 				      action);
-	query_params *p = query_params_new(action, CQ_SNS_VERSION);
-	if (!p)
-		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
-	hk_err err = query_add(p, "TopicArn", req->topic_arn);
-	if (!err)
-		err = query_add(p, "Message", req->message);
-	if (!err && req->subject && *req->subject)
-		err = query_add(p, "Subject", req->subject);
-	if (err) {
-		query_params_free(p);
-		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
-	}
-	*ret = p;
-	return HK_OK;
+	cq_b b = cq_b_start(action, CQ_SNS_VERSION, "an empty topic ARN or message");
+	cq_b_str(&b, "TopicArn", req->topic_arn);
+	cq_b_str(&b, "Message", req->message);
+	cq_b_opt(&b, "Subject", req->subject);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void sns_read_publish(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	sns_publish_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "PublishResponse");
-	xmlNode *res = cq_x_need(r, root, "PublishResult");
+	xmlNode *res = cq_x_result(r, doc);
 	o->message_id = cq_x_str(r, res, "MessageId", true);
 }
 

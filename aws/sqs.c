@@ -62,10 +62,6 @@ hk_err sqs_build_receive(const sqs_receive_req *req, json_t **ret, hk_errinfo *e
 static void sqs_read_receive(cq_rd *r, const json_t *json, void *outp)
 {
 	sqs_receive_out *o = outp;
-	if (!json_is_object(json)) {
-		cq_rd_fail(r, HK_ERR_PARSE, "the response is not a JSON object");
-		return;
-	}
 	const json_t *msgs = json_object_get(json, "Messages");
 	if (!msgs || json_is_null(msgs))
 		return; /* an empty long poll: {} */
@@ -198,10 +194,6 @@ hk_err sqs_build_change_visibility(const char *queue_url, const char *receipt_ha
 static void sqs_read_empty(cq_rd *r, const json_t *json, void *outp)
 {
 	sqs_empty_out *o = outp;
-	if (!json_is_object(json)) {
-		cq_rd_fail(r, HK_ERR_PARSE, "the response is not a JSON object");
-		return;
-	}
 	o->ok = true;
 }
 

@@ -8,6 +8,9 @@
 
 #include "awsxml.h"
 
+/* What an invalid entry of a request is, in errors (cq_b_done). */
+#define STS_EMPTY "an empty role, session name or token"
+
 static bool set(const char *s)
 {
 	return s && *s;
@@ -15,18 +18,14 @@ static bool set(const char *s)
 
 hk_err sts_build_get_caller_identity(query_params **ret, hk_errinfo *ei)
 {
-	query_params *p = query_params_new("GetCallerIdentity", CQ_STS_VERSION);
-	if (!p)
-		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
-	*ret = p;
-	return HK_OK;
+	cq_b b = cq_b_start("GetCallerIdentity", CQ_STS_VERSION, STS_EMPTY);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void sts_read_caller_identity(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	sts_caller_identity_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "GetCallerIdentityResponse");
-	xmlNode *res = cq_x_need(r, root, "GetCallerIdentityResult");
+	xmlNode *res = cq_x_result(r, doc);
 	o->account = cq_x_str(r, res, "Account", true);
 	o->arn = cq_x_str(r, res, "Arn", true);
 	o->user_id = cq_x_str(r, res, "UserId", true);
@@ -40,29 +39,19 @@ hk_err sts_build_assume_role_web_identity(const sts_assume_role_web_identity_req
 		return hk_errinfo_set(
 		    ei, HK_ERR_INVALID, 0,
 		    "%s: role_arn, session_name and web_identity_token are required", action);
-	query_params *p = query_params_new(action, CQ_STS_VERSION);
-	if (!p)
-		return hk_errinfo_set(ei, HK_ERR_NOMEM, 0, "out of memory");
-	hk_err err = query_add(p, "RoleArn", req->role_arn);
-	if (!err)
-		err = query_add(p, "RoleSessionName", req->session_name);
-	if (!err)
-		err = query_add(p, "WebIdentityToken", req->web_identity_token);
-	if (!err && req->duration_s)
-		err = cq_add_uint(p, "DurationSeconds", req->duration_s);
-	if (err) {
-		query_params_free(p);
-		return hk_errinfo_set(ei, err, 0, "%s: %s", action, hk_err_str(err));
-	}
-	*ret = p;
-	return HK_OK;
+	cq_b b = cq_b_start(action, CQ_STS_VERSION, STS_EMPTY);
+	cq_b_str(&b, "RoleArn", req->role_arn);
+	cq_b_str(&b, "RoleSessionName", req->session_name);
+	cq_b_str(&b, "WebIdentityToken", req->web_identity_token);
+	if (req->duration_s)
+		cq_b_uint(&b, "DurationSeconds", req->duration_s);
+	return cq_b_done(&b, ret, ei);
 }
 
 static void sts_read_assume_role(cq_rd *r, const xmlDoc *doc, void *outp, const char **next)
 {
 	sts_credentials_out *o = outp;
-	xmlNode *root = cq_x_root(r, doc, "AssumeRoleWithWebIdentityResponse");
-	xmlNode *res = cq_x_need(r, root, "AssumeRoleWithWebIdentityResult");
+	xmlNode *res = cq_x_result(r, doc);
 	xmlNode *cr = cq_x_need(r, res, "Credentials");
 	o->access_key_id = cq_x_str(r, cr, "AccessKeyId", true);
 	o->secret_access_key = cq_x_str(r, cr, "SecretAccessKey", true);
