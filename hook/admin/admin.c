@@ -39,6 +39,7 @@ typedef struct admin_recon {
 } admin_recon;
 
 struct hook_admin {
+	hook_listen *listen;
 	const hook_config *cfg;
 	hook_store *store;
 	const hook_health *health;
@@ -508,6 +509,7 @@ static void handle_reconcile_get(hook_admin *ad, struct evhttp_request *req, con
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	hook_admin *ad = arg;
+	hook_listen_request_done(ad->listen, req);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -552,6 +554,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 }
 
+/* The admin listener's limits (hook_listen): a fixed cap, intake's
+ * whole-request deadline. */
+static hook_listen_cfg admin_listen_cfg(const hook_config *cfg)
+{
+	return (hook_listen_cfg){.name = "admin",
+				 .max_connections = HOOK_ADMIN_MAX_CONNECTIONS,
+				 .request_timeout_ms = cfg->request_timeout_ms};
+}
+
 hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_store *store,
 		      const hook_health *health, hook_engine *engine, hook_admin **ret,
 		      unsigned *ret_port)
@@ -564,18 +575,17 @@ hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_stor
 	ad->health = health;
 	ad->engine = engine;
 	ad->http = evhttp_new(base);
-	if (!ad->http) {
-		free(ad);
+	hook_listen_cfg lc = admin_listen_cfg(cfg);
+	if (!ad->http || hook_listen_new(base, ad->http, &lc, &ad->listen) != HK_OK) {
+		hook_admin_free(ad);
 		return HK_ERR_NOMEM;
 	}
 	evhttp_set_max_body_size(ad->http, ADMIN_MAX_BODY);
 	evhttp_set_max_headers_size(ad->http, (ev_ssize_t)cfg->max_header_bytes);
 	evhttp_set_timeout(ad->http, ADMIN_TIMEOUT_S);
 	evhttp_set_gencb(ad->http, on_request, ad);
-	struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(
-	    ad->http, cfg->admin.address, (ev_uint16_t)cfg->admin.port);
 	unsigned port = 0;
-	if (!sock || hook_http_bound_port(sock, &port) != HK_OK) {
+	if (hook_listen_bind(ad->listen, cfg->admin.address, cfg->admin.port, &port) != HK_OK) {
 		hook_admin_free(ad);
 		return HK_ERR_IO;
 	}
@@ -591,6 +601,7 @@ void hook_admin_free(hook_admin *ad)
 		return;
 	if (ad->http)
 		evhttp_free(ad->http);
+	hook_listen_free(ad->listen);
 	for (size_t i = 0; i < ADMIN_RECONCILES; i++)
 		json_decref(ad->recons[i].report);
 	free(ad);
@@ -598,6 +609,9 @@ void hook_admin_free(hook_admin *ad)
 
 void hook_admin_set_config(hook_admin *ad, const hook_config *cfg)
 {
-	if (ad)
-		ad->cfg = cfg;
+	if (!ad)
+		return;
+	ad->cfg = cfg;
+	hook_listen_cfg lc = admin_listen_cfg(cfg);
+	hook_listen_set_cfg(ad->listen, &lc);
 }

@@ -31,7 +31,10 @@ void hook_admin_set_config(hook_admin *ad, const hook_config *cfg);
  * credential chain, like the engine's). Its outcome sets the health flags
  * region, credentials and aws_reachable (docs/operations.md, "Readiness").
  * It runs whichever engine is wired. */
-#define HOOK_PROBE_INTERVAL_S 30u
+/* Open admin connections at once (probes, Prometheus, operators): beyond, new
+ * clients wait in the kernel backlog. */
+#define HOOK_ADMIN_MAX_CONNECTIONS 32u
+#define HOOK_PROBE_INTERVAL_S	   30u
 /* The probe's retry window: a probe still failing after it reports. */
 #define HOOK_PROBE_WINDOW_S 10u
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -148,6 +149,39 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
  * intake, SQS, admin and the engine for new work; actions in flight keep the
  * configuration they started with (each holds a reference). Anything else
  * is refused, logged, and the running configuration stays. */
+/* Descriptors the daemon needs besides its listeners' connections: the
+ * store, the log, the listening sockets, the loop's own, and AWS connections. */
+#define FD_RESERVE 256u
+
+/* Whether the soft RLIMIT_NOFILE holds both listeners' connection caps plus
+ * FD_RESERVE (said when not). At start (raise) the soft limit is first
+ * raised to the hard one. */
+static bool fd_limit_ok(const hook_config *cfg, bool raise)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return true; /* cannot tell: accept() backs off if it runs out */
+	if (raise && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = {rl.rlim_max, rl.rlim_max};
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	rlim_t need = (rlim_t)cfg->max_connections + HOOK_ADMIN_MAX_CONNECTIONS + FD_RESERVE;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return true;
+	json_t *f =
+	    json_pack("{s:I,s:I,s:I,s:I,s:I}", "nofile_limit", (json_int_t)rl.rlim_cur, "needed",
+		      (json_int_t)need, "max_connections", (json_int_t)cfg->max_connections,
+		      "admin_max_connections", (json_int_t)HOOK_ADMIN_MAX_CONNECTIONS, "reserve",
+		      (json_int_t)FD_RESERVE);
+	hook_log_json(HOOK_LOG_ERROR,
+		      "the open-files limit (RLIMIT_NOFILE) cannot hold limits.max_connections, "
+		      "the admin connections and the daemon's own files: raise it (systemd "
+		      "LimitNOFILE=, ulimit -n) or lower limits.max_connections",
+		      f);
+	return false;
+}
+
 static void reload_config(server *sv)
 {
 	if (sv->stopping)
@@ -178,6 +212,13 @@ static void reload_config(server *sv)
 		hook_log(HOOK_LOG_ERROR,
 			 "configuration reload refused: these keys change only with a restart",
 			 "config", path, "keys", diff, NULL);
+		hook_config_free(next);
+		return;
+	}
+	if (!fd_limit_ok(next, false)) {
+		hook_log(HOOK_LOG_ERROR,
+			 "configuration reload refused: the running configuration stays", "config",
+			 path, NULL);
 		hook_config_free(next);
 		return;
 	}
@@ -432,6 +473,12 @@ int hook_cmd_serve_with(int argc, char **argv, hook_engine_factory_fn make_engin
 		return 2;
 	}
 	hook_problems_cleanup(&probs);
+	if (!fd_limit_ok(sv.cfg, true)) {
+		hook_config_free(sv.cfg);
+		hook_metrics_free();
+		hook_log_close();
+		return 1;
+	}
 
 	/* A client closing its socket mid-reply must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);

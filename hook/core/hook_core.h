@@ -133,6 +133,34 @@ void hook_http_reply_reason(struct evhttp_request *req, int status, const char *
 /* The port a bound evhttp socket listens on. HK_ERR_IO if unknown. */
 HK_MUST_CHECK hk_err hook_http_bound_port(struct evhttp_bound_socket *sock, unsigned *ret);
 
+/* The connections of one evhttp listener (listen.c): a cap (0: none; at the
+ * cap new clients wait in the kernel backlog), a whole-request deadline
+ * (a connection that has not delivered a complete request by then is cut),
+ * and a pause instead of a spin when accept() runs out of descriptors. */
+typedef struct hook_listen_cfg {
+	const char *name; /* "intake", "admin": in log lines */
+	unsigned max_connections;
+	int64_t request_timeout_ms;
+} hook_listen_cfg;
+typedef struct hook_listen hook_listen;
+struct evhttp;
+struct evhttp_request;
+/* Tracks every connection of `http` (it sets evhttp's bufferevent callback). */
+HK_MUST_CHECK hk_err hook_listen_new(struct event_base *base, struct evhttp *http,
+				     const hook_listen_cfg *cfg, hook_listen **ret);
+/* Listen on address:port (0: any free port, given back in *ret_port). */
+HK_MUST_CHECK hk_err hook_listen_bind(hook_listen *l, const char *address, unsigned port,
+				      unsigned *ret_port);
+/* New limits (reload); open connections keep their deadline. */
+void hook_listen_set_cfg(hook_listen *l, const hook_listen_cfg *cfg);
+/* A complete request arrived on req's connection: its next one gets a fresh
+ * deadline (keep-alive). */
+void hook_listen_request_done(hook_listen *l, struct evhttp_request *req);
+/* Stop accepting (shutdown); open connections go on. */
+void hook_listen_stop(hook_listen *l);
+/* After evhttp_free(): releases what is left of every connection. */
+void hook_listen_free(hook_listen *l);
+
 /* Free a libevent event and clear the pointer (nothing when it is NULL). */
 struct event;
 void hook_event_free(struct event **ev);

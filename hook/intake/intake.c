@@ -6,16 +6,9 @@
  * so nothing that was answered 2xx can be lost.
  *
  * Limits: evhttp enforces the body cap (413, before reading a body whose
- * Content-Length is too large), the header cap and the per-read idle timeout.
- * libevent 2.1 has no connection limit and no whole-request deadline, so this
- * file adds both: evhttp_set_bevcb lets us create each connection's
- * bufferevent and keep a reference to it. A sweep timer (while connections
- * exist) releases those whose evhttp connection is gone (evhttp clears the
- * callbacks when it frees its side) and shuts down the socket of connections
- * that have not delivered a complete request within request_timeout_ms (slow
- * clients: evhttp then sees EOF and frees the connection). While the count is
- * at max_connections the listener is disabled: further clients wait in the
- * kernel backlog instead of being refused. */
+ * Content-Length is too large), the header cap and the per-read idle timeout;
+ * the connection cap, the whole-request deadline and the pause when accept()
+ * runs out of descriptors are core's hook_listen (listen.c). */
 #include "intake_internal.h"
 
 #include "hk_list.h"
@@ -38,15 +31,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define SWEEP_INTERVAL_MS 250
-#define RETRY_AFTER_S	  "5"
-
-typedef struct conn {
-	hk_list link;		 /* in hook_intake.conns */
-	struct bufferevent *bev; /* we hold one reference */
-	int64_t deadline_ms;	 /* monotonic: complete request due by then */
-	bool cut;		 /* shutdown() already done */
-} conn;
+#define RETRY_AFTER_S "5"
 
 struct hook_intake {
 	struct event_base *base;
@@ -54,12 +39,8 @@ struct hook_intake {
 	hook_store *store;
 	hook_engine *engine;
 	struct evhttp *http;
-	struct evhttp_bound_socket *sock;
-	struct event *sweep;
-	hk_list conns; /* conn */
-	unsigned n_conns;
+	hook_listen *listen;
 	hook_sns *sns; /* POST /v1/sns when sns.enabled (sns.c) */
-	bool listener_off;
 	bool stopped;
 };
 
@@ -104,110 +85,12 @@ bool hook_auth_ok(const hook_config *cfg, struct evhttp_request *req)
 
 /* ---------------------------------------------------------------- replies */
 
-/* ------------------------------------------------------ connection tracking */
-
-static void sweep_arm(hook_intake *in)
+/* The intake listener's limits (hook_listen). */
+static hook_listen_cfg listen_cfg(const hook_config *cfg)
 {
-	if (in->n_conns && !evtimer_pending(in->sweep, NULL)) {
-		struct timeval tv = {0, SWEEP_INTERVAL_MS * 1000};
-		evtimer_add(in->sweep, &tv);
-	}
-}
-
-static void listener_update(hook_intake *in)
-{
-	if (!in->sock || in->stopped)
-		return;
-	struct evconnlistener *l = evhttp_bound_socket_get_listener(in->sock);
-	if (!l)
-		return;
-	bool full = in->n_conns >= in->cfg->max_connections;
-	if (full && !in->listener_off) {
-		evconnlistener_disable(l);
-		in->listener_off = true;
-		hook_log(HOOK_LOG_WARN, "intake connection limit reached: new connections wait",
-			 NULL);
-	} else if (!full && in->listener_off) {
-		evconnlistener_enable(l);
-		in->listener_off = false;
-	}
-}
-
-static void conn_release(hook_intake *in, conn *c)
-{
-	hk_list_del(&c->link);
-	bufferevent_decref(c->bev); /* our reference: closes the socket */
-	free(c);
-	in->n_conns--;
-}
-
-static bool evhttp_gone(struct bufferevent *bev)
-{
-	bufferevent_data_cb r = NULL, w = NULL;
-	bufferevent_event_cb e = NULL;
-	void *arg = NULL;
-	bufferevent_getcb(bev, &r, &w, &e, &arg);
-	return !r && !w && !e;
-}
-
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
-{
-	hook_intake *in = arg;
-	int64_t now = hk_mono_ms();
-	hk_list *n, *tmp;
-	HK_LIST_FOREACH_SAFE(n, tmp, &in->conns)
-	{
-		conn *c = HK_CONTAINER_OF(n, conn, link);
-		if (evhttp_gone(c->bev)) {
-			conn_release(in, c);
-			continue;
-		}
-		if (!c->cut && now > c->deadline_ms) {
-			evutil_socket_t s = bufferevent_getfd(c->bev);
-			if (s >= 0)
-				shutdown(s, SHUT_RDWR);
-			c->cut = true;
-			json_t *f = json_pack("{s:I}", "request_timeout_ms",
-					      (json_int_t)in->cfg->request_timeout_ms);
-			hook_log_json(HOOK_LOG_WARN, "intake client too slow: connection cut", f);
-		}
-	}
-	listener_update(in);
-	sweep_arm(in);
-}
-
-static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
-{
-	hook_intake *in = arg;
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (!bev)
-		return NULL; /* evhttp then makes its own, untracked */
-	conn *c = calloc(1, sizeof(*c));
-	if (!c)
-		return bev;
-	bufferevent_incref(bev);
-	c->bev = bev;
-	c->deadline_ms = hk_mono_ms() + in->cfg->request_timeout_ms;
-	hk_list_push_front(&in->conns, &c->link);
-	in->n_conns++;
-	listener_update(in);
-	sweep_arm(in);
-	return bev;
-}
-
-/* A complete request arrived: the connection met its deadline. Give a
- * keep-alive connection a fresh one for its next request. */
-static void conn_request_done(hook_intake *in, struct evhttp_request *req)
-{
-	struct evhttp_connection *ec = evhttp_request_get_connection(req);
-	struct bufferevent *bev = ec ? evhttp_connection_get_bufferevent(ec) : NULL;
-	for (hk_list *n = in->conns.next; bev && n != &in->conns; n = n->next) {
-		conn *c = HK_CONTAINER_OF(n, conn, link);
-		if (c->bev == bev) {
-			c->deadline_ms = hk_mono_ms() + in->cfg->request_timeout_ms;
-			return;
-		}
-	}
+	return (hook_listen_cfg){.name = "intake",
+				 .max_connections = cfg->max_connections,
+				 .request_timeout_ms = cfg->request_timeout_ms};
 }
 
 /* -------------------------------------------------------------- /v1/events */
@@ -396,7 +279,7 @@ hook_commit_result hook_intake_commit(const hook_config *cfg, hook_store *store,
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	hook_intake *in = arg;
-	conn_request_done(in, req);
+	hook_listen_request_done(in->listen, req);
 	if (in->stopped) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		hook_intake_reply_503(req, "shutting down");
@@ -444,10 +327,9 @@ hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_sto
 	if (!in)
 		return HK_ERR_NOMEM;
 	*in = (hook_intake){.base = base, .cfg = cfg, .store = store, .engine = engine};
-	hk_list_init(&in->conns);
 	in->http = evhttp_new(base);
-	in->sweep = evtimer_new(base, on_sweep, in);
-	if (!in->http || !in->sweep) {
+	hook_listen_cfg lc = listen_cfg(cfg);
+	if (!in->http || hook_listen_new(base, in->http, &lc, &in->listen) != HK_OK) {
 		hook_intake_free(in);
 		return HK_ERR_NOMEM;
 	}
@@ -465,12 +347,9 @@ hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_sto
 			return serr;
 		}
 	}
-	evhttp_set_bevcb(in->http, on_new_conn, in);
 	evhttp_set_gencb(in->http, on_request, in);
-	in->sock = evhttp_bind_socket_with_handle(in->http, cfg->intake.address,
-						  (ev_uint16_t)cfg->intake.port);
 	unsigned port = 0;
-	if (!in->sock || hook_http_bound_port(in->sock, &port) != HK_OK) {
+	if (hook_listen_bind(in->listen, cfg->intake.address, cfg->intake.port, &port) != HK_OK) {
 		hook_intake_free(in);
 		return HK_ERR_IO;
 	}
@@ -484,10 +363,7 @@ void hook_intake_stop(hook_intake *in)
 {
 	if (!in || in->stopped)
 		return;
-	if (in->sock) {
-		evhttp_del_accept_socket(in->http, in->sock);
-		in->sock = NULL;
-	}
+	hook_listen_stop(in->listen);
 	in->stopped = true;
 }
 
@@ -498,9 +374,7 @@ void hook_intake_free(hook_intake *in)
 	hook_sns_free(in->sns); /* drops its waiting requests: before evhttp_free */
 	if (in->http)
 		evhttp_free(in->http); /* frees evhttp's side of every connection */
-	while (!hk_list_empty(&in->conns))
-		conn_release(in, HK_CONTAINER_OF(in->conns.next, conn, link));
-	hook_event_free(&in->sweep);
+	hook_listen_free(in->listen);
 	free(in);
 }
 
@@ -509,6 +383,8 @@ void hook_intake_set_config(hook_intake *in, const hook_config *cfg)
 	if (!in)
 		return;
 	in->cfg = cfg;
+	hook_listen_cfg lc = listen_cfg(cfg);
+	hook_listen_set_cfg(in->listen, &lc);
 	evhttp_set_max_body_size(in->http, (ev_ssize_t)cfg->max_body_bytes);
 	struct timeval tv = {(time_t)(cfg->read_timeout_ms / 1000),
 			     (suseconds_t)((cfg->read_timeout_ms % 1000) * 1000)};

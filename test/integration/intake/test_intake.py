@@ -13,6 +13,7 @@ real commit-failure path without a test-only hook in the daemon.
 import http.client
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -74,8 +75,9 @@ def daemon_env():
 class Daemon:
     """One multus-hookd serve process with its own config and state dir."""
 
-    def __init__(self, tmp, limits=None, state_dir=None, log_file=None):
+    def __init__(self, tmp, limits=None, state_dir=None, log_file=None, nofile=None):
         self.tmp = tmp
+        self.nofile = nofile  # (soft, hard) RLIMIT_NOFILE to start under
         self.log_file = log_file
         self.state_dir = state_dir or os.path.join(tmp, "state")
         key = os.path.join(tmp, "api-key")
@@ -112,7 +114,9 @@ class Daemon:
         self.proc = subprocess.Popen(
             [BINARY, "serve", "--config", self.config, "--ready-file", self.ready,
              "--log-level", "debug"] + (["--log-file", self.log_file] if self.log_file else []),
-            stdout=self.log, stderr=self.log, env=daemon_env())
+            stdout=self.log, stderr=self.log, env=daemon_env(),
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile))
+            if self.nofile else None)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -442,6 +446,33 @@ class IntakeTests(unittest.TestCase):
             s.close()
         self.assertNotIn(b"202", got)
 
+    def test_admin_slow_client_cut_off(self):
+        # The admin listener has the whole-request deadline too: a client that
+        # trickles a byte at a time is cut, it does not hold a slot for ever.
+        s = socket.create_connection(("127.0.0.1", self.d.admin_port), timeout=20)
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            closed = False
+            for _ in range(200):
+                try:
+                    s.sendall(b"X")
+                except OSError:
+                    closed = True
+                    break
+                s.settimeout(0.05)
+                try:
+                    if not s.recv(1024):
+                        closed = True
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    closed = True
+                    break
+            self.assertTrue(closed, "the admin listener kept a never-ending request open")
+        finally:
+            s.close()
+
     def test_admin_endpoints(self):
         status, doc, _ = self.d.request("GET", "/healthz", admin=True)
         self.assertEqual((status, doc["status"]), (200, "ok"))
@@ -568,6 +599,99 @@ class LifecycleTests(unittest.TestCase):
         finally:
             for s in idle:
                 s.close()
+        self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    def test_admin_connection_limit_queues_clients(self):
+        self.d = Daemon(self.tmp, limits={"request_timeout_ms": 60000,
+                                          "read_timeout_ms": 60000}).start()
+        idle = [socket.create_connection(("127.0.0.1", self.d.admin_port), timeout=5)
+                for _ in range(32)]  # HOOK_ADMIN_MAX_CONNECTIONS
+        try:
+            deadline = time.monotonic() + 20
+            while '"listener":"admin"' not in self.d.logs():
+                self.assertLess(time.monotonic(), deadline, self.d.logs())
+                time.sleep(0.05)
+            extra = socket.create_connection(("127.0.0.1", self.d.admin_port), timeout=1)
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            with self.assertRaises(socket.timeout):
+                extra.recv(100)  # waits in the backlog
+            idle[0].close()
+            extra.settimeout(20)
+            self.assertTrue(extra.recv(100).startswith(b"HTTP/1.1 200"))
+            extra.close()
+        finally:
+            for s in idle:
+                s.close()
+        self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    def test_open_files_limit_too_low_refuses_to_start(self):
+        # 64 descriptors cannot hold 256 intake + 32 admin connections and the
+        # daemon's own: it says so and exits 1 instead of failing later.
+        d = Daemon(self.tmp, nofile=(64, 64))
+        with self.assertRaises(AssertionError):
+            d.start()
+        self.assertEqual(d.proc.wait(10), 1)
+        d.log.close()
+        self.assertIn("RLIMIT_NOFILE", d.logs())
+        self.assertFalse(os.path.exists(d.ready))
+        # the soft limit is raised to the hard one first: 64 soft of 4096 starts
+        self.d = Daemon(self.tmp, nofile=(64, 4096)).start()
+        self.assertEqual(self.d.request("GET", "/healthz", admin=True)[0], 200)
+        self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    @staticmethod
+    def _cpu_s(pid):
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def test_out_of_descriptors_pauses_accepting_and_recovers(self):
+        self.d = Daemon(self.tmp, limits={"max_connections": 16, "request_timeout_ms": 60000,
+                                          "read_timeout_ms": 60000},
+                        nofile=(1024, 1024)).start()
+        pid = self.d.proc.pid
+        keep = http.client.HTTPConnection("127.0.0.1", self.d.admin_port, timeout=15)
+        keep.request("GET", "/healthz")
+        r = keep.getresponse()
+        r.read()
+        self.assertEqual(r.status, 200)
+        # Leave the daemon three spare descriptors: the flood exhausts them.
+        nfd = len(os.listdir("/proc/%d/fd" % pid))
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfd + 3, 1024))
+        flood = []
+        try:
+            for _ in range(40):
+                flood.append(socket.create_connection(("127.0.0.1", self.d.intake_port),
+                                                      timeout=5))
+            lines_before = self.d.logs().count("\n")
+            cpu0, t0 = self._cpu_s(pid), time.monotonic()
+            time.sleep(3)
+            cpu, wall = self._cpu_s(pid) - cpu0, time.monotonic() - t0
+            self.assertIsNone(self.d.proc.poll(), self.d.logs()[-3000:])
+            # Not spinning on accept(): well under half a core over the window.
+            self.assertLess(cpu, wall / 2, "accept loop spinning: %.2f s CPU in %.2f s"
+                            % (cpu, wall))
+            # The open keep-alive connection is still served meanwhile.
+            keep.request("GET", "/healthz")
+            r = keep.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+            logs = self.d.logs()
+            said = [json.loads(l) for l in logs.splitlines()
+                    if "cannot accept connections" in l]
+            self.assertTrue(said, logs[-3000:])
+            self.assertLessEqual(len(said), 2, "rate limited: one line per 10 s")
+            self.assertLess(logs.count("\n") - lines_before, 50, logs[-3000:])
+            for l in logs.splitlines():
+                json.loads(l)  # every line is JSON, libevent's own included
+        finally:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (1024, 1024))
+            for s in flood:
+                s.close()
+        # Accepting resumes by itself: a new client is served.
+        status, doc, _ = self.d.post(eventbridge(event_id="after-emfile"))
+        self.assertEqual(status, 202, doc)
+        keep.close()
         self.assertEqual(self.d.stop(), 0, self.d.logs())
 
     def test_sighup_reopens_log_file(self):

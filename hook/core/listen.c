@@ -1,0 +1,283 @@
+/* The connections of one evhttp listener, shared by the intake and admin
+ * listeners (hook_core.h: hook_listen).
+ *
+ * libevent 2.1 has no connection limit, no whole-request deadline and no
+ * answer to running out of descriptors (its accept loop spins and warns per
+ * try), so this file adds all three. evhttp_set_bevcb lets us create each
+ * connection's bufferevent and keep a reference to it. A sweep timer (while
+ * connections exist) releases those whose evhttp connection is gone (evhttp
+ * clears the callbacks when it frees its side) and shuts down the socket of
+ * connections that have not delivered a complete request within the
+ * deadline (evhttp then sees EOF and frees the connection). While the count
+ * is at the cap, accepting is off: further clients wait in the kernel
+ * backlog. When accept() fails for want of descriptors or memory, accepting
+ * pauses for a back-off (100 ms doubling to 1 s) instead of spinning, one
+ * warn line per 10 s says so with the count of failures, the connections
+ * already open go on being served, and accepting resumes by itself. */
+#include "hook_core.h"
+
+#include "hk_list.h"
+#include "hk_util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#define SWEEP_INTERVAL_MS   250
+#define PAUSE_FIRST_MS	    100
+#define PAUSE_MAX_MS	    1000
+#define PAUSE_LOG_PERIOD_MS 10000
+
+typedef struct conn {
+	hk_list link;		 /* in hook_listen.conns */
+	struct bufferevent *bev; /* we hold one reference */
+	int64_t deadline_ms;	 /* monotonic: complete request due by then */
+	bool cut;		 /* shutdown() already done */
+} conn;
+
+struct hook_listen {
+	hk_list link; /* in all_listens */
+	struct event_base *base;
+	struct evhttp *http;
+	hook_listen_cfg cfg;
+	struct evhttp_bound_socket *sock;
+	struct event *sweep;
+	struct event *resume; /* end of an accept back-off */
+	hk_list conns;	      /* conn */
+	unsigned n_conns;
+	bool off;	  /* accepting switched off (full or paused) */
+	bool paused;	  /* in an accept back-off */
+	int64_t pause_ms; /* the current back-off */
+	int64_t last_log_ms;
+	unsigned accept_failures; /* since the last log line */
+};
+
+/* Every listener: evhttp owns each listening socket's user data (its own
+ * struct), so the accept error callback finds its hook_listen here, by the
+ * evconnlistener. The loop is single-threaded; at most two entries. */
+static hk_list all_listens = HK_LIST_INIT(all_listens);
+
+static hook_listen *listen_of(const struct evconnlistener *el)
+{
+	for (hk_list *n = all_listens.next; n != &all_listens; n = n->next) {
+		hook_listen *l = HK_CONTAINER_OF(n, hook_listen, link);
+		if (l->sock && evhttp_bound_socket_get_listener(l->sock) == el)
+			return l;
+	}
+	return NULL;
+}
+
+static void sweep_arm(hook_listen *l)
+{
+	if (l->n_conns && !evtimer_pending(l->sweep, NULL)) {
+		struct timeval tv = {0, SWEEP_INTERVAL_MS * 1000};
+		evtimer_add(l->sweep, &tv);
+	}
+}
+
+static void accepting_update(hook_listen *l)
+{
+	struct evconnlistener *el = l->sock ? evhttp_bound_socket_get_listener(l->sock) : NULL;
+	if (!el)
+		return;
+	bool full = l->cfg.max_connections && l->n_conns >= l->cfg.max_connections;
+	bool want_off = full || l->paused;
+	if (want_off && !l->off) {
+		evconnlistener_disable(el);
+		l->off = true;
+		if (full)
+			hook_log(HOOK_LOG_WARN, "connection limit reached: new connections wait",
+				 "listener", l->cfg.name, NULL);
+	} else if (!want_off && l->off) {
+		evconnlistener_enable(el);
+		l->off = false;
+	}
+}
+
+static void conn_release(hook_listen *l, conn *c)
+{
+	hk_list_del(&c->link);
+	bufferevent_decref(c->bev); /* our reference: closes the socket */
+	free(c);
+	l->n_conns--;
+}
+
+static bool evhttp_gone(struct bufferevent *bev)
+{
+	bufferevent_data_cb r = NULL, w = NULL;
+	bufferevent_event_cb e = NULL;
+	void *arg = NULL;
+	bufferevent_getcb(bev, &r, &w, &e, &arg);
+	return !r && !w && !e;
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	hook_listen *l = arg;
+	int64_t now = hk_mono_ms();
+	hk_list *n, *tmp;
+	HK_LIST_FOREACH_SAFE(n, tmp, &l->conns)
+	{
+		conn *c = HK_CONTAINER_OF(n, conn, link);
+		if (evhttp_gone(c->bev)) {
+			conn_release(l, c);
+			continue;
+		}
+		if (!c->cut && now > c->deadline_ms) {
+			evutil_socket_t s = bufferevent_getfd(c->bev);
+			if (s >= 0)
+				shutdown(s, SHUT_RDWR);
+			c->cut = true;
+			json_t *f =
+			    json_pack("{s:s,s:I}", "listener", l->cfg.name, "request_timeout_ms",
+				      (json_int_t)l->cfg.request_timeout_ms);
+			hook_log_json(HOOK_LOG_WARN, "client too slow: connection cut", f);
+		}
+	}
+	accepting_update(l);
+	sweep_arm(l);
+}
+
+static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
+{
+	hook_listen *l = arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		return NULL; /* evhttp then makes its own, untracked */
+	conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return bev;
+	bufferevent_incref(bev);
+	c->bev = bev;
+	c->deadline_ms = hk_mono_ms() + l->cfg.request_timeout_ms;
+	hk_list_push_front(&l->conns, &c->link);
+	l->n_conns++;
+	accepting_update(l);
+	sweep_arm(l);
+	return bev;
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	hook_listen *l = arg;
+	l->paused = false;
+	accepting_update(l);
+}
+
+/* accept() failed for a reason other than a retriable one. */
+static void on_accept_error(struct evconnlistener *el, void *arg)
+{
+	hook_listen *l = listen_of(el);
+	if (!l)
+		return;
+	int err = EVUTIL_SOCKET_ERROR();
+	bool starved = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+	int64_t now = hk_mono_ms();
+	/* Back off on any accept failure; the want of descriptors is the
+	 * usual one. The pause doubles while failures follow each other. */
+	l->pause_ms = l->paused || (l->pause_ms && now - l->last_log_ms < PAUSE_MAX_MS)
+			  ? (l->pause_ms * 2 > PAUSE_MAX_MS ? PAUSE_MAX_MS : l->pause_ms * 2)
+			  : PAUSE_FIRST_MS;
+	if (l->pause_ms < PAUSE_FIRST_MS)
+		l->pause_ms = PAUSE_FIRST_MS;
+	l->paused = true;
+	l->accept_failures++;
+	accepting_update(l);
+	struct timeval tv = {(time_t)(l->pause_ms / 1000),
+			     (suseconds_t)(l->pause_ms % 1000) * 1000};
+	evtimer_add(l->resume, &tv);
+	if (l->last_log_ms && now - l->last_log_ms < PAUSE_LOG_PERIOD_MS)
+		return;
+	json_t *f = json_pack("{s:s,s:s,s:I,s:I,s:I}", "listener", l->cfg.name, "error",
+			      strerror(err), "failures",
+			      (json_int_t)l->accept_failures, "pause_ms", (json_int_t)l->pause_ms,
+			      "open_connections", (json_int_t)l->n_conns);
+	hook_log_json(HOOK_LOG_WARN,
+		      starved ? "cannot accept connections: out of file descriptors or memory; "
+				"accepting paused, open connections still served"
+			      : "cannot accept connections: accepting paused",
+		      f);
+	l->last_log_ms = now;
+	l->accept_failures = 0;
+}
+
+hk_err hook_listen_new(struct event_base *base, struct evhttp *http, const hook_listen_cfg *cfg,
+		       hook_listen **ret)
+{
+	hook_listen *l = calloc(1, sizeof(*l));
+	if (!l)
+		return HK_ERR_NOMEM;
+	l->base = base;
+	l->http = http;
+	l->cfg = *cfg;
+	hk_list_init(&l->conns);
+	hk_list_push_back(&all_listens, &l->link);
+	l->sweep = evtimer_new(base, on_sweep, l);
+	l->resume = evtimer_new(base, on_resume, l);
+	if (!l->sweep || !l->resume) {
+		hook_listen_free(l);
+		return HK_ERR_NOMEM;
+	}
+	evhttp_set_bevcb(http, on_new_conn, l);
+	*ret = l;
+	return HK_OK;
+}
+
+hk_err hook_listen_bind(hook_listen *l, const char *address, unsigned port, unsigned *ret_port)
+{
+	l->sock = evhttp_bind_socket_with_handle(l->http, address, (ev_uint16_t)port);
+	if (!l->sock)
+		return HK_ERR_IO;
+	struct evconnlistener *el = evhttp_bound_socket_get_listener(l->sock);
+	if (el)
+		evconnlistener_set_error_cb(el, on_accept_error);
+	return hook_http_bound_port(l->sock, ret_port);
+}
+
+void hook_listen_set_cfg(hook_listen *l, const hook_listen_cfg *cfg)
+{
+	if (!l)
+		return;
+	l->cfg = *cfg;
+	accepting_update(l);
+}
+
+void hook_listen_request_done(hook_listen *l, struct evhttp_request *req)
+{
+	struct evhttp_connection *ec = evhttp_request_get_connection(req);
+	struct bufferevent *bev = ec ? evhttp_connection_get_bufferevent(ec) : NULL;
+	for (hk_list *n = l->conns.next; bev && n != &l->conns; n = n->next) {
+		conn *c = HK_CONTAINER_OF(n, conn, link);
+		if (c->bev == bev) {
+			c->deadline_ms = hk_mono_ms() + l->cfg.request_timeout_ms;
+			return;
+		}
+	}
+}
+
+void hook_listen_stop(hook_listen *l)
+{
+	if (!l || !l->sock)
+		return;
+	evhttp_del_accept_socket(l->http, l->sock);
+	l->sock = NULL;
+	l->off = false;
+}
+
+void hook_listen_free(hook_listen *l)
+{
+	if (!l)
+		return;
+	hk_list_del(&l->link);
+	while (!hk_list_empty(&l->conns))
+		conn_release(l, HK_CONTAINER_OF(l->conns.next, conn, link));
+	hook_event_free(&l->sweep);
+	hook_event_free(&l->resume);
+	free(l);
+}
