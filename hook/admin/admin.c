@@ -339,7 +339,7 @@ static void handle_metrics(struct evhttp_request *req)
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
 	evhttp_add_header(oh, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_add_header(oh, "Cache-Control", "no-store");
-	evhttp_send_reply(req, 200, "OK", buf);
+	hook_http_send(req, 200, buf);
 	evbuffer_free(buf);
 }
 
@@ -560,7 +560,8 @@ static hook_listen_cfg admin_listen_cfg(const hook_config *cfg)
 {
 	return (hook_listen_cfg){.name = "admin",
 				 .max_connections = HOOK_ADMIN_MAX_CONNECTIONS,
-				 .request_timeout_ms = cfg->request_timeout_ms};
+				 .request_timeout_ms = cfg->request_timeout_ms,
+				 .head_cap = cfg->max_header_bytes + HOOK_REQUEST_LINE_MAX};
 }
 
 hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_store *store,

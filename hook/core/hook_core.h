@@ -128,10 +128,50 @@ void hook_health_set(hook_health *h, hook_health_flag f, hook_tristate v, const 
  * {"status": <status_word>, "reason": <reason>} plus `extra` fields (stolen,
  * may be NULL). */
 void hook_http_reply_json(struct evhttp_request *req, int status, json_t *body);
+/* evhttp_send_reply, except that a HEAD request gets the Content-Length of
+ * `body` and no body. */
+struct evbuffer;
+void hook_http_send(struct evhttp_request *req, int status, struct evbuffer *body);
 void hook_http_reply_reason(struct evhttp_request *req, int status, const char *word,
 			    const char *reason);
 /* The port a bound evhttp socket listens on. HK_ERR_IO if unknown. */
 HK_MUST_CHECK hk_err hook_http_bound_port(struct evhttp_bound_socket *sock, unsigned *ret);
+
+/* The gate every request passes before evhttp parses it (gate.c): the
+ * head is read (at most head_cap bytes) and refused when its framing is
+ * ambiguous (bare LF, a Content-Length that is not plain digits or two that
+ * disagree, two Transfer-Encodings or one other than chunked, both kinds,
+ * HTTP/1.1 without one Host, folded lines, a version other than 1.0/1.1);
+ * then `check` judges the head (credentials) before evhttp reads any body
+ * byte; the body is followed as framed, chunk extensions blanked in place. */
+/* A request line's allowance on top of limits.max_header_bytes (the gate's
+ * head cap is their sum). */
+#define HOOK_REQUEST_LINE_MAX 8192u
+typedef struct hook_gate_head {
+	const char *method, *target;
+	const char *const *lines; /* header lines, "Name: value" */
+	size_t n_lines;
+	bool http11, chunked;
+	unsigned long long content_length;
+} hook_gate_head;
+/* status 0: let it through; else the answer, after which the connection
+ * closes (reason: the JSON reason; www_authenticate: that header, if any). */
+typedef struct hook_gate_verdict {
+	int status;
+	const char *reason;
+	const char *www_authenticate;
+} hook_gate_verdict;
+typedef hook_gate_verdict (*hook_gate_check_fn)(const hook_gate_head *h, void *arg);
+typedef struct hook_gate hook_gate;
+hook_gate *hook_gate_new(size_t head_cap, hook_gate_check_fn check, void *arg);
+void hook_gate_free(hook_gate *g);
+/* Feed the bytes just read, before evhttp sees them (chunk extensions are
+ * blanked in `data`). A verdict with a status: refuse the connection with
+ * that answer (and feed nothing more). */
+hook_gate_verdict hook_gate_feed(hook_gate *g, char *data, size_t n);
+/* A header's value (the first of that name, case-insensitive, leading
+ * blanks skipped), or NULL. */
+const char *hook_gate_header(const hook_gate_head *h, const char *name);
 
 /* The connections of one evhttp listener (listen.c): a cap (0: none; at the
  * cap new clients wait in the kernel backlog), a whole-request deadline
@@ -141,6 +181,9 @@ typedef struct hook_listen_cfg {
 	const char *name; /* "intake", "admin": in log lines */
 	unsigned max_connections;
 	int64_t request_timeout_ms;
+	size_t head_cap;	  /* the gate's cap on a request head (hook_gate) */
+	hook_gate_check_fn check; /* judges each head before its body (NULL: all pass) */
+	void *check_arg;
 } hook_listen_cfg;
 typedef struct hook_listen hook_listen;
 struct evhttp;

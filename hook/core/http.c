@@ -2,6 +2,7 @@
 #include "hook_core.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -25,9 +26,22 @@ void hook_http_reply_json(struct evhttp_request *req, int status, json_t *body)
 			evbuffer_add_printf(buf, "{\"status\":\"error\"}\n");
 	}
 	free(text);
-	evhttp_send_reply(req, status, NULL, buf);
+	hook_http_send(req, status, buf);
 	if (buf)
 		evbuffer_free(buf);
+}
+
+void hook_http_send(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD && body) {
+		/* HEAD: the headers GET would have, no body (libevent 2.1 would
+		 * send it, corrupting the next response on a kept-alive connection). */
+		char len[32];
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", len);
+		evbuffer_drain(body, evbuffer_get_length(body));
+	}
+	evhttp_send_reply(req, status, NULL, body);
 }
 
 void hook_http_reply_reason(struct evhttp_request *req, int status, const char *word,

@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -36,7 +38,9 @@
 
 typedef struct conn {
 	hk_list link;		 /* in hook_listen.conns */
-	struct bufferevent *bev; /* we hold one reference */
+	struct hook_listen *l;	 /* its listener */
+	struct bufferevent *bev; /* evhttp's; we hold one reference */
+	hook_gate *gate;	 /* sees every read byte before evhttp */
 	int64_t deadline_ms;	 /* monotonic: complete request due by then */
 	bool cut;		 /* shutdown() already done */
 } conn;
@@ -100,10 +104,20 @@ static void accepting_update(hook_listen *l)
 	}
 }
 
+/* Both ends of the socket shut: evhttp sees EOF and frees its side. */
+static void conn_cut(conn *c)
+{
+	evutil_socket_t s = bufferevent_getfd(c->bev);
+	if (s >= 0)
+		shutdown(s, SHUT_RDWR);
+	c->cut = true;
+}
+
 static void conn_release(hook_listen *l, conn *c)
 {
 	hk_list_del(&c->link);
 	bufferevent_decref(c->bev); /* our reference: closes the socket */
+	hook_gate_free(c->gate);
 	free(c);
 	l->n_conns--;
 }
@@ -130,10 +144,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if (!c->cut && now > c->deadline_ms) {
-			evutil_socket_t s = bufferevent_getfd(c->bev);
-			if (s >= 0)
-				shutdown(s, SHUT_RDWR);
-			c->cut = true;
+			conn_cut(c);
 			json_t *f =
 			    json_pack("{s:s,s:I}", "listener", l->cfg.name, "request_timeout_ms",
 				      (json_int_t)l->cfg.request_timeout_ms);
@@ -144,6 +155,86 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	sweep_arm(l);
 }
 
+/* The gate's refusal: a complete answer written straight to the socket
+ * (small, and nothing else is queued on a connection still reading its
+ * request), then both ends shut. */
+static void refuse(conn *c, const hook_gate_verdict *v)
+{
+	static const struct {
+		int status;
+		const char *phrase, *word;
+	} words[] = {{400, "Bad Request", "bad request"},
+		     {401, "Unauthorized", "unauthorized"},
+		     {404, "Not Found", "not found"},
+		     {503, "Service Unavailable", "unavailable"},
+		     {505, "HTTP Version Not Supported", "bad request"}};
+	size_t w = 0;
+	for (size_t i = 0; i < HK_ARRAY_LEN(words); i++)
+		if (words[i].status == v->status)
+			w = i;
+	const char *word = words[w].phrase;
+	json_t *o = json_pack("{s:s,s:s}", "status", words[w].word, "reason",
+			      v->reason ? v->reason : "refused");
+	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	char head[512];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+			 "Cache-Control: no-store\r\nConnection: close\r\n%s%s%s"
+			 "Content-Length: %zu\r\n\r\n",
+			 v->status, word, v->www_authenticate ? "WWW-Authenticate: " : "",
+			 v->www_authenticate ? v->www_authenticate : "",
+			 v->www_authenticate ? "\r\n" : "", body ? strlen(body) + 1 : 0);
+	evutil_socket_t s = bufferevent_getfd(c->bev);
+	if (s >= 0 && n > 0 && (size_t)n < sizeof(head)) {
+		struct iovec iov[3] = {
+		    {head, (size_t)n}, {body, body ? strlen(body) : 0}, {"\n", 1}};
+		ssize_t sent = writev(s, iov, body ? 3 : 1);
+		(void)sent; /* best effort: the connection closes either way */
+	}
+	free(body);
+	conn_cut(c);
+	hook_log(HOOK_LOG_WARN, "request refused before its body", "listener", c->l->cfg.name,
+		 "reason", v->reason ? v->reason : "", NULL);
+}
+
+/* Bytes were added to the connection's input: the gate sees them before
+ * evhttp's read callback does (the callback runs inside the read). A refused
+ * request is drained, so evhttp never parses it, and answered here. */
+static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	conn *c = arg;
+	if (!info->n_added)
+		return;
+	if (c->cut || !c->gate) {
+		if (!c->cut)
+			conn_cut(c);
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+		return;
+	}
+	struct evbuffer_ptr at;
+	if (evbuffer_ptr_set(buf, &at, info->orig_size, EVBUFFER_PTR_SET) != 0)
+		return;
+	size_t left = info->n_added;
+	struct evbuffer_iovec v[16];
+	while (left) {
+		int k = evbuffer_peek(buf, (ev_ssize_t)left, &at, v, 16);
+		if (k <= 0)
+			return;
+		for (int i = 0; i < k && i < 16 && left; i++) {
+			size_t n = v[i].iov_len < left ? v[i].iov_len : left;
+			hook_gate_verdict r = hook_gate_feed(c->gate, v[i].iov_base, n);
+			left -= n;
+			if (r.status) {
+				refuse(c, &r);
+				evbuffer_drain(buf, evbuffer_get_length(buf));
+				return;
+			}
+			evbuffer_ptr_set(buf, &at, n, EVBUFFER_PTR_ADD);
+		}
+	}
+}
+
 static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 {
 	hook_listen *l = arg;
@@ -151,10 +242,17 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 	if (!bev)
 		return NULL; /* evhttp then makes its own, untracked */
 	conn *c = calloc(1, sizeof(*c));
-	if (!c)
-		return bev;
+	if (!c || !evbuffer_add_cb(bufferevent_get_input(bev), on_input, c)) {
+		free(c); /* out of memory: evhttp makes its own (ungated) connection */
+		bufferevent_free(bev);
+		return NULL;
+	}
+	/* Without a gate (out of memory) the connection is cut at its first byte. */
+	hook_gate *g = hook_gate_new(l->cfg.head_cap, l->cfg.check, l->cfg.check_arg);
 	bufferevent_incref(bev);
+	c->l = l;
 	c->bev = bev;
+	c->gate = g;
 	c->deadline_ms = hk_mono_ms() + l->cfg.request_timeout_ms;
 	hk_list_push_front(&l->conns, &c->link);
 	l->n_conns++;
@@ -195,9 +293,8 @@ static void on_accept_error(struct evconnlistener *el, void *arg)
 	if (l->last_log_ms && now - l->last_log_ms < PAUSE_LOG_PERIOD_MS)
 		return;
 	json_t *f = json_pack("{s:s,s:s,s:I,s:I,s:I}", "listener", l->cfg.name, "error",
-			      strerror(err), "failures",
-			      (json_int_t)l->accept_failures, "pause_ms", (json_int_t)l->pause_ms,
-			      "open_connections", (json_int_t)l->n_conns);
+			      strerror(err), "failures", (json_int_t)l->accept_failures, "pause_ms",
+			      (json_int_t)l->pause_ms, "open_connections", (json_int_t)l->n_conns);
 	hook_log_json(HOOK_LOG_WARN,
 		      starved ? "cannot accept connections: out of file descriptors or memory; "
 				"accepting paused, open connections still served"

@@ -61,16 +61,17 @@ bool hook_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len)
 	return eq;
 }
 
-bool hook_auth_ok(const hook_config *cfg, struct evhttp_request *req)
+/* The credentials of a request whose headers `get(h, name)` looks up. */
+static bool auth_headers_ok(const hook_config *cfg,
+			    const char *(*get)(const void *h, const char *n), const void *h)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	if (!cfg || !h || !cfg->auth_secret)
 		return false;
 	if (cfg->auth_kind == HOOK_AUTH_API_KEY) {
-		const char *v = evhttp_find_header(h, cfg->auth_header);
+		const char *v = get(h, cfg->auth_header);
 		return v && hook_secret_equal(v, strlen(v), cfg->auth_secret, cfg->auth_secret_len);
 	}
-	const char *v = evhttp_find_header(h, "Authorization");
+	const char *v = get(h, "Authorization");
 	if (!v || strncasecmp(v, "Basic", 5) != 0 || (v[5] != ' ' && v[5] != '\t'))
 		return false;
 	v += 5;
@@ -83,14 +84,59 @@ bool hook_auth_ok(const hook_config *cfg, struct evhttp_request *req)
 	       hook_secret_equal(v, len, cfg->auth_basic_expect, cfg->auth_basic_expect_len);
 }
 
+static const char *evhttp_get(const void *h, const char *name)
+{
+	return evhttp_find_header(h, name);
+}
+
+static const char *gate_get(const void *h, const char *name)
+{
+	return hook_gate_header(h, name);
+}
+
+bool hook_auth_ok(const hook_config *cfg, struct evhttp_request *req)
+{
+	return auth_headers_ok(cfg, evhttp_get, evhttp_request_get_input_headers(req));
+}
+
+#define BASIC_CHALLENGE "Basic realm=\"multus-hookd\", charset=\"UTF-8\""
+
+/* The gate's check (hook_gate): credentials before any body byte is read.
+ * /v1/sns carries none (the message signature authenticates it) unless
+ * Basic auth is configured; /v1/events needs them for a POST. Another path
+ * with a body is answered 404 at once, its body never read; without one it
+ * goes to its handler (404, 405). */
+static hook_gate_verdict gate_check(const hook_gate_head *h, void *arg)
+{
+	hook_intake *in = arg;
+	size_t plen = strcspn(h->target, "?#");
+	bool sns = in->sns && plen == 7 && !strncmp(h->target, "/v1/sns", 7);
+	bool events = plen == 10 && !strncmp(h->target, "/v1/events", 10);
+	bool body = h->chunked || h->content_length > 0;
+	if (!sns && !events && body)
+		return (hook_gate_verdict){.status = 404,
+					   .reason = "POST lifecycle events to /v1/events"};
+	bool need =
+	    sns ? in->cfg->auth_kind == HOOK_AUTH_BASIC : !strcmp(h->method, "POST") || body;
+	if (!need || auth_headers_ok(in->cfg, gate_get, h))
+		return (hook_gate_verdict){0};
+	return (hook_gate_verdict){
+	    .status = 401,
+	    .reason = "missing or wrong credentials",
+	    .www_authenticate = in->cfg->auth_kind == HOOK_AUTH_BASIC ? BASIC_CHALLENGE : NULL};
+}
+
 /* ---------------------------------------------------------------- replies */
 
 /* The intake listener's limits (hook_listen). */
-static hook_listen_cfg listen_cfg(const hook_config *cfg)
+static hook_listen_cfg listen_cfg(hook_intake *in, const hook_config *cfg)
 {
 	return (hook_listen_cfg){.name = "intake",
 				 .max_connections = cfg->max_connections,
-				 .request_timeout_ms = cfg->request_timeout_ms};
+				 .request_timeout_ms = cfg->request_timeout_ms,
+				 .head_cap = cfg->max_header_bytes + HOOK_REQUEST_LINE_MAX,
+				 .check = gate_check,
+				 .check_arg = in};
 }
 
 /* -------------------------------------------------------------- /v1/events */
@@ -99,7 +145,7 @@ static void reply_401(hook_intake *in, struct evhttp_request *req)
 {
 	if (in->cfg->auth_kind == HOOK_AUTH_BASIC)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-				  "Basic realm=\"multus-hookd\", charset=\"UTF-8\"");
+				  BASIC_CHALLENGE);
 	hook_http_reply_reason(req, 401, "unauthorized", "missing or wrong credentials");
 	hook_log(HOOK_LOG_WARN, "intake request rejected", "reason", "unauthorized", NULL);
 }
@@ -328,7 +374,7 @@ hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_sto
 		return HK_ERR_NOMEM;
 	*in = (hook_intake){.base = base, .cfg = cfg, .store = store, .engine = engine};
 	in->http = evhttp_new(base);
-	hook_listen_cfg lc = listen_cfg(cfg);
+	hook_listen_cfg lc = listen_cfg(in, cfg);
 	if (!in->http || hook_listen_new(base, in->http, &lc, &in->listen) != HK_OK) {
 		hook_intake_free(in);
 		return HK_ERR_NOMEM;
@@ -383,7 +429,7 @@ void hook_intake_set_config(hook_intake *in, const hook_config *cfg)
 	if (!in)
 		return;
 	in->cfg = cfg;
-	hook_listen_cfg lc = listen_cfg(cfg);
+	hook_listen_cfg lc = listen_cfg(in, cfg);
 	hook_listen_set_cfg(in->listen, &lc);
 	evhttp_set_max_body_size(in->http, (ev_ssize_t)cfg->max_body_bytes);
 	struct timeval tv = {(time_t)(cfg->read_timeout_ms / 1000),

@@ -473,6 +473,173 @@ class IntakeTests(unittest.TestCase):
         finally:
             s.close()
 
+    def _raw(self, data, port=None, close_writes=False):
+        """Send raw bytes; return (everything answered, whether the server
+        closed the connection)."""
+        s = socket.create_connection(("127.0.0.1", port or self.d.intake_port), timeout=10)
+        got, closed = b"", False
+        try:
+            try:
+                s.sendall(data)
+            except OSError:
+                pass
+            s.settimeout(3)
+            while True:
+                try:
+                    c = s.recv(65536)
+                except socket.timeout:
+                    break
+                except OSError:
+                    closed = True
+                    break
+                if not c:
+                    closed = True
+                    break
+                got += c
+        finally:
+            s.close()
+        return got, closed
+
+    def test_credentials_checked_before_the_body(self):
+        before = self.count()
+        head = (b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 200000\r\nExpect: 100-continue\r\n")
+        for creds in (b"", b"x-api-key: wrong\r\n"):
+            got, closed = self._raw(head + creds + b"\r\n")
+            # 401 at once, no "100 Continue" first, and the connection closed
+            self.assertTrue(got.startswith(b"HTTP/1.1 401 "), got[:200])
+            self.assertNotIn(b"100 Continue", got)
+            self.assertTrue(closed)
+        # the right key gets 100 Continue and reads the body
+        s = socket.create_connection(("127.0.0.1", self.d.intake_port), timeout=10)
+        try:
+            body = json.dumps(eventbridge(event_id="expect-1", token="tok-expect-1",
+                                          instance="i-0000000000000e001")).encode()
+            s.sendall(b"POST /v1/events HTTP/1.1\r\nHost: x\r\nx-api-key: " +
+                      API_KEY.encode() + b"\r\nContent-Length: %d\r\n" % len(body) +
+                      b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+            self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 100 Continue"))
+            s.sendall(body)
+            got = b""
+            while not got.endswith(b"}\n"):
+                c = s.recv(4096)
+                if not c:
+                    break
+                got += c
+            self.assertTrue(got.lstrip(b"\r\n").startswith(b"HTTP/1.1 202"), got[:200])
+        finally:
+            s.close()
+        self.assertEqual(self.count(), before + 1)
+
+    @staticmethod
+    def _rss_kb(pid):
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def test_keyless_bodies_are_not_buffered(self):
+        # 200 keyless clients each push up to 250 KB of body: every one gets
+        # 401 and is closed after its headers; the daemon's memory stays put.
+        pid = self.d.proc.pid
+        rss0 = self._rss_kb(pid)
+        before = self.count()
+        body = b"x" * 250000
+        socks = []
+        try:
+            for i in range(200):
+                s = socket.create_connection(("127.0.0.1", self.d.intake_port), timeout=10)
+                s.sendall(b"POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(body))
+                s.setblocking(False)
+                try:
+                    s.send(body)
+                except OSError:
+                    pass
+                socks.append(s)
+            answered = 0
+            for s in socks:
+                s.setblocking(True)
+                s.settimeout(10)
+                got = b""
+                try:
+                    while True:
+                        c = s.recv(65536)
+                        if not c:
+                            break
+                        got += c
+                except OSError:
+                    pass
+                answered += got.startswith(b"HTTP/1.1 401 ")
+            self.assertEqual(answered, 200)
+        finally:
+            for s in socks:
+                s.close()
+        grown_mb = (self._rss_kb(pid) - rss0) / 1024
+        self.assertLess(grown_mb, 20, "RSS grew %.1f MB" % grown_mb)
+        self.assertEqual(self.count(), before)
+
+    def test_ambiguous_framing_400_and_closed(self):
+        key = b"x-api-key: " + API_KEY.encode() + b"\r\n"
+        body = json.dumps(eventbridge(event_id="frame-x", token="tok-frame-x",
+                                      instance="i-0000000000000f001")).encode()
+        n = b"%d" % len(body)
+        cases = {
+            "two Content-Lengths": b"POST /v1/events HTTP/1.1\r\nHost: x\r\n" + key +
+            b"Content-Length: " + n + b"\r\nContent-Length: 3\r\n\r\n" + body,
+            "signed Content-Length": b"POST /v1/events HTTP/1.1\r\nHost: x\r\n" + key +
+            b"Content-Length: +" + n + b"\r\n\r\n" + body,
+            "two Transfer-Encodings": b"POST /v1/events HTTP/1.1\r\nHost: x\r\n" + key +
+            b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "both framings": b"POST /v1/events HTTP/1.1\r\nHost: x\r\n" + key +
+            b"Content-Length: " + n + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + body,
+            "bare LF": b"POST /v1/events HTTP/1.1\nHost: x\n" + key.replace(b"\r", b"") +
+            b"Content-Length: " + n + b"\n\n" + body,
+            "no Host": b"POST /v1/events HTTP/1.1\r\n" + key + b"Content-Length: " + n +
+            b"\r\n\r\n" + body,
+            "folded header": b"POST /v1/events HTTP/1.1\r\nHost: x\r\n" + key +
+            b"X-A: 1\r\n  2\r\nContent-Length: " + n + b"\r\n\r\n" + body,
+        }
+        before = self.count()
+        for name, raw in cases.items():
+            with self.subTest(name):
+                got, closed = self._raw(raw)
+                self.assertTrue(got.startswith(b"HTTP/1.1 400 "), got[:200])
+                self.assertTrue(closed)
+        self.assertEqual(self.count(), before)
+        # HTTP/1.0 without Host is fine
+        got, _ = self._raw(b"POST /v1/events HTTP/1.0\r\n" + key + b"Content-Length: " + n +
+                           b"\r\n\r\n" + body)
+        self.assertTrue(got.startswith(b"HTTP/1.1 202") or got.startswith(b"HTTP/1.0 202"),
+                        got[:200])
+        self.assertEqual(self.count(), before + 1)
+
+    def test_chunk_extensions_accepted(self):
+        before = self.count()
+        body = json.dumps(eventbridge(event_id="chunk-ext", token="tok-chunk-ext",
+                                      instance="i-0000000000000c001")).encode()
+        half = len(body) // 2
+        raw = (b"POST /v1/events HTTP/1.1\r\nHost: x\r\nx-api-key: " + API_KEY.encode() +
+               b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+               b"%x;name=value\r\n" % half + body[:half] + b"\r\n" +
+               b"%x ; other\r\n" % (len(body) - half) + body[half:] + b"\r\n0\r\n\r\n")
+        got, _ = self._raw(raw)
+        self.assertTrue(got.startswith(b"HTTP/1.1 202"), got[:300])
+        self.assertEqual(self.count(), before + 1)
+
+    def test_head_has_no_body(self):
+        # HEAD then GET on one kept-alive connection: the GET's answer must
+        # not be corrupted by a HEAD body.
+        got, _ = self._raw(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                           b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                           port=self.d.admin_port)
+        first, sep, rest = got.partition(b"\r\n\r\n")
+        self.assertTrue(first.startswith(b"HTTP/1.1 200"), got[:300])
+        self.assertIn(b"Content-Length: 38", first)
+        self.assertTrue(rest.startswith(b"HTTP/1.1 200"), got[:300])
+        self.assertTrue(rest.endswith(b'{"status":"ok","reason":"process up"}\n'), rest)
+
     def test_admin_endpoints(self):
         status, doc, _ = self.d.request("GET", "/healthz", admin=True)
         self.assertEqual((status, doc["status"]), (200, "ok"))
