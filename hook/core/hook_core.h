@@ -85,6 +85,10 @@ bool hook_log_enabled(hook_log_level l);
  * directly; a NULL from a failed json_pack just drops the fields). Never pass
  * secrets: log.c cannot know which strings are. */
 void hook_log_json(hook_log_level l, const char *msg, json_t *fields);
+/* A warn line about a rejected request (fields stolen, "reason" added): at
+ * most one per (msg, reason) per second and 20 a second in all, with the
+ * count of lines left out ("suppressed"). msg must be a static string. */
+void hook_log_rejected(const char *msg, const char *reason, json_t *fields);
 /* Unix-epoch milliseconds as "2026-12-07T14:56:35.123Z" (UTC); "" for ms <= 0. */
 void hook_format_time_ms(int64_t ms, char *buf, size_t len);
 /* Convenience: string fields as "key", "value" pairs, NULL-terminated. */

@@ -194,8 +194,8 @@ static void refuse(conn *c, const hook_gate_verdict *v)
 	}
 	free(body);
 	conn_cut(c);
-	hook_log(HOOK_LOG_WARN, "request refused before its body", "listener", c->l->cfg.name,
-		 "reason", v->reason ? v->reason : "", NULL);
+	hook_log_rejected("request refused before its body", v->reason,
+			  json_pack("{s:s,s:i}", "listener", c->l->cfg.name, "status", v->status));
 }
 
 /* Bytes were added to the connection's input: the gate sees them before

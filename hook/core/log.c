@@ -213,3 +213,66 @@ void hook_log_route_libraries(void)
 {
 	event_set_log_callback(libevent_log);
 }
+
+/* ---- rejected requests ------------------------------------------------- */
+
+/* One line per (msg, reason) per second, and at most REJECT_LINES_PER_S of
+ * them in all: what a client sends must not decide how much is logged. */
+#define REJECT_KEYS	   32
+#define REJECT_REASON_LEN  64
+#define REJECT_LINES_PER_S 20
+
+static struct reject_key {
+	const char *msg;
+	char reason[REJECT_REASON_LEN];
+	int64_t second;
+	unsigned suppressed;
+} reject_keys[REJECT_KEYS];
+static int64_t reject_second;
+static unsigned reject_lines, reject_over;
+
+void hook_log_rejected(const char *msg, const char *reason, json_t *fields)
+{
+	int64_t now = hk_mono_ms() / 1000;
+	if (now != reject_second) {
+		reject_second = now;
+		reject_lines = 0;
+	}
+	struct reject_key *k = NULL, *oldest = &reject_keys[0];
+	for (size_t i = 0; i < REJECT_KEYS && !k; i++) {
+		struct reject_key *e = &reject_keys[i];
+		if (e->msg == msg &&
+		    !strncmp(e->reason, reason ? reason : "", REJECT_REASON_LEN - 1))
+			k = e;
+		else if (e->second < oldest->second)
+			oldest = e;
+	}
+	if (!k) {
+		k = oldest;
+		*k = (struct reject_key){.msg = msg, .second = now - 1};
+		snprintf(k->reason, sizeof(k->reason), "%s", reason ? reason : "");
+	}
+	if (k->second == now || reject_lines >= REJECT_LINES_PER_S) {
+		k->suppressed++;
+		reject_over += reject_lines >= REJECT_LINES_PER_S;
+		json_decref(fields);
+		return;
+	}
+	if (!fields)
+		fields = json_object();
+	if (fields && reason)
+		json_object_set_new(fields, "reason", json_string(reason));
+	if (fields && (k->suppressed || reject_over)) {
+		/* lines left out since this one was last written (and, over the
+		 * overall limit, of any kind) */
+		json_object_set_new(fields, "suppressed", json_integer(k->suppressed));
+		if (reject_over)
+			json_object_set_new(fields, "suppressed_over_limit",
+					    json_integer(reject_over));
+		reject_over = 0;
+	}
+	k->suppressed = 0;
+	k->second = now;
+	reject_lines++;
+	hook_log_json(HOOK_LOG_WARN, msg, fields);
+}

@@ -147,7 +147,7 @@ static void reply_401(hook_intake *in, struct evhttp_request *req)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 				  BASIC_CHALLENGE);
 	hook_http_reply_reason(req, 401, "unauthorized", "missing or wrong credentials");
-	hook_log(HOOK_LOG_WARN, "intake request rejected", "reason", "unauthorized", NULL);
+	hook_log_rejected("intake request rejected", "unauthorized", NULL);
 }
 
 void hook_intake_reply_commit(struct evhttp_request *req, hook_commit_result r, int64_t id,
@@ -218,7 +218,7 @@ static void handle_event(hook_intake *in, struct evhttp_request *req)
 			hook_intake_reply_503(req, "out of memory");
 		else
 			hook_http_reply_reason(req, 400, "bad request", ei.text);
-		hook_log(HOOK_LOG_WARN, "intake event rejected", "reason", ei.text, NULL);
+		hook_log_rejected("intake event rejected", ei.text, NULL);
 		return;
 	}
 	if (ev.kind == HOOK_EVENT_SNS_CONTROL ||

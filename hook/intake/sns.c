@@ -453,6 +453,10 @@ static void log_msg(hook_log_level l, const char *text, const hook_sns_msg *m, c
 	json_t *f =
 	    json_pack("{s:s,s:s?,s:s?,s:s?}", "via", "sns", "sns_type", m ? m->type_str : NULL,
 		      "topic_arn", m ? m->topic_arn : NULL, "message_id", m ? m->message_id : NULL);
+	if (l == HOOK_LOG_WARN) {
+		hook_log_rejected(text, why, f); /* a rejection: rate limited */
+		return;
+	}
 	if (f && why)
 		json_object_set_new(f, "reason", json_string(why));
 	hook_log_json(l, text, f);

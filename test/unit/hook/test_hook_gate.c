@@ -38,7 +38,7 @@ static int feed(const char *text, size_t step, seen *s, char *out)
 		off += k;
 	}
 	if (out)
-		strcpy(out, copy);
+		memcpy(out, copy, n + 1);
 	free(copy);
 	hook_gate_free(g);
 	return status;

@@ -191,6 +191,50 @@ static void test_log_libevent_warnings(void **state)
 	assert_int_equal(hook_log_open(NULL, HOOK_LOG_INFO), HK_OK);
 }
 
+static void test_log_rejected_rate_limited(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/hooklogXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(hook_log_open(path, HOOK_LOG_INFO), HK_OK);
+	/* 1000 rejections of one reason within a second: one line; 200 distinct
+	 * reasons: at most 20 lines a second */
+	int64_t t0 = hk_mono_ms();
+	for (int i = 0; i < 1000; i++)
+		hook_log_rejected("test rejected", "same reason", NULL);
+	char why[32];
+	for (int i = 0; i < 200; i++) {
+		snprintf(why, sizeof(why), "reason %d", i);
+		hook_log_rejected("test rejected", why, json_pack("{s:i}", "n", i));
+	}
+	bool same_second = hk_mono_ms() / 1000 == t0 / 1000;
+	hook_log_close();
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[1024];
+	int lines = 0, same = 0;
+	while (fgets(line, sizeof(line), f)) {
+		json_t *o = json_loads(line, 0, NULL);
+		assert_non_null(o);
+		assert_string_equal(json_string_value(json_object_get(o, "level")), "warn");
+		same += !strcmp(json_string_value(json_object_get(o, "reason")), "same reason");
+		json_decref(o);
+		lines++;
+	}
+	fclose(f);
+	unlink(path);
+	if (same_second) { /* the loop ran within one second (it takes microseconds) */
+		assert_int_equal(same, 1);
+		assert_true(lines <= 20);
+	} else {
+		assert_true(same <= 2);
+		assert_true(lines <= 40);
+	}
+	assert_true(lines >= 2);
+}
+
 static void test_log_levels(void **state)
 {
 	(void)state;
@@ -243,13 +287,10 @@ static void test_noop_engine(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_secret_equal),
-    cmocka_unit_test(test_auth_api_key),
-    cmocka_unit_test(test_auth_basic),
-    cmocka_unit_test(test_log_lines),
-    cmocka_unit_test(test_log_levels),
-    cmocka_unit_test(test_health_flags),
-    cmocka_unit_test(test_log_libevent_warnings),
+    cmocka_unit_test(test_secret_equal), cmocka_unit_test(test_auth_api_key),
+    cmocka_unit_test(test_auth_basic),	 cmocka_unit_test(test_log_lines),
+    cmocka_unit_test(test_log_levels),	 cmocka_unit_test(test_log_rejected_rate_limited),
+    cmocka_unit_test(test_health_flags), cmocka_unit_test(test_log_libevent_warnings),
     cmocka_unit_test(test_noop_engine),
 };
 
