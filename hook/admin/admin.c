@@ -1,7 +1,8 @@
 /* The admin listener (default 127.0.0.1:9901, no auth: bind it to loopback or
  * a private address only):
  *   GET /healthz           200 while the process runs its loop
- *   GET /readyz            200 when the store is writable now, the region is
+ *   GET /readyz            200 when the store was writable at its last check
+ *                          (at most one write per probe interval), the region is
  *                          resolved and neither credentials nor AWS
  *                          reachability is "no"; 503 otherwise or while
  *                          draining
@@ -40,6 +41,8 @@ typedef struct admin_recon {
 
 struct hook_admin {
 	hook_listen *listen;
+	int64_t store_checked_ms; /* the last store write check (monotonic) */
+	hk_err store_err;	  /* its result */
 	const hook_config *cfg;
 	hook_store *store;
 	const hook_health *health;
@@ -290,7 +293,15 @@ static void handle_one(hook_admin *ad, struct evhttp_request *req, const char *i
  * between start and the first probe's answer. */
 static void handle_ready(hook_admin *ad, struct evhttp_request *req)
 {
-	hk_err serr = hook_store_check_writable(ad->store);
+	/* The store is written at most once per probe interval whatever the
+	 * rate of GETs; a failing store is checked again after a second. */
+	int64_t now = hk_mono_ms();
+	int64_t every = ad->store_err == HK_OK ? (int64_t)HOOK_PROBE_INTERVAL_S * 1000 : 1000;
+	if (!ad->store_checked_ms || now - ad->store_checked_ms >= every) {
+		ad->store_err = hook_store_check_writable(ad->store);
+		ad->store_checked_ms = now;
+	}
+	hk_err serr = ad->store_err;
 	bool ready = serr == HK_OK && !ad->health->draining;
 	json_t *checks = json_object();
 	if (checks) {

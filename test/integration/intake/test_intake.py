@@ -640,6 +640,23 @@ class IntakeTests(unittest.TestCase):
         self.assertTrue(rest.startswith(b"HTTP/1.1 200"), got[:300])
         self.assertTrue(rest.endswith(b'{"status":"ok","reason":"process up"}\n'), rest)
 
+    def test_readyz_does_not_write_the_store_per_get(self):
+        def probe_value():
+            path = os.path.join(self.d.state_dir, "multus-hookd.db")
+            db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key = 'ready_probe'").fetchone()
+                return row[0] if row else None
+            finally:
+                db.close()
+        self.d.request("GET", "/readyz", admin=True)
+        first = probe_value()
+        self.assertIsNotNone(first)
+        for _ in range(20):
+            time.sleep(0.005)
+            self.d.request("GET", "/readyz", admin=True)
+        self.assertEqual(probe_value(), first)  # at most one write per probe interval
+
     def test_admin_endpoints(self):
         status, doc, _ = self.d.request("GET", "/healthz", admin=True)
         self.assertEqual((status, doc["status"]), (200, "ok"))
