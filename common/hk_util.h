@@ -19,6 +19,11 @@
  * On error *ret is NULL. */
 hk_err hk_file_read(const char *path, size_t cap, char **ret, size_t *ret_len,
 		    hk_errinfo *ei) HK_MUST_CHECK;
+/* hk_file_read with HK_FILE_NOFOLLOW: a symbolic link as the last component
+ * is refused (the configuration file). */
+#define HK_FILE_NOFOLLOW 1u
+HK_MUST_CHECK hk_err hk_file_read_flags(const char *path, size_t cap, unsigned flags, char **ret,
+					size_t *ret_len, hk_errinfo *ei);
 
 /* An environment lookup function (tests inject one); NULL means getenv. */
 typedef const char *(*hk_getenv_fn)(const char *name, void *arg);

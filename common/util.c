@@ -13,10 +13,21 @@
 
 hk_err hk_file_read(const char *path, size_t cap, char **ret, size_t *ret_len, hk_errinfo *ei)
 {
+	return hk_file_read_flags(path, cap, 0, ret, ret_len, ei);
+}
+
+hk_err hk_file_read_flags(const char *path, size_t cap, unsigned flags, char **ret, size_t *ret_len,
+			  hk_errinfo *ei)
+{
 	*ret = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO returns at once (and is refused below). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+				(flags & HK_FILE_NOFOLLOW ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		int e = errno;
+		if (e == ELOOP && (flags & HK_FILE_NOFOLLOW))
+			return hk_errinfo_set(ei, HK_ERR_IO, 0,
+					      "%s: a symbolic link: name the file itself", path);
 		return hk_errinfo_set(ei, e == ENOENT ? HK_ERR_NOT_FOUND : HK_ERR_IO, 0,
 				      "%s: cannot open: %s", path, strerror(e));
 	}

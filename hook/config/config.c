@@ -270,7 +270,8 @@ hk_err hook_config_load(const char *path, unsigned flags, hook_config **ret_cfg,
 	char *buf = NULL;
 	size_t len = 0;
 	hk_errinfo ei = {0};
-	hk_err err = hk_file_read(path, HK_CAP_CONFIG_FILE, &buf, &len, &ei);
+	hk_err err =
+	    hk_file_read_flags(path, HK_CAP_CONFIG_FILE, HK_FILE_NOFOLLOW, &buf, &len, &ei);
 	if (err != HK_OK) {
 		const char *why = ei.text;
 		size_t pl = strlen(path);

@@ -452,17 +452,25 @@ char *cfg_resolve_path(vctx *v, const char *p)
 }
 
 /* Read a secret file: at most HK_CAP_SECRET_FILE bytes, one trailing newline
- * stripped, not empty, not readable by others. The buffer is wiped on error. */
+ * stripped, not empty; a regular file (opened without following a symbolic
+ * link and without blocking, so a FIFO cannot hang the daemon), with no group
+ * or other permission bit, owned by the daemon's user or root. The buffer is
+ * wiped on error. */
 char *cfg_read_secret(vctx *v, const char *keypath, const char *file, size_t *ret_len)
 {
 	char *path = cfg_resolve_path(v, file);
 	if (!path)
 		return NULL;
 	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
-		hook_problems_add(v->p, "%s: \"%s\": cannot open: %s", keypath, file,
-				  strerror(errno));
+		int e = errno;
+		if (e == ELOOP)
+			hook_problems_add(v->p, "%s: \"%s\": a symbolic link: name the file itself",
+					  keypath, file);
+		else
+			hook_problems_add(v->p, "%s: \"%s\": cannot open: %s", keypath, file,
+					  strerror(e));
 		goto out;
 	}
 	struct stat st;
@@ -470,10 +478,21 @@ char *cfg_read_secret(vctx *v, const char *keypath, const char *file, size_t *re
 		hook_problems_add(v->p, "%s: \"%s\": not a regular file", keypath, file);
 		goto out;
 	}
-	if (st.st_mode & S_IROTH) {
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		hook_problems_add(
+		    v->p,
+		    (st.st_mode & S_IROTH)
+			? "%s: \"%s\": readable by every user (mode %03o): chmod 600 it"
+			: "%s: \"%s\": open to its group or other users (mode %03o): "
+			  "chmod 600 it",
+		    keypath, file, (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		hook_problems_add(v->p,
-				  "%s: \"%s\": readable by every user (mode %03o): chmod 600 it",
-				  keypath, file, (unsigned)(st.st_mode & 0777));
+				  "%s: \"%s\": owned by uid %u, not by the daemon's user (uid %u) "
+				  "or root",
+				  keypath, file, (unsigned)st.st_uid, (unsigned)geteuid());
 		goto out;
 	}
 	if (st.st_size > (off_t)HK_CAP_SECRET_FILE) {

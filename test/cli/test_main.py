@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -34,6 +35,22 @@ class TopLevel(unittest.TestCase):
             r = run(arg)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertRegex(r.stdout, r"^multus-hookd \d+\.\d+\.\d+\n$")
+
+    def test_check_config_refuses_a_fifo_or_a_link(self):
+        # A FIFO named as the configuration must not hang the command, and a
+        # symbolic link is refused: name the file itself.
+        cfg = os.path.join(SRC, "docs", "examples", "config-minimal.json")
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "fifo.json")
+            os.mkfifo(fifo)
+            r = run("check-config", fifo, "--no-files", timeout=10)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("not a regular file", r.stderr)
+            link = os.path.join(d, "link.json")
+            os.symlink(cfg, link)
+            r = run("check-config", link, "--no-files", timeout=10)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("a symbolic link", r.stderr)
 
     def test_no_command_is_a_usage_error(self):
         r = run()

@@ -778,7 +778,8 @@ static void make_tmpdir(void)
 static void rm_tmpdir(void)
 {
 	char cmd[128];
-	const char *names[] = {"k", "p", "open", "empty", "twoline"};
+	const char *names[] = {"k",	"p",	 "open", "empty", "twoline",
+			       "group", "other", "link", "fifo",  "theirs"};
 	for (size_t i = 0; i < HK_ARRAY_LEN(names); i++) {
 		snprintf(cmd, sizeof(cmd), "%s/%s", tmpdir, names[i]);
 		unlink(cmd);
@@ -852,6 +853,50 @@ static void test_secret_file_problems(void **state)
 	    HK_ERR_INVALID);
 	assert_true(has_problem("auth.value_file: \"nope\": cannot open"));
 	assert_null(c);
+	rm_tmpdir();
+}
+
+/* The value_file rules: regular file, no symbolic link, no group or other
+ * bit, the daemon's user or root as owner; a FIFO does not hang. */
+static void test_secret_file_strict(void **state)
+{
+	(void)state;
+	make_tmpdir();
+	write_file("group", "x\n", 0640);
+	write_file("other", "x\n", 0602);
+	write_file("k", "x\n", 0600);
+	write_file("theirs", "x\n", 0600);
+	char path[256], target[256];
+	snprintf(path, sizeof(path), "%s/link", tmpdir);
+	snprintf(target, sizeof(target), "%s/k", tmpdir);
+	assert_int_equal(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/theirs", tmpdir);
+	bool can_chown = chown(path, 12345, 12345) == 0; /* as root */
+	static const struct {
+		const char *file, *problem;
+	} cases[] = {{"group", "open to its group or other users (mode 640)"},
+		     {"other", "open to its group or other users (mode 602)"},
+		     {"link", "a symbolic link"},
+		     {"fifo", "not a regular file"},
+		     {"theirs", "owned by uid 12345"}};
+	for (size_t i = 0; i < HK_ARRAY_LEN(cases); i++) {
+		if (!strcmp(cases[i].file, "theirs") && !can_chown)
+			continue;
+		char json[512];
+		snprintf(json, sizeof(json),
+			 "{\"auth\": {\"type\": \"api_key\", \"value_file\": \"%s\"}, "
+			 "\"state_dir\": \"/s\", \"node_groups\": [%s]}",
+			 cases[i].file, J(GROUP_OK));
+		hook_config *c = NULL;
+		assert_int_equal(parse_with_files(json, &c), HK_ERR_INVALID);
+		if (!has_problem(cases[i].problem)) {
+			dump();
+			fail_msg("%s: expected \"%s\"", cases[i].file, cases[i].problem);
+		}
+		assert_null(c);
+	}
 	rm_tmpdir();
 }
 
@@ -1076,6 +1121,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_many_problems_all_reported),
     cmocka_unit_test(test_metadata_match_type),
     cmocka_unit_test(test_secret_file_read),
+    cmocka_unit_test(test_secret_file_strict),
     cmocka_unit_test(test_secret_file_problems),
     cmocka_unit_test(test_basic_expectation),
     cmocka_unit_test(test_match_group),
