@@ -1,5 +1,5 @@
-/* The admin listener (default 127.0.0.1:9901, no auth: bind it to loopback or
- * a private address only):
+/* The admin listener (default 127.0.0.1:9901; listeners.admin.auth, required
+ * off loopback, guards all but the probes):
  *   GET /healthz           200 while the process runs its loop
  *   GET /readyz            200 when the store was writable at its last check
  *                          (at most one write per probe interval), the region is
@@ -565,14 +565,40 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 }
 
+static const char *gate_get(const void *h, const char *name)
+{
+	return hook_gate_header(h, name);
+}
+
+/* listeners.admin.auth, checked when a request's head is complete (the
+ * gate): everything but the probes (/healthz, /readyz) needs it when set. */
+static hook_gate_verdict admin_check(const hook_gate_head *h, void *arg)
+{
+	hook_admin *ad = arg;
+	const hook_auth *a = &ad->cfg->admin_auth;
+	size_t plen = strcspn(h->target, "?#");
+	bool probe = (plen == 8 && !strncmp(h->target, "/healthz", 8)) ||
+		     (plen == 7 && !strncmp(h->target, "/readyz", 7));
+	if (a->kind == HOOK_AUTH_NONE || probe || hook_auth_headers_ok(a, gate_get, h))
+		return (hook_gate_verdict){0};
+	return (hook_gate_verdict){.status = 401,
+				   .reason = "missing or wrong credentials (listeners.admin.auth)",
+				   .www_authenticate =
+				       a->kind == HOOK_AUTH_BASIC
+					   ? "Basic realm=\"multus-hookd admin\", charset=\"UTF-8\""
+					   : NULL};
+}
+
 /* The admin listener's limits (hook_listen): a fixed cap, intake's
- * whole-request deadline. */
-static hook_listen_cfg admin_listen_cfg(const hook_config *cfg)
+ * whole-request deadline, admin_check on every head. */
+static hook_listen_cfg admin_listen_cfg(hook_admin *ad, const hook_config *cfg)
 {
 	return (hook_listen_cfg){.name = "admin",
 				 .max_connections = HOOK_ADMIN_MAX_CONNECTIONS,
 				 .request_timeout_ms = cfg->request_timeout_ms,
-				 .head_cap = cfg->max_header_bytes + HOOK_REQUEST_LINE_MAX};
+				 .head_cap = cfg->max_header_bytes + HOOK_REQUEST_LINE_MAX,
+				 .check = admin_check,
+				 .check_arg = ad};
 }
 
 hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_store *store,
@@ -587,7 +613,7 @@ hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_stor
 	ad->health = health;
 	ad->engine = engine;
 	ad->http = evhttp_new(base);
-	hook_listen_cfg lc = admin_listen_cfg(cfg);
+	hook_listen_cfg lc = admin_listen_cfg(ad, cfg);
 	if (!ad->http || hook_listen_new(base, ad->http, &lc, &ad->listen) != HK_OK) {
 		hook_admin_free(ad);
 		return HK_ERR_NOMEM;
@@ -624,6 +650,6 @@ void hook_admin_set_config(hook_admin *ad, const hook_config *cfg)
 	if (!ad)
 		return;
 	ad->cfg = cfg;
-	hook_listen_cfg lc = admin_listen_cfg(cfg);
+	hook_listen_cfg lc = admin_listen_cfg(ad, cfg);
 	hook_listen_set_cfg(ad->listen, &lc);
 }

@@ -529,6 +529,13 @@ hk_err hook_cli_load_config(const char *cmd, const char *path, hook_config **ret
 {
 	hook_problems probs = {0};
 	hk_err err = hook_config_load(path, HOOK_CONFIG_NO_FILES, ret, &probs);
+	if (!err && (*ret)->admin_auth.kind != HOOK_AUTH_NONE) {
+		/* the admin API wants its credential: read the secret files too */
+		hook_config_free(*ret);
+		*ret = NULL;
+		hook_problems_cleanup(&probs);
+		err = hook_config_load(path, 0, ret, &probs);
+	}
 	if (err) {
 		for (size_t i = 0; i < probs.n; i++)
 			if (probs.msgs[i])

@@ -7,6 +7,7 @@
 #include "hook_cli_internal.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,33 @@ static size_t admin_write(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* The admin API's credential (listeners.admin.auth) as one request header
+ * line, for every hook_admin_call of this process; wiped at exit. */
+static char *admin_cred;
+
+static void admin_cred_clear(void)
+{
+	hk_free_secret(admin_cred);
+	admin_cred = NULL;
+}
+
+static void admin_cred_from(const hook_config *cfg)
+{
+	const hook_auth *a = cfg ? &cfg->admin_auth : NULL;
+	if (!a || a->kind == HOOK_AUTH_NONE || !a->secret || admin_cred)
+		return;
+	size_t n = 64 + (a->header ? strlen(a->header) : 0) + a->secret_len + a->basic_expect_len;
+	admin_cred = malloc(n);
+	if (!admin_cred)
+		return;
+	if (a->kind == HOOK_AUTH_API_KEY)
+		snprintf(admin_cred, n, "%s: %.*s", a->header, (int)a->secret_len, a->secret);
+	else
+		snprintf(admin_cred, n, "Authorization: Basic %.*s", (int)a->basic_expect_len,
+			 a->basic_expect ? a->basic_expect : "");
+	atexit(admin_cred_clear);
+}
+
 hk_err hook_admin_call(const char *method, const char *base_url, const char *path, long *ret_status,
 		       json_t **ret_doc, char *err, size_t err_len)
 {
@@ -68,7 +96,13 @@ hk_err hook_admin_call(const char *method, const char *base_url, const char *pat
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	struct curl_slist *hdr = admin_cred ? curl_slist_append(NULL, admin_cred) : NULL;
+	if (hdr)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	CURLcode rc = curl_easy_perform(c);
+	for (struct curl_slist *h = hdr; h; h = h->next)
+		OPENSSL_cleanse(h->data, strlen(h->data)); /* a copy of the secret */
+	curl_slist_free_all(hdr);
 	hk_err st = HK_OK;
 	if (rc != CURLE_OK) {
 		snprintf(err, err_len, "the daemon's admin API at %s cannot be reached: %s",
@@ -89,6 +123,7 @@ hk_err hook_admin_call(const char *method, const char *base_url, const char *pat
  * wildcard address is reached on loopback). */
 bool admin_url(const char *given, const hook_config *cfg, char *out, size_t size)
 {
+	admin_cred_from(cfg);
 	if (given) {
 		if (strlen(given) >= ADMIN_URL_MAX)
 			return false;

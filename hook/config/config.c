@@ -74,8 +74,9 @@ void hook_config_restart_diff(const hook_config *a, const hook_config *b, char *
 	    {"aws.rate_limits", rate_limits_differ(a, b)},
 	    {"listeners.intake",
 	     str_differs(a->intake.address, b->intake.address) || a->intake.port != b->intake.port},
-	    {"listeners.admin",
-	     str_differs(a->admin.address, b->admin.address) || a->admin.port != b->admin.port},
+	    {"listeners.admin", str_differs(a->admin.address, b->admin.address) ||
+				    a->admin.port != b->admin.port ||
+				    a->admin_auth.kind != b->admin_auth.kind},
 	    {"state_dir", str_differs(a->state_dir, b->state_dir)},
 	    {"sns", a->sns_enabled != b->sns_enabled || topics_differ(a, b) ||
 			str_differs(a->sns_test_ca_file, b->sns_test_ca_file) ||
@@ -100,6 +101,20 @@ void hook_config_restart_diff(const hook_config *a, const hook_config *b, char *
 	}
 }
 
+static void auth_free(hook_auth *a)
+{
+	free(a->header);
+	free(a->username);
+	if (a->secret) {
+		OPENSSL_cleanse(a->secret, a->secret_len);
+		free(a->secret);
+	}
+	if (a->basic_expect) {
+		OPENSSL_cleanse(a->basic_expect, a->basic_expect_len);
+		free(a->basic_expect);
+	}
+}
+
 void hook_config_free(hook_config *cfg)
 {
 	if (!cfg)
@@ -115,16 +130,8 @@ void hook_config_free(hook_config *cfg)
 	free(cfg->endpoint_sts);
 	free(cfg->intake.address);
 	free(cfg->admin.address);
-	free(cfg->auth_header);
-	free(cfg->auth_username);
-	if (cfg->auth_secret) {
-		OPENSSL_cleanse(cfg->auth_secret, cfg->auth_secret_len);
-		free(cfg->auth_secret);
-	}
-	if (cfg->auth_basic_expect) {
-		OPENSSL_cleanse(cfg->auth_basic_expect, cfg->auth_basic_expect_len);
-		free(cfg->auth_basic_expect);
-	}
+	auth_free(&cfg->auth);
+	auth_free(&cfg->admin_auth);
 	free(cfg->state_dir);
 	/* SNS / SQS intake */
 	cfg_strv_free(cfg->sns_topic_arns, cfg->n_sns_topic_arns);
@@ -210,6 +217,7 @@ hk_err hook_config_parse(const char *buf, size_t len, const char *base_dir, unsi
 				  cfg->admin.port);
 
 	cfg_parse_auth(&v, root, cfg);
+	cfg_parse_admin_auth(&v, root, cfg);
 
 	const char *sd = cfg_get_str(&v, "", root, "state_dir", true, 1024, NULL);
 	if (sd)

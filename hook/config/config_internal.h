@@ -107,7 +107,11 @@ bool cfg_addr_ok(const char *s);
 void cfg_parse_listener(vctx *v, json_t *parent, const char *name, hook_listener_cfg *out,
 			const char *def_addr, unsigned def_port);
 void cfg_parse_aws(vctx *v, json_t *root, hook_config *cfg);
+/* listeners.admin.auth (after the listeners): required off loopback. */
+void cfg_parse_admin_auth(vctx *v, json_t *root, hook_config *cfg);
 void cfg_parse_auth(vctx *v, json_t *root, hook_config *cfg);
+/* listeners.admin.auth (after the listeners): required off loopback. */
+void cfg_parse_admin_auth(vctx *v, json_t *root, hook_config *cfg);
 void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg);
 void cfg_parse_testing(vctx *v, json_t *root, hook_config *cfg);
 void cfg_parse_sns(vctx *v, json_t *root, hook_config *cfg);

@@ -25,8 +25,9 @@ void cfg_parse_listener(vctx *v, json_t *parent, const char *name, hook_listener
 	out->port = def_port;
 	json_t *o = cfg_get_obj(v, "listeners", parent, name, false);
 	if (o) {
-		static const char *const keys[] = {"address", "port", NULL};
-		cfg_check_keys(v, p, o, keys);
+		static const char *const intake_keys[] = {"address", "port", NULL};
+		static const char *const admin_keys[] = {"address", "port", "auth", NULL};
+		cfg_check_keys(v, p, o, strcmp(name, "admin") ? intake_keys : admin_keys);
 		bool bad = false;
 		const char *a = cfg_get_str(v, p, o, "address", false, 63, &bad);
 		if (a) {
@@ -159,21 +160,20 @@ void cfg_parse_aws(vctx *v, json_t *root, hook_config *cfg)
 	}
 }
 
-void cfg_parse_auth(vctx *v, json_t *root, hook_config *cfg)
+/* One auth object (`path`: "auth" or "listeners.admin.auth") into *a. */
+static void parse_auth_object(vctx *v, json_t *o, const char *path, hook_auth *a)
 {
-	json_t *o = cfg_get_obj(v, "", root, "auth", true);
-	if (!o)
-		return;
 	static const char *const types[] = {"api_key", "basic", NULL};
 	bool bad = false;
-	const char *t = cfg_get_str(v, "auth", o, "type", true, 16, &bad);
+	char kp[PATH_MAX_LEN];
+	const char *t = cfg_get_str(v, path, o, "type", true, 16, &bad);
 	if (!t)
 		return;
 	if (!strcmp(t, "api_key")) {
 		static const char *const keys[] = {"type", "header", "value_file", NULL};
-		cfg_check_keys(v, "auth", o, keys);
-		cfg->auth_kind = HOOK_AUTH_API_KEY;
-		const char *h = cfg_get_str(v, "auth", o, "header", false, 64, NULL);
+		cfg_check_keys(v, path, o, keys);
+		a->kind = HOOK_AUTH_API_KEY;
+		const char *h = cfg_get_str(v, path, o, "header", false, 64, NULL);
 		if (h) {
 			bool ok = true;
 			for (const char *c = h; *c; c++)
@@ -182,36 +182,39 @@ void cfg_parse_auth(vctx *v, json_t *root, hook_config *cfg)
 					ok = false;
 			if (!ok || !strcasecmp(h, "authorization"))
 				hook_problems_add(v->p,
-						  "auth.header: \"%s\": not a usable header name "
+						  "%s.header: \"%s\": not a usable header name "
 						  "(letters, digits, '-', '_'; not Authorization)",
-						  h);
+						  path, h);
 			else
-				cfg->auth_header = cfg_xstrdup(v, h);
+				a->header = cfg_xstrdup(v, h);
 		}
-		if (!cfg->auth_header)
-			cfg->auth_header = cfg_xstrdup(v, DEF_API_KEY_HEADER);
-		const char *f = cfg_get_str(v, "auth", o, "value_file", true, 4096, NULL);
-		if (f && !(v->flags & HOOK_CONFIG_NO_FILES))
-			cfg->auth_secret =
-			    cfg_read_secret(v, "auth.value_file", f, &cfg->auth_secret_len);
+		if (!a->header)
+			a->header = cfg_xstrdup(v, DEF_API_KEY_HEADER);
+		const char *f = cfg_get_str(v, path, o, "value_file", true, 4096, NULL);
+		if (f && !(v->flags & HOOK_CONFIG_NO_FILES)) {
+			cfg_kpath(kp, path, "value_file");
+			a->secret = cfg_read_secret(v, kp, f, &a->secret_len);
+		}
 	} else if (!strcmp(t, "basic")) {
 		static const char *const keys[] = {"type", "username", "password_file", NULL};
-		cfg_check_keys(v, "auth", o, keys);
-		cfg->auth_kind = HOOK_AUTH_BASIC;
-		const char *u = cfg_get_str(v, "auth", o, "username", true, 128, NULL);
+		cfg_check_keys(v, path, o, keys);
+		a->kind = HOOK_AUTH_BASIC;
+		const char *u = cfg_get_str(v, path, o, "username", true, 128, NULL);
 		if (u && strchr(u, ':'))
-			hook_problems_add(v->p, "auth.username: must not contain ':' (RFC 7617)");
+			hook_problems_add(v->p, "%s.username: must not contain ':' (RFC 7617)",
+					  path);
 		else if (u)
-			cfg->auth_username = cfg_xstrdup(v, u);
-		const char *f = cfg_get_str(v, "auth", o, "password_file", true, 4096, NULL);
-		if (f && !(v->flags & HOOK_CONFIG_NO_FILES))
-			cfg->auth_secret =
-			    cfg_read_secret(v, "auth.password_file", f, &cfg->auth_secret_len);
-		if (cfg->auth_username && cfg->auth_secret) {
+			a->username = cfg_xstrdup(v, u);
+		const char *f = cfg_get_str(v, path, o, "password_file", true, 4096, NULL);
+		if (f && !(v->flags & HOOK_CONFIG_NO_FILES)) {
+			cfg_kpath(kp, path, "password_file");
+			a->secret = cfg_read_secret(v, kp, f, &a->secret_len);
+		}
+		if (a->username && a->secret) {
 			/* Precompute base64("user:password") once; requests are compared
 			 * in constant time against it, nothing untrusted is decoded. */
-			size_t ul = strlen(cfg->auth_username);
-			size_t plain_len = ul + 1 + cfg->auth_secret_len;
+			size_t ul = strlen(a->username);
+			size_t plain_len = ul + 1 + a->secret_len;
 			unsigned char *plain = malloc(plain_len);
 			size_t enc_cap = 4 * ((plain_len + 2) / 3) + 1;
 			char *enc = malloc(enc_cap);
@@ -221,19 +224,46 @@ void cfg_parse_auth(vctx *v, json_t *root, hook_config *cfg)
 				free(enc);
 				return;
 			}
-			memcpy(plain, cfg->auth_username, ul);
+			memcpy(plain, a->username, ul);
 			plain[ul] = ':';
-			memcpy(plain + ul + 1, cfg->auth_secret, cfg->auth_secret_len);
+			memcpy(plain + ul + 1, a->secret, a->secret_len);
 			int n = EVP_EncodeBlock((unsigned char *)enc, plain, (int)plain_len);
 			OPENSSL_cleanse(plain, plain_len);
 			free(plain);
-			cfg->auth_basic_expect = enc;
-			cfg->auth_basic_expect_len = n > 0 ? (size_t)n : 0;
+			a->basic_expect = enc;
+			a->basic_expect_len = n > 0 ? (size_t)n : 0;
 		}
 	} else {
-		hook_problems_add(v->p, "auth.type: \"%s\": must be one of \"%s\", \"%s\"", t,
+		hook_problems_add(v->p, "%s.type: \"%s\": must be one of \"%s\", \"%s\"", path, t,
 				  types[0], types[1]);
 	}
+}
+
+void cfg_parse_auth(vctx *v, json_t *root, hook_config *cfg)
+{
+	json_t *o = cfg_get_obj(v, "", root, "auth", true);
+	if (o)
+		parse_auth_object(v, o, "auth", &cfg->auth);
+}
+
+void cfg_parse_admin_auth(vctx *v, json_t *root, hook_config *cfg)
+{
+	cfg->admin_auth.kind = HOOK_AUTH_NONE;
+	json_t *lis = json_object_get(root, "listeners");
+	json_t *adm = json_is_object(lis) ? json_object_get(lis, "admin") : NULL;
+	json_t *o =
+	    json_is_object(adm) ? cfg_get_obj(v, "listeners.admin", adm, "auth", false) : NULL;
+	if (o)
+		parse_auth_object(v, o, "listeners.admin.auth", &cfg->admin_auth);
+	/* The admin API changes state (retry, reconcile) and shows tokens'
+	 * prefixes and instance ids: off loopback it needs credentials. */
+	const char *addr = cfg->admin.address;
+	bool loopback = addr && (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1"));
+	if (addr && !loopback && cfg->admin_auth.kind == HOOK_AUTH_NONE)
+		hook_problems_add(v->p,
+				  "listeners.admin.address: \"%s\" is not a loopback address: set "
+				  "listeners.admin.auth (api_key or basic) or bind it to 127.0.0.1",
+				  addr);
 }
 
 void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)

@@ -40,7 +40,29 @@ typedef enum hook_terminate_mode {
 typedef enum hook_auth_kind {
 	HOOK_AUTH_API_KEY = 0, /* a header carries a shared secret */
 	HOOK_AUTH_BASIC,       /* HTTP Basic (RFC 7617) */
+	HOOK_AUTH_NONE,	       /* no credentials asked (admin.auth absent) */
 } hook_auth_kind;
+
+/* A listener's credentials: the secret is read at load, wiped at free, never
+ * logged. */
+typedef struct hook_auth {
+	hook_auth_kind kind;
+	char *header;	/* api_key: header name (default "x-api-key") */
+	char *username; /* basic */
+	char *secret;	/* api_key value, or basic password */
+	size_t secret_len;
+	char *basic_expect; /* basic: base64("user:password"), precomputed */
+	size_t basic_expect_len;
+} hook_auth;
+/* Constant-time equality of two secrets of any lengths: both are hashed
+ * (SHA-256) and the digests compared with CRYPTO_memcmp, so neither the
+ * content nor the length leaks through timing (config_auth.c). */
+bool hook_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len);
+/* Whether the headers of a request, looked up with get(h, name), carry the
+ * credentials of `a` (false for HOOK_AUTH_NONE). Reads only the one header
+ * it needs; never logs. */
+bool hook_auth_headers_ok(const hook_auth *a, const char *(*get)(const void *h, const char *name),
+			  const void *h);
 
 /* A string pair (tags, subnet selection, metadata match). */
 typedef struct hook_kv {
@@ -124,14 +146,8 @@ typedef struct hook_config {
 	/* listeners */
 	hook_listener_cfg intake; /* default 0.0.0.0:8080 */
 	hook_listener_cfg admin;  /* default 127.0.0.1:9901 */
-	/* auth: the secret is read at load, wiped at free, never logged */
-	hook_auth_kind auth_kind;
-	char *auth_header;   /* api_key: header name (default "x-api-key") */
-	char *auth_username; /* basic */
-	char *auth_secret;   /* api_key value, or basic password */
-	size_t auth_secret_len;
-	char *auth_basic_expect; /* basic: base64("user:password"), precomputed */
-	size_t auth_basic_expect_len;
+	hook_auth auth;		  /* the intake listener's */
+	hook_auth admin_auth;	  /* admin.auth: kind HOOK_AUTH_NONE when absent */
 	/* state */
 	char *state_dir;
 	/* limits */

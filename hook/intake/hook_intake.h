@@ -15,11 +15,6 @@
  * Auth (intake.c)
  * ====================================================================== */
 
-/* Constant-time equality of two secrets of any lengths: both are hashed
- * (SHA-256) and the digests compared with CRYPTO_memcmp, so neither the
- * content nor the length leaks through timing. */
-bool hook_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len);
-
 /* Whether a request's headers carry the configured credentials. Reads only
  * the one header that auth needs; never logs. */
 bool hook_auth_ok(const hook_config *cfg, struct evhttp_request *req);

@@ -46,44 +46,6 @@ struct hook_intake {
 
 /* ------------------------------------------------------------------- auth */
 
-bool hook_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len)
-{
-	unsigned char da[EVP_MAX_MD_SIZE], db[EVP_MAX_MD_SIZE];
-	unsigned la = 0, lb = 0;
-	if (!a || !b)
-		return false;
-	if (EVP_Digest(a, a_len, da, &la, EVP_sha256(), NULL) != 1 ||
-	    EVP_Digest(b, b_len, db, &lb, EVP_sha256(), NULL) != 1 || la != lb)
-		return false;
-	bool eq = CRYPTO_memcmp(da, db, la) == 0;
-	OPENSSL_cleanse(da, sizeof(da));
-	OPENSSL_cleanse(db, sizeof(db));
-	return eq;
-}
-
-/* The credentials of a request whose headers `get(h, name)` looks up. */
-static bool auth_headers_ok(const hook_config *cfg,
-			    const char *(*get)(const void *h, const char *n), const void *h)
-{
-	if (!cfg || !h || !cfg->auth_secret)
-		return false;
-	if (cfg->auth_kind == HOOK_AUTH_API_KEY) {
-		const char *v = get(h, cfg->auth_header);
-		return v && hook_secret_equal(v, strlen(v), cfg->auth_secret, cfg->auth_secret_len);
-	}
-	const char *v = get(h, "Authorization");
-	if (!v || strncasecmp(v, "Basic", 5) != 0 || (v[5] != ' ' && v[5] != '\t'))
-		return false;
-	v += 5;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	size_t len = strlen(v);
-	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-		len--;
-	return cfg->auth_basic_expect &&
-	       hook_secret_equal(v, len, cfg->auth_basic_expect, cfg->auth_basic_expect_len);
-}
-
 static const char *evhttp_get(const void *h, const char *name)
 {
 	return evhttp_find_header(h, name);
@@ -96,7 +58,7 @@ static const char *gate_get(const void *h, const char *name)
 
 bool hook_auth_ok(const hook_config *cfg, struct evhttp_request *req)
 {
-	return auth_headers_ok(cfg, evhttp_get, evhttp_request_get_input_headers(req));
+	return hook_auth_headers_ok(&cfg->auth, evhttp_get, evhttp_request_get_input_headers(req));
 }
 
 #define BASIC_CHALLENGE "Basic realm=\"multus-hookd\", charset=\"UTF-8\""
@@ -117,13 +79,13 @@ static hook_gate_verdict gate_check(const hook_gate_head *h, void *arg)
 		return (hook_gate_verdict){.status = 404,
 					   .reason = "POST lifecycle events to /v1/events"};
 	bool need =
-	    sns ? in->cfg->auth_kind == HOOK_AUTH_BASIC : !strcmp(h->method, "POST") || body;
-	if (!need || auth_headers_ok(in->cfg, gate_get, h))
+	    sns ? in->cfg->auth.kind == HOOK_AUTH_BASIC : !strcmp(h->method, "POST") || body;
+	if (!need || hook_auth_headers_ok(&in->cfg->auth, gate_get, h))
 		return (hook_gate_verdict){0};
 	return (hook_gate_verdict){
 	    .status = 401,
 	    .reason = "missing or wrong credentials",
-	    .www_authenticate = in->cfg->auth_kind == HOOK_AUTH_BASIC ? BASIC_CHALLENGE : NULL};
+	    .www_authenticate = in->cfg->auth.kind == HOOK_AUTH_BASIC ? BASIC_CHALLENGE : NULL};
 }
 
 /* ---------------------------------------------------------------- replies */
@@ -143,7 +105,7 @@ static hook_listen_cfg listen_cfg(hook_intake *in, const hook_config *cfg)
 
 static void reply_401(hook_intake *in, struct evhttp_request *req)
 {
-	if (in->cfg->auth_kind == HOOK_AUTH_BASIC)
+	if (in->cfg->auth.kind == HOOK_AUTH_BASIC)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 				  BASIC_CHALLENGE);
 	hook_http_reply_reason(req, 401, "unauthorized", "missing or wrong credentials");
@@ -340,7 +302,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
 			hook_http_reply_reason(req, 405, "method not allowed", "use POST");
-		} else if (in->cfg->auth_kind == HOOK_AUTH_BASIC && !hook_auth_ok(in->cfg, req)) {
+		} else if (in->cfg->auth.kind == HOOK_AUTH_BASIC && !hook_auth_ok(in->cfg, req)) {
 			reply_401(in, req);
 		} else {
 			hook_sns_handle(in->sns, req);

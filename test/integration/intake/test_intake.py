@@ -75,7 +75,8 @@ def daemon_env():
 class Daemon:
     """One multus-hookd serve process with its own config and state dir."""
 
-    def __init__(self, tmp, limits=None, state_dir=None, log_file=None, nofile=None):
+    def __init__(self, tmp, limits=None, state_dir=None, log_file=None, nofile=None,
+                 admin=None):
         self.tmp = tmp
         self.nofile = nofile  # (soft, hard) RLIMIT_NOFILE to start under
         self.log_file = log_file
@@ -89,7 +90,7 @@ class Daemon:
                     "endpoints": {"ec2": CLOSED_URL, "autoscaling": CLOSED_URL,
                                   "sts": CLOSED_URL}},
             "listeners": {"intake": {"address": "127.0.0.1", "port": 0},
-                          "admin": {"address": "127.0.0.1", "port": 0}},
+                          "admin": {"address": "127.0.0.1", "port": 0, **(admin or {})}},
             "auth": {"type": "api_key", "header": "x-api-key", "value_file": key},
             "state_dir": self.state_dir,
             "limits": {"request_timeout_ms": 1000, "read_timeout_ms": 1000,
@@ -877,6 +878,37 @@ class LifecycleTests(unittest.TestCase):
         self.assertEqual(status, 202, doc)
         keep.close()
         self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    def test_admin_auth(self):
+        key = os.path.join(self.tmp, "admin-key")
+        with open(key, "w") as f:
+            f.write("admin-secret\n")
+        os.chmod(key, 0o600)
+        self.d = Daemon(self.tmp, admin={"auth": {"type": "api_key", "header": "x-admin-key",
+                                                  "value_file": key}}).start()
+        # the API needs the key, before any body is read
+        status, doc, _ = self.d.request("GET", "/v1/actions", admin=True)
+        self.assertEqual(status, 401, doc)
+        status, doc, _ = self.d.request("POST", "/v1/actions/1/retry", admin=True,
+                                        headers={"x-admin-key": "wrong"})
+        self.assertEqual(status, 401, doc)
+        status, doc, _ = self.d.request("GET", "/v1/actions", admin=True,
+                                        headers={"x-admin-key": "admin-secret"})
+        self.assertEqual(status, 200, doc)
+        status, doc, _ = self.d.request("GET", "/metrics", admin=True)
+        self.assertEqual(status, 401)
+        # the probes stay open (kubelet, load balancers)
+        self.assertEqual(self.d.request("GET", "/healthz", admin=True)[0], 200)
+        self.assertIn(self.d.request("GET", "/readyz", admin=True)[0], (200, 503))
+        self.assertEqual(self.d.stop(), 0, self.d.logs())
+
+    def test_admin_off_loopback_needs_auth(self):
+        d = Daemon(self.tmp, admin={"address": "0.0.0.0"})
+        with self.assertRaises(AssertionError):
+            d.start()
+        self.assertEqual(d.proc.wait(10), 2)
+        d.log.close()
+        self.assertIn("is not a loopback address", d.logs())
 
     def test_sighup_reopens_log_file(self):
         log = os.path.join(self.tmp, "hookd.log")

@@ -104,7 +104,7 @@ static void test_valid_minimal_defaults(void **state)
 	assert_int_equal(c->intake.port, 8080);
 	assert_string_equal(c->admin.address, "127.0.0.1");
 	assert_int_equal(c->admin.port, 9901);
-	assert_string_equal(c->auth_header, "x-api-key");
+	assert_string_equal(c->auth.header, "x-api-key");
 	assert_int_equal(c->max_body_bytes, 256 * 1024);
 	assert_int_equal(c->max_connections, 256);
 	assert_int_equal(c->read_timeout_ms, 5000);
@@ -798,8 +798,8 @@ static void test_secret_file_read(void **state)
 	if (err)
 		dump();
 	assert_int_equal(err, HK_OK);
-	assert_int_equal(c->auth_secret_len, strlen("s3cret-value"));
-	assert_memory_equal(c->auth_secret, "s3cret-value", c->auth_secret_len);
+	assert_int_equal(c->auth.secret_len, strlen("s3cret-value"));
+	assert_memory_equal(c->auth.secret, "s3cret-value", c->auth.secret_len);
 	/* relative paths resolve against the config directory */
 	char want[128];
 	snprintf(want, sizeof(want), "%s/st", tmpdir);
@@ -900,6 +900,57 @@ static void test_secret_file_strict(void **state)
 	rm_tmpdir();
 }
 
+static void test_admin_auth(void **state)
+{
+	(void)state;
+	hook_config *c = NULL;
+	/* off loopback without admin.auth: refused, naming the fix */
+	assert_int_equal(parse(J({
+				       AUTH_OK,
+				       "listeners" : {"admin" : {"address" : "0.0.0.0"}},
+				       "state_dir" : "/s",
+				       "node_groups" : [GROUP_OK]
+			       }),
+			       &c),
+			 HK_ERR_INVALID);
+	assert_true(has_problem("listeners.admin.address: \"0.0.0.0\" is not a loopback address"));
+	/* with it: fine, and its problems are named under its own path */
+	assert_int_equal(parse(J({
+				       AUTH_OK,
+				       "listeners" : {
+					       "admin" : {
+						       "address" : "10.0.0.5",
+						       "auth" : {
+							       "type" : "basic",
+							       "username" : "op",
+							       "password_file" : "p"
+						       }
+					       }
+				       },
+				       "state_dir" : "/s",
+				       "node_groups" : [GROUP_OK]
+			       }),
+			       &c),
+			 HK_OK);
+	assert_int_equal(c->admin_auth.kind, HOOK_AUTH_BASIC);
+	assert_int_equal(c->auth.kind, HOOK_AUTH_API_KEY);
+	hook_config_free(c);
+	assert_int_equal(parse(J({
+				       AUTH_OK,
+				       "listeners" : {"admin" : {"auth" : {"type" : "token"}}},
+				       "state_dir" : "/s",
+				       "node_groups" : [GROUP_OK]
+			       }),
+			       &c),
+			 HK_ERR_INVALID);
+	assert_true(has_problem("listeners.admin.auth.type: \"token\""));
+	/* loopback and no admin.auth: no credentials asked */
+	assert_int_equal(parse(J({AUTH_OK, "state_dir" : "/s", "node_groups" : [GROUP_OK]}), &c),
+			 HK_OK);
+	assert_int_equal(c->admin_auth.kind, HOOK_AUTH_NONE);
+	hook_config_free(c);
+}
+
 static void test_basic_expectation(void **state)
 {
 	(void)state;
@@ -915,8 +966,8 @@ static void test_basic_expectation(void **state)
 		}),
 		&c),
 	    HK_OK);
-	assert_int_equal(c->auth_kind, HOOK_AUTH_BASIC);
-	assert_string_equal(c->auth_basic_expect, "ZWI6cGFzcw=="); /* base64("eb:pass") */
+	assert_int_equal(c->auth.kind, HOOK_AUTH_BASIC);
+	assert_string_equal(c->auth.basic_expect, "ZWI6cGFzcw=="); /* base64("eb:pass") */
 	hook_config_free(c);
 	rm_tmpdir();
 }
@@ -1122,6 +1173,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_metadata_match_type),
     cmocka_unit_test(test_secret_file_read),
     cmocka_unit_test(test_secret_file_strict),
+    cmocka_unit_test(test_admin_auth),
     cmocka_unit_test(test_secret_file_problems),
     cmocka_unit_test(test_basic_expectation),
     cmocka_unit_test(test_match_group),

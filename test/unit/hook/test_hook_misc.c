@@ -28,10 +28,10 @@ static void test_secret_equal(void **state)
 static hook_config *api_key_cfg(void)
 {
 	hook_config *c = calloc(1, sizeof(*c));
-	c->auth_kind = HOOK_AUTH_API_KEY;
-	c->auth_header = strdup("X-Hook-Key");
-	c->auth_secret = strdup("k3y");
-	c->auth_secret_len = 3;
+	c->auth.kind = HOOK_AUTH_API_KEY;
+	c->auth.header = strdup("X-Hook-Key");
+	c->auth.secret = strdup("k3y");
+	c->auth.secret_len = 3;
 	return c;
 }
 
@@ -68,12 +68,12 @@ static void test_auth_basic(void **state)
 {
 	(void)state;
 	hook_config *c = calloc(1, sizeof(*c));
-	c->auth_kind = HOOK_AUTH_BASIC;
-	c->auth_username = strdup("eb");
-	c->auth_secret = strdup("pass");
-	c->auth_secret_len = 4;
-	c->auth_basic_expect = strdup("ZWI6cGFzcw==");
-	c->auth_basic_expect_len = strlen(c->auth_basic_expect);
+	c->auth.kind = HOOK_AUTH_BASIC;
+	c->auth.username = strdup("eb");
+	c->auth.secret = strdup("pass");
+	c->auth.secret_len = 4;
+	c->auth.basic_expect = strdup("ZWI6cGFzcw==");
+	c->auth.basic_expect_len = strlen(c->auth.basic_expect);
 	struct evhttp_request *r;
 	r = req_with("Authorization", "Basic ZWI6cGFzcw==");
 	assert_true(hook_auth_ok(c, r));
