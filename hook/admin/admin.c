@@ -596,6 +596,7 @@ static hook_listen_cfg admin_listen_cfg(hook_admin *ad, const hook_config *cfg)
 	return (hook_listen_cfg){.name = "admin",
 				 .max_connections = HOOK_ADMIN_MAX_CONNECTIONS,
 				 .request_timeout_ms = cfg->request_timeout_ms,
+				 .max_header_bytes = cfg->max_header_bytes,
 				 .head_cap = cfg->max_header_bytes + HOOK_REQUEST_LINE_MAX,
 				 .check = admin_check,
 				 .check_arg = ad};
@@ -605,23 +606,18 @@ hk_err hook_admin_new(struct event_base *base, const hook_config *cfg, hook_stor
 		      const hook_health *health, hook_engine *engine, hook_admin **ret,
 		      unsigned *ret_port)
 {
-	hook_admin *ad = calloc(1, sizeof(*ad));
+	hook_admin *ad = malloc(sizeof(*ad));
 	if (!ad)
 		return HK_ERR_NOMEM;
-	ad->cfg = cfg;
-	ad->store = store;
-	ad->health = health;
-	ad->engine = engine;
-	ad->http = evhttp_new(base);
+	*ad = (hook_admin){.cfg = cfg, .store = store, .health = health, .engine = engine};
 	hook_listen_cfg lc = admin_listen_cfg(ad, cfg);
-	if (!ad->http || hook_listen_new(base, ad->http, &lc, &ad->listen) != HK_OK) {
+	if (hook_listen_new(base, &lc, on_request, ad, &ad->listen) != HK_OK) {
 		hook_admin_free(ad);
 		return HK_ERR_NOMEM;
 	}
+	ad->http = hook_listen_http(ad->listen);
 	evhttp_set_max_body_size(ad->http, ADMIN_MAX_BODY);
-	evhttp_set_max_headers_size(ad->http, (ev_ssize_t)cfg->max_header_bytes);
 	evhttp_set_timeout(ad->http, ADMIN_TIMEOUT_S);
-	evhttp_set_gencb(ad->http, on_request, ad);
 	unsigned port = 0;
 	if (hook_listen_bind(ad->listen, cfg->admin.address, cfg->admin.port, &port) != HK_OK) {
 		hook_admin_free(ad);
@@ -637,9 +633,7 @@ void hook_admin_free(hook_admin *ad)
 {
 	if (!ad)
 		return;
-	if (ad->http)
-		evhttp_free(ad->http);
-	hook_listen_free(ad->listen);
+	hook_listen_free(ad->listen); /* the evhttp, then every connection */
 	for (size_t i = 0; i < ADMIN_RECONCILES; i++)
 		json_decref(ad->recons[i].report);
 	free(ad);

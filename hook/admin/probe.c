@@ -101,11 +101,10 @@ static void probe_fire(evutil_socket_t fd, short what, void *arg)
 hk_err hook_probe_new(struct event_base *base, const hook_config *cfg, hook_health *health,
 		      hook_probe **ret)
 {
-	hook_probe *p = calloc(1, sizeof(*p));
+	hook_probe *p = malloc(sizeof(*p));
 	if (!p)
 		return HK_ERR_NOMEM;
-	p->base = base;
-	p->health = health;
+	*p = (hook_probe){.base = base, .health = health};
 	hk_err err = hook_aws_client_new(base, cfg, &p->aws);
 	if (err) {
 		free(p);

@@ -501,19 +501,19 @@ void cfg_parse_notify(vctx *v, json_t *root, hook_config *cfg)
 				  "notify: give exactly one of sns_topic_arn and webhook_url");
 		return;
 	}
-	if (arn && !topic_arn_ok(arn))
-		hook_problems_add(v->p,
-				  "notify.sns_topic_arn: \"%s\": must be an SNS topic ARN "
-				  "(arn:aws:sns:REGION:ACCOUNT:NAME)",
-				  arn);
+	/* exactly one is set: check it, keep it */
+	bool ok =
+	    arn ? topic_arn_ok(arn)
+		: strncmp(url, "https://", 8) == 0 && strlen(url) >= 9 && !strpbrk(url, " \t\r\n");
+	if (!ok)
+		hook_problems_add(v->p, "notify.%s: \"%s\": %s",
+				  arn ? "sns_topic_arn" : "webhook_url", arn ? arn : url,
+				  arn ? "must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+				      : "must be an https:// URL (the notices carry instance and "
+					"group names)");
 	else if (arn)
 		cfg->notify_sns_topic_arn = cfg_xstrdup(v, arn);
-	if (url && (strncmp(url, "https://", 8) != 0 || strlen(url) < 9 || strpbrk(url, " \t\r\n")))
-		hook_problems_add(v->p,
-				  "notify.webhook_url: \"%s\": must be an https:// URL (the "
-				  "notices carry instance and group names)",
-				  url);
-	else if (url)
+	else
 		cfg->notify_webhook_url = cfg_xstrdup(v, url);
 	cfg->notify_test_ca_file = test_ca_file(v, "notify", o);
 }

@@ -45,12 +45,9 @@ struct hook_gate {
 
 hook_gate *hook_gate_new(size_t head_cap, hook_gate_check_fn check, void *arg)
 {
-	hook_gate *g = calloc(1, sizeof(*g));
-	if (!g)
-		return NULL;
-	g->head_cap = head_cap;
-	g->check = check;
-	g->check_arg = arg;
+	hook_gate *g = malloc(sizeof(*g));
+	if (g)
+		*g = (hook_gate){.head_cap = head_cap, .check = check, .check_arg = arg};
 	return g;
 }
 

@@ -185,6 +185,7 @@ typedef struct hook_listen_cfg {
 	const char *name; /* "intake", "admin": in log lines */
 	unsigned max_connections;
 	int64_t request_timeout_ms;
+	size_t max_header_bytes;  /* evhttp's cap on the headers */
 	size_t head_cap;	  /* the gate's cap on a request head (hook_gate) */
 	hook_gate_check_fn check; /* judges each head before its body (NULL: all pass) */
 	void *check_arg;
@@ -192,9 +193,13 @@ typedef struct hook_listen_cfg {
 typedef struct hook_listen hook_listen;
 struct evhttp;
 struct evhttp_request;
-/* Tracks every connection of `http` (it sets evhttp's bufferevent callback). */
-HK_MUST_CHECK hk_err hook_listen_new(struct event_base *base, struct evhttp *http,
-				     const hook_listen_cfg *cfg, hook_listen **ret);
+/* A listener: its evhttp (max_header_bytes set, every request to
+ * on_request(req, arg)) with every connection tracked. */
+HK_MUST_CHECK hk_err hook_listen_new(struct event_base *base, const hook_listen_cfg *cfg,
+				     void (*on_request)(struct evhttp_request *req, void *arg),
+				     void *arg, hook_listen **ret);
+/* Its evhttp, for the listener's own settings (body cap, idle timeout). */
+struct evhttp *hook_listen_http(hook_listen *l);
 /* Listen on address:port (0: any free port, given back in *ret_port). */
 HK_MUST_CHECK hk_err hook_listen_bind(hook_listen *l, const char *address, unsigned port,
 				      unsigned *ret_port);
@@ -205,7 +210,7 @@ void hook_listen_set_cfg(hook_listen *l, const hook_listen_cfg *cfg);
 void hook_listen_request_done(hook_listen *l, struct evhttp_request *req);
 /* Stop accepting (shutdown); open connections go on. */
 void hook_listen_stop(hook_listen *l);
-/* After evhttp_free(): releases what is left of every connection. */
+/* Frees the evhttp, then what is left of every connection. */
 void hook_listen_free(hook_listen *l);
 
 /* Free a libevent event and clear the pointer (nothing when it is NULL). */

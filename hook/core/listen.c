@@ -304,26 +304,32 @@ static void on_accept_error(struct evconnlistener *el, void *arg)
 	l->accept_failures = 0;
 }
 
-hk_err hook_listen_new(struct event_base *base, struct evhttp *http, const hook_listen_cfg *cfg,
+hk_err hook_listen_new(struct event_base *base, const hook_listen_cfg *cfg,
+		       void (*on_request)(struct evhttp_request *req, void *arg), void *arg,
 		       hook_listen **ret)
 {
-	hook_listen *l = calloc(1, sizeof(*l));
+	hook_listen *l = malloc(sizeof(*l));
 	if (!l)
 		return HK_ERR_NOMEM;
-	l->base = base;
-	l->http = http;
-	l->cfg = *cfg;
+	*l = (hook_listen){.base = base, .http = evhttp_new(base), .cfg = *cfg};
 	hk_list_init(&l->conns);
 	hk_list_push_back(&all_listens, &l->link);
 	l->sweep = evtimer_new(base, on_sweep, l);
 	l->resume = evtimer_new(base, on_resume, l);
-	if (!l->sweep || !l->resume) {
+	if (!l->http || !l->sweep || !l->resume) {
 		hook_listen_free(l);
 		return HK_ERR_NOMEM;
 	}
-	evhttp_set_bevcb(http, on_new_conn, l);
+	evhttp_set_max_headers_size(l->http, (ev_ssize_t)cfg->max_header_bytes);
+	evhttp_set_bevcb(l->http, on_new_conn, l);
+	evhttp_set_gencb(l->http, on_request, arg);
 	*ret = l;
 	return HK_OK;
+}
+
+struct evhttp *hook_listen_http(hook_listen *l)
+{
+	return l->http;
 }
 
 hk_err hook_listen_bind(hook_listen *l, const char *address, unsigned port, unsigned *ret_port)
@@ -372,6 +378,8 @@ void hook_listen_free(hook_listen *l)
 	if (!l)
 		return;
 	hk_list_del(&l->link);
+	if (l->http)
+		evhttp_free(l->http); /* frees evhttp's side of every connection */
 	while (!hk_list_empty(&l->conns))
 		conn_release(l, HK_CONTAINER_OF(l->conns.next, conn, link));
 	hook_event_free(&l->sweep);

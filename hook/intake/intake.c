@@ -96,6 +96,7 @@ static hook_listen_cfg listen_cfg(hook_intake *in, const hook_config *cfg)
 	return (hook_listen_cfg){.name = "intake",
 				 .max_connections = cfg->max_connections,
 				 .request_timeout_ms = cfg->request_timeout_ms,
+				 .max_header_bytes = cfg->max_header_bytes,
 				 .head_cap = cfg->max_header_bytes + HOOK_REQUEST_LINE_MAX,
 				 .check = gate_check,
 				 .check_arg = in};
@@ -335,14 +336,13 @@ hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_sto
 	if (!in)
 		return HK_ERR_NOMEM;
 	*in = (hook_intake){.base = base, .cfg = cfg, .store = store, .engine = engine};
-	in->http = evhttp_new(base);
 	hook_listen_cfg lc = listen_cfg(in, cfg);
-	if (!in->http || hook_listen_new(base, in->http, &lc, &in->listen) != HK_OK) {
+	if (hook_listen_new(base, &lc, on_request, in, &in->listen) != HK_OK) {
 		hook_intake_free(in);
 		return HK_ERR_NOMEM;
 	}
+	in->http = hook_listen_http(in->listen);
 	evhttp_set_max_body_size(in->http, (ev_ssize_t)cfg->max_body_bytes);
-	evhttp_set_max_headers_size(in->http, (ev_ssize_t)cfg->max_header_bytes);
 	struct timeval tv = {(time_t)(cfg->read_timeout_ms / 1000),
 			     (suseconds_t)((cfg->read_timeout_ms % 1000) * 1000)};
 	evhttp_set_timeout_tv(in->http, &tv);
@@ -355,15 +355,14 @@ hk_err hook_intake_new(struct event_base *base, const hook_config *cfg, hook_sto
 			return serr;
 		}
 	}
-	evhttp_set_gencb(in->http, on_request, in);
 	unsigned port = 0;
 	if (hook_listen_bind(in->listen, cfg->intake.address, cfg->intake.port, &port) != HK_OK) {
 		hook_intake_free(in);
 		return HK_ERR_IO;
 	}
-	*ret = in;
 	if (ret_port)
 		*ret_port = port;
+	*ret = in;
 	return HK_OK;
 }
 
@@ -379,10 +378,8 @@ void hook_intake_free(hook_intake *in)
 {
 	if (!in)
 		return;
-	hook_sns_free(in->sns); /* drops its waiting requests: before evhttp_free */
-	if (in->http)
-		evhttp_free(in->http); /* frees evhttp's side of every connection */
-	hook_listen_free(in->listen);
+	hook_sns_free(in->sns);	      /* drops its waiting requests: before evhttp_free */
+	hook_listen_free(in->listen); /* the evhttp, then every connection */
 	free(in);
 }
 
