@@ -253,7 +253,8 @@ void creds_fetch_finish(struct fetch *f, hk_err err, creds_value *v, const char 
 {
 	creds_provider *p = f->p;
 	char errtext[512] = "";
-	if (fmt) {
+	if (fmt &&
+	    err != HK_OK) { /* the text of a failure only (its args may be unset on success) */
 		va_list ap;
 		va_start(ap, fmt);
 		vsnprintf(errtext, sizeof(errtext), fmt, ap);

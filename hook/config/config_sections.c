@@ -277,17 +277,12 @@ void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)
 	cfg->heartbeat_margin_ms = DEF_HEARTBEAT_MARGIN_MS;
 	cfg->shutdown_grace_ms = DEF_SHUTDOWN_GRACE_MS;
 	cfg->sweep_interval_s = DEF_SWEEP_INTERVAL_S;
-	static const char *const keys[] = {"max_body_bytes",
-					   "max_header_bytes",
-					   "max_connections",
-					   "read_timeout_ms",
-					   "request_timeout_ms",
-					   "max_concurrent_actions",
-					   "heartbeat_margin_ms",
-					   "shutdown_grace_ms",
-					   "sweep_interval_s",
-					   "reconcile_interval_s",
-					   NULL};
+	static const char *const keys[] = {"max_body_bytes",	     "max_header_bytes",
+					   "max_connections",	     "max_connections_per_source",
+					   "read_timeout_ms",	     "request_timeout_ms",
+					   "max_concurrent_actions", "heartbeat_margin_ms",
+					   "shutdown_grace_ms",	     "sweep_interval_s",
+					   "reconcile_interval_s",   NULL};
 	json_t *o = cfg_section(v, root, "limits", keys);
 	if (!o)
 		return;
@@ -297,6 +292,8 @@ void cfg_parse_limits(vctx *v, json_t *root, hook_config *cfg)
 						     1024 * 1024, HK_CAP_HTTP_HEADERS_SIZE);
 	cfg->max_connections = (unsigned)cfg_get_uint(v, "limits", o, "max_connections", 1,
 						      HK_CAP_HTTP_CONNECTIONS, DEF_MAX_CONNECTIONS);
+	cfg->max_connections_per_source = (unsigned)cfg_get_uint(
+	    v, "limits", o, "max_connections_per_source", 0, HK_CAP_HTTP_CONNECTIONS, 0);
 	cfg->read_timeout_ms = (unsigned)cfg_get_uint(v, "limits", o, "read_timeout_ms", 100,
 						      600000, DEF_READ_TIMEOUT_MS);
 	cfg->request_timeout_ms = (unsigned)cfg_get_uint(v, "limits", o, "request_timeout_ms", 100,

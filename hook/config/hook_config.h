@@ -151,14 +151,15 @@ typedef struct hook_config {
 	/* state */
 	char *state_dir;
 	/* limits */
-	size_t max_body_bytes;		 /* default HK_CAP_HTTP_BODY_DEFAULT */
-	size_t max_header_bytes;	 /* default HK_CAP_HTTP_HEADERS_SIZE */
-	unsigned max_connections;	 /* default 256 */
-	unsigned read_timeout_ms;	 /* idle read/write timeout, default 5000 */
-	unsigned request_timeout_ms;	 /* whole request, default 10000 */
-	unsigned max_concurrent_actions; /* engine: default 32 */
-	unsigned heartbeat_margin_ms;	 /* engine: default 60000 */
-	unsigned shutdown_grace_ms;	 /* default 20000 */
+	size_t max_body_bytes;		     /* default HK_CAP_HTTP_BODY_DEFAULT */
+	size_t max_header_bytes;	     /* default HK_CAP_HTTP_HEADERS_SIZE */
+	unsigned max_connections;	     /* default 256 */
+	unsigned max_connections_per_source; /* 0: no limit (the default) */
+	unsigned read_timeout_ms;	     /* idle read/write timeout, default 5000 */
+	unsigned request_timeout_ms;	     /* whole request, default 10000 */
+	unsigned max_concurrent_actions;     /* engine: default 32 */
+	unsigned heartbeat_margin_ms;	     /* engine: default 60000 */
+	unsigned shutdown_grace_ms;	     /* default 20000 */
 	hook_node_group *groups;
 	size_t n_groups;
 	/* ---- SNS and SQS intake (hook/intake/sns.c, hook/intake/sqs.c; docs/intake.md) ---- */

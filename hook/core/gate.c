@@ -51,6 +51,11 @@ hook_gate *hook_gate_new(size_t head_cap, hook_gate_check_fn check, void *arg)
 	return g;
 }
 
+bool hook_gate_waiting_head(const hook_gate *g)
+{
+	return g && g->mode == G_HEAD;
+}
+
 void hook_gate_free(hook_gate *g)
 {
 	if (!g)

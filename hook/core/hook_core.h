@@ -169,6 +169,8 @@ typedef hook_gate_verdict (*hook_gate_check_fn)(const hook_gate_head *h, void *a
 typedef struct hook_gate hook_gate;
 hook_gate *hook_gate_new(size_t head_cap, hook_gate_check_fn check, void *arg);
 void hook_gate_free(hook_gate *g);
+/* Between requests: the next head not complete yet (none of it, or part). */
+bool hook_gate_waiting_head(const hook_gate *g);
 /* Feed the bytes just read, before evhttp sees them (chunk extensions are
  * blanked in `data`). A verdict with a status: refuse the connection with
  * that answer (and feed nothing more). */
@@ -177,13 +179,17 @@ hook_gate_verdict hook_gate_feed(hook_gate *g, char *data, size_t n);
  * blanks skipped), or NULL. */
 const char *hook_gate_header(const hook_gate_head *h, const char *name);
 
-/* The connections of one evhttp listener (listen.c): a cap (0: none; at the
- * cap new clients wait in the kernel backlog), a whole-request deadline
- * (a connection that has not delivered a complete request by then is cut),
- * and a pause instead of a spin when accept() runs out of descriptors. */
+/* The connections of one evhttp listener (listen.c): a cap (0: none) at
+ * which a new client closes the oldest connection still waiting for a
+ * request head (slow clients cannot hold the door; when none waits, new
+ * clients wait in the kernel backlog), a per-source cap (0: none), a
+ * whole-request deadline (a connection that has not delivered a complete
+ * request by then is cut), and a pause instead of a spin when accept() runs
+ * out of descriptors. */
 typedef struct hook_listen_cfg {
 	const char *name; /* "intake", "admin": in log lines */
 	unsigned max_connections;
+	unsigned max_per_source; /* open connections from one address (0: any) */
 	int64_t request_timeout_ms;
 	size_t max_header_bytes;  /* evhttp's cap on the headers */
 	size_t head_cap;	  /* the gate's cap on a request head (hook_gate) */

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -35,14 +36,28 @@
 #define PAUSE_FIRST_MS	    100
 #define PAUSE_MAX_MS	    1000
 #define PAUSE_LOG_PERIOD_MS 10000
+/* A connection this young is never closed to admit another: a flood of new
+ * clients cannot close a real one before its first bytes are read. */
+#define EVICT_MIN_AGE_MS 250
+/* After a refusal the answer goes out with a FIN, and what the client still
+ * sends is read and dropped this long before the socket closes: closing
+ * with unread input would reset the connection and could lose the answer. */
+#define LINGER_MS 2000
 
 typedef struct conn {
 	hk_list link;		 /* in hook_listen.conns */
 	struct hook_listen *l;	 /* its listener */
 	struct bufferevent *bev; /* evhttp's; we hold one reference */
 	hook_gate *gate;	 /* sees every read byte before evhttp */
+	struct event *admit;	 /* the next turn: its peer known, per-source cap */
 	int64_t deadline_ms;	 /* monotonic: complete request due by then */
-	bool cut;		 /* shutdown() already done */
+	int64_t accepted_ms;
+	int64_t linger_ms;     /* refused: input read and dropped until then */
+	struct event *drain;   /* reads and drops it (evhttp's reading is off) */
+	unsigned heads, dones; /* request heads passed, requests completed */
+	struct sockaddr_storage peer;
+	bool peer_known;
+	bool cut; /* shutdown() already done */
 } conn;
 
 struct hook_listen {
@@ -52,12 +67,12 @@ struct hook_listen {
 	hook_listen_cfg cfg;
 	struct evhttp_bound_socket *sock;
 	struct event *sweep;
-	struct event *resume; /* end of an accept back-off */
-	hk_list conns;	      /* conn */
-	unsigned n_conns;
-	bool off;	  /* accepting switched off (full or paused) */
-	bool paused;	  /* in an accept back-off */
-	int64_t pause_ms; /* the current back-off */
+	struct event *resume;	 /* end of an accept back-off */
+	hk_list conns;		 /* conn, newest first */
+	unsigned n_conns, n_cut; /* tracked; of them cut (closing) */
+	bool off;		 /* accepting switched off (full or paused) */
+	bool paused;		 /* in an accept back-off */
+	int64_t pause_ms;	 /* the current back-off */
 	int64_t last_log_ms;
 	unsigned accept_failures; /* since the last log line */
 };
@@ -85,17 +100,37 @@ static void sweep_arm(hook_listen *l)
 	}
 }
 
+/* Waiting for a request head, nothing of it in the handler's hands: a
+ * connection a new client may take the place of. */
+static bool evictable(const conn *c, int64_t now)
+{
+	return !c->cut && c->heads == c->dones && hook_gate_waiting_head(c->gate) &&
+	       now - c->accepted_ms >= EVICT_MIN_AGE_MS;
+}
+
+/* The oldest evictable connection other than `except`, or NULL. */
+static conn *oldest_evictable(hook_listen *l, const conn *except)
+{
+	int64_t now = hk_mono_ms();
+	for (hk_list *n = l->conns.prev; n != &l->conns; n = n->prev) {
+		conn *c = HK_CONTAINER_OF(n, conn, link);
+		if (c != except && evictable(c, now))
+			return c;
+	}
+	return NULL;
+}
+
 static void accepting_update(hook_listen *l)
 {
 	struct evconnlistener *el = l->sock ? evhttp_bound_socket_get_listener(l->sock) : NULL;
 	if (!el)
 		return;
-	bool full = l->cfg.max_connections && l->n_conns >= l->cfg.max_connections;
-	bool want_off = full || l->paused;
+	bool full = l->cfg.max_connections && l->n_conns - l->n_cut >= l->cfg.max_connections;
+	bool want_off = l->paused || (full && !oldest_evictable(l, NULL));
 	if (want_off && !l->off) {
 		evconnlistener_disable(el);
 		l->off = true;
-		if (full)
+		if (full && !l->paused)
 			hook_log(HOOK_LOG_WARN, "connection limit reached: new connections wait",
 				 "listener", l->cfg.name, NULL);
 	} else if (!want_off && l->off) {
@@ -110,6 +145,8 @@ static void conn_cut(conn *c)
 	evutil_socket_t s = bufferevent_getfd(c->bev);
 	if (s >= 0)
 		shutdown(s, SHUT_RDWR);
+	if (!c->cut)
+		c->l->n_cut++;
 	c->cut = true;
 }
 
@@ -118,6 +155,10 @@ static void conn_release(hook_listen *l, conn *c)
 	hk_list_del(&c->link);
 	bufferevent_decref(c->bev); /* our reference: closes the socket */
 	hook_gate_free(c->gate);
+	hook_event_free(&c->admit);
+	hook_event_free(&c->drain);
+	if (c->cut)
+		l->n_cut--;
 	free(c);
 	l->n_conns--;
 }
@@ -131,6 +172,8 @@ static bool evhttp_gone(struct bufferevent *bev)
 	return !r && !w && !e;
 }
 
+static void linger_end(conn *c);
+
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	hook_listen *l = arg;
@@ -143,6 +186,10 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 			conn_release(l, c);
 			continue;
 		}
+		if (c->linger_ms && now > c->linger_ms) {
+			linger_end(c); /* lingered enough */
+			continue;
+		}
 		if (!c->cut && now > c->deadline_ms) {
 			conn_cut(c);
 			json_t *f =
@@ -153,6 +200,33 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	}
 	accepting_update(l);
 	sweep_arm(l);
+}
+
+/* The end of a refused connection's linger: both ends shut, and evhttp,
+ * reading again, sees EOF and lets the connection go. */
+static void linger_end(conn *c)
+{
+	hook_event_free(&c->drain);
+	c->linger_ms = 0;
+	conn_cut(c);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Lingering: what the refused client still sends is read into one small
+ * buffer and dropped (nothing is kept: no memory grows with it). */
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	conn *c = arg;
+	static char sink[16384];
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(fd, sink, sizeof(sink), 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		linger_end(c); /* the client closed (or failed): done */
+		return;
+	}
 }
 
 /* The gate's refusal: a complete answer written straight to the socket
@@ -193,7 +267,19 @@ static void refuse(conn *c, const hook_gate_verdict *v)
 		(void)sent; /* best effort: the connection closes either way */
 	}
 	free(body);
-	conn_cut(c);
+	if (!c->cut)
+		c->l->n_cut++;
+	c->cut = true; /* on_input drops what evhttp still has */
+	if (s >= 0)
+		shutdown(s, SHUT_WR);
+	bufferevent_disable(c->bev, EV_READ);
+	c->drain = s >= 0 ? event_new(c->l->base, s, EV_READ | EV_PERSIST, on_drain, c) : NULL;
+	if (c->drain && event_add(c->drain, NULL) == 0) {
+		c->linger_ms = hk_mono_ms() + LINGER_MS;
+		sweep_arm(c->l);
+	} else {
+		linger_end(c);
+	}
 	hook_log_rejected("request refused before its body", v->reason,
 			  json_pack("{s:s,s:i}", "listener", c->l->cfg.name, "status", v->status));
 }
@@ -235,6 +321,53 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 	}
 }
 
+/* The listener's check of each head (hook_listen_cfg.check), counted. */
+static hook_gate_verdict conn_check(const hook_gate_head *h, void *arg)
+{
+	conn *c = arg;
+	c->heads++;
+	return c->l->cfg.check ? c->l->cfg.check(h, c->l->cfg.check_arg) : (hook_gate_verdict){0};
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+			       sizeof(struct in6_addr));
+	return false;
+}
+
+/* The turn after the accept (evhttp has given the socket to the
+ * bufferevent by then): the peer's address, and its connection count. */
+static void on_admit(evutil_socket_t fd, short what, void *arg)
+{
+	conn *c = arg;
+	hook_listen *l = c->l;
+	evutil_socket_t s = bufferevent_getfd(c->bev);
+	socklen_t len = sizeof(c->peer);
+	if (c->cut || s < 0 || getpeername(s, (struct sockaddr *)&c->peer, &len) != 0)
+		return;
+	c->peer_known = true;
+	if (!l->cfg.max_per_source)
+		return;
+	unsigned same = 0;
+	for (hk_list *n = l->conns.next; n != &l->conns; n = n->next) {
+		conn *o = HK_CONTAINER_OF(n, conn, link);
+		same += !o->cut && o->peer_known && same_addr(&o->peer, &c->peer);
+	}
+	if (same > l->cfg.max_per_source) {
+		hook_gate_verdict v = {.status = 503,
+				       .reason = "too many connections from this address"};
+		refuse(c, &v);
+	}
+}
+
 static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 {
 	hook_listen *l = arg;
@@ -248,14 +381,29 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 		return NULL;
 	}
 	/* Without a gate (out of memory) the connection is cut at its first byte. */
-	hook_gate *g = hook_gate_new(l->cfg.head_cap, l->cfg.check, l->cfg.check_arg);
-	bufferevent_incref(bev);
 	c->l = l;
 	c->bev = bev;
-	c->gate = g;
-	c->deadline_ms = hk_mono_ms() + l->cfg.request_timeout_ms;
+	c->gate = hook_gate_new(l->cfg.head_cap, conn_check, c);
+	c->admit = evtimer_new(base, on_admit, c);
+	if (c->admit) {
+		struct timeval now = {0, 0};
+		evtimer_add(c->admit, &now);
+	}
+	bufferevent_incref(bev);
+	c->accepted_ms = hk_mono_ms();
+	c->deadline_ms = c->accepted_ms + l->cfg.request_timeout_ms;
 	hk_list_push_front(&l->conns, &c->link);
 	l->n_conns++;
+	if (l->cfg.max_connections && l->n_conns - l->n_cut > l->cfg.max_connections) {
+		conn *victim = oldest_evictable(l, c);
+		if (victim) {
+			conn_cut(victim);
+			hook_log_rejected("connection closed to admit a new one", l->cfg.name,
+					  json_pack("{s:s,s:i}", "listener", l->cfg.name,
+						    "max_connections",
+						    (int)l->cfg.max_connections));
+		}
+	}
 	accepting_update(l);
 	sweep_arm(l);
 	return bev;
@@ -351,6 +499,12 @@ void hook_listen_set_cfg(hook_listen *l, const hook_listen_cfg *cfg)
 	accepting_update(l);
 }
 
+static void on_complete(struct evhttp_request *req, void *arg)
+{
+	conn *c = arg;
+	c->dones++;
+}
+
 void hook_listen_request_done(hook_listen *l, struct evhttp_request *req)
 {
 	struct evhttp_connection *ec = evhttp_request_get_connection(req);
@@ -359,6 +513,7 @@ void hook_listen_request_done(hook_listen *l, struct evhttp_request *req)
 		conn *c = HK_CONTAINER_OF(n, conn, link);
 		if (c->bev == bev) {
 			c->deadline_ms = hk_mono_ms() + l->cfg.request_timeout_ms;
+			evhttp_request_set_on_complete_cb(req, on_complete, c);
 			return;
 		}
 	}

@@ -95,6 +95,7 @@ static hook_listen_cfg listen_cfg(hook_intake *in, const hook_config *cfg)
 {
 	return (hook_listen_cfg){.name = "intake",
 				 .max_connections = cfg->max_connections,
+				 .max_per_source = cfg->max_connections_per_source,
 				 .request_timeout_ms = cfg->request_timeout_ms,
 				 .max_header_bytes = cfg->max_header_bytes,
 				 .head_cap = cfg->max_header_bytes + HOOK_REQUEST_LINE_MAX,
