@@ -440,12 +440,15 @@ static bool connect_to_ok(const char *s)
 
 void cfg_parse_sns(vctx *v, json_t *root, hook_config *cfg)
 {
-	static const char *const keys[] = {"enabled", "topic_arns", "test_ca_file",
-					   "test_connect_to", NULL};
+	static const char *const keys[] = {"enabled",	      "topic_arns", "test_ca_file",
+					   "test_connect_to", "max_age_s",  NULL};
+	cfg->sns_max_age_s = DEF_SNS_MAX_AGE_S;
 	json_t *o = cfg_section(v, root, "sns", keys);
 	if (!o)
 		return;
 	cfg->sns_enabled = cfg_get_bool(v, "sns", o, "enabled", false);
+	cfg->sns_max_age_s =
+	    (unsigned)cfg_get_uint(v, "sns", o, "max_age_s", 1, 7 * 86400, DEF_SNS_MAX_AGE_S);
 	json_t *arns = cfg_get_arr(v, "sns", o, "topic_arns", cfg->sns_enabled, cfg->sns_enabled);
 	if (arns) {
 		size_t n = json_array_size(arns);

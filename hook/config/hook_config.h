@@ -164,6 +164,7 @@ typedef struct hook_config {
 	size_t n_groups;
 	/* ---- SNS and SQS intake (hook/intake/sns.c, hook/intake/sqs.c; docs/intake.md) ---- */
 	bool sns_enabled;	   /* POST /v1/sns answers (default false: 404) */
+	unsigned sns_max_age_s;	   /* a message whose Timestamp is older is refused */
 	char **sns_topic_arns;	   /* allow-list: exact TopicArns */
 	size_t n_sns_topic_arns;   /* >= 1 when sns_enabled */
 	char *sns_test_ca_file;	   /* TEST ONLY: trust roots for SNS fetches and certs */

@@ -393,6 +393,36 @@ class SnsIntake(unittest.TestCase):
         finally:
             self.assertEqual(fresh.stop(), 0)
 
+    def test_8_old_messages_and_foreign_confirmations_refused(self):
+        # A second daemon with sns.max_age_s 3: a genuine envelope is taken,
+        # the same envelope replayed 4 s later is refused as too old.
+        info = SIM.call("GET", "/_sim/sns")
+        d = Daemon({"sns": {"enabled": True, "topic_arns": [self.topic], "max_age_s": 3,
+                            "test_ca_file": info["ca_file"],
+                            "test_connect_to": info["curl_connect_to"]}}).start()
+        try:
+            inst = "i-0eeeeeeeeeeeeeee8"
+            env = self.publish(notification(inst))
+            status, doc = d.request("POST", "/v1/sns", json.dumps(env).encode(),
+                                    sns_headers(env))
+            self.assertEqual(status, 202, doc)
+            time.sleep(4)
+            status, doc = d.request("POST", "/v1/sns", json.dumps(env).encode(),
+                                    sns_headers(env))
+            self.assertEqual(status, 403, doc)
+            self.assertIn("older than sns.max_age_s", doc["reason"])
+            self.assertEqual(len(d.action_for(inst)), 1)
+            # The sink's confirmation (another endpoint's, SubscribeURL of this
+            # topic) is too old as well by now: never fetched, so never confirmed
+            # by this daemon.
+            conf = self.sink_confirmation
+            status, doc = d.request("POST", "/v1/sns", json.dumps(conf).encode(),
+                                    sns_headers(conf))
+            self.assertEqual(status, 403, doc)
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+
 
 class SnsAuthPolicy(unittest.TestCase):
     """How auth applies on /v1/sns: off unless enabled; Basic enforced when it
