@@ -114,6 +114,12 @@ HK_MUST_CHECK hk_err hook_sns_url_check(const char *url, bool cert, hk_errinfo *
 /* Whether `arn` is one of cfg->sns_topic_arns (exact match). */
 bool hook_sns_topic_allowed(const hook_config *cfg, const char *arn);
 
+/* Why a verified message is still refused, or NULL (sns_replay.c): a
+ * Timestamp that is not ISO 8601 UTC, older than max_age_s or over 5 minutes
+ * ahead of `now` (Unix ms); a SubscriptionConfirmation whose SubscribeURL is
+ * not a ConfirmSubscription of its own TopicArn. */
+const char *hook_sns_stale_why(const hook_sns_msg *m, unsigned max_age_s, int64_t now);
+
 /* Load a signing certificate from PEM (at most HK_CAP_SNS_CERT bytes, the
  * first certificate is the signer; further ones are untrusted intermediates)
  * and verify its chain against `roots` at the current time

@@ -37,6 +37,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/x509v3.h>
+
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -269,6 +271,9 @@ hk_err hook_sns_string_to_sign(const hook_sns_msg *m, char **ret, size_t *ret_le
 
 /* ------------------------------------------------------- crypto (OpenSSL) */
 
+/* The name SNS signing certificates are issued to. */
+#define SNS_SIGNER_NAME "sns.amazonaws.com"
+
 hk_err hook_sns_cert_load(const char *pem, size_t len, X509_STORE *roots, X509 **ret,
 			  hk_errinfo *ei)
 {
@@ -318,6 +323,14 @@ hk_err hook_sns_cert_load(const char *pem, size_t len, X509_STORE *roots, X509 *
 		int e = X509_STORE_CTX_get_error(ctx);
 		err = hk_errinfo_set(ei, HK_ERR_DENIED, 0, "certificate not trusted: %s",
 				     X509_verify_cert_error_string(e));
+		goto out;
+	}
+	/* A trusted chain is not enough: any certificate a public CA issued
+	 * would pass. SNS signs with one issued to sns.amazonaws.com. */
+	if (X509_check_host(cert, SNS_SIGNER_NAME, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) !=
+	    1) {
+		err = hk_errinfo_set(ei, HK_ERR_DENIED, 0,
+				     "certificate not issued to " SNS_SIGNER_NAME);
 		goto out;
 	}
 out:
@@ -529,75 +542,6 @@ static httpc_request fetch_request(const hook_sns *s, const char *url, size_t ma
 	return r;
 }
 
-/* Signed clocks may differ: a Timestamp this far ahead is still taken. */
-#define SNS_CLOCK_SKEW_MS (5 * 60 * 1000)
-
-/* "2026-12-08T01:02:03[.123]Z" as Unix milliseconds; false when it is not
- * such a UTC time. */
-static bool iso_utc_ms(const char *t, int64_t *ret)
-{
-	struct tm tm = {0};
-	int ms = 0, used = 0;
-	if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
-		return false;
-	const char *p = t + used;
-	if (*p == '.') {
-		int digits = 0;
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*p - '0');
-		for (; digits > 0 && digits < 3; digits++)
-			ms *= 10;
-	}
-	if (strcmp(p, "Z") != 0 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return false;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	time_t secs = timegm(&tm);
-	if (secs == (time_t)-1)
-		return false;
-	*ret = (int64_t)secs * 1000 + ms;
-	return true;
-}
-
-/* Why a verified message is still refused (a replay of an old one, a
- * confirmation whose SubscribeURL names another topic), or NULL. */
-static const char *stale_why(const hook_sns *s, const hook_sns_msg *m)
-{
-	int64_t ts = 0;
-	if (!iso_utc_ms(m->timestamp, &ts))
-		return "Timestamp: not an ISO 8601 UTC time";
-	int64_t now = hook_now_ms();
-	if (now - ts > (int64_t)s->cfg->sns_max_age_s * 1000)
-		return "Timestamp: older than sns.max_age_s (a replayed message)";
-	if (ts - now > SNS_CLOCK_SKEW_MS)
-		return "Timestamp: in the future";
-	if (m->type == HOOK_SNS_SUBSCRIPTION_CONFIRMATION) {
-		/* the URL must confirm this message's own topic */
-		const char *q = strchr(m->subscribe_url, '?');
-		const char *t = q ? strstr(q, "TopicArn=") : NULL;
-		char arn[600];
-		size_t n = 0;
-		for (t = t ? t + 9 : NULL; t && *t && *t != '&' && n + 1 < sizeof(arn); t++) {
-			if (*t == '%' && t[1] && t[2]) {
-				unsigned v = 0;
-				if (sscanf(t + 1, "%2x", &v) != 1)
-					return "SubscribeURL: malformed TopicArn";
-				arn[n++] = (char)v;
-				t += 2;
-			} else {
-				arn[n++] = *t;
-			}
-		}
-		arn[n] = '\0';
-		if (strcmp(arn, m->topic_arn) != 0 || !strstr(q, "Action=ConfirmSubscription"))
-			return "SubscribeURL: does not confirm this message's TopicArn";
-	}
-	return NULL;
-}
-
 /* The certificate is trusted: verify and act. Takes ownership of `p`. */
 static void finish(hook_sns *s, pending *p, X509 *cert)
 {
@@ -613,7 +557,7 @@ static void finish(hook_sns *s, pending *p, X509 *cert)
 		pending_free(p);
 		return;
 	}
-	const char *stale = stale_why(s, &p->msg);
+	const char *stale = hook_sns_stale_why(&p->msg, s->cfg->sns_max_age_s, hook_now_ms());
 	if (stale) {
 		hook_http_reply_reason(p->req, 403, "forbidden", stale);
 		log_msg(HOOK_LOG_WARN, "SNS message rejected", &p->msg, stale);

@@ -492,6 +492,57 @@ static void test_cert_expired(void **state)
 	X509_free(old);
 }
 
+static void test_cert_other_subject(void **state)
+{
+	/* chained to the trusted CA, but issued to another name */
+	X509 *other =
+	    make_cert("www.example.com", P.signer_key, P.ca, P.ca_key, false, -3600, 86400);
+	size_t len;
+	char *pem = pem_of(other, &len);
+	X509 *got = NULL;
+	hk_errinfo ei = {0};
+	assert_int_equal(hook_sns_cert_load(pem, len, P.roots, &got, &ei), HK_ERR_DENIED);
+	assert_non_null(strstr(ei.text, "not issued to sns.amazonaws.com"));
+	free(pem);
+	X509_free(other);
+}
+
+/* The checks after the signature: Timestamp age and the confirmation's URL. */
+static void test_stale_why(void **state)
+{
+	(void)state;
+	hook_sns_msg m = {.type = HOOK_SNS_NOTIFICATION,
+			  .timestamp = "2026-01-02T03:04:05.678Z",
+			  .topic_arn = "arn:aws:sns:us-east-1:123456789012:t"};
+	const int64_t at = 1767323045678; /* 2026-01-02T03:04:05.678Z */
+	assert_null(hook_sns_stale_why(&m, 3600, at));
+	assert_null(hook_sns_stale_why(&m, 3600, at + 3600 * 1000));
+	assert_non_null(strstr(hook_sns_stale_why(&m, 3600, at + 3600 * 1000 + 1), "older"));
+	assert_null(hook_sns_stale_why(&m, 3600, at - 300 * 1000));
+	assert_non_null(strstr(hook_sns_stale_why(&m, 3600, at - 300 * 1000 - 1), "future"));
+	static const char *const bad_times[] = {"2026-01-02 03:04:05Z", "2026-01-02T03:04:05",
+						"2026-13-02T03:04:05Z", "t", ""};
+	char buf[64];
+	for (size_t i = 0; i < HK_ARRAY_LEN(bad_times); i++) {
+		snprintf(buf, sizeof(buf), "%s", bad_times[i]);
+		m.timestamp = buf;
+		assert_non_null(strstr(hook_sns_stale_why(&m, 3600, at), "not an ISO 8601"));
+	}
+	m.timestamp = "2026-01-02T03:04:05Z";
+	m.type = HOOK_SNS_SUBSCRIPTION_CONFIRMATION;
+	m.subscribe_url = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&"
+			  "TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3At&Token=x";
+	assert_null(hook_sns_stale_why(&m, 3600, at));
+	m.subscribe_url = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&"
+			  "TopicArn=arn:aws:sns:us-east-1:123456789012:other&Token=x";
+	assert_non_null(strstr(hook_sns_stale_why(&m, 3600, at), "SubscribeURL"));
+	m.subscribe_url = "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&"
+			  "TopicArn=arn:aws:sns:us-east-1:123456789012:t&Token=x";
+	assert_non_null(strstr(hook_sns_stale_why(&m, 3600, at), "SubscribeURL"));
+	m.subscribe_url = "https://sns.us-east-1.amazonaws.com/";
+	assert_non_null(strstr(hook_sns_stale_why(&m, 3600, at), "SubscribeURL"));
+}
+
 static void test_cert_garbage(void **state)
 {
 	X509_STORE *roots = X509_STORE_new();
@@ -778,6 +829,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_cert_chain_ok, pki_setup, pki_teardown),
     cmocka_unit_test_setup_teardown(test_cert_untrusted, pki_setup, pki_teardown),
     cmocka_unit_test_setup_teardown(test_cert_expired, pki_setup, pki_teardown),
+    cmocka_unit_test_setup_teardown(test_cert_other_subject, pki_setup, pki_teardown),
+    cmocka_unit_test(test_stale_why),
     cmocka_unit_test(test_cert_garbage),
     cmocka_unit_test_setup_teardown(test_verify_v1, pki_setup, pki_teardown),
     cmocka_unit_test_setup_teardown(test_verify_v2, pki_setup, pki_teardown),
