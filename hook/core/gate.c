@@ -15,6 +15,8 @@
  * no loop. */
 #include "hook_core.h"
 
+#include "hk_util.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,7 +42,7 @@ struct hook_gate {
 	char *buf; /* the head or the current line */
 	size_t len, cap;
 	unsigned long long left;
-	unsigned crlf_seen;
+	bool in_ext; /* in a chunk-size line, past its ';' */
 };
 
 hook_gate *hook_gate_new(size_t head_cap, hook_gate_check_fn check, void *arg)
@@ -64,22 +66,16 @@ void hook_gate_free(hook_gate *g)
 	free(g);
 }
 
-static bool buf_add(hook_gate *g, const char *p, size_t n, size_t cap)
+/* Append one byte (and keep the buffer NUL-ended), at most `cap` bytes. */
+static bool buf_add(hook_gate *g, char c, size_t cap)
 {
-	if (g->len + n > cap)
+	if (g->len + 1 > cap)
 		return false;
-	if (g->len + n + 1 > g->cap) {
-		size_t nc = g->cap ? g->cap : 512;
-		while (nc < g->len + n + 1)
-			nc *= 2;
-		char *nb = realloc(g->buf, nc);
-		if (!nb)
-			return false;
-		g->buf = nb;
-		g->cap = nc;
-	}
-	memcpy(g->buf + g->len, p, n);
-	g->len += n;
+	char *nb = hk_grow(g->buf, g->len + 1, &g->cap, 1, 512); /* room for c and NUL */
+	if (!nb)
+		return false;
+	g->buf = nb;
+	g->buf[g->len++] = c;
 	g->buf[g->len] = '\0';
 	return true;
 }
@@ -305,8 +301,8 @@ static bool take_line(hook_gate *g, char **p, char *end, bool blank_ext, hook_ga
 {
 	while (*p < end) {
 		char c = **p;
-		if (blank_ext && c != '\r' && c != '\n' &&
-		    (c == ';' || (g->len && memchr(g->buf, ';', g->len))))
+		g->in_ext |= blank_ext && c == ';';
+		if (g->in_ext && c != '\r' && c != '\n')
 			**p = ' '; /* the extension: evhttp reads spaces after the size */
 		(*p)++;
 		if (c == '\n') {
@@ -315,9 +311,10 @@ static bool take_line(hook_gate *g, char **p, char *end, bool blank_ext, hook_ga
 				return false;
 			}
 			g->buf[--g->len] = '\0';
+			g->in_ext = false;
 			return true;
 		}
-		if (!buf_add(g, &c, 1, LINE_MAX_BYTES)) {
+		if (!buf_add(g, c, LINE_MAX_BYTES)) {
 			*v = refuse(g, 400, "line too long");
 			return false;
 		}
@@ -329,7 +326,7 @@ static bool take_line(hook_gate *g, char **p, char *end, bool blank_ext, hook_ga
 static size_t head_bytes(hook_gate *g, const char *p, size_t n, hook_gate_verdict *v)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (!buf_add(g, p + i, 1, g->head_cap)) {
+		if (!buf_add(g, p[i], g->head_cap)) {
 			*v = refuse(g, 400, "request head too large");
 			return i;
 		}

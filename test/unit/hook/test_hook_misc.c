@@ -96,14 +96,20 @@ static void test_auth_basic(void **state)
 	hook_config_free(c);
 }
 
-static void test_log_lines(void **state)
+/* Log (at INFO) to a new temporary file named in path (a mkstemp template). */
+static void log_to_temp_file(char *path)
 {
-	(void)state;
-	char path[] = "/tmp/hooklogXXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
 	assert_int_equal(hook_log_open(path, HOOK_LOG_INFO), HK_OK);
+}
+
+static void test_log_lines(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/hooklogXXXXXX";
+	log_to_temp_file(path);
 	hook_log(HOOK_LOG_DEBUG, "hidden", NULL);
 	hook_log(HOOK_LOG_INFO, "hello \"world\"\n", "asg", "evil\"}\n{\"level\":\"error", NULL);
 	hook_log_json(HOOK_LOG_ERROR, "with fields",
@@ -152,10 +158,7 @@ static void test_log_libevent_warnings(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/hooklogXXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(hook_log_open(path, HOOK_LOG_INFO), HK_OK);
+	log_to_temp_file(path);
 	hook_log_route_libraries();
 	/* no backend left: libevent warns "no event mechanism available" */
 	struct event_config *cfg = event_config_new();
@@ -195,10 +198,7 @@ static void test_log_rejected_rate_limited(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/hooklogXXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(hook_log_open(path, HOOK_LOG_INFO), HK_OK);
+	log_to_temp_file(path);
 	/* 1000 rejections of one reason within a second: one line; 200 distinct
 	 * reasons: at most 20 lines a second */
 	int64_t t0 = hk_mono_ms();
